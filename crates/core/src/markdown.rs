@@ -1,0 +1,631 @@
+//! Markdown that untrusted text cannot break.
+//!
+//! Resource names, test names and scanner messages come from people we do not trust (a fork PR
+//! names its own tests). Everything such text passes through here before it reaches a comment,
+//! a summary or an issue, so that it cannot open an HTML tag, close our `<details>` early, ping
+//! `@someone` or `#123`, end a code fence, split a table cell, or hide behind a right-to-left mark.
+//!
+//! The helpers return `String`s of rendered markdown; the rule is that every untrusted string is
+//! wrapped by [`text`], [`code`], [`code_block`] or a [`Table`] cell on its way in. [`Document`]
+//! then assembles blocks and cuts the whole to a byte budget without losing the verdict.
+
+use std::fmt::Write as _;
+
+/// Zero-width space, as an entity: breaks `@name` and `#123` auto-links without changing what a
+/// reader sees.
+const BREAK_LINK: &str = "&#8203;";
+
+/// Characters that reorder or hide text (bidirectional controls): shown as `[U+XXXX]`.
+fn is_bidi_control(character: char) -> bool {
+    matches!(character, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Replaces what a reader cannot see or that changes the display: control characters become
+/// U+FFFD, bidi controls a visible `[U+202E]`, line breaks and tabs a space.
+fn visible(character: char, out: &mut String) -> bool {
+    match character {
+        '\n' | '\r' | '\t' => out.push(' '),
+        c if is_bidi_control(c) => {
+            let _ = write!(out, "[U+{:04X}]", u32::from(c));
+        }
+        c if c.is_control() => out.push('\u{FFFD}'),
+        _ => return false,
+    }
+    true
+}
+
+/// Untrusted text as inline markdown: HTML-escaped, markdown punctuation backslash-escaped,
+/// mentions and issue references broken, invisible characters made visible, all on one line.
+pub fn text(untrusted: &str) -> String {
+    let mut out = String::with_capacity(untrusted.len() + untrusted.len() / 8);
+    let mut previous = ' ';
+    for character in untrusted.chars() {
+        if visible(character, &mut out) {
+            previous = ' ';
+            continue;
+        }
+        match character {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '@' => {
+                out.push('@');
+                out.push_str(BREAK_LINK);
+            }
+            '#' => {
+                out.push_str("\\#");
+                out.push_str(BREAK_LINK);
+            }
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '+' | '-' | '!' | '|' | '~' | '{'
+            | '}' | '=' | '$' | ':' => {
+                out.push('\\');
+                out.push(character);
+            }
+            // `1.` at the start of a line would start a list; escape every dot after a digit.
+            '.' if previous.is_ascii_digit() => out.push_str("\\."),
+            c => out.push(c),
+        }
+        previous = character;
+    }
+    out
+}
+
+/// Untrusted text as an inline code span: the fence is longer than any backtick run inside, so
+/// the text cannot end it; invisible characters are made visible; all on one line.
+pub fn code(untrusted: &str) -> String {
+    let mut content = String::with_capacity(untrusted.len());
+    for character in untrusted.chars() {
+        if !visible(character, &mut content) {
+            content.push(character);
+        }
+    }
+    if content.is_empty() {
+        return "` `".to_owned();
+    }
+    let fence = "`".repeat(longest_run(&content, '`') + 1);
+    // A space on each side when the content touches a backtick (or is all spaces); CommonMark
+    // strips exactly one from each side.
+    let pad = content.starts_with('`') || content.ends_with('`') || content.starts_with(' ');
+    let space = if pad { " " } else { "" };
+    format!("{fence}{space}{content}{space}{fence}")
+}
+
+/// Untrusted text as a fenced code block (`language` may be empty). The fence is longer than
+/// any backtick run in the text, so the text cannot close it; it ends with a newline.
+pub fn code_block(language: &str, untrusted: &str) -> String {
+    let mut content = String::with_capacity(untrusted.len());
+    for character in untrusted.chars() {
+        match character {
+            '\n' | '\t' => content.push(character),
+            '\r' => {}
+            c if is_bidi_control(c) => {
+                let _ = write!(content, "[U+{:04X}]", u32::from(c));
+            }
+            c if c.is_control() => content.push('\u{FFFD}'),
+            c => content.push(c),
+        }
+    }
+    let fence = "`".repeat((longest_run(&content, '`') + 1).max(3));
+    let language: String = language
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '_'))
+        .collect();
+    let newline = if content.ends_with('\n') || content.is_empty() {
+        ""
+    } else {
+        "\n"
+    };
+    format!("{fence}{language}\n{content}{newline}{fence}\n")
+}
+
+fn longest_run(text: &str, wanted: char) -> usize {
+    let mut longest = 0;
+    let mut current = 0;
+    for character in text.chars() {
+        if character == wanted {
+            current += 1;
+            longest = longest.max(current);
+        } else {
+            current = 0;
+        }
+    }
+    longest
+}
+
+/// At most `max_chars` characters of `untrusted`, with `…` when cut (apply before escaping).
+pub fn shorten(untrusted: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match untrusted.char_indices().nth(max_chars.saturating_sub(1)) {
+        Some((index, _)) if untrusted[index..].chars().nth(1).is_some() => {
+            std::borrow::Cow::Owned(format!("{}…", &untrusted[..index]))
+        }
+        _ => std::borrow::Cow::Borrowed(untrusted),
+    }
+}
+
+/// A link whose label is untrusted text and whose address is built by us; characters that
+/// would end the address (`()<>`, spaces, quotes) are percent-encoded.
+pub fn link(untrusted_label: &str, url: &str) -> String {
+    let mut address = String::with_capacity(url.len());
+    for byte in url.bytes() {
+        if byte.is_ascii_graphic() && !b"()<>\"'\\`".contains(&byte) {
+            address.push(char::from(byte));
+        } else {
+            let _ = write!(address, "%{byte:02X}");
+        }
+    }
+    format!("[{}]({address})", text(untrusted_label))
+}
+
+/// Percent-encodes one path of a URL (a file path from a report): `/` is kept.
+pub fn url_path(untrusted_path: &str) -> String {
+    untrusted_path
+        .bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte) {
+                char::from(byte).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A folded block. `summary` is untrusted text; `body` is markdown built with these helpers.
+/// The blank lines around the body make GitHub render it as markdown, not HTML.
+pub fn details(untrusted_summary: &str, body: &str, open: bool) -> String {
+    let open = if open { " open" } else { "" };
+    let summary = html_text(untrusted_summary);
+    let newline = if body.ends_with('\n') { "" } else { "\n" };
+    format!("<details{open}><summary>{summary}</summary>\n\n{body}{newline}\n</details>\n")
+}
+
+/// Untrusted text inside an HTML element (a `<summary>`): HTML-escaped, pings broken, one line.
+/// Markdown is not parsed inside raw HTML blocks, so no backslashes are added.
+pub fn html_text(untrusted: &str) -> String {
+    let mut out = String::with_capacity(untrusted.len());
+    for character in untrusted.chars() {
+        if visible(character, &mut out) {
+            continue;
+        }
+        match character {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '@' => {
+                out.push('@');
+                out.push_str(BREAK_LINK);
+            }
+            '#' => {
+                out.push('#');
+                out.push_str(BREAK_LINK);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// How a table column is aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Left (text).
+    Left,
+    /// Right (numbers).
+    Right,
+    /// Centre.
+    Center,
+}
+
+/// A GitHub-flavoured markdown table. Cells are inline markdown built with [`text`], [`code`] or
+/// [`link`]; the table itself makes sure no cell can add a column or a row.
+#[derive(Debug, Clone)]
+pub struct Table {
+    header: Vec<(String, Align)>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these (trusted) column titles and alignments.
+    pub fn new(columns: &[(&str, Align)]) -> Self {
+        Self {
+            header: columns
+                .iter()
+                .map(|(title, align)| ((*title).to_owned(), *align))
+                .collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row of inline-markdown cells; missing cells are left blank, extra ones dropped.
+    pub fn row<I, S>(&mut self, cells: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut row: Vec<String> = cells.into_iter().map(Into::into).collect();
+        row.resize(self.header.len(), String::new());
+        self.rows.push(row);
+        self
+    }
+
+    /// Number of rows so far.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Renders the table, ending with a newline.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push('|');
+        for (title, _) in &self.header {
+            let _ = write!(out, " {} |", table_cell(title));
+        }
+        out.push_str("\n|");
+        for (_, align) in &self.header {
+            out.push_str(match align {
+                Align::Left => " --- |",
+                Align::Right => " ---: |",
+                Align::Center => " :---: |",
+            });
+        }
+        out.push('\n');
+        for row in &self.rows {
+            out.push('|');
+            for cell in row {
+                let _ = write!(out, " {} |", table_cell(cell));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Makes inline markdown safe as a cell: one line, every `|` escaped (GFM un-escapes `\|`
+/// inside code spans in cells too), never empty.
+fn table_cell(inline: &str) -> String {
+    let mut out = String::with_capacity(inline.len() + 2);
+    let mut backslashes = 0usize;
+    for character in inline.chars() {
+        match character {
+            '\n' | '\r' => {
+                out.push(' ');
+                backslashes = 0;
+            }
+            '|' => {
+                if backslashes % 2 == 0 {
+                    out.push('\\');
+                }
+                out.push('|');
+                backslashes = 0;
+            }
+            '\\' => {
+                out.push('\\');
+                backslashes += 1;
+            }
+            c => {
+                out.push(c);
+                backslashes = 0;
+            }
+        }
+    }
+    if out.trim().is_empty() {
+        out = " ".to_owned();
+    }
+    out
+}
+
+/// Whether a block of a [`Document`] may be shortened or left out to meet a budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Keep {
+    /// Verdict, totals, warnings: never left out.
+    Always,
+    /// Details: folded to `folded` (when given), then left out, largest first.
+    IfRoom { label: String, folded: Option<String> },
+}
+
+#[derive(Debug, Clone)]
+struct Block {
+    markdown: String,
+    keep: Keep,
+}
+
+/// What [`Document::render_within`] had to leave out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cut {
+    /// Labels of the sections shown folded (shortened) rather than in full.
+    pub folded: Vec<String>,
+    /// Labels of the sections left out entirely.
+    pub omitted: Vec<String>,
+    /// Whether even the essential blocks had to be cut.
+    pub essentials_cut: bool,
+}
+
+impl Cut {
+    /// Whether nothing was shortened.
+    pub fn is_empty(&self) -> bool {
+        self.folded.is_empty() && self.omitted.is_empty() && !self.essentials_cut
+    }
+}
+
+/// A markdown document of blocks that knows which blocks matter most.
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    blocks: Vec<Block>,
+}
+
+impl Document {
+    /// An empty document.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a block that must survive every cut: the verdict, the totals, the warnings.
+    pub fn essential(&mut self, markdown: impl Into<String>) -> &mut Self {
+        self.blocks.push(Block {
+            markdown: with_block_end(markdown.into()),
+            keep: Keep::Always,
+        });
+        self
+    }
+
+    /// Adds a detail block, labelled for the "left out" note (the label is untrusted text);
+    /// `folded` is a shorter form to use before dropping it.
+    pub fn detail(
+        &mut self,
+        label: impl Into<String>,
+        markdown: impl Into<String>,
+        folded: Option<String>,
+    ) -> &mut Self {
+        self.blocks.push(Block {
+            markdown: with_block_end(markdown.into()),
+            keep: Keep::IfRoom {
+                label: label.into(),
+                folded: folded.map(with_block_end),
+            },
+        });
+        self
+    }
+
+    /// The whole document.
+    pub fn render(&self) -> String {
+        self.blocks.iter().map(|block| block.markdown.as_str()).collect()
+    }
+
+    /// The document in at most `budget` bytes of UTF-8. Details are folded, then left out,
+    /// largest first; essential blocks are kept (cut at a line only if they alone are over the
+    /// budget). When anything was cut a note says what, and where the full text is
+    /// (`full_text_at`, e.g. "the job's step summary").
+    pub fn render_within(&self, budget: usize, full_text_at: &str) -> (String, Cut) {
+        let full = self.render();
+        if full.len() <= budget {
+            return (full, Cut::default());
+        }
+        let mut chosen: Vec<Option<&str>> = self
+            .blocks
+            .iter()
+            .map(|block| Some(block.markdown.as_str()))
+            .collect();
+        let mut cut = Cut::default();
+        // Room for the note, which lists at most a few labels.
+        let reserve = 600 + full_text_at.len().min(200);
+        let target = budget.saturating_sub(reserve);
+        let size = |chosen: &[Option<&str>]| chosen.iter().flatten().map(|s| s.len()).sum::<usize>();
+
+        let mut details: Vec<usize> = (0..self.blocks.len())
+            .filter(|&index| matches!(self.blocks[index].keep, Keep::IfRoom { .. }))
+            .collect();
+        details.sort_by_key(|&index| std::cmp::Reverse(self.blocks[index].markdown.len()));
+
+        for &index in &details {
+            if size(&chosen) <= target {
+                break;
+            }
+            if let Keep::IfRoom {
+                label,
+                folded: Some(folded),
+            } = &self.blocks[index].keep
+            {
+                if folded.len() < self.blocks[index].markdown.len() {
+                    chosen[index] = Some(folded);
+                    cut.folded.push(label.clone());
+                }
+            }
+        }
+        let mut by_current_size = details.clone();
+        by_current_size.sort_by_key(|&index| std::cmp::Reverse(chosen[index].map_or(0, str::len)));
+        for &index in &by_current_size {
+            if size(&chosen) <= target {
+                break;
+            }
+            if let Keep::IfRoom { label, .. } = &self.blocks[index].keep {
+                chosen[index] = None;
+                cut.folded.retain(|folded| folded != label);
+                cut.omitted.push(label.clone());
+            }
+        }
+
+        let mut out = String::with_capacity(budget);
+        for block in chosen.iter().flatten() {
+            out.push_str(block);
+        }
+        if out.len() > target {
+            cut.essentials_cut = true;
+            truncate_at_line(&mut out, target);
+        }
+        out.push_str(&cut_note(&cut, full_text_at));
+        if out.len() > budget {
+            // Only reachable with a budget smaller than the note itself.
+            truncate_at_line(&mut out, budget);
+        }
+        (out, cut)
+    }
+}
+
+fn with_block_end(mut markdown: String) -> String {
+    if !markdown.ends_with('\n') {
+        markdown.push('\n');
+    }
+    if !markdown.ends_with("\n\n") {
+        markdown.push('\n');
+    }
+    markdown
+}
+
+/// Cuts `text` to at most `limit` bytes at a line boundary (or a character boundary when the
+/// first line alone is longer).
+fn truncate_at_line(text: &mut String, limit: usize) {
+    if text.len() <= limit {
+        return;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    if let Some(newline) = text[..end].rfind('\n') {
+        end = newline + 1;
+    }
+    text.truncate(end);
+}
+
+fn cut_note(cut: &Cut, full_text_at: &str) -> String {
+    const LISTED: usize = 5;
+    let describe = |labels: &[String]| {
+        let mut named: Vec<String> = labels
+            .iter()
+            .take(LISTED)
+            .map(|label| text(&shorten(label, 60)))
+            .collect();
+        if labels.len() > LISTED {
+            named.push(format!("{} more", labels.len() - LISTED));
+        }
+        named.join(", ")
+    };
+    let mut parts = Vec::new();
+    if !cut.folded.is_empty() {
+        parts.push(format!(
+            "{} section(s) shortened ({})",
+            cut.folded.len(),
+            describe(&cut.folded)
+        ));
+    }
+    if !cut.omitted.is_empty() {
+        parts.push(format!(
+            "{} section(s) left out ({})",
+            cut.omitted.len(),
+            describe(&cut.omitted)
+        ));
+    }
+    if cut.essentials_cut {
+        parts.push("the summary itself was cut".to_owned());
+    }
+    format!(
+        "\n> [!NOTE]\n> This text was too long for GitHub: {}. The full text is in {}.\n",
+        parts.join("; "),
+        text(&shorten(full_text_at, 200))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_escapes_html_markdown_and_pings() {
+        assert_eq!(
+            text("<b>@octo #12 *x*</b>"),
+            "&lt;b&gt;@&#8203;octo \\#&#8203;12 \\*x\\*&lt;/b&gt;"
+        );
+        assert_eq!(text("a\nb\u{202E}c\u{7}"), "a b[U+202E]c\u{FFFD}");
+        assert_eq!(text("1. item"), "1\\. item");
+    }
+
+    #[test]
+    fn code_spans_outlast_backticks() {
+        assert_eq!(code("a"), "`a`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x`"), "`` `x` ``");
+        assert_eq!(code(""), "` `");
+        assert_eq!(code("two\nlines"), "`two lines`");
+    }
+
+    #[test]
+    fn code_blocks_outlast_fences() {
+        assert_eq!(code_block("hcl", "a = 1"), "```hcl\na = 1\n```\n");
+        assert_eq!(
+            code_block("", "```\nbreak out\n```"),
+            "````\n```\nbreak out\n```\n````\n"
+        );
+        assert_eq!(code_block("sh; rm -rf", "x\n"), "```shrm-rf\nx\n```\n");
+    }
+
+    #[test]
+    fn tables_keep_pipes_inside_cells() {
+        let mut table = Table::new(&[("name", Align::Left), ("n", Align::Right)]);
+        table.row([text("a|b"), "1".to_owned()]);
+        table.row([code("x|y"), String::new()]);
+        table.row([format!("{}\n{}", text("multi"), text("line"))]);
+        assert_eq!(
+            table.render(),
+            "| name | n |\n| --- | ---: |\n| a\\|b | 1 |\n| `x\\|y` |   |\n| multi line |   |\n"
+        );
+    }
+
+    #[test]
+    fn shorten_counts_characters() {
+        assert_eq!(shorten("héllo", 10), "héllo");
+        assert_eq!(shorten("héllo", 5), "héllo");
+        assert_eq!(shorten("héllo", 3), "hé…");
+    }
+
+    #[test]
+    fn links_cannot_end_early() {
+        assert_eq!(
+            link("a](x)", "https://h/blob/s/dir name/(x).rs#L3"),
+            "[a\\]\\(x\\)](https://h/blob/s/dir%20name/%28x%29.rs#L3)"
+        );
+        assert_eq!(url_path("dir name/é(x).rs"), "dir%20name/%C3%A9%28x%29.rs");
+    }
+
+    #[test]
+    fn render_within_keeps_essentials_and_says_what_was_cut() {
+        let mut document = Document::new();
+        document.essential("**Verdict: failed** — 3 to add, 1 to destroy");
+        document.detail("small", "small detail", None);
+        document.detail(
+            "big",
+            "x".repeat(5_000),
+            Some("big (folded: 5000 bytes)".to_owned()),
+        );
+        document.detail("huge", "y".repeat(20_000), None);
+        let (rendered, cut) = document.render_within(3_000, "the step summary");
+        assert!(rendered.len() <= 3_000, "{}", rendered.len());
+        assert!(rendered.starts_with("**Verdict: failed**"));
+        assert!(rendered.contains("small detail"));
+        assert!(rendered.contains("big (folded"));
+        assert_eq!(cut.folded, ["big"]);
+        assert_eq!(cut.omitted, ["huge"]);
+        assert!(rendered.contains("1 section(s) left out (huge)"), "{rendered}");
+        assert!(rendered.contains("the step summary"));
+
+        let (untouched, cut) = document.render_within(100_000, "x");
+        assert!(cut.is_empty());
+        assert_eq!(untouched, document.render());
+    }
+
+    #[test]
+    fn render_within_cuts_essentials_only_when_they_alone_overflow() {
+        let mut document = Document::new();
+        document.essential("line\n".repeat(1_000));
+        let (rendered, cut) = document.render_within(1_000, "the log");
+        assert!(rendered.len() <= 1_000);
+        assert!(cut.essentials_cut);
+        assert!(rendered.starts_with("line\nline\n"));
+    }
+}
