@@ -68,6 +68,14 @@ pub fn text(untrusted: &str) -> String {
         }
         previous = character;
     }
+    // Leading spaces would indent (a code block), trailing ones break the line: make the outer
+    // ones entities, which render as spaces but count as neither.
+    if out.starts_with(' ') {
+        out.replace_range(0..1, "&#32;");
+    }
+    if out.ends_with(' ') {
+        out.replace_range(out.len() - 1.., "&#32;");
+    }
     out
 }
 
