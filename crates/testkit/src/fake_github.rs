@@ -1,0 +1,1066 @@
+//! A stateful fake of the GitHub REST API on 127.0.0.1.
+//!
+//! It serves the endpoints Gantry calls with GitHub's behaviour where it matters to us: real
+//! pagination with `Link` headers, GitHub's limits and error bodies (422 for a body over 65,536
+//! characters or more than 50 annotations), request bodies validated against the contract in
+//! `shared/contracts/`, authentication required, and injectable faults — 429, secondary and
+//! primary rate limits, 5xx before or after the write, a write whose response is lost, and the
+//! read-only token's 403. Every request and every contract violation is recorded.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+
+use crate::contract::Contract;
+
+/// GitHub's limit for comment and issue bodies, in characters.
+pub const BODY_LIMIT_CHARS: usize = 65_536;
+/// GitHub's limit for a check run's summary and text, in characters.
+pub const CHECK_TEXT_LIMIT_CHARS: usize = 65_535;
+const SARIF_GZIP_LIMIT: usize = 10 * 1024 * 1024;
+
+/// A fault to inject into matching requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultKind {
+    /// 429 with an optional `Retry-After` (seconds).
+    TooManyRequests {
+        /// Seconds to wait.
+        retry_after: Option<u64>,
+    },
+    /// 403 "secondary rate limit", with an optional `Retry-After`.
+    SecondaryRateLimit {
+        /// Seconds to wait.
+        retry_after: Option<u64>,
+    },
+    /// 403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset` this many seconds ahead.
+    PrimaryRateLimit {
+        /// Seconds until the reset.
+        reset_in: u64,
+    },
+    /// A 5xx; with `after_write` the write happens first (a proxy that failed on the way back).
+    ServerError {
+        /// 500, 502, 503, 504…
+        status: u16,
+        /// Whether the request is carried out before the error is returned.
+        after_write: bool,
+    },
+    /// The request is carried out, then the connection is dropped without a response.
+    LoseResponse,
+    /// 403 "Resource not accessible by integration", as a fork PR's read-only token gets.
+    ReadOnlyToken,
+}
+
+/// Which requests a fault hits, and how many times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// HTTP method, e.g. `POST`.
+    pub method: String,
+    /// A substring of the path, e.g. `/comments`.
+    pub path_contains: String,
+    /// What goes wrong.
+    pub kind: FaultKind,
+    /// How many matching requests it hits.
+    pub times: u32,
+}
+
+impl Fault {
+    /// A fault for the next `times` requests matching `method` and `path_contains`.
+    pub fn new(method: &str, path_contains: &str, kind: FaultKind, times: u32) -> Self {
+        Self {
+            method: method.to_owned(),
+            path_contains: path_contains.to_owned(),
+            kind,
+            times,
+        }
+    }
+}
+
+/// An issue or PR comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    /// REST id.
+    pub id: u64,
+    /// GraphQL node id.
+    pub node_id: String,
+    /// Issue or PR number.
+    pub issue_number: u64,
+    /// Markdown body.
+    pub body: String,
+    /// Author login.
+    pub author: String,
+    /// Hidden through GraphQL `minimizeComment`.
+    pub minimized: bool,
+    /// How many times it was edited.
+    pub edits: u32,
+}
+
+/// An issue (or the issue side of a PR).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// Number.
+    pub number: u64,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// `open` or `closed`.
+    pub state: String,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Whether it is a pull request.
+    pub pull_request: bool,
+    /// Head commit, for PRs.
+    pub head_sha: Option<String>,
+}
+
+/// A check run with every annotation sent to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckRun {
+    /// Id.
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// Commit.
+    pub head_sha: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    /// Conclusion once completed.
+    pub conclusion: Option<String>,
+    /// `output.title`.
+    pub title: String,
+    /// `output.summary`.
+    pub summary: String,
+    /// `output.text`.
+    pub text: Option<String>,
+    /// All annotations, in the order received.
+    pub annotations: Vec<Value>,
+    /// `external_id`.
+    pub external_id: Option<String>,
+}
+
+/// A SARIF upload, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SarifUpload {
+    /// Upload id.
+    pub id: String,
+    /// Commit.
+    pub commit_sha: String,
+    /// Ref.
+    pub git_ref: String,
+    /// The SARIF document, un-gzipped.
+    pub sarif: Value,
+    /// Status requests answered so far.
+    pub polls: u32,
+}
+
+/// A deployment status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentStatus {
+    /// Id.
+    pub id: u64,
+    /// Deployment.
+    pub deployment_id: u64,
+    /// State.
+    pub state: String,
+    /// Description.
+    pub description: String,
+    /// `environment_url`.
+    pub environment_url: Option<String>,
+    /// `log_url`.
+    pub log_url: Option<String>,
+}
+
+/// One request as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// Method.
+    pub method: String,
+    /// Path as sent (with a GHES `/api/v3` prefix if any).
+    pub path: String,
+    /// Query string.
+    pub query: String,
+    /// Status answered (0 when the response was dropped).
+    pub status: u16,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<String>,
+}
+
+/// Everything the fake knows.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// Issue and PR comments.
+    pub comments: Vec<Comment>,
+    /// Issues and PRs.
+    pub issues: Vec<Issue>,
+    /// Check runs.
+    pub check_runs: Vec<CheckRun>,
+    /// SARIF uploads.
+    pub sarif_uploads: Vec<SarifUpload>,
+    /// Deployment statuses.
+    pub deployment_statuses: Vec<DeploymentStatus>,
+    /// Files changed per PR.
+    pub pull_files: BTreeMap<u64, Vec<String>>,
+    /// Every request.
+    pub requests: Vec<RecordedRequest>,
+    /// Request bodies the contract rejects: a test should assert this is empty.
+    pub contract_violations: Vec<String>,
+    faults: Vec<Fault>,
+    next_id: u64,
+}
+
+impl State {
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Comments on one issue or PR, oldest first.
+    pub fn comments_on(&self, issue_number: u64) -> Vec<&Comment> {
+        self.comments
+            .iter()
+            .filter(|comment| comment.issue_number == issue_number)
+            .collect()
+    }
+
+    /// Requests with this method whose path contains `fragment`.
+    pub fn requests_to(&self, method: &str, fragment: &str) -> usize {
+        self.requests
+            .iter()
+            .filter(|request| request.method == method && request.path.contains(fragment))
+            .count()
+    }
+}
+
+struct Shared {
+    state: Mutex<State>,
+    contract: Contract,
+    base_url: String,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A running fake; stops when dropped.
+pub struct FakeGitHub {
+    shared: Arc<Shared>,
+    runtime: Option<tokio::runtime::Runtime>,
+    address: SocketAddr,
+}
+
+impl std::fmt::Debug for FakeGitHub {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("FakeGitHub")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for FakeGitHub {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl FakeGitHub {
+    /// Starts the fake on a free port of 127.0.0.1, on a runtime of its own (so it serves
+    /// synchronous tests and async tests alike).
+    ///
+    /// # Panics
+    /// When the contract cannot be loaded or no port can be bound: the test cannot run.
+    pub fn start() -> Self {
+        let contract_path = crate::shared_dir().join("contracts/github-rest-subset.json");
+        let contract = Contract::load(&contract_path).unwrap_or_else(|error| panic!("{error}"));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime for the fake GitHub");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind 127.0.0.1");
+        let address = listener.local_addr().expect("local address");
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            contract,
+            base_url: format!("http://{address}"),
+        });
+        let serving = Arc::clone(&shared);
+        runtime.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let shared = Arc::clone(&serving);
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| {
+                        let shared = Arc::clone(&shared);
+                        async move { handle(&shared, request).await }
+                    });
+                    // A dropped response (LoseResponse) ends the connection with an error.
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self {
+            shared,
+            runtime: Some(runtime),
+            address,
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`: use as `GITHUB_API_URL` (GHES style `…/api/v3` works too).
+    pub fn url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// A copy of the current state.
+    pub fn state(&self) -> State {
+        self.shared.lock().clone()
+    }
+
+    /// Adds a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.lock().faults.push(fault);
+    }
+
+    /// Creates an open pull request with this number and head commit.
+    pub fn add_pull_request(&self, number: u64, head_sha: &str) {
+        self.shared.lock().issues.push(Issue {
+            number,
+            title: format!("PR {number}"),
+            body: String::new(),
+            state: "open".to_owned(),
+            labels: Vec::new(),
+            pull_request: true,
+            head_sha: Some(head_sha.to_owned()),
+        });
+    }
+
+    /// Creates an issue and returns its number.
+    pub fn add_issue(&self, title: &str, body: &str, state: &str) -> u64 {
+        let mut guard = self.shared.lock();
+        let number = guard.issues.iter().map(|issue| issue.number).max().unwrap_or(0) + 1;
+        guard.issues.push(Issue {
+            number,
+            title: title.to_owned(),
+            body: body.to_owned(),
+            state: state.to_owned(),
+            labels: Vec::new(),
+            pull_request: false,
+            head_sha: None,
+        });
+        number
+    }
+
+    /// Adds a comment by someone else (to fill pages before ours).
+    pub fn add_comment(&self, issue_number: u64, author: &str, body: &str) -> u64 {
+        let mut guard = self.shared.lock();
+        let id = guard.id();
+        guard.comments.push(Comment {
+            id,
+            node_id: format!("IC_{id}"),
+            issue_number,
+            body: body.to_owned(),
+            author: author.to_owned(),
+            minimized: false,
+            edits: 0,
+        });
+        id
+    }
+
+    /// Sets the files a PR changes.
+    pub fn set_pull_files(&self, number: u64, files: &[&str]) {
+        self.shared
+            .lock()
+            .pull_files
+            .insert(number, files.iter().map(|f| (*f).to_owned()).collect());
+    }
+}
+
+type Answer = Result<Response<Full<Bytes>>, std::io::Error>;
+
+fn respond(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+fn error_body(message: &str, documentation: &str) -> Value {
+    json!({"message": message, "documentation_url": format!("https://docs.github.com/rest/{documentation}")})
+}
+
+fn validation_failed(resource: &str, field: &str, message: &str) -> Response<Full<Bytes>> {
+    respond(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &json!({
+            "message": "Validation Failed",
+            "errors": [{"resource": resource, "code": "custom", "field": field, "message": message}],
+            "documentation_url": "https://docs.github.com/rest",
+            "status": "422"
+        }),
+    )
+}
+
+fn now_epoch() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
+    let method = request.method().clone();
+    let raw_path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let authorization = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let body_bytes = request
+        .into_body()
+        .collect()
+        .await
+        .map(http_body_util::Collected::to_bytes)
+        .unwrap_or_default();
+
+    let path = raw_path
+        .strip_prefix("/api/v3")
+        .map_or_else(|| raw_path.clone(), str::to_owned);
+    let path = if raw_path == "/api/graphql" {
+        "/graphql".to_owned()
+    } else {
+        path
+    };
+    let record = |status: u16| {
+        shared.lock().requests.push(RecordedRequest {
+            method: method.to_string(),
+            path: raw_path.clone(),
+            query: query.clone(),
+            status,
+            authorization: authorization.clone(),
+        });
+    };
+
+    if authorization.is_none() {
+        record(401);
+        return Ok(respond(
+            StatusCode::UNAUTHORIZED,
+            &error_body("Requires authentication", "overview/authenticating-to-the-rest-api"),
+        ));
+    }
+
+    let body: Option<Value> = if body_bytes.is_empty() {
+        None
+    } else if let Ok(value) = serde_json::from_slice(&body_bytes) {
+        Some(value)
+    } else {
+        record(400);
+        return Ok(respond(
+            StatusCode::BAD_REQUEST,
+            &error_body("Problems parsing JSON", "overview"),
+        ));
+    };
+
+    if path != "/graphql" && method != Method::GET {
+        let violations = shared
+            .contract
+            .validate_request(method.as_str(), &path, body.as_ref());
+        if !violations.is_empty() {
+            let message = format!("Invalid request.\n\n{}", violations.join("\n"));
+            shared
+                .lock()
+                .contract_violations
+                .extend(violations.iter().map(|v| format!("{method} {path}: {v}")));
+            record(422);
+            return Ok(respond(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &error_body(&message, "overview"),
+            ));
+        }
+    }
+
+    let fault = {
+        let mut state = shared.lock();
+        let position = state.faults.iter().position(|fault| {
+            fault.times > 0 && fault.method == method.as_str() && path.contains(&fault.path_contains)
+        });
+        position.map(|index| {
+            state.faults[index].times -= 1;
+            state.faults[index].kind.clone()
+        })
+    };
+    let is_write = method != Method::GET;
+    match fault {
+        Some(FaultKind::TooManyRequests { retry_after }) => {
+            record(429);
+            let mut response = respond(
+                StatusCode::TOO_MANY_REQUESTS,
+                &error_body("API rate limit exceeded", "overview/rate-limits-for-the-rest-api"),
+            );
+            if let Some(seconds) = retry_after {
+                response.headers_mut().insert("retry-after", seconds.into());
+            }
+            return Ok(response);
+        }
+        Some(FaultKind::SecondaryRateLimit { retry_after }) => {
+            record(403);
+            let mut response = respond(
+                StatusCode::FORBIDDEN,
+                &error_body(
+                    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000.",
+                    "overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+                ),
+            );
+            if let Some(seconds) = retry_after {
+                response.headers_mut().insert("retry-after", seconds.into());
+            }
+            return Ok(response);
+        }
+        Some(FaultKind::PrimaryRateLimit { reset_in }) => {
+            record(403);
+            let mut response = respond(
+                StatusCode::FORBIDDEN,
+                &error_body(
+                    "API rate limit exceeded for installation ID 1.",
+                    "overview/rate-limits-for-the-rest-api",
+                ),
+            );
+            let headers = response.headers_mut();
+            headers.insert("x-ratelimit-limit", 5000.into());
+            headers.insert("x-ratelimit-remaining", 0.into());
+            headers.insert("x-ratelimit-reset", (now_epoch() + reset_in).into());
+            return Ok(response);
+        }
+        Some(FaultKind::ReadOnlyToken) if is_write => {
+            record(403);
+            return Ok(respond(
+                StatusCode::FORBIDDEN,
+                &error_body(
+                    "Resource not accessible by integration",
+                    "issues/comments#create-an-issue-comment",
+                ),
+            ));
+        }
+        Some(FaultKind::ServerError {
+            status,
+            after_write: false,
+        }) => {
+            record(status);
+            return Ok(respond(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+                &json!({"message": "Server Error"}),
+            ));
+        }
+        _ => {}
+    }
+
+    let response = route(shared, &method, &path, &query, body.as_ref());
+    match fault {
+        Some(FaultKind::LoseResponse) => {
+            record(0);
+            Err(std::io::Error::other("response lost on purpose"))
+        }
+        Some(FaultKind::ServerError { status, .. }) => {
+            record(status);
+            Ok(respond(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+                &json!({"message": "Server Error"}),
+            ))
+        }
+        _ => {
+            record(response.status().as_u16());
+            Ok(response)
+        }
+    }
+}
+
+fn query_value<'q>(query: &'q str, key: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(name, _)| *name == key)
+        .map(|(_, value)| value)
+}
+
+/// One page of `items` with GitHub's `Link` header.
+fn page(shared: &Shared, path: &str, query: &str, items: Vec<Value>, wrap: Option<&str>) -> Response<Full<Bytes>> {
+    let per_page = query_value(query, "per_page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page = query_value(query, "page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let total = items.len();
+    let last = total.div_ceil(per_page).max(1);
+    let slice: Vec<Value> = items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    let body = match wrap {
+        Some(key) => json!({"total_count": total, key: slice}),
+        None => Value::Array(slice),
+    };
+    let mut response = respond(StatusCode::OK, &body);
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("page=") && !pair.starts_with("per_page="))
+        .collect();
+    let link_to = |target: usize| {
+        let mut parts = kept.clone();
+        let per = format!("per_page={per_page}");
+        let number = format!("page={target}");
+        parts.push(&per);
+        parts.push(&number);
+        format!("<{}{}?{}>", shared.base_url, path, parts.join("&"))
+    };
+    let mut links = Vec::new();
+    if page < last {
+        links.push(format!("{}; rel=\"next\"", link_to(page + 1)));
+        links.push(format!("{}; rel=\"last\"", link_to(last)));
+    }
+    if page > 1 {
+        links.push(format!("{}; rel=\"first\"", link_to(1)));
+        links.push(format!("{}; rel=\"prev\"", link_to(page - 1)));
+    }
+    if !links.is_empty() {
+        if let Ok(value) = http::HeaderValue::from_str(&links.join(", ")) {
+            response.headers_mut().insert(http::header::LINK, value);
+        }
+    }
+    response
+}
+
+fn comment_json(shared: &Shared, owner_repo: &str, comment: &Comment) -> Value {
+    json!({
+        "id": comment.id,
+        "node_id": comment.node_id,
+        "body": comment.body,
+        "user": {"login": comment.author, "type": if comment.author.ends_with("[bot]") { "Bot" } else { "User" }},
+        "html_url": format!("https://github.com/{owner_repo}/pull/{}#issuecomment-{}", comment.issue_number, comment.id),
+        "url": format!("{}/repos/{owner_repo}/issues/comments/{}", shared.base_url, comment.id),
+        "issue_url": format!("{}/repos/{owner_repo}/issues/{}", shared.base_url, comment.issue_number),
+        "author_association": "NONE",
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z"
+    })
+}
+
+fn issue_json(owner_repo: &str, issue: &Issue) -> Value {
+    let mut value = json!({
+        "id": issue.number * 1000,
+        "number": issue.number,
+        "title": issue.title,
+        "body": issue.body,
+        "state": issue.state,
+        "labels": issue.labels.iter().map(|name| json!({"name": name})).collect::<Vec<_>>(),
+        "html_url": format!("https://github.com/{owner_repo}/issues/{}", issue.number),
+    });
+    if issue.pull_request {
+        value["pull_request"] = json!({"url": format!("https://api.github.com/repos/{owner_repo}/pulls/{}", issue.number)});
+    }
+    value
+}
+
+fn check_run_json(owner_repo: &str, run: &CheckRun) -> Value {
+    json!({
+        "id": run.id,
+        "name": run.name,
+        "head_sha": run.head_sha,
+        "status": run.status,
+        "conclusion": run.conclusion,
+        "external_id": run.external_id,
+        "html_url": format!("https://github.com/{owner_repo}/runs/{}", run.id),
+        "output": {"title": run.title, "summary": run.summary, "text": run.text, "annotations_count": run.annotations.len()}
+    })
+}
+
+fn text_of(body: Option<&Value>, pointer: &str) -> Option<String> {
+    body.and_then(|b| b.pointer(pointer)).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn check_output_limits(body: Option<&Value>) -> Option<Response<Full<Bytes>>> {
+    for field in ["summary", "text"] {
+        if let Some(text) = text_of(body, &format!("/output/{field}")) {
+            let length = text.chars().count();
+            if length > CHECK_TEXT_LIMIT_CHARS {
+                return Some(validation_failed(
+                    "CheckRun",
+                    &format!("output.{field}"),
+                    &format!("Only {CHECK_TEXT_LIMIT_CHARS} characters are allowed; {length} were supplied."),
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn body_too_long(resource: &str, body: &str) -> Option<Response<Full<Bytes>>> {
+    (body.chars().count() > BODY_LIMIT_CHARS).then(|| {
+        validation_failed(
+            resource,
+            "body",
+            &format!("Body is too long (maximum is {BODY_LIMIT_CHARS} characters)"),
+        )
+    })
+}
+
+fn not_found() -> Response<Full<Bytes>> {
+    respond(StatusCode::NOT_FOUND, &error_body("Not Found", "overview"))
+}
+
+fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option<&Value>) -> Response<Full<Bytes>> {
+    if path == "/graphql" {
+        return graphql(shared, body);
+    }
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let ["repos", owner, repo, rest @ ..] = segments.as_slice() else {
+        return not_found();
+    };
+    let owner_repo = format!("{owner}/{repo}");
+    let number = |text: &str| text.parse::<u64>().ok();
+    let mut state = shared.lock();
+    match (method.as_str(), rest) {
+        ("GET", ["issues", n, "comments"]) => {
+            let Some(n) = number(n) else { return not_found() };
+            let items = state
+                .comments_on(n)
+                .into_iter()
+                .map(|comment| comment_json(shared, &owner_repo, comment))
+                .collect();
+            drop(state);
+            page(shared, path, query, items, None)
+        }
+        ("POST", ["issues", n, "comments"]) => {
+            let Some(n) = number(n) else { return not_found() };
+            if !state.issues.iter().any(|issue| issue.number == n) {
+                return not_found();
+            }
+            let text = text_of(body, "/body").unwrap_or_default();
+            if let Some(rejection) = body_too_long("IssueComment", &text) {
+                return rejection;
+            }
+            let id = state.id();
+            let comment = Comment {
+                id,
+                node_id: format!("IC_{id}"),
+                issue_number: n,
+                body: text,
+                author: "github-actions[bot]".to_owned(),
+                minimized: false,
+                edits: 0,
+            };
+            let value = comment_json(shared, &owner_repo, &comment);
+            state.comments.push(comment);
+            respond(StatusCode::CREATED, &value)
+        }
+        ("PATCH", ["issues", "comments", id]) => {
+            let text = text_of(body, "/body").unwrap_or_default();
+            if let Some(rejection) = body_too_long("IssueComment", &text) {
+                return rejection;
+            }
+            let Some(comment) = number(id).and_then(|id| state.comments.iter_mut().find(|c| c.id == id)) else {
+                return not_found();
+            };
+            comment.body = text;
+            comment.edits += 1;
+            let value = comment_json(shared, &owner_repo, comment);
+            respond(StatusCode::OK, &value)
+        }
+        ("GET", ["issues"]) => {
+            let wanted = query_value(query, "state").unwrap_or("open");
+            let mut items: Vec<&Issue> = state
+                .issues
+                .iter()
+                .filter(|issue| wanted == "all" || issue.state == wanted)
+                .collect();
+            items.sort_by_key(|issue| std::cmp::Reverse(issue.number));
+            let items = items.into_iter().map(|issue| issue_json(&owner_repo, issue)).collect();
+            drop(state);
+            page(shared, path, query, items, None)
+        }
+        ("POST", ["issues"]) => {
+            let text = text_of(body, "/body").unwrap_or_default();
+            if let Some(rejection) = body_too_long("Issue", &text) {
+                return rejection;
+            }
+            let number = state.issues.iter().map(|issue| issue.number).max().unwrap_or(0) + 1;
+            let labels = body
+                .and_then(|b| b.get("labels"))
+                .and_then(Value::as_array)
+                .map(|labels| labels.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default();
+            let issue = Issue {
+                number,
+                title: text_of(body, "/title").unwrap_or_default(),
+                body: text,
+                state: "open".to_owned(),
+                labels,
+                pull_request: false,
+                head_sha: None,
+            };
+            let value = issue_json(&owner_repo, &issue);
+            state.issues.push(issue);
+            respond(StatusCode::CREATED, &value)
+        }
+        ("PATCH", ["issues", n]) => {
+            if let Some(text) = text_of(body, "/body") {
+                if let Some(rejection) = body_too_long("Issue", &text) {
+                    return rejection;
+                }
+            }
+            let Some(issue) = number(n).and_then(|n| state.issues.iter_mut().find(|i| i.number == n)) else {
+                return not_found();
+            };
+            if let Some(title) = text_of(body, "/title") {
+                issue.title = title;
+            }
+            if let Some(text) = text_of(body, "/body") {
+                issue.body = text;
+            }
+            if let Some(new_state) = text_of(body, "/state") {
+                issue.state = new_state;
+            }
+            let value = issue_json(&owner_repo, issue);
+            respond(StatusCode::OK, &value)
+        }
+        ("GET", ["pulls", n, "files"]) => {
+            let Some(n) = number(n) else { return not_found() };
+            let items = state
+                .pull_files
+                .get(&n)
+                .into_iter()
+                .flatten()
+                .map(|file| json!({"filename": file, "status": "modified", "additions": 1, "deletions": 0, "changes": 1}))
+                .collect();
+            drop(state);
+            page(shared, path, query, items, None)
+        }
+        ("POST", ["check-runs"]) => {
+            if let Some(rejection) = check_output_limits(body) {
+                return rejection;
+            }
+            let id = state.id();
+            let conclusion = text_of(body, "/conclusion");
+            let run = CheckRun {
+                id,
+                name: text_of(body, "/name").unwrap_or_default(),
+                head_sha: text_of(body, "/head_sha").unwrap_or_default(),
+                status: if conclusion.is_some() { "completed".to_owned() } else { text_of(body, "/status").unwrap_or_else(|| "queued".to_owned()) },
+                conclusion,
+                title: text_of(body, "/output/title").unwrap_or_default(),
+                summary: text_of(body, "/output/summary").unwrap_or_default(),
+                text: text_of(body, "/output/text"),
+                annotations: body
+                    .and_then(|b| b.pointer("/output/annotations"))
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+                external_id: text_of(body, "/external_id"),
+            };
+            let value = check_run_json(&owner_repo, &run);
+            state.check_runs.push(run);
+            respond(StatusCode::CREATED, &value)
+        }
+        ("PATCH", ["check-runs", id]) => {
+            if let Some(rejection) = check_output_limits(body) {
+                return rejection;
+            }
+            let Some(run) = number(id).and_then(|id| state.check_runs.iter_mut().find(|r| r.id == id)) else {
+                return not_found();
+            };
+            if let Some(conclusion) = text_of(body, "/conclusion") {
+                run.conclusion = Some(conclusion);
+                run.status = "completed".to_owned();
+            } else if let Some(status) = text_of(body, "/status") {
+                run.status = status;
+            }
+            if let Some(title) = text_of(body, "/output/title") {
+                run.title = title;
+            }
+            if let Some(summary) = text_of(body, "/output/summary") {
+                run.summary = summary;
+            }
+            if let Some(text) = text_of(body, "/output/text") {
+                run.text = Some(text);
+            }
+            if let Some(more) = body.and_then(|b| b.pointer("/output/annotations")).and_then(Value::as_array) {
+                run.annotations.extend(more.iter().cloned());
+            }
+            let value = check_run_json(&owner_repo, run);
+            respond(StatusCode::OK, &value)
+        }
+        ("GET", ["commits", git_ref, "check-runs"]) => {
+            let name = query_value(query, "check_name").map(|n| n.replace("%20", " ").replace('+', " "));
+            let items = state
+                .check_runs
+                .iter()
+                .filter(|run| run.head_sha == *git_ref && name.as_deref().is_none_or(|n| n == run.name))
+                .map(|run| check_run_json(&owner_repo, run))
+                .collect();
+            drop(state);
+            page(shared, path, query, items, Some("check_runs"))
+        }
+        ("GET", ["check-runs", id, "annotations"]) => {
+            let Some(run) = number(id).and_then(|id| state.check_runs.iter().find(|r| r.id == id)) else {
+                return not_found();
+            };
+            let items = run.annotations.clone();
+            drop(state);
+            page(shared, path, query, items, None)
+        }
+        ("POST", ["code-scanning", "sarifs"]) => {
+            let encoded = text_of(body, "/sarif").unwrap_or_default();
+            let Ok(gzipped) = base64::engine::general_purpose::STANDARD.decode(encoded.as_bytes()) else {
+                return respond(StatusCode::BAD_REQUEST, &error_body("Invalid sarif: not base64", "code-scanning"));
+            };
+            if gzipped.len() > SARIF_GZIP_LIMIT {
+                return respond(StatusCode::PAYLOAD_TOO_LARGE, &error_body("Payload Too Large", "code-scanning"));
+            }
+            let mut json_text = String::new();
+            if flate2::read::GzDecoder::new(gzipped.as_slice()).read_to_string(&mut json_text).is_err() {
+                return respond(StatusCode::BAD_REQUEST, &error_body("Invalid sarif: not gzip", "code-scanning"));
+            }
+            let sarif = serde_json::from_str(&json_text).unwrap_or(Value::Null);
+            let id = format!("sarif-{}", state.id());
+            state.sarif_uploads.push(SarifUpload {
+                id: id.clone(),
+                commit_sha: text_of(body, "/commit_sha").unwrap_or_default(),
+                git_ref: text_of(body, "/ref").unwrap_or_default(),
+                sarif,
+                polls: 0,
+            });
+            respond(
+                StatusCode::ACCEPTED,
+                &json!({"id": id, "url": format!("{}/repos/{owner_repo}/code-scanning/sarifs/{id}", shared.base_url)}),
+            )
+        }
+        ("GET", ["code-scanning", "sarifs", id]) => {
+            let Some(upload) = state.sarif_uploads.iter_mut().find(|u| u.id == *id) else {
+                return not_found();
+            };
+            upload.polls += 1;
+            let problems = sarif_problems(&upload.sarif);
+            let (status, errors) = if upload.polls == 1 {
+                ("pending", Value::Null)
+            } else if problems.is_empty() {
+                ("complete", Value::Null)
+            } else {
+                ("failed", json!(problems))
+            };
+            respond(
+                StatusCode::OK,
+                &json!({"processing_status": status, "analyses_url": format!("{}/repos/{owner_repo}/code-scanning/analyses?sarif_id={id}", shared.base_url), "errors": errors}),
+            )
+        }
+        ("POST", ["deployments", id, "statuses"]) => {
+            let Some(deployment_id) = number(id) else { return not_found() };
+            let status_id = state.id();
+            let status = DeploymentStatus {
+                id: status_id,
+                deployment_id,
+                state: text_of(body, "/state").unwrap_or_default(),
+                description: text_of(body, "/description").unwrap_or_default(),
+                environment_url: text_of(body, "/environment_url"),
+                log_url: text_of(body, "/log_url"),
+            };
+            let value = deployment_status_json(&status);
+            state.deployment_statuses.push(status);
+            respond(StatusCode::CREATED, &value)
+        }
+        ("GET", ["deployments", id, "statuses"]) => {
+            let Some(deployment_id) = number(id) else { return not_found() };
+            let mut items: Vec<Value> = state
+                .deployment_statuses
+                .iter()
+                .filter(|status| status.deployment_id == deployment_id)
+                .map(deployment_status_json)
+                .collect();
+            items.reverse();
+            drop(state);
+            page(shared, path, query, items, None)
+        }
+        _ => not_found(),
+    }
+}
+
+fn deployment_status_json(status: &DeploymentStatus) -> Value {
+    json!({"id": status.id, "state": status.state, "description": status.description,
+        "environment_url": status.environment_url, "log_url": status.log_url})
+}
+
+/// What code scanning would refuse while processing an upload.
+fn sarif_problems(sarif: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    if sarif.get("version").and_then(Value::as_str) != Some("2.1.0") {
+        problems.push("SARIF version must be 2.1.0".to_owned());
+    }
+    let runs = sarif.get("runs").and_then(Value::as_array).cloned().unwrap_or_default();
+    if runs.len() > 20 {
+        problems.push(format!("{} runs, more than the 20 allowed", runs.len()));
+    }
+    let mut identities = std::collections::BTreeSet::new();
+    for run in &runs {
+        let tool = run.pointer("/tool/driver/name").and_then(Value::as_str).unwrap_or("");
+        let category = run.pointer("/automationDetails/id").and_then(Value::as_str).unwrap_or("");
+        if !identities.insert((tool.to_owned(), category.to_owned())) {
+            problems.push(format!("two runs of tool `{tool}` with category `{category}`"));
+        }
+        let results = run.get("results").and_then(Value::as_array).map_or(0, Vec::len);
+        if results > 25_000 {
+            problems.push(format!("{results} results in one run, more than 25000"));
+        }
+    }
+    problems
+}
+
+fn graphql(shared: &Shared, body: Option<&Value>) -> Response<Full<Bytes>> {
+    let query = text_of(body, "/query").unwrap_or_default();
+    if !query.contains("minimizeComment") {
+        return respond(StatusCode::OK, &json!({"errors": [{"message": "the fake supports only minimizeComment"}]}));
+    }
+    let subject = body
+        .and_then(|b| b.pointer("/variables/id").or_else(|| b.pointer("/variables/subjectId")))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let mut state = shared.lock();
+    match state.comments.iter_mut().find(|comment| comment.node_id == subject) {
+        Some(comment) => {
+            comment.minimized = true;
+            respond(StatusCode::OK, &json!({"data": {"minimizeComment": {"minimizedComment": {"isMinimized": true}}}}))
+        }
+        None => respond(
+            StatusCode::OK,
+            &json!({"data": {"minimizeComment": null}, "errors": [{"type": "NOT_FOUND", "message": format!("Could not resolve to a node with the global id of '{subject}'")}]}),
+        ),
+    }
+}
