@@ -264,7 +264,8 @@ mod tests {
         let path = "/repos/o/r/code-scanning/sarifs";
         let body = json!({"commit_sha": "abc", "ref": "main", "sarif": "H4sI"});
         let violations = contract.validate_request("POST", path, Some(&body));
-        assert_eq!(violations.len(), 2, "{violations:?}");
+        assert!(violations.iter().any(|v| v.starts_with("$.commit_sha")), "{violations:?}");
+        assert!(violations.iter().any(|v| v.starts_with("$.ref")), "{violations:?}");
         let body = json!({"commit_sha": "a".repeat(40), "ref": "refs/heads/main", "sarif": "H4sI"});
         assert!(contract.validate_request("POST", path, Some(&body)).is_empty());
         assert!(!contract.knows("DELETE", "/repos/o/r/issues/1/comments"));
