@@ -295,10 +295,10 @@ impl FakeGitHub {
             .enable_all()
             .build()
             .expect("a tokio runtime for the fake GitHub");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind 127.0.0.1");
-        let address = listener.local_addr().expect("local address");
+        // Bound with std so that starting the fake inside another runtime does not block on it.
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        std_listener.set_nonblocking(true).expect("non-blocking listener");
+        let address = std_listener.local_addr().expect("local address");
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             contract,
@@ -306,6 +306,7 @@ impl FakeGitHub {
         });
         let serving = Arc::clone(&shared);
         runtime.spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(std_listener).expect("listener on the runtime");
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;

@@ -1,0 +1,481 @@
+//! Carrying out a Report's effects against GitHub.
+//!
+//! Every write that creates something (a comment, a check run, an issue, a deployment status)
+//! goes through [`GitHubSink::create_once`]: if the POST's fate is unclear (a 5xx, a dropped
+//! connection) the sink lists what exists and only writes again when it finds nothing of ours,
+//! so a rerun or a lost response never leaves two.
+
+use std::io::Write as _;
+
+use base64::Engine as _;
+use gantry_core::report::{
+    ANNOTATIONS_PER_REQUEST, Annotation, CheckConclusion, CheckRunEffect, CommentEffect, CommentMode,
+    DeploymentState, DeploymentStatusEffect, Effect, IssueEffect, IssueState, Marker, Report,
+    SARIF_GZIP_LIMIT, SarifUploadEffect,
+};
+use gantry_core::runner::AnnotationLevel;
+use http::Method;
+use serde_json::{Value, json};
+
+use crate::rest::RestClient;
+use crate::{GitHubError, Published, PublishOutcome, Target, fit_to_limit};
+
+/// GitHub's limits, enforced before anything is sent.
+const COMMENT_LIMIT: usize = gantry_core::report::COMMENT_LIMIT_BYTES;
+const CHECK_TEXT_LIMIT: usize = gantry_core::report::CHECK_RUN_TEXT_LIMIT;
+/// How often a creating write is attempted when its outcome stays unclear.
+const CREATE_ATTEMPTS: u32 = 3;
+
+/// Publishes to the GitHub REST API.
+#[derive(Debug)]
+pub struct GitHubSink<'client> {
+    client: &'client RestClient,
+    target: Target,
+}
+
+/// A marked comment found on the PR.
+#[derive(Debug, Clone)]
+struct FoundComment {
+    id: u64,
+    node_id: String,
+    body: String,
+    url: Option<String>,
+}
+
+impl<'client> GitHubSink<'client> {
+    /// A sink writing to `target` through `client`.
+    pub fn new(client: &'client RestClient, target: Target) -> Self {
+        Self { client, target }
+    }
+
+    fn repo_path(&self) -> String {
+        format!("/repos/{}/{}", self.target.owner, self.target.repository)
+    }
+
+    /// Carries out every effect, in order. Checks all limits first, so a report GitHub would
+    /// refuse publishes nothing. A read-only token (fork PRs) stops publishing without an error:
+    /// the outcome says so and the caller warns once.
+    pub async fn publish(&self, report: &Report) -> Result<PublishOutcome, GitHubError> {
+        let prepared = prepare(report)?;
+        let mut outcome = PublishOutcome::default();
+        for (effect, sarif) in report.effects.iter().zip(prepared) {
+            let result = match effect {
+                Effect::Comment(comment) => self.upsert_comment(comment).await,
+                Effect::CheckRun(check_run) => self.create_check_run(check_run).await,
+                Effect::UploadSarif(upload) => self.upload_sarif(upload, sarif.as_deref().unwrap_or_default()).await,
+                Effect::Issue(issue) => self.sync_issue(issue).await,
+                Effect::DeploymentStatus(status) => self.create_deployment_status(status).await,
+            };
+            match result {
+                Ok(Some(published)) => outcome.published.push(published),
+                Ok(None) => {}
+                Err(GitHubError::NotPermitted { operation, message }) => {
+                    outcome.read_only = Some(format!("could not {operation}: {message}"));
+                    break;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// POSTs, and when the answer is unclear, looks (`find`) before posting again.
+    async fn create_once<P, F>(&self, operation: &str, post: P, find: F) -> Result<Value, GitHubError>
+    where
+        P: AsyncFn() -> Result<Value, GitHubError>,
+        F: AsyncFn() -> Result<Option<Value>, GitHubError>,
+    {
+        let mut last = None;
+        for attempt in 1..=CREATE_ATTEMPTS {
+            match post().await {
+                Ok(created) => return Ok(created),
+                Err(GitHubError::Unclear { detail, .. }) => {
+                    tracing::warn!(operation, attempt, %detail, "outcome unclear; looking before writing again");
+                    if let Some(found) = find().await? {
+                        return Ok(found);
+                    }
+                    last = Some(detail);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Err(GitHubError::Unavailable {
+            operation: operation.to_owned(),
+            attempts: CREATE_ATTEMPTS,
+            detail: last.unwrap_or_default(),
+        })
+    }
+
+    async fn marked_comments(&self, number: u64, marker: &Marker) -> Result<Vec<FoundComment>, GitHubError> {
+        let path = format!("{}/issues/{number}/comments", self.repo_path());
+        let comments = self.client.list_all(&path, None, "list the PR's comments").await?;
+        Ok(comments
+            .iter()
+            .filter_map(|comment| {
+                let body = comment.get("body").and_then(Value::as_str)?;
+                marker.is_in(body).then(|| FoundComment {
+                    id: comment.get("id").and_then(Value::as_u64).unwrap_or_default(),
+                    node_id: comment.get("node_id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    body: body.to_owned(),
+                    url: comment.get("html_url").and_then(Value::as_str).map(str::to_owned),
+                })
+            })
+            .collect())
+    }
+
+    async fn upsert_comment(&self, effect: &CommentEffect) -> Result<Option<Published>, GitHubError> {
+        let Some(number) = effect.issue_number.or(self.target.pull_request) else {
+            tracing::info!("no pull request for this run; the comment is in the step summary only");
+            return Ok(None);
+        };
+        let body = fit_to_limit(&effect.body_with_marker(), COMMENT_LIMIT, "comment");
+        let before = self.marked_comments(number, &effect.marker).await?;
+        let comment_path = |id: u64| format!("{}/issues/comments/{id}", self.repo_path());
+
+        if effect.mode == CommentMode::Update {
+            if let Some(existing) = before.last() {
+                if existing.body != body {
+                    self.client
+                        .send(Method::PATCH, &comment_path(existing.id), Some(&json!({"body": body})), "update the PR comment")
+                        .await?;
+                }
+                return Ok(Some(Published::new("comment", format!("updated comment on #{number}"), existing.url.clone())));
+            }
+        }
+
+        let create_path = format!("{}/issues/{number}/comments", self.repo_path());
+        let payload = json!({"body": body});
+        let known: Vec<u64> = before.iter().map(|comment| comment.id).collect();
+        let created = self
+            .create_once(
+                "create the PR comment",
+                async || self.client.send(Method::POST, &create_path, Some(&payload), "create the PR comment").await.map(|reply| reply.body),
+                async || {
+                    let now = self.marked_comments(number, &effect.marker).await?;
+                    Ok(now.into_iter().find(|comment| !known.contains(&comment.id)).map(|comment| {
+                        json!({"id": comment.id, "html_url": comment.url, "body": comment.body})
+                    }))
+                },
+            )
+            .await?;
+        if effect.mode == CommentMode::New {
+            for old in before {
+                let minimized = self
+                    .client
+                    .graphql(
+                        "mutation($id: ID!) { minimizeComment(input: {subjectId: $id, classifier: OUTDATED}) { minimizedComment { isMinimized } } }",
+                        json!({"id": old.node_id}),
+                        "minimize the previous comment",
+                    )
+                    .await;
+                if let Err(error) = minimized {
+                    // Hiding an old comment is a courtesy; the new one is posted.
+                    tracing::warn!(%error, "could not minimize a superseded comment");
+                }
+            }
+        }
+        let url = created.get("html_url").and_then(Value::as_str).map(str::to_owned);
+        Ok(Some(Published::new("comment", format!("created comment on #{number}"), url)))
+    }
+
+    async fn create_check_run(&self, effect: &CheckRunEffect) -> Result<Option<Published>, GitHubError> {
+        let head_sha = effect
+            .head_sha
+            .clone()
+            .or_else(|| self.target.head_sha.clone())
+            .ok_or_else(|| GitHubError::Configuration {
+                detail: "a check run needs a commit: GITHUB_SHA is not set".to_owned(),
+            })?;
+        let external_id = format!("gantry:{}:{}", self.target.run_key, effect.name);
+        let title = effect.title.chars().take(255).collect::<String>();
+        let summary = fit_to_limit(&effect.summary, CHECK_TEXT_LIMIT, "check run summary");
+        let text = effect.text.as_deref().map(|text| fit_to_limit(text, CHECK_TEXT_LIMIT, "check run text"));
+        let mut batches = effect.annotations.chunks(ANNOTATIONS_PER_REQUEST);
+        let first: Vec<Value> = batches.next().unwrap_or_default().iter().map(annotation_json).collect();
+        let mut output = json!({"title": title, "summary": summary, "annotations": first});
+        if let Some(text) = &text {
+            output["text"] = json!(text);
+        }
+        let payload = json!({
+            "name": effect.name,
+            "head_sha": head_sha,
+            "external_id": external_id,
+            "status": "completed",
+            "conclusion": conclusion_word(effect.conclusion),
+            "output": output,
+        });
+        let create_path = format!("{}/check-runs", self.repo_path());
+        let list_path = format!("{}/commits/{head_sha}/check-runs?check_name={}", self.repo_path(), query_escape(&effect.name));
+        let created = self
+            .create_once(
+                "create the check run",
+                async || self.client.send(Method::POST, &create_path, Some(&payload), "create the check run").await.map(|reply| reply.body),
+                async || {
+                    let runs = self.client.list_all(&list_path, Some("check_runs"), "list check runs").await?;
+                    Ok(runs.into_iter().find(|run| run.get("external_id").and_then(Value::as_str) == Some(external_id.as_str())))
+                },
+            )
+            .await?;
+        let id = created.get("id").and_then(Value::as_u64).ok_or_else(|| GitHubError::InvalidResponse {
+            operation: "create the check run".to_owned(),
+            detail: "no id in the answer".to_owned(),
+        })?;
+        let update_path = format!("{}/check-runs/{id}", self.repo_path());
+        let annotations_path = format!("{update_path}/annotations");
+        let mut sent = first.len();
+        for batch in batches {
+            let batch_json: Vec<Value> = batch.iter().map(annotation_json).collect();
+            let patch = json!({"output": {"title": title, "summary": summary, "annotations": batch_json}});
+            let result = self
+                .client
+                .send_with(Method::PATCH, &update_path, Some(&patch), "add check run annotations", false)
+                .await;
+            match result {
+                Ok(_) => {}
+                Err(GitHubError::Unclear { detail, .. }) => {
+                    // Annotations append: count what arrived before sending the batch again.
+                    let present = self.client.list_all(&annotations_path, None, "list check run annotations").await?.len();
+                    if present < sent + batch.len() {
+                        tracing::warn!(%detail, "annotation batch lost; sending it again");
+                        self.client
+                            .send_with(Method::PATCH, &update_path, Some(&patch), "add check run annotations", false)
+                            .await?;
+                    }
+                }
+                Err(other) => return Err(other),
+            }
+            sent += batch.len();
+        }
+        let url = created.get("html_url").and_then(Value::as_str).map(str::to_owned);
+        Ok(Some(Published::new(
+            "check-run",
+            format!("check run `{}` with {} annotation(s)", effect.name, effect.annotations.len()),
+            url,
+        )))
+    }
+
+    async fn upload_sarif(&self, effect: &SarifUploadEffect, encoded: &str) -> Result<Option<Published>, GitHubError> {
+        let commit_sha = effect.commit_sha.clone().or_else(|| self.target.sha.clone());
+        let git_ref = effect.git_ref.clone().or_else(|| self.target.git_ref.clone());
+        let (Some(commit_sha), Some(git_ref)) = (commit_sha, git_ref) else {
+            return Err(GitHubError::Configuration {
+                detail: "a SARIF upload needs GITHUB_SHA and GITHUB_REF".to_owned(),
+            });
+        };
+        let payload = json!({"commit_sha": commit_sha, "ref": git_ref, "sarif": encoded});
+        let path = format!("{}/code-scanning/sarifs", self.repo_path());
+        // An upload for the same commit and category replaces the earlier one: safe to re-send.
+        let reply = self
+            .client
+            .send_with(Method::POST, &path, Some(&payload), "upload SARIF", true)
+            .await?;
+        let id = reply.body.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        if !effect.wait_for_processing || id.is_empty() {
+            return Ok(Some(Published::new("sarif-upload", format!("uploaded SARIF {id}"), None)));
+        }
+        let status_path = format!("{path}/{id}");
+        let mut wait = std::time::Duration::from_secs(2);
+        for _ in 0..12 {
+            let status = match self.client.send(Method::GET, &status_path, None, "read the SARIF processing status").await {
+                Ok(reply) => reply.body,
+                // Just after the upload the status can be 404 for a moment.
+                Err(GitHubError::Rejected { status: 404, .. }) => Value::Null,
+                Err(other) => return Err(other),
+            };
+            match status.get("processing_status").and_then(Value::as_str) {
+                Some("complete") => {
+                    return Ok(Some(Published::new("sarif-upload", format!("SARIF {id} processed"), None)));
+                }
+                Some("failed") => {
+                    let errors = status
+                        .get("errors")
+                        .and_then(Value::as_array)
+                        .map(|errors| errors.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; "))
+                        .unwrap_or_default();
+                    return Err(GitHubError::SarifRejected { errors });
+                }
+                _ => {}
+            }
+            self.client_clock_sleep(wait).await;
+            wait = (wait * 2).min(std::time::Duration::from_secs(30));
+        }
+        tracing::warn!(id, "SARIF still processing; not waiting longer");
+        Ok(Some(Published::new("sarif-upload", format!("uploaded SARIF {id} (still processing)"), None)))
+    }
+
+    async fn client_clock_sleep(&self, duration: std::time::Duration) {
+        self.client.clock().sleep(duration).await;
+    }
+
+    async fn marked_issue(&self, marker: &Marker) -> Result<Option<Value>, GitHubError> {
+        let path = format!("{}/issues?state=all", self.repo_path());
+        let issues = self.client.list_all(&path, None, "list issues").await?;
+        Ok(issues.into_iter().find(|issue| {
+            issue.get("pull_request").is_none()
+                && issue.get("body").and_then(Value::as_str).is_some_and(|body| marker.is_in(body))
+        }))
+    }
+
+    async fn sync_issue(&self, effect: &IssueEffect) -> Result<Option<Published>, GitHubError> {
+        let body = fit_to_limit(&effect.body_with_marker(), COMMENT_LIMIT, "issue");
+        let existing = self.marked_issue(&effect.marker).await?;
+        let issue_path = |number: u64| format!("{}/issues/{number}", self.repo_path());
+        let url_of = |issue: &Value| issue.get("html_url").and_then(Value::as_str).map(str::to_owned);
+        match (existing, effect.state) {
+            (None, IssueState::Closed) => Ok(None),
+            (None, IssueState::Open) => {
+                let payload = json!({"title": effect.title, "body": body, "labels": effect.labels});
+                let create_path = format!("{}/issues", self.repo_path());
+                let created = self
+                    .create_once(
+                        "open the issue",
+                        async || self.client.send(Method::POST, &create_path, Some(&payload), "open the issue").await.map(|reply| reply.body),
+                        async || self.marked_issue(&effect.marker).await,
+                    )
+                    .await?;
+                Ok(Some(Published::new("issue", format!("opened issue: {}", effect.title), url_of(&created))))
+            }
+            (Some(issue), desired) => {
+                let number = issue.get("number").and_then(Value::as_u64).unwrap_or_default();
+                let open_now = issue.get("state").and_then(Value::as_str) == Some("open");
+                let same_text = issue.get("body").and_then(Value::as_str) == Some(body.as_str())
+                    && issue.get("title").and_then(Value::as_str) == Some(effect.title.as_str());
+                let (payload, verb) = match (desired, open_now) {
+                    (IssueState::Open, true) if same_text => return Ok(Some(Published::new("issue", format!("issue #{number} unchanged"), url_of(&issue)))),
+                    (IssueState::Open, true) => (json!({"title": effect.title, "body": body}), "updated"),
+                    (IssueState::Open, false) => (json!({"title": effect.title, "body": body, "state": "open", "state_reason": "reopened"}), "reopened"),
+                    (IssueState::Closed, true) => (json!({"body": body, "state": "closed", "state_reason": "completed"}), "closed"),
+                    (IssueState::Closed, false) => return Ok(None),
+                };
+                self.client
+                    .send(Method::PATCH, &issue_path(number), Some(&payload), "update the issue")
+                    .await?;
+                Ok(Some(Published::new("issue", format!("{verb} issue #{number}"), url_of(&issue))))
+            }
+        }
+    }
+
+    async fn create_deployment_status(&self, effect: &DeploymentStatusEffect) -> Result<Option<Published>, GitHubError> {
+        let path = format!("{}/deployments/{}/statuses", self.repo_path(), effect.deployment_id);
+        let description: String = effect.description.chars().take(140).collect();
+        let mut payload = json!({"state": deployment_state_word(effect.state), "description": description});
+        if let Some(url) = &effect.environment_url {
+            payload["environment_url"] = json!(url);
+        }
+        if let Some(url) = &effect.log_url {
+            payload["log_url"] = json!(url);
+        }
+        let state_word = deployment_state_word(effect.state);
+        self.create_once(
+            "create the deployment status",
+            async || self.client.send(Method::POST, &path, Some(&payload), "create the deployment status").await.map(|reply| reply.body),
+            async || {
+                let statuses = self.client.list_all(&path, None, "list deployment statuses").await?;
+                // Newest first: ours, if it arrived, is the latest.
+                Ok(statuses.into_iter().next().filter(|latest| {
+                    latest.get("state").and_then(Value::as_str) == Some(state_word)
+                        && latest.get("description").and_then(Value::as_str) == Some(description.as_str())
+                }))
+            },
+        )
+        .await?;
+        Ok(Some(Published::new(
+            "deployment-status",
+            format!("deployment {} is {state_word}", effect.deployment_id),
+            None,
+        )))
+    }
+}
+
+/// Checks every effect against GitHub's limits before anything is sent, and encodes SARIF.
+fn prepare(report: &Report) -> Result<Vec<Option<String>>, GitHubError> {
+    report
+        .effects
+        .iter()
+        .map(|effect| match effect {
+            Effect::UploadSarif(upload) => encode_sarif(&upload.sarif).map(Some),
+            _ => Ok(None),
+        })
+        .collect()
+}
+
+/// gzip + base64, refusing more than 10 MB gzipped (GitHub's limit).
+pub fn encode_sarif(sarif: &str) -> Result<String, GitHubError> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(sarif.as_bytes())
+        .and_then(|()| encoder.try_finish())
+        .map_err(|error| GitHubError::Configuration {
+            detail: format!("cannot gzip the SARIF log: {error}"),
+        })?;
+    let gzipped = encoder.finish().unwrap_or_default();
+    if gzipped.len() > SARIF_GZIP_LIMIT {
+        return Err(GitHubError::TooLarge {
+            what: "SARIF upload (gzipped)".to_owned(),
+            size: gzipped.len(),
+            limit: SARIF_GZIP_LIMIT,
+        });
+    }
+    Ok(base64::engine::general_purpose::STANDARD.encode(gzipped))
+}
+
+fn annotation_json(annotation: &Annotation) -> Value {
+    let place = &annotation.place;
+    let start = place.line.unwrap_or(1).max(1);
+    let end = place.end_line.unwrap_or(start).max(start);
+    let mut value = json!({
+        "path": place.file.clone().unwrap_or_else(|| ".github".to_owned()),
+        "start_line": start,
+        "end_line": end,
+        "annotation_level": match annotation.level {
+            AnnotationLevel::Error => "failure",
+            AnnotationLevel::Warning => "warning",
+            AnnotationLevel::Notice => "notice",
+        },
+        "message": annotation.message.chars().take(60_000).collect::<String>(),
+    });
+    // GitHub accepts columns only on single-line annotations.
+    if start == end {
+        if let Some(column) = place.column {
+            value["start_column"] = json!(column);
+            value["end_column"] = json!(place.end_column.unwrap_or(column).max(column));
+        }
+    }
+    if let Some(title) = &place.title {
+        value["title"] = json!(title.chars().take(255).collect::<String>());
+    }
+    value
+}
+
+fn conclusion_word(conclusion: CheckConclusion) -> &'static str {
+    match conclusion {
+        CheckConclusion::Success => "success",
+        CheckConclusion::Failure => "failure",
+        CheckConclusion::Neutral => "neutral",
+        CheckConclusion::ActionRequired => "action_required",
+    }
+}
+
+fn deployment_state_word(state: DeploymentState) -> &'static str {
+    match state {
+        DeploymentState::Error => "error",
+        DeploymentState::Failure => "failure",
+        DeploymentState::Inactive => "inactive",
+        DeploymentState::InProgress => "in_progress",
+        DeploymentState::Queued => "queued",
+        DeploymentState::Pending => "pending",
+        DeploymentState::Success => "success",
+    }
+}
+
+fn query_escape(text: &str) -> String {
+    text.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+                char::from(byte).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,350 @@
+//! The REST client: octocrab for transport and authentication, our policy for retries.
+//!
+//! octocrab's own retry layer re-sends POSTs after a 5xx, which can create a comment twice, so
+//! it is off (default features off) and every request goes through [`RestClient::send`], which
+//! applies [`RetryPolicy`](crate::retry::RetryPolicy) and never re-sends a POST whose fate is
+//! unclear: it reports [`GitHubError::Unclear`] and the caller looks before writing again.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+use http_body_util::BodyExt as _;
+use octocrab::Octocrab;
+use serde_json::Value;
+
+use crate::GitHubError;
+use crate::clock::Clock;
+use crate::retry::{Answer, RetryPolicy, classify};
+
+/// Where and how to reach GitHub.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// REST base, e.g. `https://api.github.com` or `https://ghe.example.com/api/v3`.
+    pub api_url: String,
+    /// GraphQL address.
+    pub graphql_url: String,
+    /// Installation or personal token.
+    pub token: String,
+}
+
+/// A REST client with Gantry's retry policy.
+pub struct RestClient {
+    octocrab: Octocrab,
+    api_url: String,
+    graphql_url: String,
+    clock: Arc<dyn Clock>,
+    policy: RetryPolicy,
+    jitter_state: Mutex<u64>,
+}
+
+impl std::fmt::Debug for RestClient {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token.
+        formatter
+            .debug_struct("RestClient")
+            .field("api_url", &self.api_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One decoded answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Headers (for `Link`).
+    pub headers: HeaderMap,
+    /// JSON body (`Null` when empty).
+    pub body: Value,
+}
+
+impl RestClient {
+    /// A client for `endpoint`, waiting on `clock`.
+    pub fn new(endpoint: &Endpoint, clock: Arc<dyn Clock>, policy: RetryPolicy) -> Result<Self, GitHubError> {
+        let invalid = |detail: String| GitHubError::Configuration { detail };
+        let octocrab = Octocrab::builder()
+            .base_uri(endpoint.api_url.as_str())
+            .map_err(|error| invalid(format!("GITHUB_API_URL `{}` is not a valid address: {error}", endpoint.api_url)))?
+            .personal_token(endpoint.token.clone())
+            .add_header(http::header::USER_AGENT, format!("gantry/{}", env!("CARGO_PKG_VERSION")))
+            .add_header(http::header::ACCEPT, "application/vnd.github+json".to_owned())
+            .add_header(http::HeaderName::from_static("x-github-api-version"), "2022-11-28".to_owned())
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .set_write_timeout(Some(Duration::from_secs(60)))
+            .build()
+            .map_err(|error| invalid(format!("cannot build the HTTP client: {error}")))?;
+        let seed = clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9E37_79B9_7F4A_7C15, |d| u64::from(d.subsec_nanos()) ^ d.as_secs());
+        Ok(Self {
+            octocrab,
+            api_url: endpoint.api_url.trim_end_matches('/').to_owned(),
+            graphql_url: endpoint.graphql_url.clone(),
+            clock,
+            policy,
+            jitter_state: Mutex::new(seed | 1),
+        })
+    }
+
+    /// The clock this client waits on.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// The REST base.
+    pub fn api_url(&self) -> &str {
+        &self.api_url
+    }
+
+    /// A number in `[0, 1)` for jitter (splitmix64; no cryptographic need).
+    fn unit(&self) -> f64 {
+        let mut state = self
+            .jitter_state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        #[expect(clippy::cast_precision_loss, reason = "53 bits are plenty for jitter")]
+        let unit = (z >> 11) as f64 / (1u64 << 53) as f64;
+        unit
+    }
+
+    async fn attempt(&self, method: &Method, url: &str, body: Option<&Value>) -> Result<(StatusCode, HeaderMap, Bytes), String> {
+        let uri: http::Uri = url.parse().map_err(|error| format!("bad address {url}: {error}"))?;
+        let response = match *method {
+            Method::GET => self.octocrab._get(uri).await,
+            Method::POST => self.octocrab._post(uri, body).await,
+            Method::PATCH => self.octocrab._patch(uri, body).await,
+            Method::PUT => self.octocrab._put(uri, body).await,
+            _ => return Err(format!("method {method} is not used by gantry")),
+        }
+        .map_err(|error| transport_detail(&error))?;
+        let (parts, body) = response.into_parts();
+        let bytes = body
+            .collect()
+            .await
+            .map_err(|error| transport_detail(&error))?
+            .to_bytes();
+        Ok((parts.status, parts.headers, bytes))
+    }
+
+    /// Sends one request under the retry policy. `path` is relative to the API base
+    /// (`/repos/o/r/...`) or an absolute address (a `Link` header's). `operation` names the
+    /// request in errors ("create the PR comment").
+    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>, operation: &str) -> Result<Reply, GitHubError> {
+        let idempotent = method != Method::POST;
+        self.send_with(method, path, body, operation, idempotent).await
+    }
+
+    /// As [`RestClient::send`], saying whether the request may be re-sent after an unclear
+    /// failure (a PATCH that appends annotations may not: it would append them twice).
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        operation: &str,
+        idempotent: bool,
+    ) -> Result<Reply, GitHubError> {
+        let url = if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.api_url)
+        };
+        let mut rate_waits = 0u32;
+        let mut server_retries = 0u32;
+        loop {
+            let failure = match self.attempt(&method, &url, body).await {
+                Err(detail) => detail,
+                Ok((status, headers, bytes)) => {
+                    let json: Value = if bytes.is_empty() {
+                        Value::Null
+                    } else {
+                        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+                    };
+                    let message = error_message(&json);
+                    match classify(status, &headers, &message, self.clock.now()) {
+                        Answer::Success => return Ok(Reply { status, headers, body: json }),
+                        Answer::RateLimited(wait) => {
+                            rate_waits += 1;
+                            if rate_waits > self.policy.rate_limit_waits || wait > self.policy.longest_wait {
+                                return Err(GitHubError::RateLimited {
+                                    operation: operation.to_owned(),
+                                    wait_seconds: wait.as_secs(),
+                                });
+                            }
+                            tracing::warn!(operation, seconds = wait.as_secs(), "rate limited by GitHub; waiting");
+                            self.clock.sleep(wait).await;
+                            continue;
+                        }
+                        Answer::NotPermitted => {
+                            return Err(GitHubError::NotPermitted {
+                                operation: operation.to_owned(),
+                                message,
+                            });
+                        }
+                        Answer::Rejected => {
+                            return Err(GitHubError::Rejected {
+                                operation: operation.to_owned(),
+                                status: status.as_u16(),
+                                message,
+                            });
+                        }
+                        Answer::ServerError => format!("GitHub answered {status}: {message}"),
+                    }
+                }
+            };
+            if !idempotent {
+                return Err(GitHubError::Unclear {
+                    operation: operation.to_owned(),
+                    detail: failure,
+                });
+            }
+            server_retries += 1;
+            if server_retries > self.policy.server_retries {
+                return Err(GitHubError::Unavailable {
+                    operation: operation.to_owned(),
+                    attempts: server_retries,
+                    detail: failure,
+                });
+            }
+            let wait = self.policy.backoff(server_retries, self.unit());
+            tracing::warn!(operation, attempt = server_retries, detail = %failure, "retrying after a failure");
+            self.clock.sleep(wait).await;
+        }
+    }
+
+    /// GETs every page of a list (following `Link: rel="next"`), 100 items a page.
+    /// `items_key` names the array inside a wrapping object (`check_runs`).
+    pub async fn list_all(&self, path: &str, items_key: Option<&str>, operation: &str) -> Result<Vec<Value>, GitHubError> {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut next = Some(format!("{path}{separator}per_page=100"));
+        let mut items = Vec::new();
+        let mut pages = 0u32;
+        while let Some(address) = next.take() {
+            pages += 1;
+            if pages > 1_000 {
+                return Err(GitHubError::InvalidResponse {
+                    operation: operation.to_owned(),
+                    detail: "more than 1000 pages; stopping".to_owned(),
+                });
+            }
+            let reply = self.send(Method::GET, &address, None, operation).await?;
+            let page = match items_key {
+                Some(key) => reply.body.get(key).cloned().unwrap_or(Value::Null),
+                None => reply.body,
+            };
+            let Value::Array(page) = page else {
+                return Err(GitHubError::InvalidResponse {
+                    operation: operation.to_owned(),
+                    detail: "expected a list".to_owned(),
+                });
+            };
+            items.extend(page);
+            next = next_link(&reply.headers);
+        }
+        Ok(items)
+    }
+
+    /// A GraphQL request; GraphQL errors become [`GitHubError::Rejected`].
+    pub async fn graphql(&self, query: &str, variables: Value, operation: &str) -> Result<Value, GitHubError> {
+        let body = serde_json::json!({"query": query, "variables": variables});
+        let graphql_url = self.graphql_url.clone();
+        let reply = self.send(Method::POST, &graphql_url, Some(&body), operation).await?;
+        if let Some(errors) = reply.body.get("errors").and_then(Value::as_array) {
+            if !errors.is_empty() {
+                let message = errors
+                    .iter()
+                    .filter_map(|error| error.get("message").and_then(Value::as_str))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(GitHubError::Rejected {
+                    operation: operation.to_owned(),
+                    status: reply.status.as_u16(),
+                    message,
+                });
+            }
+        }
+        Ok(reply.body.get("data").cloned().unwrap_or(Value::Null))
+    }
+}
+
+/// The transport failure in words, without octocrab's nested "source" repetitions.
+fn transport_detail(error: &dyn std::error::Error) -> String {
+    let mut detail = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !detail.contains(&text) {
+            detail.push_str(": ");
+            detail.push_str(&text);
+        }
+        source = cause.source();
+    }
+    detail
+}
+
+/// GitHub's `message` plus each `errors[].message`.
+fn error_message(body: &Value) -> String {
+    let mut message = body
+        .get("message")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| body.as_str().map(|text| text.chars().take(200).collect()))
+        .unwrap_or_default();
+    for detail in body
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|error| error.get("message").and_then(Value::as_str))
+    {
+        message.push_str(": ");
+        message.push_str(detail);
+    }
+    message
+}
+
+/// The `rel="next"` address of a `Link` header.
+pub fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get(http::header::LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (address, relations) = part.split_once(';')?;
+        relations
+            .split(';')
+            .any(|relation| relation.trim() == "rel=\"next\"")
+            .then(|| address.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_link_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::LINK,
+            "<https://api.github.com/x?page=3>; rel=\"next\", <https://api.github.com/x?page=9>; rel=\"last\""
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(next_link(&headers).as_deref(), Some("https://api.github.com/x?page=3"));
+        headers.insert(http::header::LINK, "<https://a/x?page=1>; rel=\"prev\"".parse().unwrap());
+        assert_eq!(next_link(&headers), None);
+    }
+
+    #[test]
+    fn error_messages_include_the_details() {
+        let body = serde_json::json!({"message": "Validation Failed", "errors": [{"message": "Body is too long"}]});
+        assert_eq!(error_message(&body), "Validation Failed: Body is too long");
+    }
+}
