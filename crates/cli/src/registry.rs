@@ -1,0 +1,29 @@
+//! The registry of implemented actions: each action's declaration, how the binary runs it, and
+//! the inputs `gantry demo` gives it. `action.yml` files, CLI flags and README tables are all
+//! generated from this list (`cargo xtask codegen`); an action is listed only once it works.
+
+use gantry_core::action::ActionSpec;
+use gantry_core::report::Report;
+
+use crate::invocation::{ActionFailure, Invocation};
+
+/// One runnable action.
+#[derive(Debug, Clone, Copy)]
+pub struct Command {
+    /// Its declaration.
+    pub spec: &'static ActionSpec,
+    /// Reads what the inputs name, runs the sans-IO action, returns its report.
+    pub run: fn(&Invocation) -> Result<Report, ActionFailure>,
+    /// Inputs for `gantry demo`, paths relative to the repository's `examples/` folder.
+    pub demo: &'static [(&'static str, &'static str)],
+}
+
+/// Every implemented action, in pipeline order.
+pub fn commands() -> &'static [Command] {
+    &[]
+}
+
+/// The action called `name`.
+pub fn command(name: &str) -> Option<&'static Command> {
+    commands().iter().find(|command| command.spec.name == name)
+}
