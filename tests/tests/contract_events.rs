@@ -11,7 +11,8 @@ fn every_contract_event_payload_parses() {
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
         let event_name = file.split('.').next().unwrap();
         let bytes = std::fs::read(&path).unwrap();
-        let event = Event::parse(event_name, &bytes).unwrap_or_else(|error| panic!("{file}: {error}"));
+        let event =
+            Event::parse(event_name, &bytes).unwrap_or_else(|error| panic!("{file}: {error}"));
         assert!(event.repository.is_some(), "{file}: repository");
         match (event_name, &event.kind) {
             ("pull_request", EventKind::PullRequest { .. }) => {
@@ -27,5 +28,9 @@ fn every_contract_event_payload_parses() {
         }
         parsed += 1;
     }
-    assert!(parsed >= 27, "only {parsed} payloads found in {}", folder.display());
+    assert!(
+        parsed >= 27,
+        "only {parsed} payloads found in {}",
+        folder.display()
+    );
 }

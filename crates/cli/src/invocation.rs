@@ -51,7 +51,9 @@ impl Invocation {
     pub fn read(&self, path: &str) -> Result<Vec<u8>, ActionFailure> {
         let resolved = self.resolve(path);
         if resolved.is_dir() {
-            return Err(ActionFailure::InvalidInput(format!("{path}: is a folder, not a file")));
+            return Err(ActionFailure::InvalidInput(format!(
+                "{path}: is a folder, not a file"
+            )));
         }
         std::fs::read(&resolved).map_err(|error| {
             ActionFailure::InvalidInput(format!("{path}: cannot read: {}", io_reason(&error)))

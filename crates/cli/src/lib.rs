@@ -11,6 +11,7 @@ pub mod registry;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::hash::{BuildHasher as _, Hasher as _};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,8 @@ use gantry_core::action::{ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, 
 use gantry_core::event::Event;
 use gantry_core::report::Report;
 use gantry_core::runner::{
-    AnnotationLevel, AnnotationPlace, Inputs, Outputs, RunnerContext, STEP_SUMMARY_LIMIT, WorkflowCommand,
+    AnnotationLevel, AnnotationPlace, Inputs, Outputs, RunnerContext, STEP_SUMMARY_LIMIT,
+    WorkflowCommand,
 };
 use gantry_github::clock::SystemClock;
 use gantry_github::rest::{Endpoint, RestClient};
@@ -153,12 +155,20 @@ struct Publishing {
 }
 
 /// Runs the command line with this environment; returns the exit status.
-pub fn run(args: Vec<OsString>, environment: &BTreeMap<String, String>, stdout: &mut dyn std::io::Write) -> u8 {
+pub fn run(
+    args: Vec<OsString>,
+    environment: &BTreeMap<String, String>,
+    stdout: &mut dyn std::io::Write,
+) -> u8 {
     let mut console = Console { out: stdout };
     let matches = match command_line().try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(error) => {
-            let exit = if error.use_stderr() { EXIT_INVALID_INPUT } else { EXIT_PASSED };
+            let exit = if error.use_stderr() {
+                EXIT_INVALID_INPUT
+            } else {
+                EXIT_PASSED
+            };
             let _ = error.print();
             return exit;
         }
@@ -167,10 +177,10 @@ pub fn run(args: Vec<OsString>, environment: &BTreeMap<String, String>, stdout: 
         return EXIT_INVALID_INPUT;
     };
     let context = RunnerContext::from_environment(environment);
-    let workspace = context
-        .workspace
-        .as_ref()
-        .map_or_else(|| std::env::current_dir().unwrap_or_default(), PathBuf::from);
+    let workspace = context.workspace.as_ref().map_or_else(
+        || std::env::current_dir().unwrap_or_default(),
+        PathBuf::from,
+    );
     match name {
         "demo" => run_demo(sub, environment, &mut console),
         "publish" => {
@@ -179,8 +189,10 @@ pub fn run(args: Vec<OsString>, environment: &BTreeMap<String, String>, stdout: 
             mask_secrets(&[GITHUB_TOKEN_INPUT], &inputs, &context, &mut console);
             let report = match std::fs::read(workspace.join(&report_path))
                 .map_err(|error| format!("{report_path}: cannot read: {}", io_reason(&error)))
-                .and_then(|bytes| serde_json::from_slice::<Report>(&bytes).map_err(|error| format!("{report_path}: not a gantry report: {error}")))
-            {
+                .and_then(|bytes| {
+                    serde_json::from_slice::<Report>(&bytes)
+                        .map_err(|error| format!("{report_path}: not a gantry report: {error}"))
+                }) {
                 Ok(report) => report,
                 Err(message) => return invalid_input(&mut console, &context, &message),
             };
@@ -189,7 +201,14 @@ pub fn run(args: Vec<OsString>, environment: &BTreeMap<String, String>, stdout: 
                 Err(message) => return invalid_input(&mut console, &context, &message),
             };
             let publishing = publishing_for(sub, &inputs, &workspace);
-            finish(report, &context, event.as_ref(), &workspace, &publishing, &mut console)
+            finish(
+                &report,
+                &context,
+                event.as_ref(),
+                &workspace,
+                &publishing,
+                &mut console,
+            )
         }
         action => {
             let Some(command) = registry::command(action) else {
@@ -210,7 +229,9 @@ pub fn run(args: Vec<OsString>, environment: &BTreeMap<String, String>, stdout: 
             };
             let report = match (command.run)(&invocation) {
                 Ok(report) => report,
-                Err(ActionFailure::InvalidInput(message)) => return invalid_input(&mut console, &context, &message),
+                Err(ActionFailure::InvalidInput(message)) => {
+                    return invalid_input(&mut console, &context, &message);
+                }
                 Err(ActionFailure::Service(message)) => {
                     console.error(&message);
                     write_result_only(&context, "service-error");
@@ -220,18 +241,34 @@ pub fn run(args: Vec<OsString>, environment: &BTreeMap<String, String>, stdout: 
             if let Some(path) = sub.get_one::<String>("save-report") {
                 let json = serde_json::to_string_pretty(&report).unwrap_or_default();
                 if let Err(error) = std::fs::write(workspace.join(path), json) {
-                    return invalid_input(&mut console, &context, &format!("{path}: cannot write the report: {}", io_reason(&error)));
+                    return invalid_input(
+                        &mut console,
+                        &context,
+                        &format!("{path}: cannot write the report: {}", io_reason(&error)),
+                    );
                 }
             }
-            finish(report, &context, invocation.event.as_ref(), &workspace, &publishing, &mut console)
+            finish(
+                &report,
+                &context,
+                invocation.event.as_ref(),
+                &workspace,
+                &publishing,
+                &mut console,
+            )
         }
     }
 }
 
 /// Inputs from the environment, overridden by flags, completed with declared defaults (not the
 /// `${{ }}` expressions, which only the runner can evaluate).
-fn inputs_for(specs: &[InputSpec], environment: &BTreeMap<String, String>, matches: &ArgMatches) -> Inputs {
-    let mut inputs = Inputs::from_environment(environment.iter().map(|(k, v)| (k.clone(), v.clone())));
+fn inputs_for(
+    specs: &[InputSpec],
+    environment: &BTreeMap<String, String>,
+    matches: &ArgMatches,
+) -> Inputs {
+    let mut inputs =
+        Inputs::from_environment(environment.iter().map(|(k, v)| (k.clone(), v.clone())));
     for spec in specs {
         if let Ok(Some(values)) = matches.try_get_many::<String>(spec.name) {
             let joined: Vec<&str> = values.map(String::as_str).collect();
@@ -248,7 +285,12 @@ fn inputs_for(specs: &[InputSpec], environment: &BTreeMap<String, String>, match
 
 /// Registers secret inputs with the runner so no later log line can show them. Only inside
 /// Actions: locally the command itself would print the secret.
-fn mask_secrets(specs: &[InputSpec], inputs: &Inputs, context: &RunnerContext, console: &mut Console<'_>) {
+fn mask_secrets(
+    specs: &[InputSpec],
+    inputs: &Inputs,
+    context: &RunnerContext,
+    console: &mut Console<'_>,
+) {
     if !context.in_actions {
         return;
     }
@@ -263,14 +305,22 @@ fn read_event(context: &RunnerContext) -> Result<Option<Event>, String> {
     let (Some(name), Some(path)) = (&context.event_name, &context.event_path) else {
         return Ok(None);
     };
-    let bytes = std::fs::read(path).map_err(|error| format!("{path} (GITHUB_EVENT_PATH): cannot read: {}", io_reason(&error)))?;
-    Event::parse(name, &bytes).map(Some).map_err(|error| format!("{path} (GITHUB_EVENT_PATH): {error}"))
+    let bytes = std::fs::read(path).map_err(|error| {
+        format!(
+            "{path} (GITHUB_EVENT_PATH): cannot read: {}",
+            io_reason(&error)
+        )
+    })?;
+    Event::parse(name, &bytes)
+        .map(Some)
+        .map_err(|error| format!("{path} (GITHUB_EVENT_PATH): {error}"))
 }
 
 fn publishing_for(matches: &ArgMatches, inputs: &Inputs, workspace: &Path) -> Publishing {
-    let out_dir = matches
-        .get_one::<String>("out-dir")
-        .map_or_else(|| workspace.join(DEFAULT_OUT_DIR), |dir| workspace.join(dir));
+    let out_dir = matches.get_one::<String>("out-dir").map_or_else(
+        || workspace.join(DEFAULT_OUT_DIR),
+        |dir| workspace.join(dir),
+    );
     Publishing {
         dry_run: matches.get_flag("dry-run"),
         out_dir,
@@ -290,25 +340,39 @@ fn random_delimiter() -> String {
     for salt in 0..2u64 {
         let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
         hasher.write_u64(salt);
-        words.push_str(&format!("{:016x}", hasher.finish()));
+        let _ = write!(words, "{:016x}", hasher.finish());
     }
     words
 }
 
-fn write_outputs(context: &RunnerContext, outputs: &Outputs, console: &mut Console<'_>) -> Result<(), String> {
+fn write_outputs(
+    context: &RunnerContext,
+    outputs: &Outputs,
+    console: &mut Console<'_>,
+) -> Result<(), String> {
     let Some(path) = &context.output_path else {
         for (name, value) in outputs.iter() {
-            console.line(format_args!("output {name}={}", value.lines().next().unwrap_or("")));
+            console.line(format_args!(
+                "output {name}={}",
+                value.lines().next().unwrap_or("")
+            ));
         }
         return Ok(());
     };
-    let text = outputs.render_github_output(&random_delimiter()).map_err(|error| error.to_string())?;
+    let text = outputs
+        .render_github_output(&random_delimiter())
+        .map_err(|error| error.to_string())?;
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
         .and_then(|mut file| file.write_all(text.as_bytes()))
-        .map_err(|error| format!("{path} (GITHUB_OUTPUT): cannot write: {}", io_reason(&error)))
+        .map_err(|error| {
+            format!(
+                "{path} (GITHUB_OUTPUT): cannot write: {}",
+                io_reason(&error)
+            )
+        })
 }
 
 fn write_result_only(context: &RunnerContext, result: &str) {
@@ -346,12 +410,18 @@ fn append_summary(context: &RunnerContext, summary: &str, local_copy: &Path) -> 
         .append(true)
         .open(&path)
         .and_then(|mut file| file.write_all(text.as_bytes()))
-        .map_err(|error| format!("{} ({what}): cannot write: {}", path.display(), io_reason(&error)))
+        .map_err(|error| {
+            format!(
+                "{} ({what}): cannot write: {}",
+                path.display(),
+                io_reason(&error)
+            )
+        })
 }
 
 /// Writes files, annotations, the summary and outputs, and publishes the effects.
 fn finish(
-    report: Report,
+    report: &Report,
     context: &RunnerContext,
     event: Option<&Event>,
     workspace: &Path,
@@ -365,7 +435,11 @@ fn finish(
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|()| std::fs::write(&path, &file.contents));
         if let Err(error) = written {
-            console.error(&format!("{}: cannot write: {}", file.path, io_reason(&error)));
+            console.error(&format!(
+                "{}: cannot write: {}",
+                file.path,
+                io_reason(&error)
+            ));
             write_result_only(context, "service-error");
             return EXIT_SERVICE_ERROR;
         }
@@ -373,14 +447,16 @@ fn finish(
     for command in report.workflow_commands("the check run or the step summary") {
         console.command(&command);
     }
-    let local_summary = publishing.out_dir.join(format!("{}-summary.md", report.action));
+    let local_summary = publishing
+        .out_dir
+        .join(format!("{}-summary.md", report.action));
     if let Err(message) = append_summary(context, &report.summary, &local_summary) {
         console.error(&message);
         write_result_only(context, "service-error");
         return EXIT_SERVICE_ERROR;
     }
 
-    let published = publish(&report, context, event, publishing, console);
+    let published = publish(report, context, event, publishing, console);
     let mut outputs = report.outputs.clone();
     let (result, exit) = match &published {
         Ok(_) => (report.verdict.word(), report.verdict.exit_code()),
@@ -391,7 +467,11 @@ fn finish(
     };
     outputs.set(RESULT_OUTPUT.name, result);
     if let Ok(outcome) = &published {
-        if report.effects.iter().any(|effect| matches!(effect, gantry_core::report::Effect::Comment(_))) {
+        if report
+            .effects
+            .iter()
+            .any(|effect| matches!(effect, gantry_core::report::Effect::Comment(_)))
+        {
             outputs.set("comment-url", outcome.comment_url().unwrap_or_default());
         }
         if let Some(message) = &outcome.read_only {
@@ -422,19 +502,28 @@ fn publish(
     let token = match (&publishing.token, publishing.dry_run) {
         (Some(token), false) => token.clone(),
         (None, false) if context.in_actions => {
-            console.warning("Gantry could not publish", "no `github-token` was given; effects are written under the output folder instead");
+            console.warning(
+                "Gantry could not publish",
+                "no `github-token` was given; effects are written under the output folder instead",
+            );
             return publish_locally(report, publishing, console);
         }
         _ => return publish_locally(report, publishing, console),
     };
     let Some((owner, repository)) = context.owner_and_name() else {
-        return Err("GITHUB_REPOSITORY must be `owner/name` to publish to GitHub (or use --dry-run)".to_owned());
+        return Err(
+            "GITHUB_REPOSITORY must be `owner/name` to publish to GitHub (or use --dry-run)"
+                .to_owned(),
+        );
     };
     let target = Target {
         owner: owner.to_owned(),
         repository: repository.to_owned(),
         pull_request: event.and_then(Event::pull_request_number),
-        head_sha: event.and_then(Event::head_sha).map(str::to_owned).or_else(|| context.sha.clone()),
+        head_sha: event
+            .and_then(Event::head_sha)
+            .map(str::to_owned)
+            .or_else(|| context.sha.clone()),
         sha: context.sha.clone(),
         git_ref: context.git_ref.clone(),
         run_key: format!(
@@ -453,16 +542,33 @@ fn publish(
         .build()
         .map_err(|error| format!("cannot start the async runtime: {error}"))?;
     runtime.block_on(async {
-        let client = RestClient::new(&endpoint, std::sync::Arc::new(SystemClock), RetryPolicy::default()).map_err(|error| error.to_string())?;
-        let outcome = GitHubSink::new(&client, target).publish(report).await.map_err(|error| error.to_string())?;
+        let client = RestClient::new(
+            &endpoint,
+            std::sync::Arc::new(SystemClock),
+            RetryPolicy::default(),
+        )
+        .map_err(|error| error.to_string())?;
+        let outcome = GitHubSink::new(&client, target)
+            .publish(report)
+            .await
+            .map_err(|error| error.to_string())?;
         for published in &outcome.published {
-            tracing::info!(kind = published.kind, url = published.url.as_deref().unwrap_or(""), "{}", published.description);
+            tracing::info!(
+                kind = published.kind,
+                url = published.url.as_deref().unwrap_or(""),
+                "{}",
+                published.description
+            );
         }
         Ok(outcome)
     })
 }
 
-fn publish_locally(report: &Report, publishing: &Publishing, console: &mut Console<'_>) -> Result<PublishOutcome, String> {
+fn publish_locally(
+    report: &Report,
+    publishing: &Publishing,
+    console: &mut Console<'_>,
+) -> Result<PublishOutcome, String> {
     let outcome = LocalSink::new(&publishing.out_dir)
         .publish(report)
         .map_err(|error| error.to_string())?;
@@ -476,9 +582,21 @@ fn publish_locally(report: &Report, publishing: &Publishing, console: &mut Conso
     Ok(outcome)
 }
 
-fn run_demo(matches: &ArgMatches, environment: &BTreeMap<String, String>, console: &mut Console<'_>) -> u8 {
-    let examples = PathBuf::from(matches.get_one::<String>("examples").map_or("examples", String::as_str));
-    let out_dir = PathBuf::from(matches.get_one::<String>("out-dir").map_or("gantry-out/demo", String::as_str));
+fn run_demo(
+    matches: &ArgMatches,
+    environment: &BTreeMap<String, String>,
+    console: &mut Console<'_>,
+) -> u8 {
+    let examples = PathBuf::from(
+        matches
+            .get_one::<String>("examples")
+            .map_or("examples", String::as_str),
+    );
+    let out_dir = PathBuf::from(
+        matches
+            .get_one::<String>("out-dir")
+            .map_or("gantry-out/demo", String::as_str),
+    );
     if commands().is_empty() {
         console.line("no actions are registered in this build");
         return EXIT_PASSED;
@@ -486,14 +604,24 @@ fn run_demo(matches: &ArgMatches, environment: &BTreeMap<String, String>, consol
     let mut worst = EXIT_PASSED;
     for command in commands() {
         let code = run_demo_action(command, &examples, &out_dir, environment, console);
-        worst = worst.max(if code == EXIT_FAILED { EXIT_PASSED } else { code });
+        worst = worst.max(if code == EXIT_FAILED {
+            EXIT_PASSED
+        } else {
+            code
+        });
     }
     console.line(format_args!("results are in {}", out_dir.display()));
     worst
 }
 
 /// One demo run: the action on its example inputs, effects to local files, no GitHub.
-fn run_demo_action(command: &Command, examples: &Path, out_dir: &Path, environment: &BTreeMap<String, String>, console: &mut Console<'_>) -> u8 {
+fn run_demo_action(
+    command: &Command,
+    examples: &Path,
+    out_dir: &Path,
+    environment: &BTreeMap<String, String>,
+    console: &mut Console<'_>,
+) -> u8 {
     let mut inputs = Inputs::default();
     for spec in command.spec.inputs {
         if let Some(default) = spec.default.filter(|default| !default.contains("${{")) {
@@ -524,13 +652,28 @@ fn run_demo_action(command: &Command, examples: &Path, out_dir: &Path, environme
     };
     let publishing = Publishing {
         dry_run: true,
-        out_dir: std::env::current_dir().unwrap_or_default().join(&action_dir),
+        out_dir: std::env::current_dir()
+            .unwrap_or_default()
+            .join(&action_dir),
         token: None,
     };
     let verdict = report.verdict;
     console.line(format_args!("{}: {}", verdict.word(), report.headline));
-    let code = finish(report, &context, None, &std::env::current_dir().unwrap_or_default().join(&action_dir), &publishing, console);
-    if code == EXIT_SERVICE_ERROR { code } else { verdict.exit_code() }
+    let code = finish(
+        &report,
+        &context,
+        None,
+        &std::env::current_dir()
+            .unwrap_or_default()
+            .join(&action_dir),
+        &publishing,
+        console,
+    );
+    if code == EXIT_SERVICE_ERROR {
+        code
+    } else {
+        verdict.exit_code()
+    }
 }
 
 /// The registry's actions, for code generation.

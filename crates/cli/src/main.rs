@@ -14,8 +14,16 @@ fn main() -> ExitCode {
         .without_time()
         .with_target(false)
         .with_ansi(false)
-        .with_max_level(if debug { tracing::Level::DEBUG } else { tracing::Level::INFO })
+        .with_max_level(if debug {
+            tracing::Level::DEBUG
+        } else {
+            tracing::Level::INFO
+        })
         .init();
     let mut stdout = std::io::stdout().lock();
-    ExitCode::from(gantry::run(std::env::args_os().collect(), &environment, &mut stdout))
+    ExitCode::from(gantry::run(
+        std::env::args_os().collect(),
+        &environment,
+        &mut stdout,
+    ))
 }

@@ -14,10 +14,17 @@ fn gantry(args: &[&str]) -> std::process::Output {
 fn usage_errors_exit_2_and_help_exits_0() {
     assert_eq!(gantry(&[]).status.code(), Some(2));
     assert_eq!(gantry(&["no-such-action"]).status.code(), Some(2));
-    assert_eq!(gantry(&["publish"]).status.code(), Some(2), "--report is required");
+    assert_eq!(
+        gantry(&["publish"]).status.code(),
+        Some(2),
+        "--report is required"
+    );
     let help = gantry(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&help.stdout).contains("publish"));
     let version = gantry(&["--version"]);
-    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), format!("gantry {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("gantry {}", env!("CARGO_PKG_VERSION"))
+    );
 }

@@ -103,7 +103,11 @@ impl ActionSpec {
         let _ = writeln!(yml, "inputs:");
         for input in self.inputs {
             let _ = writeln!(yml, "  {}:", input.name);
-            let _ = writeln!(yml, "    description: {}", yaml_string(&input_description(input)));
+            let _ = writeln!(
+                yml,
+                "    description: {}",
+                yaml_string(&input_description(input))
+            );
             let _ = writeln!(yml, "    required: {}", input.required);
             if let Some(default) = input.default {
                 let _ = writeln!(yml, "    default: {}", yaml_string(default));
@@ -114,7 +118,11 @@ impl ActionSpec {
             let _ = writeln!(yml, "  {}:", output.name);
             let _ = writeln!(yml, "    description: {}", yaml_string(output.description));
         }
-        let _ = writeln!(yml, "runs:\n  using: docker\n  image: {}", yaml_string(image));
+        let _ = writeln!(
+            yml,
+            "runs:\n  using: docker\n  image: {}",
+            yaml_string(image)
+        );
         let _ = writeln!(yml, "  args:\n    - {}", yaml_string(self.name));
         yml
     }
@@ -194,7 +202,10 @@ mod tests {
     #[test]
     fn action_yml_is_a_docker_action_with_quoted_scalars() {
         let yml = SPEC.action_yml("docker://ghcr.io/o/gantry:v1");
-        assert!(yml.contains("description: \"Says \\\"hi\\\": twice.\"\n"), "{yml}");
+        assert!(
+            yml.contains("description: \"Says \\\"hi\\\": twice.\"\n"),
+            "{yml}"
+        );
         assert!(yml.contains("  mode:\n    description: \"How. One of: `update`, `off`.\"\n    required: false\n    default: \"update\"\n"), "{yml}");
         assert!(yml.contains("default: \"${{ github.token }}\""), "{yml}");
         assert!(yml.ends_with("runs:\n  using: docker\n  image: \"docker://ghcr.io/o/gantry:v1\"\n  args:\n    - \"example\"\n"), "{yml}");

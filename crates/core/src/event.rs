@@ -325,8 +325,9 @@ impl Event {
         match &self.kind {
             EventKind::PullRequest { pull_request, .. } => Some(&pull_request.head.sha),
             EventKind::Push { after, .. } => Some(after),
-            EventKind::Deployment(deployment)
-            | EventKind::DeploymentStatus { deployment, .. } => Some(&deployment.sha),
+            EventKind::Deployment(deployment) | EventKind::DeploymentStatus { deployment, .. } => {
+                Some(&deployment.sha)
+            }
             EventKind::WorkflowRun(run) => Some(&run.head_sha),
             _ => None,
         }
@@ -374,7 +375,10 @@ mod tests {
     fn a_broken_payload_names_the_event_and_the_place() {
         let error = Event::parse("push", br#"{"ref":"refs/heads/main","before":1}"#).unwrap_err();
         let message = error.to_string();
-        assert!(message.starts_with("`push` event payload is not valid"), "{message}");
+        assert!(
+            message.starts_with("`push` event payload is not valid"),
+            "{message}"
+        );
         assert!(message.contains("column"), "{message}");
     }
 

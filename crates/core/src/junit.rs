@@ -120,7 +120,11 @@ pub fn write_junit(name: &str, suites: &[TestSuite]) -> String {
     let _ = writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
     let mut root = BytesStart::new("testsuites");
     root.push_attribute(("name", name));
-    push_counts(&mut root, totals, total_time(suites.iter().flat_map(|s| &s.cases)));
+    push_counts(
+        &mut root,
+        totals,
+        total_time(suites.iter().flat_map(|s| &s.cases)),
+    );
     let _ = writer.write_event(Event::Start(root));
     for suite in suites {
         let mut start = BytesStart::new("testsuite");
@@ -180,20 +184,21 @@ fn write_case(writer: &mut Writer<Vec<u8>>, case: &TestCase) {
     if let Some(time) = case.time {
         start.push_attribute(("time", format!("{time:.3}").as_str()));
     }
-    let child = |writer: &mut Writer<Vec<u8>>, tag: &str, message: &str, kind: &str, details: &str| {
-        let mut element = BytesStart::new(tag);
-        element.push_attribute(("message", xml_safe(message).as_str()));
-        if !kind.is_empty() {
-            element.push_attribute(("type", xml_safe(kind).as_str()));
-        }
-        if details.is_empty() {
-            let _ = writer.write_event(Event::Empty(element));
-        } else {
-            let _ = writer.write_event(Event::Start(element));
-            write_text(writer, details);
-            let _ = writer.write_event(Event::End(BytesEnd::new(tag.to_owned())));
-        }
-    };
+    let child =
+        |writer: &mut Writer<Vec<u8>>, tag: &str, message: &str, kind: &str, details: &str| {
+            let mut element = BytesStart::new(tag);
+            element.push_attribute(("message", xml_safe(message).as_str()));
+            if !kind.is_empty() {
+                element.push_attribute(("type", xml_safe(kind).as_str()));
+            }
+            if details.is_empty() {
+                let _ = writer.write_event(Event::Empty(element));
+            } else {
+                let _ = writer.write_event(Event::Start(element));
+                write_text(writer, details);
+                let _ = writer.write_event(Event::End(BytesEnd::new(tag.to_owned())));
+            }
+        };
     match &case.outcome {
         Outcome::Passed => {
             let _ = writer.write_event(Event::Empty(start));
@@ -227,7 +232,9 @@ fn write_case(writer: &mut Writer<Vec<u8>>, case: &TestCase) {
             let _ = writer.write_event(Event::Start(BytesStart::new("system-out")));
             write_text(
                 writer,
-                &format!("flaky: passed after {failed_attempts} failed attempt(s); first failure: {message}"),
+                &format!(
+                    "flaky: passed after {failed_attempts} failed attempt(s); first failure: {message}"
+                ),
             );
             let _ = writer.write_event(Event::End(BytesEnd::new("system-out")));
         }
@@ -317,7 +324,10 @@ mod tests {
             )],
         };
         let xml = write_junit("all", &[suite]);
-        assert!(xml.contains(r#"<testsuite name="s&lt;&amp;&gt;" tests="1" failures="1""#), "{xml}");
+        assert!(
+            xml.contains(r#"<testsuite name="s&lt;&amp;&gt;" tests="1" failures="1""#),
+            "{xml}"
+        );
         assert!(xml.contains(r#"name="t&quot;&lt;x&gt;�""#), "{xml}");
         assert!(xml.contains("x ]]&gt; y"), "{xml}");
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));

@@ -324,7 +324,8 @@ fn table_cell(inline: &str) -> String {
         }
     }
     if out.trim().is_empty() {
-        out = " ".to_owned();
+        out.clear();
+        out.push(' ');
     }
     out
 }
@@ -335,7 +336,10 @@ enum Keep {
     /// Verdict, totals, warnings: never left out.
     Always,
     /// Details: folded to `folded` (when given), then left out, largest first.
-    IfRoom { label: String, folded: Option<String> },
+    IfRoom {
+        label: String,
+        folded: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -403,7 +407,10 @@ impl Document {
 
     /// The whole document.
     pub fn render(&self) -> String {
-        self.blocks.iter().map(|block| block.markdown.as_str()).collect()
+        self.blocks
+            .iter()
+            .map(|block| block.markdown.as_str())
+            .collect()
     }
 
     /// The document in at most `budget` bytes of UTF-8. Details are folded, then left out,
@@ -424,7 +431,8 @@ impl Document {
         // Room for the note, which lists at most a few labels.
         let reserve = 600 + full_text_at.len().min(200);
         let target = budget.saturating_sub(reserve);
-        let size = |chosen: &[Option<&str>]| chosen.iter().flatten().map(|s| s.len()).sum::<usize>();
+        let size =
+            |chosen: &[Option<&str>]| chosen.iter().flatten().map(|s| s.len()).sum::<usize>();
 
         let mut details: Vec<usize> = (0..self.blocks.len())
             .filter(|&index| matches!(self.blocks[index].keep, Keep::IfRoom { .. }))
@@ -619,7 +627,10 @@ mod tests {
         assert!(rendered.contains("big (folded"));
         assert_eq!(cut.folded, ["big"]);
         assert_eq!(cut.omitted, ["huge"]);
-        assert!(rendered.contains("1 section(s) left out (huge)"), "{rendered}");
+        assert!(
+            rendered.contains("1 section(s) left out (huge)"),
+            "{rendered}"
+        );
         assert!(rendered.contains("the step summary"));
 
         let (untouched, cut) = document.render_within(100_000, "x");

@@ -385,7 +385,10 @@ mod tests {
     #[test]
     fn markers_cannot_end_the_html_comment() {
         let marker = Marker::new("terraform-plan", "prod --> <b>x</b> -- aws");
-        assert_eq!(marker.html(), "<!-- gantry:terraform-plan:prod-b-x-/b-aws -->");
+        assert_eq!(
+            marker.html(),
+            "<!-- gantry:terraform-plan:prod-b-x-/b-aws -->"
+        );
         assert!(marker.is_in(&format!("body\n{}", marker.html())));
         assert!(!Marker::new("terraform-plan", "other").is_in(&marker.html()));
     }
@@ -416,7 +419,10 @@ mod tests {
             .count();
         assert_eq!(errors, 10);
         let last = commands.last().unwrap().to_string();
-        assert!(last.starts_with("::notice title=More annotations::15 more"), "{last}");
+        assert!(
+            last.starts_with("::notice title=More annotations::15 more"),
+            "{last}"
+        );
         assert_eq!(commands.len(), 10 + 3 + 1);
     }
 

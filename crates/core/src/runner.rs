@@ -16,7 +16,9 @@ pub const STEP_SUMMARY_LIMIT: usize = 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
     /// A required input was absent or blank.
-    #[error("input `{name}` is required (set `with: {name}: …`, or `--{name}` when running locally)")]
+    #[error(
+        "input `{name}` is required (set `with: {name}: …`, or `--{name}` when running locally)"
+    )]
     Missing {
         /// The input's declared name.
         name: String,
@@ -228,7 +230,9 @@ impl Outputs {
 
     /// All outputs, in the order they were first set.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(name, value)| (name.as_str(), value.as_str()))
+        self.0
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
     }
 
     /// Renders `name<<DELIMITER\nvalue\nDELIMITER\n` blocks for `GITHUB_OUTPUT`.
@@ -520,7 +524,11 @@ mod tests {
                 name: "comment".into()
             })
         );
-        assert_eq!(inputs.optional("path"), None, "only INPUT_ variables are inputs");
+        assert_eq!(
+            inputs.optional("path"),
+            None,
+            "only INPUT_ variables are inputs"
+        );
     }
 
     #[test]
@@ -547,7 +555,8 @@ mod tests {
 
     #[test]
     fn lists_split_lines_and_drop_blanks() {
-        let inputs = Inputs::from_environment([("INPUT_REPORTS", "a.sarif\n\n  b/*.json  \r\nc\n")]);
+        let inputs =
+            Inputs::from_environment([("INPUT_REPORTS", "a.sarif\n\n  b/*.json  \r\nc\n")]);
         assert_eq!(inputs.list("reports"), ["a.sarif", "b/*.json", "c"]);
         assert!(inputs.list("missing").is_empty());
     }

@@ -51,6 +51,11 @@ mod tests {
             parse_log(br#"{"version":"2.0.0","runs":[]}"#),
             Err(SarifError::UnsupportedVersion(v)) if v == "2.0.0"
         ));
-        assert!(parse_log(b"{").unwrap_err().to_string().starts_with("not a SARIF log"));
+        assert!(
+            parse_log(b"{")
+                .unwrap_err()
+                .to_string()
+                .starts_with("not a SARIF log")
+        );
     }
 }

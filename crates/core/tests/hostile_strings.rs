@@ -1,7 +1,7 @@
 //! Hostile strings through every markdown helper: the document's structure must not change.
 //!
 //! Each hostile string is rendered through `text`, `code`, `code_block`, `link`, `details`,
-//! `Table` and `Document::render_within`; the result is parsed with a CommonMark + GFM parser and
+//! `Table` and `Document::render_within`; the result is parsed with a `CommonMark` + GFM parser and
 //! its skeleton (block and inline elements, HTML tags) compared with the same document rendered
 //! from a harmless word. The text a reader sees must also carry no live `@mention` or `#123`.
 
@@ -56,17 +56,31 @@ fn hostile_strings() -> Vec<String> {
     .map(|s| (*s).to_owned())
     .collect();
     strings.push("a".repeat(100_000));
-    strings.push(format!("{}<details>{}", "`".repeat(50_000), "@x ".repeat(10_000)));
+    strings.push(format!(
+        "{}<details>{}",
+        "`".repeat(50_000),
+        "@x ".repeat(10_000)
+    ));
     strings.push("\u{202E}".repeat(1000));
     strings
 }
 
 fn render_everything(s: &str) -> String {
-    let mut table = Table::new(&[("name", Align::Left), ("code", Align::Left), ("link", Align::Left)]);
+    let mut table = Table::new(&[
+        ("name", Align::Left),
+        ("code", Align::Left),
+        ("link", Align::Left),
+    ]);
     table.row([
         markdown::text(s),
         markdown::code(s),
-        markdown::link(s, &format!("https://github.com/o/r/blob/abc/{}#L1", markdown::url_path(s))),
+        markdown::link(
+            s,
+            &format!(
+                "https://github.com/o/r/blob/abc/{}#L1",
+                markdown::url_path(s)
+            ),
+        ),
     ]);
     let mut body = String::new();
     body.push_str(&markdown::text(s));
@@ -81,7 +95,15 @@ fn render_everything(s: &str) -> String {
         markdown::link(s, "https://example.com/x")
     ));
     document.detail("table", table.render(), None);
-    document.detail(s, markdown::details(s, &body, false), Some(markdown::details(&markdown::shorten(s, 20), "folded", false)));
+    document.detail(
+        s,
+        markdown::details(s, &body, false),
+        Some(markdown::details(
+            &markdown::shorten(s, 20),
+            "folded",
+            false,
+        )),
+    );
     document.essential(markdown::code_block("", s));
     document.essential("Totals: 1 to add.");
     document.render()
@@ -132,12 +154,20 @@ fn tag_name(tag: &Tag<'_>) -> String {
         Tag::CodeBlock(_) => "codeblock".to_owned(),
         Tag::Link { .. } => "link".to_owned(),
         Tag::Image { .. } => "image".to_owned(),
-        other => format!("{other:?}").split(['(', ' ', '{']).next().unwrap_or("").to_owned(),
+        other => format!("{other:?}")
+            .split(['(', ' ', '{'])
+            .next()
+            .unwrap_or("")
+            .to_owned(),
     }
 }
 
 fn end_name(tag: TagEnd) -> String {
-    format!("{tag:?}").split(['(', ' ', '{']).next().unwrap_or("").to_owned()
+    format!("{tag:?}")
+        .split(['(', ' ', '{'])
+        .next()
+        .unwrap_or("")
+        .to_owned()
 }
 
 fn html_tags(html: &str) -> Vec<String> {
@@ -166,7 +196,11 @@ fn strip_tags(html: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&#8203;", "\u{200B}").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"")
+    out.replace("&#8203;", "\u{200B}")
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
 }
 
 fn has_live_ping(visible: &str) -> Option<String> {
@@ -185,16 +219,32 @@ fn has_live_ping(visible: &str) -> Option<String> {
 #[test]
 fn hostile_strings_do_not_change_the_document_structure() {
     let (benign_shape, _) = skeleton(&render_everything("harmless"));
-    assert!(benign_shape.iter().any(|s| s == "start Table"), "{benign_shape:?}");
-    assert!(benign_shape.iter().any(|s| s == "html details"), "{benign_shape:?}");
+    assert!(
+        benign_shape.iter().any(|s| s == "start Table"),
+        "{benign_shape:?}"
+    );
+    assert!(
+        benign_shape.iter().any(|s| s == "html details"),
+        "{benign_shape:?}"
+    );
     for hostile in hostile_strings() {
         let rendered = render_everything(&hostile);
         let (shape, visible) = skeleton(&rendered);
         let shown: String = hostile.chars().take(60).collect();
         let excerpt: String = rendered.chars().take(400).collect();
-        assert_eq!(shape, benign_shape, "structure changed for {shown:?}:\n{excerpt}");
-        assert!(has_live_ping(&visible).is_none(), "live ping for {shown:?}: {:?}", has_live_ping(&visible));
-        assert!(!visible.contains('\u{202E}'), "bidi control survived for {shown:?}");
+        assert_eq!(
+            shape, benign_shape,
+            "structure changed for {shown:?}:\n{excerpt}"
+        );
+        assert!(
+            has_live_ping(&visible).is_none(),
+            "live ping for {shown:?}: {:?}",
+            has_live_ping(&visible)
+        );
+        assert!(
+            !visible.contains('\u{202E}'),
+            "bidi control survived for {shown:?}"
+        );
     }
 }
 
@@ -203,9 +253,20 @@ fn cutting_to_a_budget_keeps_every_details_block_closed() {
     for hostile in hostile_strings() {
         let (rendered, _) = {
             let mut document = Document::new();
-            document.essential(format!("Verdict: {}", markdown::text(&markdown::shorten(&hostile, 200))));
+            document.essential(format!(
+                "Verdict: {}",
+                markdown::text(&markdown::shorten(&hostile, 200))
+            ));
             for n in 0..30 {
-                document.detail(&hostile, markdown::details(&hostile, &markdown::code_block("", &format!("{n}{hostile}")), false), None);
+                document.detail(
+                    &hostile,
+                    markdown::details(
+                        &hostile,
+                        &markdown::code_block("", &format!("{n}{hostile}")),
+                        false,
+                    ),
+                    None,
+                );
             }
             document.render_within(20_000, &hostile)
         };
@@ -213,7 +274,12 @@ fn cutting_to_a_budget_keeps_every_details_block_closed() {
         let (shape, _) = skeleton(&rendered);
         let opened = shape.iter().filter(|s| *s == "html details").count();
         let closed = shape.iter().filter(|s| *s == "html /details").count();
-        assert_eq!(opened, closed, "unbalanced details for {:?}", hostile.chars().take(60).collect::<String>());
+        assert_eq!(
+            opened,
+            closed,
+            "unbalanced details for {:?}",
+            hostile.chars().take(60).collect::<String>()
+        );
         assert!(rendered.starts_with("Verdict: "));
         assert!(rendered.contains("[!NOTE]") || rendered.len() < 20_000);
     }

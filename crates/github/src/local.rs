@@ -44,7 +44,11 @@ impl LocalSink {
             let n = index + 1;
             let (path, description) = match effect {
                 Effect::Comment(comment) => {
-                    let body = fit_to_limit(&comment.body_with_marker(), gantry_core::report::COMMENT_LIMIT_BYTES, "comment");
+                    let body = fit_to_limit(
+                        &comment.body_with_marker(),
+                        gantry_core::report::COMMENT_LIMIT_BYTES,
+                        "comment",
+                    );
                     let path = self.write(&format!("{action}-{n}-comment.md"), &body)?;
                     (path, "PR comment".to_owned())
                 }
@@ -75,14 +79,19 @@ impl LocalSink {
                             gantry_core::report::IssueState::Closed => "closed",
                         },
                         serde_json::Value::from(issue.labels.clone()),
-                        fit_to_limit(&issue.body_with_marker(), gantry_core::report::COMMENT_LIMIT_BYTES, "issue")
+                        fit_to_limit(
+                            &issue.body_with_marker(),
+                            gantry_core::report::COMMENT_LIMIT_BYTES,
+                            "issue"
+                        )
                     );
                     let path = self.write(&format!("{action}-{n}-issue.md"), &text)?;
                     (path, format!("issue `{}`", issue.title))
                 }
                 Effect::DeploymentStatus(status) => {
                     let body = serde_json::to_string_pretty(status).unwrap_or_default();
-                    let path = self.write(&format!("{action}-{n}-deployment-status.json"), &body)?;
+                    let path =
+                        self.write(&format!("{action}-{n}-deployment-status.json"), &body)?;
                     (path, format!("deployment {} status", status.deployment_id))
                 }
             };
@@ -103,6 +112,12 @@ fn display(path: &Path) -> String {
 /// A safe file-name part.
 fn file_part(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }

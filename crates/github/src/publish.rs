@@ -9,16 +9,16 @@ use std::io::Write as _;
 
 use base64::Engine as _;
 use gantry_core::report::{
-    ANNOTATIONS_PER_REQUEST, Annotation, CheckConclusion, CheckRunEffect, CommentEffect, CommentMode,
-    DeploymentState, DeploymentStatusEffect, Effect, IssueEffect, IssueState, Marker, Report,
-    SARIF_GZIP_LIMIT, SarifUploadEffect,
+    ANNOTATIONS_PER_REQUEST, Annotation, CheckConclusion, CheckRunEffect, CommentEffect,
+    CommentMode, DeploymentState, DeploymentStatusEffect, Effect, IssueEffect, IssueState, Marker,
+    Report, SARIF_GZIP_LIMIT, SarifUploadEffect,
 };
 use gantry_core::runner::AnnotationLevel;
 use http::Method;
 use serde_json::{Value, json};
 
 use crate::rest::RestClient;
-use crate::{GitHubError, Published, PublishOutcome, Target, fit_to_limit};
+use crate::{GitHubError, PublishOutcome, Published, Target, fit_to_limit};
 
 /// GitHub's limits, enforced before anything is sent.
 const COMMENT_LIMIT: usize = gantry_core::report::COMMENT_LIMIT_BYTES;
@@ -62,7 +62,10 @@ impl<'client> GitHubSink<'client> {
             let result = match effect {
                 Effect::Comment(comment) => self.upsert_comment(comment).await,
                 Effect::CheckRun(check_run) => self.create_check_run(check_run).await,
-                Effect::UploadSarif(upload) => self.upload_sarif(upload, sarif.as_deref().unwrap_or_default()).await,
+                Effect::UploadSarif(upload) => {
+                    self.upload_sarif(upload, sarif.as_deref().unwrap_or_default())
+                        .await
+                }
                 Effect::Issue(issue) => self.sync_issue(issue).await,
                 Effect::DeploymentStatus(status) => self.create_deployment_status(status).await,
             };
@@ -80,7 +83,12 @@ impl<'client> GitHubSink<'client> {
     }
 
     /// POSTs, and when the answer is unclear, looks (`find`) before posting again.
-    async fn create_once<P, F>(&self, operation: &str, post: P, find: F) -> Result<Value, GitHubError>
+    async fn create_once<P, F>(
+        &self,
+        operation: &str,
+        post: P,
+        find: F,
+    ) -> Result<Value, GitHubError>
     where
         P: AsyncFn() -> Result<Value, GitHubError>,
         F: AsyncFn() -> Result<Option<Value>, GitHubError>,
@@ -106,24 +114,44 @@ impl<'client> GitHubSink<'client> {
         })
     }
 
-    async fn marked_comments(&self, number: u64, marker: &Marker) -> Result<Vec<FoundComment>, GitHubError> {
+    async fn marked_comments(
+        &self,
+        number: u64,
+        marker: &Marker,
+    ) -> Result<Vec<FoundComment>, GitHubError> {
         let path = format!("{}/issues/{number}/comments", self.repo_path());
-        let comments = self.client.list_all(&path, None, "list the PR's comments").await?;
+        let comments = self
+            .client
+            .list_all(&path, None, "list the PR's comments")
+            .await?;
         Ok(comments
             .iter()
             .filter_map(|comment| {
                 let body = comment.get("body").and_then(Value::as_str)?;
                 marker.is_in(body).then(|| FoundComment {
-                    id: comment.get("id").and_then(Value::as_u64).unwrap_or_default(),
-                    node_id: comment.get("node_id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    id: comment
+                        .get("id")
+                        .and_then(Value::as_u64)
+                        .unwrap_or_default(),
+                    node_id: comment
+                        .get("node_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
                     body: body.to_owned(),
-                    url: comment.get("html_url").and_then(Value::as_str).map(str::to_owned),
+                    url: comment
+                        .get("html_url")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
                 })
             })
             .collect())
     }
 
-    async fn upsert_comment(&self, effect: &CommentEffect) -> Result<Option<Published>, GitHubError> {
+    async fn upsert_comment(
+        &self,
+        effect: &CommentEffect,
+    ) -> Result<Option<Published>, GitHubError> {
         let Some(number) = effect.issue_number.or(self.target.pull_request) else {
             tracing::info!("no pull request for this run; the comment is in the step summary only");
             return Ok(None);
@@ -136,10 +164,19 @@ impl<'client> GitHubSink<'client> {
             if let Some(existing) = before.last() {
                 if existing.body != body {
                     self.client
-                        .send(Method::PATCH, &comment_path(existing.id), Some(&json!({"body": body})), "update the PR comment")
+                        .send(
+                            Method::PATCH,
+                            &comment_path(existing.id),
+                            Some(&json!({"body": body})),
+                            "update the PR comment",
+                        )
                         .await?;
                 }
-                return Ok(Some(Published::new("comment", format!("updated comment on #{number}"), existing.url.clone())));
+                return Ok(Some(Published::new(
+                    "comment",
+                    format!("updated comment on #{number}"),
+                    existing.url.clone(),
+                )));
             }
         }
 
@@ -149,7 +186,17 @@ impl<'client> GitHubSink<'client> {
         let created = self
             .create_once(
                 "create the PR comment",
-                async || self.client.send(Method::POST, &create_path, Some(&payload), "create the PR comment").await.map(|reply| reply.body),
+                async || {
+                    self.client
+                        .send(
+                            Method::POST,
+                            &create_path,
+                            Some(&payload),
+                            "create the PR comment",
+                        )
+                        .await
+                        .map(|reply| reply.body)
+                },
                 async || {
                     let now = self.marked_comments(number, &effect.marker).await?;
                     Ok(now.into_iter().find(|comment| !known.contains(&comment.id)).map(|comment| {
@@ -174,11 +221,21 @@ impl<'client> GitHubSink<'client> {
                 }
             }
         }
-        let url = created.get("html_url").and_then(Value::as_str).map(str::to_owned);
-        Ok(Some(Published::new("comment", format!("created comment on #{number}"), url)))
+        let url = created
+            .get("html_url")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(Some(Published::new(
+            "comment",
+            format!("created comment on #{number}"),
+            url,
+        )))
     }
 
-    async fn create_check_run(&self, effect: &CheckRunEffect) -> Result<Option<Published>, GitHubError> {
+    async fn create_check_run(
+        &self,
+        effect: &CheckRunEffect,
+    ) -> Result<Option<Published>, GitHubError> {
         let head_sha = effect
             .head_sha
             .clone()
@@ -189,9 +246,17 @@ impl<'client> GitHubSink<'client> {
         let external_id = format!("gantry:{}:{}", self.target.run_key, effect.name);
         let title = effect.title.chars().take(255).collect::<String>();
         let summary = fit_to_limit(&effect.summary, CHECK_TEXT_LIMIT, "check run summary");
-        let text = effect.text.as_deref().map(|text| fit_to_limit(text, CHECK_TEXT_LIMIT, "check run text"));
+        let text = effect
+            .text
+            .as_deref()
+            .map(|text| fit_to_limit(text, CHECK_TEXT_LIMIT, "check run text"));
         let mut batches = effect.annotations.chunks(ANNOTATIONS_PER_REQUEST);
-        let first: Vec<Value> = batches.next().unwrap_or_default().iter().map(annotation_json).collect();
+        let first: Vec<Value> = batches
+            .next()
+            .unwrap_or_default()
+            .iter()
+            .map(annotation_json)
+            .collect();
         let mut output = json!({"title": title, "summary": summary, "annotations": first});
         if let Some(text) = &text {
             output["text"] = json!(text);
@@ -205,40 +270,78 @@ impl<'client> GitHubSink<'client> {
             "output": output,
         });
         let create_path = format!("{}/check-runs", self.repo_path());
-        let list_path = format!("{}/commits/{head_sha}/check-runs?check_name={}", self.repo_path(), query_escape(&effect.name));
+        let list_path = format!(
+            "{}/commits/{head_sha}/check-runs?check_name={}",
+            self.repo_path(),
+            query_escape(&effect.name)
+        );
         let created = self
             .create_once(
                 "create the check run",
-                async || self.client.send(Method::POST, &create_path, Some(&payload), "create the check run").await.map(|reply| reply.body),
                 async || {
-                    let runs = self.client.list_all(&list_path, Some("check_runs"), "list check runs").await?;
-                    Ok(runs.into_iter().find(|run| run.get("external_id").and_then(Value::as_str) == Some(external_id.as_str())))
+                    self.client
+                        .send(
+                            Method::POST,
+                            &create_path,
+                            Some(&payload),
+                            "create the check run",
+                        )
+                        .await
+                        .map(|reply| reply.body)
+                },
+                async || {
+                    let runs = self
+                        .client
+                        .list_all(&list_path, Some("check_runs"), "list check runs")
+                        .await?;
+                    Ok(runs.into_iter().find(|run| {
+                        run.get("external_id").and_then(Value::as_str) == Some(external_id.as_str())
+                    }))
                 },
             )
             .await?;
-        let id = created.get("id").and_then(Value::as_u64).ok_or_else(|| GitHubError::InvalidResponse {
-            operation: "create the check run".to_owned(),
-            detail: "no id in the answer".to_owned(),
+        let id = created.get("id").and_then(Value::as_u64).ok_or_else(|| {
+            GitHubError::InvalidResponse {
+                operation: "create the check run".to_owned(),
+                detail: "no id in the answer".to_owned(),
+            }
         })?;
         let update_path = format!("{}/check-runs/{id}", self.repo_path());
         let annotations_path = format!("{update_path}/annotations");
         let mut sent = first.len();
         for batch in batches {
             let batch_json: Vec<Value> = batch.iter().map(annotation_json).collect();
-            let patch = json!({"output": {"title": title, "summary": summary, "annotations": batch_json}});
+            let patch =
+                json!({"output": {"title": title, "summary": summary, "annotations": batch_json}});
             let result = self
                 .client
-                .send_with(Method::PATCH, &update_path, Some(&patch), "add check run annotations", false)
+                .send_with(
+                    Method::PATCH,
+                    &update_path,
+                    Some(&patch),
+                    "add check run annotations",
+                    false,
+                )
                 .await;
             match result {
                 Ok(_) => {}
                 Err(GitHubError::Unclear { detail, .. }) => {
                     // Annotations append: count what arrived before sending the batch again.
-                    let present = self.client.list_all(&annotations_path, None, "list check run annotations").await?.len();
+                    let present = self
+                        .client
+                        .list_all(&annotations_path, None, "list check run annotations")
+                        .await?
+                        .len();
                     if present < sent + batch.len() {
                         tracing::warn!(%detail, "annotation batch lost; sending it again");
                         self.client
-                            .send_with(Method::PATCH, &update_path, Some(&patch), "add check run annotations", false)
+                            .send_with(
+                                Method::PATCH,
+                                &update_path,
+                                Some(&patch),
+                                "add check run annotations",
+                                false,
+                            )
                             .await?;
                     }
                 }
@@ -246,17 +349,34 @@ impl<'client> GitHubSink<'client> {
             }
             sent += batch.len();
         }
-        let url = created.get("html_url").and_then(Value::as_str).map(str::to_owned);
+        let url = created
+            .get("html_url")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         Ok(Some(Published::new(
             "check-run",
-            format!("check run `{}` with {} annotation(s)", effect.name, effect.annotations.len()),
+            format!(
+                "check run `{}` with {} annotation(s)",
+                effect.name,
+                effect.annotations.len()
+            ),
             url,
         )))
     }
 
-    async fn upload_sarif(&self, effect: &SarifUploadEffect, encoded: &str) -> Result<Option<Published>, GitHubError> {
-        let commit_sha = effect.commit_sha.clone().or_else(|| self.target.sha.clone());
-        let git_ref = effect.git_ref.clone().or_else(|| self.target.git_ref.clone());
+    async fn upload_sarif(
+        &self,
+        effect: &SarifUploadEffect,
+        encoded: &str,
+    ) -> Result<Option<Published>, GitHubError> {
+        let commit_sha = effect
+            .commit_sha
+            .clone()
+            .or_else(|| self.target.sha.clone());
+        let git_ref = effect
+            .git_ref
+            .clone()
+            .or_else(|| self.target.git_ref.clone());
         let (Some(commit_sha), Some(git_ref)) = (commit_sha, git_ref) else {
             return Err(GitHubError::Configuration {
                 detail: "a SARIF upload needs GITHUB_SHA and GITHUB_REF".to_owned(),
@@ -269,14 +389,32 @@ impl<'client> GitHubSink<'client> {
             .client
             .send_with(Method::POST, &path, Some(&payload), "upload SARIF", true)
             .await?;
-        let id = reply.body.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let id = reply
+            .body
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         if !effect.wait_for_processing || id.is_empty() {
-            return Ok(Some(Published::new("sarif-upload", format!("uploaded SARIF {id}"), None)));
+            return Ok(Some(Published::new(
+                "sarif-upload",
+                format!("uploaded SARIF {id}"),
+                None,
+            )));
         }
         let status_path = format!("{path}/{id}");
         let mut wait = std::time::Duration::from_secs(2);
         for _ in 0..12 {
-            let status = match self.client.send(Method::GET, &status_path, None, "read the SARIF processing status").await {
+            let status = match self
+                .client
+                .send(
+                    Method::GET,
+                    &status_path,
+                    None,
+                    "read the SARIF processing status",
+                )
+                .await
+            {
                 Ok(reply) => reply.body,
                 // Just after the upload the status can be 404 for a moment.
                 Err(GitHubError::Rejected { status: 404, .. }) => Value::Null,
@@ -284,13 +422,23 @@ impl<'client> GitHubSink<'client> {
             };
             match status.get("processing_status").and_then(Value::as_str) {
                 Some("complete") => {
-                    return Ok(Some(Published::new("sarif-upload", format!("SARIF {id} processed"), None)));
+                    return Ok(Some(Published::new(
+                        "sarif-upload",
+                        format!("SARIF {id} processed"),
+                        None,
+                    )));
                 }
                 Some("failed") => {
                     let errors = status
                         .get("errors")
                         .and_then(Value::as_array)
-                        .map(|errors| errors.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("; "))
+                        .map(|errors| {
+                            errors
+                                .iter()
+                                .filter_map(Value::as_str)
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        })
                         .unwrap_or_default();
                     return Err(GitHubError::SarifRejected { errors });
                 }
@@ -300,7 +448,11 @@ impl<'client> GitHubSink<'client> {
             wait = (wait * 2).min(std::time::Duration::from_secs(30));
         }
         tracing::warn!(id, "SARIF still processing; not waiting longer");
-        Ok(Some(Published::new("sarif-upload", format!("uploaded SARIF {id} (still processing)"), None)))
+        Ok(Some(Published::new(
+            "sarif-upload",
+            format!("uploaded SARIF {id} (still processing)"),
+            None,
+        )))
     }
 
     async fn client_clock_sleep(&self, duration: std::time::Duration) {
@@ -312,7 +464,10 @@ impl<'client> GitHubSink<'client> {
         let issues = self.client.list_all(&path, None, "list issues").await?;
         Ok(issues.into_iter().find(|issue| {
             issue.get("pull_request").is_none()
-                && issue.get("body").and_then(Value::as_str).is_some_and(|body| marker.is_in(body))
+                && issue
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .is_some_and(|body| marker.is_in(body))
         }))
     }
 
@@ -320,7 +475,12 @@ impl<'client> GitHubSink<'client> {
         let body = fit_to_limit(&effect.body_with_marker(), COMMENT_LIMIT, "issue");
         let existing = self.marked_issue(&effect.marker).await?;
         let issue_path = |number: u64| format!("{}/issues/{number}", self.repo_path());
-        let url_of = |issue: &Value| issue.get("html_url").and_then(Value::as_str).map(str::to_owned);
+        let url_of = |issue: &Value| {
+            issue
+                .get("html_url")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
         match (existing, effect.state) {
             (None, IssueState::Closed) => Ok(None),
             (None, IssueState::Open) => {
@@ -329,36 +489,79 @@ impl<'client> GitHubSink<'client> {
                 let created = self
                     .create_once(
                         "open the issue",
-                        async || self.client.send(Method::POST, &create_path, Some(&payload), "open the issue").await.map(|reply| reply.body),
+                        async || {
+                            self.client
+                                .send(Method::POST, &create_path, Some(&payload), "open the issue")
+                                .await
+                                .map(|reply| reply.body)
+                        },
                         async || self.marked_issue(&effect.marker).await,
                     )
                     .await?;
-                Ok(Some(Published::new("issue", format!("opened issue: {}", effect.title), url_of(&created))))
+                Ok(Some(Published::new(
+                    "issue",
+                    format!("opened issue: {}", effect.title),
+                    url_of(&created),
+                )))
             }
             (Some(issue), desired) => {
-                let number = issue.get("number").and_then(Value::as_u64).unwrap_or_default();
+                let number = issue
+                    .get("number")
+                    .and_then(Value::as_u64)
+                    .unwrap_or_default();
                 let open_now = issue.get("state").and_then(Value::as_str) == Some("open");
                 let same_text = issue.get("body").and_then(Value::as_str) == Some(body.as_str())
                     && issue.get("title").and_then(Value::as_str) == Some(effect.title.as_str());
                 let (payload, verb) = match (desired, open_now) {
-                    (IssueState::Open, true) if same_text => return Ok(Some(Published::new("issue", format!("issue #{number} unchanged"), url_of(&issue)))),
-                    (IssueState::Open, true) => (json!({"title": effect.title, "body": body}), "updated"),
-                    (IssueState::Open, false) => (json!({"title": effect.title, "body": body, "state": "open", "state_reason": "reopened"}), "reopened"),
-                    (IssueState::Closed, true) => (json!({"body": body, "state": "closed", "state_reason": "completed"}), "closed"),
+                    (IssueState::Open, true) if same_text => {
+                        return Ok(Some(Published::new(
+                            "issue",
+                            format!("issue #{number} unchanged"),
+                            url_of(&issue),
+                        )));
+                    }
+                    (IssueState::Open, true) => {
+                        (json!({"title": effect.title, "body": body}), "updated")
+                    }
+                    (IssueState::Open, false) => (
+                        json!({"title": effect.title, "body": body, "state": "open", "state_reason": "reopened"}),
+                        "reopened",
+                    ),
+                    (IssueState::Closed, true) => (
+                        json!({"body": body, "state": "closed", "state_reason": "completed"}),
+                        "closed",
+                    ),
                     (IssueState::Closed, false) => return Ok(None),
                 };
                 self.client
-                    .send(Method::PATCH, &issue_path(number), Some(&payload), "update the issue")
+                    .send(
+                        Method::PATCH,
+                        &issue_path(number),
+                        Some(&payload),
+                        "update the issue",
+                    )
                     .await?;
-                Ok(Some(Published::new("issue", format!("{verb} issue #{number}"), url_of(&issue))))
+                Ok(Some(Published::new(
+                    "issue",
+                    format!("{verb} issue #{number}"),
+                    url_of(&issue),
+                )))
             }
         }
     }
 
-    async fn create_deployment_status(&self, effect: &DeploymentStatusEffect) -> Result<Option<Published>, GitHubError> {
-        let path = format!("{}/deployments/{}/statuses", self.repo_path(), effect.deployment_id);
+    async fn create_deployment_status(
+        &self,
+        effect: &DeploymentStatusEffect,
+    ) -> Result<Option<Published>, GitHubError> {
+        let path = format!(
+            "{}/deployments/{}/statuses",
+            self.repo_path(),
+            effect.deployment_id
+        );
         let description: String = effect.description.chars().take(140).collect();
-        let mut payload = json!({"state": deployment_state_word(effect.state), "description": description});
+        let mut payload =
+            json!({"state": deployment_state_word(effect.state), "description": description});
         if let Some(url) = &effect.environment_url {
             payload["environment_url"] = json!(url);
         }
@@ -368,13 +571,27 @@ impl<'client> GitHubSink<'client> {
         let state_word = deployment_state_word(effect.state);
         self.create_once(
             "create the deployment status",
-            async || self.client.send(Method::POST, &path, Some(&payload), "create the deployment status").await.map(|reply| reply.body),
             async || {
-                let statuses = self.client.list_all(&path, None, "list deployment statuses").await?;
+                self.client
+                    .send(
+                        Method::POST,
+                        &path,
+                        Some(&payload),
+                        "create the deployment status",
+                    )
+                    .await
+                    .map(|reply| reply.body)
+            },
+            async || {
+                let statuses = self
+                    .client
+                    .list_all(&path, None, "list deployment statuses")
+                    .await?;
                 // Newest first: ours, if it arrived, is the latest.
                 Ok(statuses.into_iter().next().filter(|latest| {
                     latest.get("state").and_then(Value::as_str) == Some(state_word)
-                        && latest.get("description").and_then(Value::as_str) == Some(description.as_str())
+                        && latest.get("description").and_then(Value::as_str)
+                            == Some(description.as_str())
                 }))
             },
         )

@@ -62,15 +62,33 @@ pub struct Reply {
 
 impl RestClient {
     /// A client for `endpoint`, waiting on `clock`.
-    pub fn new(endpoint: &Endpoint, clock: Arc<dyn Clock>, policy: RetryPolicy) -> Result<Self, GitHubError> {
+    pub fn new(
+        endpoint: &Endpoint,
+        clock: Arc<dyn Clock>,
+        policy: RetryPolicy,
+    ) -> Result<Self, GitHubError> {
         let invalid = |detail: String| GitHubError::Configuration { detail };
         let octocrab = Octocrab::builder()
             .base_uri(endpoint.api_url.as_str())
-            .map_err(|error| invalid(format!("GITHUB_API_URL `{}` is not a valid address: {error}", endpoint.api_url)))?
+            .map_err(|error| {
+                invalid(format!(
+                    "GITHUB_API_URL `{}` is not a valid address: {error}",
+                    endpoint.api_url
+                ))
+            })?
             .personal_token(endpoint.token.clone())
-            .add_header(http::header::USER_AGENT, format!("gantry/{}", env!("CARGO_PKG_VERSION")))
-            .add_header(http::header::ACCEPT, "application/vnd.github+json".to_owned())
-            .add_header(http::HeaderName::from_static("x-github-api-version"), "2022-11-28".to_owned())
+            .add_header(
+                http::header::USER_AGENT,
+                format!("gantry/{}", env!("CARGO_PKG_VERSION")),
+            )
+            .add_header(
+                http::header::ACCEPT,
+                "application/vnd.github+json".to_owned(),
+            )
+            .add_header(
+                http::HeaderName::from_static("x-github-api-version"),
+                "2022-11-28".to_owned(),
+            )
             .set_connect_timeout(Some(Duration::from_secs(10)))
             .set_read_timeout(Some(Duration::from_secs(60)))
             .set_write_timeout(Some(Duration::from_secs(60)))
@@ -79,7 +97,9 @@ impl RestClient {
         let seed = clock
             .now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0x9E37_79B9_7F4A_7C15, |d| u64::from(d.subsec_nanos()) ^ d.as_secs());
+            .map_or(0x9E37_79B9_7F4A_7C15, |d| {
+                u64::from(d.subsec_nanos()) ^ d.as_secs()
+            });
         Ok(Self {
             octocrab,
             api_url: endpoint.api_url.trim_end_matches('/').to_owned(),
@@ -116,8 +136,15 @@ impl RestClient {
         unit
     }
 
-    async fn attempt(&self, method: &Method, url: &str, body: Option<&Value>) -> Result<(StatusCode, HeaderMap, Bytes), String> {
-        let uri: http::Uri = url.parse().map_err(|error| format!("bad address {url}: {error}"))?;
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), String> {
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|error| format!("bad address {url}: {error}"))?;
         let response = match *method {
             Method::GET => self.octocrab._get(uri).await,
             Method::POST => self.octocrab._post(uri, body).await,
@@ -138,9 +165,16 @@ impl RestClient {
     /// Sends one request under the retry policy. `path` is relative to the API base
     /// (`/repos/o/r/...`) or an absolute address (a `Link` header's). `operation` names the
     /// request in errors ("create the PR comment").
-    pub async fn send(&self, method: Method, path: &str, body: Option<&Value>, operation: &str) -> Result<Reply, GitHubError> {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        operation: &str,
+    ) -> Result<Reply, GitHubError> {
         let idempotent = method != Method::POST;
-        self.send_with(method, path, body, operation, idempotent).await
+        self.send_with(method, path, body, operation, idempotent)
+            .await
     }
 
     /// As [`RestClient::send`], saying whether the request may be re-sent after an unclear
@@ -167,20 +201,34 @@ impl RestClient {
                     let json: Value = if bytes.is_empty() {
                         Value::Null
                     } else {
-                        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+                        serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                            Value::String(String::from_utf8_lossy(&bytes).into_owned())
+                        })
                     };
                     let message = error_message(&json);
                     match classify(status, &headers, &message, self.clock.now()) {
-                        Answer::Success => return Ok(Reply { status, headers, body: json }),
+                        Answer::Success => {
+                            return Ok(Reply {
+                                status,
+                                headers,
+                                body: json,
+                            });
+                        }
                         Answer::RateLimited(wait) => {
                             rate_waits += 1;
-                            if rate_waits > self.policy.rate_limit_waits || wait > self.policy.longest_wait {
+                            if rate_waits > self.policy.rate_limit_waits
+                                || wait > self.policy.longest_wait
+                            {
                                 return Err(GitHubError::RateLimited {
                                     operation: operation.to_owned(),
                                     wait_seconds: wait.as_secs(),
                                 });
                             }
-                            tracing::warn!(operation, seconds = wait.as_secs(), "rate limited by GitHub; waiting");
+                            tracing::warn!(
+                                operation,
+                                seconds = wait.as_secs(),
+                                "rate limited by GitHub; waiting"
+                            );
                             self.clock.sleep(wait).await;
                             continue;
                         }
@@ -223,7 +271,12 @@ impl RestClient {
 
     /// GETs every page of a list (following `Link: rel="next"`), 100 items a page.
     /// `items_key` names the array inside a wrapping object (`check_runs`).
-    pub async fn list_all(&self, path: &str, items_key: Option<&str>, operation: &str) -> Result<Vec<Value>, GitHubError> {
+    pub async fn list_all(
+        &self,
+        path: &str,
+        items_key: Option<&str>,
+        operation: &str,
+    ) -> Result<Vec<Value>, GitHubError> {
         let separator = if path.contains('?') { '&' } else { '?' };
         let mut next = Some(format!("{path}{separator}per_page=100"));
         let mut items = Vec::new();
@@ -254,10 +307,17 @@ impl RestClient {
     }
 
     /// A GraphQL request; GraphQL errors become [`GitHubError::Rejected`].
-    pub async fn graphql(&self, query: &str, variables: Value, operation: &str) -> Result<Value, GitHubError> {
+    pub async fn graphql(
+        &self,
+        query: &str,
+        variables: Value,
+        operation: &str,
+    ) -> Result<Value, GitHubError> {
         let body = serde_json::json!({"query": query, "variables": variables});
         let graphql_url = self.graphql_url.clone();
-        let reply = self.send(Method::POST, &graphql_url, Some(&body), operation).await?;
+        let reply = self
+            .send(Method::POST, &graphql_url, Some(&body), operation)
+            .await?;
         if let Some(errors) = reply.body.get("errors").and_then(Value::as_array) {
             if !errors.is_empty() {
                 let message = errors
@@ -320,7 +380,13 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
         relations
             .split(';')
             .any(|relation| relation.trim() == "rel=\"next\"")
-            .then(|| address.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+            .then(|| {
+                address
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
     })
 }
 
@@ -337,8 +403,14 @@ mod tests {
                 .parse()
                 .unwrap(),
         );
-        assert_eq!(next_link(&headers).as_deref(), Some("https://api.github.com/x?page=3"));
-        headers.insert(http::header::LINK, "<https://a/x?page=1>; rel=\"prev\"".parse().unwrap());
+        assert_eq!(
+            next_link(&headers).as_deref(),
+            Some("https://api.github.com/x?page=3")
+        );
+        headers.insert(
+            http::header::LINK,
+            "<https://a/x?page=1>; rel=\"prev\"".parse().unwrap(),
+        );
         assert_eq!(next_link(&headers), None);
     }
 

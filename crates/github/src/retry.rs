@@ -72,7 +72,9 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, message: &str, now: Sys
     let exhausted = header_number("x-ratelimit-remaining") == Some(0);
     let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
         || (status == StatusCode::FORBIDDEN
-            && (exhausted || lower.contains("secondary rate limit") || lower.contains("rate limit exceeded")));
+            && (exhausted
+                || lower.contains("secondary rate limit")
+                || lower.contains("rate limit exceeded")));
     if rate_limited {
         let wait = if let Some(seconds) = header_number("retry-after") {
             Duration::from_secs(seconds)
@@ -119,20 +121,33 @@ mod tests {
     fn rate_limits_wait_retry_after_then_reset_then_a_minute() {
         let now = UNIX_EPOCH + Duration::from_secs(1_000);
         assert_eq!(
-            classify(StatusCode::TOO_MANY_REQUESTS, &headers(&[("retry-after", "7")]), "", now),
+            classify(
+                StatusCode::TOO_MANY_REQUESTS,
+                &headers(&[("retry-after", "7")]),
+                "",
+                now
+            ),
             Answer::RateLimited(Duration::from_secs(7))
         );
         assert_eq!(
             classify(
                 StatusCode::FORBIDDEN,
-                &headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1030")]),
+                &headers(&[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "1030")
+                ]),
                 "API rate limit exceeded for installation ID 1.",
                 now
             ),
             Answer::RateLimited(Duration::from_secs(31))
         );
         assert_eq!(
-            classify(StatusCode::FORBIDDEN, &HeaderMap::new(), "You have exceeded a secondary rate limit.", now),
+            classify(
+                StatusCode::FORBIDDEN,
+                &HeaderMap::new(),
+                "You have exceeded a secondary rate limit.",
+                now
+            ),
             Answer::RateLimited(Duration::from_secs(60))
         );
     }
@@ -141,13 +156,35 @@ mod tests {
     fn read_only_tokens_and_other_refusals() {
         let now = SystemTime::UNIX_EPOCH;
         assert_eq!(
-            classify(StatusCode::FORBIDDEN, &HeaderMap::new(), "Resource not accessible by integration", now),
+            classify(
+                StatusCode::FORBIDDEN,
+                &HeaderMap::new(),
+                "Resource not accessible by integration",
+                now
+            ),
             Answer::NotPermitted
         );
-        assert_eq!(classify(StatusCode::FORBIDDEN, &HeaderMap::new(), "Must have admin rights", now), Answer::Rejected);
-        assert_eq!(classify(StatusCode::UNPROCESSABLE_ENTITY, &HeaderMap::new(), "", now), Answer::Rejected);
-        assert_eq!(classify(StatusCode::BAD_GATEWAY, &HeaderMap::new(), "", now), Answer::ServerError);
-        assert_eq!(classify(StatusCode::CREATED, &HeaderMap::new(), "", now), Answer::Success);
+        assert_eq!(
+            classify(
+                StatusCode::FORBIDDEN,
+                &HeaderMap::new(),
+                "Must have admin rights",
+                now
+            ),
+            Answer::Rejected
+        );
+        assert_eq!(
+            classify(StatusCode::UNPROCESSABLE_ENTITY, &HeaderMap::new(), "", now),
+            Answer::Rejected
+        );
+        assert_eq!(
+            classify(StatusCode::BAD_GATEWAY, &HeaderMap::new(), "", now),
+            Answer::ServerError
+        );
+        assert_eq!(
+            classify(StatusCode::CREATED, &HeaderMap::new(), "", now),
+            Answer::Success
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use gantry_core::report::{
     Annotation, CheckConclusion, CheckRunEffect, CommentEffect, CommentMode, DeploymentState,
-    DeploymentStatusEffect, Effect, IssueEffect, IssueState, Marker, Report, SarifUploadEffect, Verdict,
+    DeploymentStatusEffect, Effect, IssueEffect, IssueState, Marker, Report, SarifUploadEffect,
+    Verdict,
 };
 use gantry_core::runner::{AnnotationLevel, AnnotationPlace};
 use gantry_github::clock::ManualClock;
@@ -73,69 +74,142 @@ async fn a_rerun_edits_the_one_sticky_comment_past_pages_of_other_comments() {
     }
     let (client, _) = connect(&fake, "");
     let sink = GitHubSink::new(&client, target());
-    let first = sink.publish(&comment_report("plan one", CommentMode::Update)).await.unwrap();
-    sink.publish(&comment_report("plan two", CommentMode::Update)).await.unwrap();
-    sink.publish(&comment_report("plan two", CommentMode::Update)).await.unwrap();
+    let first = sink
+        .publish(&comment_report("plan one", CommentMode::Update))
+        .await
+        .unwrap();
+    sink.publish(&comment_report("plan two", CommentMode::Update))
+        .await
+        .unwrap();
+    sink.publish(&comment_report("plan two", CommentMode::Update))
+        .await
+        .unwrap();
     let state = fake.state();
     let bodies = ours(&fake);
     assert_eq!(bodies.len(), 1, "exactly one sticky comment");
     assert!(bodies[0].starts_with("plan two"));
     assert_eq!(state.requests_to("POST", "/comments"), 1);
-    assert_eq!(state.requests_to("PATCH", "/issues/comments/"), 1, "identical body is not re-sent");
+    assert_eq!(
+        state.requests_to("PATCH", "/issues/comments/"),
+        1,
+        "identical body is not re-sent"
+    );
     assert!(first.comment_url().unwrap().contains("#issuecomment-"));
-    assert!(state.requests.iter().any(|r| r.query.contains("page=2")), "listing followed the Link header");
-    assert!(state.contract_violations.is_empty(), "{:?}", state.contract_violations);
-    assert!(state.requests.iter().all(|r| r.authorization.as_deref() == Some("Bearer ghs_test")));
+    assert!(
+        state.requests.iter().any(|r| r.query.contains("page=2")),
+        "listing followed the Link header"
+    );
+    assert!(
+        state.contract_violations.is_empty(),
+        "{:?}",
+        state.contract_violations
+    );
+    assert!(
+        state
+            .requests
+            .iter()
+            .all(|r| r.authorization.as_deref() == Some("Bearer ghs_test"))
+    );
 }
 
 #[tokio::test]
 async fn a_502_or_a_lost_response_on_the_first_post_still_ends_with_one_comment() {
     for kind in [
-        FaultKind::ServerError { status: 502, after_write: true },
-        FaultKind::ServerError { status: 502, after_write: false },
+        FaultKind::ServerError {
+            status: 502,
+            after_write: true,
+        },
+        FaultKind::ServerError {
+            status: 502,
+            after_write: false,
+        },
         FaultKind::LoseResponse,
     ] {
         let fake = fake_with_pr();
         fake.inject(Fault::new("POST", "/issues/7/comments", kind.clone(), 1));
         let (client, _) = connect(&fake, "");
         let sink = GitHubSink::new(&client, target());
-        sink.publish(&comment_report("plan", CommentMode::Update)).await.unwrap();
+        sink.publish(&comment_report("plan", CommentMode::Update))
+            .await
+            .unwrap();
         assert_eq!(ours(&fake).len(), 1, "{kind:?}");
         let state = fake.state();
-        assert!(state.requests_to("GET", "/issues/7/comments") >= 2, "{kind:?}: looked before writing again");
+        assert!(
+            state.requests_to("GET", "/issues/7/comments") >= 2,
+            "{kind:?}: looked before writing again"
+        );
     }
 }
 
 #[tokio::test]
 async fn rate_limits_are_waited_out_for_as_long_as_github_asks() {
     let fake = fake_with_pr();
-    fake.inject(Fault::new("POST", "/comments", FaultKind::TooManyRequests { retry_after: Some(7) }, 1));
-    fake.inject(Fault::new("GET", "/comments", FaultKind::SecondaryRateLimit { retry_after: Some(3) }, 1));
+    fake.inject(Fault::new(
+        "POST",
+        "/comments",
+        FaultKind::TooManyRequests {
+            retry_after: Some(7),
+        },
+        1,
+    ));
+    fake.inject(Fault::new(
+        "GET",
+        "/comments",
+        FaultKind::SecondaryRateLimit {
+            retry_after: Some(3),
+        },
+        1,
+    ));
     let (client, clock) = connect(&fake, "");
     GitHubSink::new(&client, target())
         .publish(&comment_report("plan", CommentMode::Update))
         .await
         .unwrap();
-    assert_eq!(clock.waits(), [Duration::from_secs(3), Duration::from_secs(7)]);
+    assert_eq!(
+        clock.waits(),
+        [Duration::from_secs(3), Duration::from_secs(7)]
+    );
     assert_eq!(ours(&fake).len(), 1);
 
     let fake = fake_with_pr();
-    fake.inject(Fault::new("GET", "/comments", FaultKind::PrimaryRateLimit { reset_in: 30 }, 1));
-    fake.inject(Fault::new("GET", "/comments", FaultKind::SecondaryRateLimit { retry_after: None }, 1));
+    fake.inject(Fault::new(
+        "GET",
+        "/comments",
+        FaultKind::PrimaryRateLimit { reset_in: 30 },
+        1,
+    ));
+    fake.inject(Fault::new(
+        "GET",
+        "/comments",
+        FaultKind::SecondaryRateLimit { retry_after: None },
+        1,
+    ));
     let (client, clock) = connect(&fake, "");
     GitHubSink::new(&client, target())
         .publish(&comment_report("plan", CommentMode::Update))
         .await
         .unwrap();
     let waits = clock.waits();
-    assert!((29..=32).contains(&waits[0].as_secs()), "until the reset: {waits:?}");
-    assert_eq!(waits[1], Duration::from_secs(60), "a minute when GitHub gives no time");
+    assert!(
+        (29..=32).contains(&waits[0].as_secs()),
+        "until the reset: {waits:?}"
+    );
+    assert_eq!(
+        waits[1],
+        Duration::from_secs(60),
+        "a minute when GitHub gives no time"
+    );
 }
 
 #[tokio::test]
 async fn a_reset_too_far_away_fails_instead_of_hanging() {
     let fake = fake_with_pr();
-    fake.inject(Fault::new("GET", "/comments", FaultKind::PrimaryRateLimit { reset_in: 3_600 }, 1));
+    fake.inject(Fault::new(
+        "GET",
+        "/comments",
+        FaultKind::PrimaryRateLimit { reset_in: 3_600 },
+        1,
+    ));
     let (client, clock) = connect(&fake, "");
     let error = GitHubSink::new(&client, target())
         .publish(&comment_report("plan", CommentMode::Update))
@@ -148,7 +222,15 @@ async fn a_reset_too_far_away_fails_instead_of_hanging() {
 #[tokio::test]
 async fn reads_are_retried_with_backoff_and_give_up_in_bounded_time() {
     let fake = fake_with_pr();
-    fake.inject(Fault::new("GET", "/comments", FaultKind::ServerError { status: 503, after_write: false }, 2));
+    fake.inject(Fault::new(
+        "GET",
+        "/comments",
+        FaultKind::ServerError {
+            status: 503,
+            after_write: false,
+        },
+        2,
+    ));
     let (client, clock) = connect(&fake, "");
     GitHubSink::new(&client, target())
         .publish(&comment_report("plan", CommentMode::Update))
@@ -156,17 +238,34 @@ async fn reads_are_retried_with_backoff_and_give_up_in_bounded_time() {
         .unwrap();
     let waits = clock.waits();
     assert_eq!(waits.len(), 2);
-    assert!(waits[0] >= Duration::from_millis(500) && waits[0] <= Duration::from_secs(1), "{waits:?}");
-    assert!(waits[1] >= Duration::from_secs(1) && waits[1] <= Duration::from_secs(2), "{waits:?}");
+    assert!(
+        waits[0] >= Duration::from_millis(500) && waits[0] <= Duration::from_secs(1),
+        "{waits:?}"
+    );
+    assert!(
+        waits[1] >= Duration::from_secs(1) && waits[1] <= Duration::from_secs(2),
+        "{waits:?}"
+    );
 
     let fake = fake_with_pr();
-    fake.inject(Fault::new("GET", "/comments", FaultKind::ServerError { status: 500, after_write: false }, 100));
+    fake.inject(Fault::new(
+        "GET",
+        "/comments",
+        FaultKind::ServerError {
+            status: 500,
+            after_write: false,
+        },
+        100,
+    ));
     let (client, clock) = connect(&fake, "");
     let error = GitHubSink::new(&client, target())
         .publish(&comment_report("plan", CommentMode::Update))
         .await
         .unwrap_err();
-    assert!(matches!(error, GitHubError::Unavailable { attempts: 5, .. }), "{error}");
+    assert!(
+        matches!(error, GitHubError::Unavailable { attempts: 5, .. }),
+        "{error}"
+    );
     assert_eq!(clock.waits().len(), 4);
     assert!(ours(&fake).is_empty(), "nothing was written");
 }
@@ -181,7 +280,10 @@ async fn a_read_only_token_stops_publishing_without_failing() {
         .await
         .unwrap();
     let message = outcome.read_only.unwrap();
-    assert!(message.contains("Resource not accessible by integration"), "{message}");
+    assert!(
+        message.contains("Resource not accessible by integration"),
+        "{message}"
+    );
     assert!(ours(&fake).is_empty());
 }
 
@@ -190,8 +292,12 @@ async fn new_mode_posts_again_and_minimizes_the_old_comment() {
     let fake = fake_with_pr();
     let (client, _) = connect(&fake, "");
     let sink = GitHubSink::new(&client, target());
-    sink.publish(&comment_report("first", CommentMode::New)).await.unwrap();
-    sink.publish(&comment_report("second", CommentMode::New)).await.unwrap();
+    sink.publish(&comment_report("first", CommentMode::New))
+        .await
+        .unwrap();
+    sink.publish(&comment_report("second", CommentMode::New))
+        .await
+        .unwrap();
     let state = fake.state();
     let comments = state.comments_on(7);
     assert_eq!(comments.len(), 2);
@@ -217,7 +323,11 @@ async fn an_oversized_comment_is_cut_to_the_limit_before_sending() {
 
 fn annotation(n: u32) -> Annotation {
     Annotation {
-        level: if n % 2 == 0 { AnnotationLevel::Error } else { AnnotationLevel::Warning },
+        level: if n % 2 == 0 {
+            AnnotationLevel::Error
+        } else {
+            AnnotationLevel::Warning
+        },
         place: AnnotationPlace {
             file: Some(format!("src/file{n}.rs")),
             line: Some(n),
@@ -248,7 +358,10 @@ fn check_run_report(count: u32) -> Report {
 async fn check_runs_carry_every_annotation_fifty_at_a_time() {
     let fake = fake_with_pr();
     let (client, _) = connect(&fake, "");
-    GitHubSink::new(&client, target()).publish(&check_run_report(120)).await.unwrap();
+    GitHubSink::new(&client, target())
+        .publish(&check_run_report(120))
+        .await
+        .unwrap();
     let state = fake.state();
     assert_eq!(state.check_runs.len(), 1);
     let run = &state.check_runs[0];
@@ -257,20 +370,52 @@ async fn check_runs_carry_every_annotation_fifty_at_a_time() {
     assert_eq!(run.conclusion.as_deref(), Some("failure"));
     assert_eq!(state.requests_to("POST", "/check-runs"), 1);
     assert_eq!(state.requests_to("PATCH", "/check-runs/"), 2);
-    assert!(state.contract_violations.is_empty(), "{:?}", state.contract_violations);
+    assert!(
+        state.contract_violations.is_empty(),
+        "{:?}",
+        state.contract_violations
+    );
 }
 
 #[tokio::test]
 async fn a_lost_check_run_response_or_batch_is_not_duplicated() {
     let fake = fake_with_pr();
-    fake.inject(Fault::new("POST", "/check-runs", FaultKind::LoseResponse, 1));
-    fake.inject(Fault::new("PATCH", "/check-runs/", FaultKind::ServerError { status: 502, after_write: true }, 1));
-    fake.inject(Fault::new("PATCH", "/check-runs/", FaultKind::ServerError { status: 502, after_write: false }, 1));
+    fake.inject(Fault::new(
+        "POST",
+        "/check-runs",
+        FaultKind::LoseResponse,
+        1,
+    ));
+    fake.inject(Fault::new(
+        "PATCH",
+        "/check-runs/",
+        FaultKind::ServerError {
+            status: 502,
+            after_write: true,
+        },
+        1,
+    ));
+    fake.inject(Fault::new(
+        "PATCH",
+        "/check-runs/",
+        FaultKind::ServerError {
+            status: 502,
+            after_write: false,
+        },
+        1,
+    ));
     let (client, _) = connect(&fake, "");
-    GitHubSink::new(&client, target()).publish(&check_run_report(160)).await.unwrap();
+    GitHubSink::new(&client, target())
+        .publish(&check_run_report(160))
+        .await
+        .unwrap();
     let state = fake.state();
     assert_eq!(state.check_runs.len(), 1);
-    assert_eq!(state.check_runs[0].annotations.len(), 160, "no batch lost or doubled");
+    assert_eq!(
+        state.check_runs[0].annotations.len(),
+        160,
+        "no batch lost or doubled"
+    );
 }
 
 #[tokio::test]
@@ -290,10 +435,20 @@ async fn issues_open_update_close_and_reopen_by_marker() {
         }));
         report
     };
-    sink.publish(&issue("nothing yet", IssueState::Closed)).await.unwrap();
-    assert_eq!(fake.state().issues.len(), 2, "closing a missing issue creates nothing");
-    sink.publish(&issue("3 resources drifted", IssueState::Open)).await.unwrap();
-    sink.publish(&issue("4 resources drifted", IssueState::Open)).await.unwrap();
+    sink.publish(&issue("nothing yet", IssueState::Closed))
+        .await
+        .unwrap();
+    assert_eq!(
+        fake.state().issues.len(),
+        2,
+        "closing a missing issue creates nothing"
+    );
+    sink.publish(&issue("3 resources drifted", IssueState::Open))
+        .await
+        .unwrap();
+    sink.publish(&issue("4 resources drifted", IssueState::Open))
+        .await
+        .unwrap();
     let ours = |fake: &FakeGitHub| {
         fake.state()
             .issues
@@ -305,10 +460,22 @@ async fn issues_open_update_close_and_reopen_by_marker() {
     assert_eq!(open.len(), 1);
     assert!(open[0].body.starts_with("4 resources") && open[0].state == "open");
     assert_eq!(open[0].labels, ["drift"]);
-    sink.publish(&issue("no drift", IssueState::Closed)).await.unwrap();
+    sink.publish(&issue("no drift", IssueState::Closed))
+        .await
+        .unwrap();
     assert_eq!(ours(&fake)[0].state, "closed");
-    fake.inject(Fault::new("PATCH", "/issues/", FaultKind::ServerError { status: 502, after_write: false }, 1));
-    sink.publish(&issue("drift again", IssueState::Open)).await.unwrap();
+    fake.inject(Fault::new(
+        "PATCH",
+        "/issues/",
+        FaultKind::ServerError {
+            status: 502,
+            after_write: false,
+        },
+        1,
+    ));
+    sink.publish(&issue("drift again", IssueState::Open))
+        .await
+        .unwrap();
     let reopened = ours(&fake);
     assert_eq!(reopened.len(), 1, "reopened, not duplicated");
     assert_eq!(reopened[0].state, "open");
@@ -330,18 +497,31 @@ fn sarif_report(sarif: String) -> Report {
 async fn sarif_is_gzipped_uploaded_and_polled_until_processed() {
     let fake = fake_with_pr();
     let (client, clock) = connect(&fake, "");
-    let sarif = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"bandit"}},"results":[]}]}"#;
-    let outcome = GitHubSink::new(&client, target()).publish(&sarif_report(sarif.into())).await.unwrap();
+    let sarif =
+        r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"bandit"}},"results":[]}]}"#;
+    let outcome = GitHubSink::new(&client, target())
+        .publish(&sarif_report(sarif.into()))
+        .await
+        .unwrap();
     assert!(outcome.published[0].description.contains("processed"));
     let state = fake.state();
     assert_eq!(state.sarif_uploads.len(), 1);
-    assert_eq!(state.sarif_uploads[0].sarif["runs"][0]["tool"]["driver"]["name"], "bandit");
+    assert_eq!(
+        state.sarif_uploads[0].sarif["runs"][0]["tool"]["driver"]["name"],
+        "bandit"
+    );
     assert_eq!(state.sarif_uploads[0].git_ref, "refs/pull/7/merge");
     assert_eq!(clock.waits(), [Duration::from_secs(2)], "one pending poll");
 
     let twice = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t"}}},{"tool":{"driver":{"name":"t"}}}]}"#;
-    let error = GitHubSink::new(&client, target()).publish(&sarif_report(twice.into())).await.unwrap_err();
-    assert!(error.to_string().contains("two runs of tool `t`"), "{error}");
+    let error = GitHubSink::new(&client, target())
+        .publish(&sarif_report(twice.into()))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("two runs of tool `t`"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -355,11 +535,16 @@ async fn sarif_over_ten_megabytes_gzipped_is_refused_before_sending() {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(state & 63) as usize])
+            char::from(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                    [(state & 63) as usize],
+            )
         })
         .collect();
     let error = GitHubSink::new(&client, target())
-        .publish(&sarif_report(format!("{{\"version\":\"2.1.0\",\"runs\":[],\"x\":\"{noise}\"}}")))
+        .publish(&sarif_report(format!(
+            "{{\"version\":\"2.1.0\",\"runs\":[],\"x\":\"{noise}\"}}"
+        )))
         .await
         .unwrap_err();
     assert!(matches!(error, GitHubError::TooLarge { .. }), "{error}");
@@ -372,14 +557,19 @@ async fn a_lost_deployment_status_is_not_posted_twice() {
     fake.inject(Fault::new("POST", "/statuses", FaultKind::LoseResponse, 1));
     let (client, _) = connect(&fake, "");
     let mut report = Report::new("helm-deploy", Verdict::Passed, "deployed");
-    report.effects.push(Effect::DeploymentStatus(DeploymentStatusEffect {
-        deployment_id: 42,
-        state: DeploymentState::Success,
-        description: "rolled out 3/3 pods".into(),
-        environment_url: Some("https://staging.example.com".into()),
-        log_url: None,
-    }));
-    GitHubSink::new(&client, target()).publish(&report).await.unwrap();
+    report
+        .effects
+        .push(Effect::DeploymentStatus(DeploymentStatusEffect {
+            deployment_id: 42,
+            state: DeploymentState::Success,
+            description: "rolled out 3/3 pods".into(),
+            environment_url: Some("https://staging.example.com".into()),
+            log_url: None,
+        }));
+    GitHubSink::new(&client, target())
+        .publish(&report)
+        .await
+        .unwrap();
     let state = fake.state();
     assert_eq!(state.deployment_statuses.len(), 1);
     assert_eq!(state.deployment_statuses[0].state, "success");
@@ -394,7 +584,12 @@ async fn github_enterprise_server_paths_work_by_the_api_url_alone() {
         .await
         .unwrap();
     assert_eq!(ours(&fake).len(), 1);
-    assert!(fake.state().requests.iter().all(|r| r.path.starts_with("/api/v3/repos/octo/repo/")));
+    assert!(
+        fake.state()
+            .requests
+            .iter()
+            .all(|r| r.path.starts_with("/api/v3/repos/octo/repo/"))
+    );
 }
 
 #[tokio::test]
@@ -403,10 +598,18 @@ async fn the_fake_rejects_a_body_the_contract_rejects() {
     let (client, _) = connect(&fake, "");
     let invalid = serde_json::json!({"name": "gate", "head_sha": HEAD, "conclusion": "passed"});
     let error = client
-        .send(http::Method::POST, "/repos/octo/repo/check-runs", Some(&invalid), "create the check run")
+        .send(
+            http::Method::POST,
+            "/repos/octo/repo/check-runs",
+            Some(&invalid),
+            "create the check run",
+        )
         .await
         .unwrap_err();
-    assert!(matches!(error, GitHubError::Rejected { status: 422, .. }), "{error}");
+    assert!(
+        matches!(error, GitHubError::Rejected { status: 422, .. }),
+        "{error}"
+    );
     let violations = fake.state().contract_violations;
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert!(violations[0].contains("$.conclusion"), "{violations:?}");

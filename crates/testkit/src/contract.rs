@@ -2,7 +2,7 @@
 //!
 //! The fake server checks every request body it receives against the operation's
 //! `requestBody` schema, so a body GitHub would reject fails our tests instead of production.
-//! The schema dialect is OpenAPI 3.0 (`nullable`, `oneOf`, `pattern`, `maxItems`, …); no JSON
+//! The schema dialect is `OpenAPI` 3.0 (`nullable`, `oneOf`, `pattern`, `maxItems`, …); no JSON
 //! Schema crate speaks it exactly, and the subset used is small, so the validator is here.
 
 use std::path::Path;
@@ -28,15 +28,17 @@ impl Contract {
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|error| format!("{}: {error}", path.display()))?;
-        let document: Value = serde_json::from_str(&text)
-            .map_err(|error| format!("{}: {error}", path.display()))?;
+        let document: Value =
+            serde_json::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))?;
         let mut operations = Vec::new();
         for (template, methods) in document["paths"].as_object().into_iter().flatten() {
             for (method, operation) in methods.as_object().into_iter().flatten() {
                 if !operation.is_object() || method == "parameters" {
                     continue;
                 }
-                let body = operation.get("requestBody").map(|body| resolve(&document, body));
+                let body = operation
+                    .get("requestBody")
+                    .map(|body| resolve(&document, body));
                 let body_schema = body
                     .and_then(|body| body.pointer("/content/application~1json/schema"))
                     .cloned();
@@ -74,7 +76,9 @@ impl Contract {
     /// Validates a request body; returns every violation found, each naming its JSON path.
     pub fn validate_request(&self, method: &str, path: &str, body: Option<&Value>) -> Vec<String> {
         let Some(operation) = self.operation(method, path) else {
-            return vec![format!("{method} {path} is not an operation of the contract")];
+            return vec![format!(
+                "{method} {path} is not an operation of the contract"
+            )];
         };
         match (&operation.body_schema, body) {
             (None, _) => Vec::new(),
@@ -90,7 +94,11 @@ impl Contract {
     fn check(&self, schema: &Value, value: &Value, at: &str, violations: &mut Vec<String>) {
         let schema = resolve(&self.document, schema);
         if value.is_null() {
-            if schema.get("nullable") == Some(&Value::Bool(true)) || schema.get("type").is_none() && schema.get("oneOf").is_none() && schema.get("anyOf").is_none() {
+            if schema.get("nullable") == Some(&Value::Bool(true))
+                || schema.get("type").is_none()
+                    && schema.get("oneOf").is_none()
+                    && schema.get("anyOf").is_none()
+            {
                 return;
             }
             if schema.get("type").and_then(Value::as_str) != Some("null") {
@@ -108,7 +116,11 @@ impl Contract {
                         inner.is_empty()
                     })
                     .count();
-                let ok = if keyword == "oneOf" { matching == 1 } else { matching >= 1 };
+                let ok = if keyword == "oneOf" {
+                    matching == 1
+                } else {
+                    matching >= 1
+                };
                 if !ok {
                     violations.push(format!("{at}: matches {matching} of the {keyword} choices"));
                 }
@@ -137,7 +149,10 @@ impl Contract {
         }
         if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
             if !allowed.contains(value) {
-                violations.push(format!("{at}: {value} is not one of {}", Value::Array(allowed.clone())));
+                violations.push(format!(
+                    "{at}: {value} is not one of {}",
+                    Value::Array(allowed.clone())
+                ));
             }
         }
         if let Some(text) = value.as_str() {
@@ -181,7 +196,12 @@ impl Contract {
         }
         if let Some(object) = value.as_object() {
             let properties = schema.get("properties").and_then(Value::as_object);
-            for required in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+            for required in schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(name) = required.as_str() {
                     if !object.contains_key(name) {
                         violations.push(format!("{at}: required property `{name}` is missing"));
@@ -191,12 +211,16 @@ impl Contract {
             for (name, property) in object {
                 let path = format!("{at}.{name}");
                 match properties.and_then(|properties| properties.get(name)) {
-                    Some(property_schema) => self.check(property_schema, property, &path, violations),
+                    Some(property_schema) => {
+                        self.check(property_schema, property, &path, violations);
+                    }
                     None => match schema.get("additionalProperties") {
                         Some(Value::Bool(false)) => {
                             violations.push(format!("{path}: property is not allowed"));
                         }
-                        Some(extra @ Value::Object(_)) => self.check(extra, property, &path, violations),
+                        Some(extra @ Value::Object(_)) => {
+                            self.check(extra, property, &path, violations);
+                        }
                         _ => {}
                     },
                 }
@@ -220,7 +244,10 @@ fn kind(value: &Value) -> &'static str {
 fn resolve<'a>(document: &'a Value, mut schema: &'a Value) -> &'a Value {
     for _ in 0..32 {
         match schema.get("$ref").and_then(Value::as_str) {
-            Some(reference) => match reference.strip_prefix('#').and_then(|p| document.pointer(p)) {
+            Some(reference) => match reference
+                .strip_prefix('#')
+                .and_then(|p| document.pointer(p))
+            {
                 Some(target) => schema = target,
                 None => return schema,
             },
@@ -245,13 +272,24 @@ mod tests {
         let path = "/repos/o/r/check-runs";
         let valid = json!({"name": "gate", "head_sha": "a".repeat(40), "status": "completed", "conclusion": "success",
             "output": {"title": "t", "summary": "s", "annotations": [{"path": "a.rs", "start_line": 1, "end_line": 1, "annotation_level": "failure", "message": "m"}]}});
-        assert_eq!(contract.validate_request("POST", path, Some(&valid)), Vec::<String>::new());
+        assert_eq!(
+            contract.validate_request("POST", path, Some(&valid)),
+            Vec::<String>::new()
+        );
 
         let too_many: Vec<Value> = (0..51).map(|n| json!({"path": "a.rs", "start_line": n, "end_line": n, "annotation_level": "failure", "message": "m"})).collect();
         let invalid = json!({"name": "gate", "head_sha": "x", "conclusion": "passed", "output": {"title": "t", "summary": "s", "annotations": too_many}});
         let violations = contract.validate_request("POST", path, Some(&invalid));
-        assert!(violations.iter().any(|v| v.contains("$.conclusion")), "{violations:?}");
-        assert!(violations.iter().any(|v| v.contains("$.output.annotations: 51 items, more than 50")), "{violations:?}");
+        assert!(
+            violations.iter().any(|v| v.contains("$.conclusion")),
+            "{violations:?}"
+        );
+        assert!(
+            violations
+                .iter()
+                .any(|v| v.contains("$.output.annotations: 51 items, more than 50")),
+            "{violations:?}"
+        );
 
         let missing = json!({"head_sha": "a"});
         let violations = contract.validate_request("POST", path, Some(&missing));
@@ -264,10 +302,20 @@ mod tests {
         let path = "/repos/o/r/code-scanning/sarifs";
         let body = json!({"commit_sha": "abc", "ref": "main", "sarif": "H4sI"});
         let violations = contract.validate_request("POST", path, Some(&body));
-        assert!(violations.iter().any(|v| v.starts_with("$.commit_sha")), "{violations:?}");
-        assert!(violations.iter().any(|v| v.starts_with("$.ref")), "{violations:?}");
+        assert!(
+            violations.iter().any(|v| v.starts_with("$.commit_sha")),
+            "{violations:?}"
+        );
+        assert!(
+            violations.iter().any(|v| v.starts_with("$.ref")),
+            "{violations:?}"
+        );
         let body = json!({"commit_sha": "a".repeat(40), "ref": "refs/heads/main", "sarif": "H4sI"});
-        assert!(contract.validate_request("POST", path, Some(&body)).is_empty());
+        assert!(
+            contract
+                .validate_request("POST", path, Some(&body))
+                .is_empty()
+        );
         assert!(!contract.knows("DELETE", "/repos/o/r/issues/1/comments"));
     }
 }

@@ -297,7 +297,9 @@ impl FakeGitHub {
             .expect("a tokio runtime for the fake GitHub");
         // Bound with std so that starting the fake inside another runtime does not block on it.
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        std_listener.set_nonblocking(true).expect("non-blocking listener");
+        std_listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
         let address = std_listener.local_addr().expect("local address");
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
@@ -306,7 +308,8 @@ impl FakeGitHub {
         });
         let serving = Arc::clone(&shared);
         runtime.spawn(async move {
-            let listener = tokio::net::TcpListener::from_std(std_listener).expect("listener on the runtime");
+            let listener =
+                tokio::net::TcpListener::from_std(std_listener).expect("listener on the runtime");
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
@@ -362,7 +365,13 @@ impl FakeGitHub {
     /// Creates an issue and returns its number.
     pub fn add_issue(&self, title: &str, body: &str, state: &str) -> u64 {
         let mut guard = self.shared.lock();
-        let number = guard.issues.iter().map(|issue| issue.number).max().unwrap_or(0) + 1;
+        let number = guard
+            .issues
+            .iter()
+            .map(|issue| issue.number)
+            .max()
+            .unwrap_or(0)
+            + 1;
         guard.issues.push(Issue {
             number,
             title: title.to_owned(),
@@ -472,7 +481,10 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
         record(401);
         return Ok(respond(
             StatusCode::UNAUTHORIZED,
-            &error_body("Requires authentication", "overview/authenticating-to-the-rest-api"),
+            &error_body(
+                "Requires authentication",
+                "overview/authenticating-to-the-rest-api",
+            ),
         ));
     }
 
@@ -509,7 +521,9 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
     let fault = {
         let mut state = shared.lock();
         let position = state.faults.iter().position(|fault| {
-            fault.times > 0 && fault.method == method.as_str() && path.contains(&fault.path_contains)
+            fault.times > 0
+                && fault.method == method.as_str()
+                && path.contains(&fault.path_contains)
         });
         position.map(|index| {
             state.faults[index].times -= 1;
@@ -522,7 +536,10 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
             record(429);
             let mut response = respond(
                 StatusCode::TOO_MANY_REQUESTS,
-                &error_body("API rate limit exceeded", "overview/rate-limits-for-the-rest-api"),
+                &error_body(
+                    "API rate limit exceeded",
+                    "overview/rate-limits-for-the-rest-api",
+                ),
             );
             if let Some(seconds) = retry_after {
                 response.headers_mut().insert("retry-after", seconds.into());
@@ -610,7 +627,13 @@ fn query_value<'q>(query: &'q str, key: &str) -> Option<&'q str> {
 }
 
 /// One page of `items` with GitHub's `Link` header.
-fn page(shared: &Shared, path: &str, query: &str, items: Vec<Value>, wrap: Option<&str>) -> Response<Full<Bytes>> {
+fn page(
+    shared: &Shared,
+    path: &str,
+    query: &str,
+    items: Vec<Value>,
+    wrap: Option<&str>,
+) -> Response<Full<Bytes>> {
     let per_page = query_value(query, "per_page")
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(30)
@@ -633,7 +656,9 @@ fn page(shared: &Shared, path: &str, query: &str, items: Vec<Value>, wrap: Optio
     let mut response = respond(StatusCode::OK, &body);
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|pair| !pair.is_empty() && !pair.starts_with("page=") && !pair.starts_with("per_page="))
+        .filter(|pair| {
+            !pair.is_empty() && !pair.starts_with("page=") && !pair.starts_with("per_page=")
+        })
         .collect();
     let link_to = |target: usize| {
         let mut parts = kept.clone();
@@ -705,7 +730,9 @@ fn check_run_json(owner_repo: &str, run: &CheckRun) -> Value {
 }
 
 fn text_of(body: Option<&Value>, pointer: &str) -> Option<String> {
-    body.and_then(|b| b.pointer(pointer)).and_then(Value::as_str).map(str::to_owned)
+    body.and_then(|b| b.pointer(pointer))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 fn check_output_limits(body: Option<&Value>) -> Option<Response<Full<Bytes>>> {
@@ -716,7 +743,9 @@ fn check_output_limits(body: Option<&Value>) -> Option<Response<Full<Bytes>>> {
                 return Some(validation_failed(
                     "CheckRun",
                     &format!("output.{field}"),
-                    &format!("Only {CHECK_TEXT_LIMIT_CHARS} characters are allowed; {length} were supplied."),
+                    &format!(
+                        "Only {CHECK_TEXT_LIMIT_CHARS} characters are allowed; {length} were supplied."
+                    ),
                 ));
             }
         }
@@ -738,7 +767,13 @@ fn not_found() -> Response<Full<Bytes>> {
     respond(StatusCode::NOT_FOUND, &error_body("Not Found", "overview"))
 }
 
-fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option<&Value>) -> Response<Full<Bytes>> {
+fn route(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    query: &str,
+    body: Option<&Value>,
+) -> Response<Full<Bytes>> {
     if path == "/graphql" {
         return graphql(shared, body);
     }
@@ -751,7 +786,9 @@ fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option
     let mut state = shared.lock();
     match (method.as_str(), rest) {
         ("GET", ["issues", n, "comments"]) => {
-            let Some(n) = number(n) else { return not_found() };
+            let Some(n) = number(n) else {
+                return not_found();
+            };
             let items = state
                 .comments_on(n)
                 .into_iter()
@@ -761,7 +798,9 @@ fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option
             page(shared, path, query, items, None)
         }
         ("POST", ["issues", n, "comments"]) => {
-            let Some(n) = number(n) else { return not_found() };
+            let Some(n) = number(n) else {
+                return not_found();
+            };
             if !state.issues.iter().any(|issue| issue.number == n) {
                 return not_found();
             }
@@ -788,7 +827,9 @@ fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option
             if let Some(rejection) = body_too_long("IssueComment", &text) {
                 return rejection;
             }
-            let Some(comment) = number(id).and_then(|id| state.comments.iter_mut().find(|c| c.id == id)) else {
+            let Some(comment) =
+                number(id).and_then(|id| state.comments.iter_mut().find(|c| c.id == id))
+            else {
                 return not_found();
             };
             comment.body = text;
@@ -804,7 +845,10 @@ fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option
                 .filter(|issue| wanted == "all" || issue.state == wanted)
                 .collect();
             items.sort_by_key(|issue| std::cmp::Reverse(issue.number));
-            let items = items.into_iter().map(|issue| issue_json(&owner_repo, issue)).collect();
+            let items = items
+                .into_iter()
+                .map(|issue| issue_json(&owner_repo, issue))
+                .collect();
             drop(state);
             page(shared, path, query, items, None)
         }
@@ -813,11 +857,23 @@ fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option
             if let Some(rejection) = body_too_long("Issue", &text) {
                 return rejection;
             }
-            let number = state.issues.iter().map(|issue| issue.number).max().unwrap_or(0) + 1;
+            let number = state
+                .issues
+                .iter()
+                .map(|issue| issue.number)
+                .max()
+                .unwrap_or(0)
+                + 1;
             let labels = body
                 .and_then(|b| b.get("labels"))
                 .and_then(Value::as_array)
-                .map(|labels| labels.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .map(|labels| {
+                    labels
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default();
             let issue = Issue {
                 number,
@@ -838,7 +894,9 @@ fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option
                     return rejection;
                 }
             }
-            let Some(issue) = number(n).and_then(|n| state.issues.iter_mut().find(|i| i.number == n)) else {
+            let Some(issue) =
+                number(n).and_then(|n| state.issues.iter_mut().find(|i| i.number == n))
+            else {
                 return not_found();
             };
             if let Some(title) = text_of(body, "/title") {
@@ -854,7 +912,9 @@ fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option
             respond(StatusCode::OK, &value)
         }
         ("GET", ["pulls", n, "files"]) => {
-            let Some(n) = number(n) else { return not_found() };
+            let Some(n) = number(n) else {
+                return not_found();
+            };
             let items = state
                 .pull_files
                 .get(&n)
@@ -875,7 +935,11 @@ fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option
                 id,
                 name: text_of(body, "/name").unwrap_or_default(),
                 head_sha: text_of(body, "/head_sha").unwrap_or_default(),
-                status: if conclusion.is_some() { "completed".to_owned() } else { text_of(body, "/status").unwrap_or_else(|| "queued".to_owned()) },
+                status: if conclusion.is_some() {
+                    "completed".to_owned()
+                } else {
+                    text_of(body, "/status").unwrap_or_else(|| "queued".to_owned())
+                },
                 conclusion,
                 title: text_of(body, "/output/title").unwrap_or_default(),
                 summary: text_of(body, "/output/summary").unwrap_or_default(),
@@ -895,12 +959,14 @@ fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option
             if let Some(rejection) = check_output_limits(body) {
                 return rejection;
             }
-            let Some(run) = number(id).and_then(|id| state.check_runs.iter_mut().find(|r| r.id == id)) else {
+            let Some(run) =
+                number(id).and_then(|id| state.check_runs.iter_mut().find(|r| r.id == id))
+            else {
                 return not_found();
             };
             if let Some(conclusion) = text_of(body, "/conclusion") {
                 run.conclusion = Some(conclusion);
-                run.status = "completed".to_owned();
+                "completed".clone_into(&mut run.status);
             } else if let Some(status) = text_of(body, "/status") {
                 run.status = status;
             }
@@ -913,25 +979,32 @@ fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option
             if let Some(text) = text_of(body, "/output/text") {
                 run.text = Some(text);
             }
-            if let Some(more) = body.and_then(|b| b.pointer("/output/annotations")).and_then(Value::as_array) {
+            if let Some(more) = body
+                .and_then(|b| b.pointer("/output/annotations"))
+                .and_then(Value::as_array)
+            {
                 run.annotations.extend(more.iter().cloned());
             }
             let value = check_run_json(&owner_repo, run);
             respond(StatusCode::OK, &value)
         }
         ("GET", ["commits", git_ref, "check-runs"]) => {
-            let name = query_value(query, "check_name").map(|n| n.replace("%20", " ").replace('+', " "));
+            let name =
+                query_value(query, "check_name").map(|n| n.replace("%20", " ").replace('+', " "));
             let items = state
                 .check_runs
                 .iter()
-                .filter(|run| run.head_sha == *git_ref && name.as_deref().is_none_or(|n| n == run.name))
+                .filter(|run| {
+                    run.head_sha == *git_ref && name.as_deref().is_none_or(|n| n == run.name)
+                })
                 .map(|run| check_run_json(&owner_repo, run))
                 .collect();
             drop(state);
             page(shared, path, query, items, Some("check_runs"))
         }
         ("GET", ["check-runs", id, "annotations"]) => {
-            let Some(run) = number(id).and_then(|id| state.check_runs.iter().find(|r| r.id == id)) else {
+            let Some(run) = number(id).and_then(|id| state.check_runs.iter().find(|r| r.id == id))
+            else {
                 return not_found();
             };
             let items = run.annotations.clone();
@@ -940,15 +1013,28 @@ fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option
         }
         ("POST", ["code-scanning", "sarifs"]) => {
             let encoded = text_of(body, "/sarif").unwrap_or_default();
-            let Ok(gzipped) = base64::engine::general_purpose::STANDARD.decode(encoded.as_bytes()) else {
-                return respond(StatusCode::BAD_REQUEST, &error_body("Invalid sarif: not base64", "code-scanning"));
+            let Ok(gzipped) = base64::engine::general_purpose::STANDARD.decode(encoded.as_bytes())
+            else {
+                return respond(
+                    StatusCode::BAD_REQUEST,
+                    &error_body("Invalid sarif: not base64", "code-scanning"),
+                );
             };
             if gzipped.len() > SARIF_GZIP_LIMIT {
-                return respond(StatusCode::PAYLOAD_TOO_LARGE, &error_body("Payload Too Large", "code-scanning"));
+                return respond(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &error_body("Payload Too Large", "code-scanning"),
+                );
             }
             let mut json_text = String::new();
-            if flate2::read::GzDecoder::new(gzipped.as_slice()).read_to_string(&mut json_text).is_err() {
-                return respond(StatusCode::BAD_REQUEST, &error_body("Invalid sarif: not gzip", "code-scanning"));
+            if flate2::read::GzDecoder::new(gzipped.as_slice())
+                .read_to_string(&mut json_text)
+                .is_err()
+            {
+                return respond(
+                    StatusCode::BAD_REQUEST,
+                    &error_body("Invalid sarif: not gzip", "code-scanning"),
+                );
             }
             let sarif = serde_json::from_str(&json_text).unwrap_or(Value::Null);
             let id = format!("sarif-{}", state.id());
@@ -983,7 +1069,9 @@ fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option
             )
         }
         ("POST", ["deployments", id, "statuses"]) => {
-            let Some(deployment_id) = number(id) else { return not_found() };
+            let Some(deployment_id) = number(id) else {
+                return not_found();
+            };
             let status_id = state.id();
             let status = DeploymentStatus {
                 id: status_id,
@@ -998,7 +1086,9 @@ fn route(shared: &Shared, method: &Method, path: &str, query: &str, body: Option
             respond(StatusCode::CREATED, &value)
         }
         ("GET", ["deployments", id, "statuses"]) => {
-            let Some(deployment_id) = number(id) else { return not_found() };
+            let Some(deployment_id) = number(id) else {
+                return not_found();
+            };
             let mut items: Vec<Value> = state
                 .deployment_statuses
                 .iter()
@@ -1024,18 +1114,33 @@ fn sarif_problems(sarif: &Value) -> Vec<String> {
     if sarif.get("version").and_then(Value::as_str) != Some("2.1.0") {
         problems.push("SARIF version must be 2.1.0".to_owned());
     }
-    let runs = sarif.get("runs").and_then(Value::as_array).cloned().unwrap_or_default();
+    let runs = sarif
+        .get("runs")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if runs.len() > 20 {
         problems.push(format!("{} runs, more than the 20 allowed", runs.len()));
     }
     let mut identities = std::collections::BTreeSet::new();
     for run in &runs {
-        let tool = run.pointer("/tool/driver/name").and_then(Value::as_str).unwrap_or("");
-        let category = run.pointer("/automationDetails/id").and_then(Value::as_str).unwrap_or("");
+        let tool = run
+            .pointer("/tool/driver/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let category = run
+            .pointer("/automationDetails/id")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if !identities.insert((tool.to_owned(), category.to_owned())) {
-            problems.push(format!("two runs of tool `{tool}` with category `{category}`"));
+            problems.push(format!(
+                "two runs of tool `{tool}` with category `{category}`"
+            ));
         }
-        let results = run.get("results").and_then(Value::as_array).map_or(0, Vec::len);
+        let results = run
+            .get("results")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
         if results > 25_000 {
             problems.push(format!("{results} results in one run, more than 25000"));
         }
@@ -1046,18 +1151,31 @@ fn sarif_problems(sarif: &Value) -> Vec<String> {
 fn graphql(shared: &Shared, body: Option<&Value>) -> Response<Full<Bytes>> {
     let query = text_of(body, "/query").unwrap_or_default();
     if !query.contains("minimizeComment") {
-        return respond(StatusCode::OK, &json!({"errors": [{"message": "the fake supports only minimizeComment"}]}));
+        return respond(
+            StatusCode::OK,
+            &json!({"errors": [{"message": "the fake supports only minimizeComment"}]}),
+        );
     }
     let subject = body
-        .and_then(|b| b.pointer("/variables/id").or_else(|| b.pointer("/variables/subjectId")))
+        .and_then(|b| {
+            b.pointer("/variables/id")
+                .or_else(|| b.pointer("/variables/subjectId"))
+        })
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
     let mut state = shared.lock();
-    match state.comments.iter_mut().find(|comment| comment.node_id == subject) {
+    match state
+        .comments
+        .iter_mut()
+        .find(|comment| comment.node_id == subject)
+    {
         Some(comment) => {
             comment.minimized = true;
-            respond(StatusCode::OK, &json!({"data": {"minimizeComment": {"minimizedComment": {"isMinimized": true}}}}))
+            respond(
+                StatusCode::OK,
+                &json!({"data": {"minimizeComment": {"minimizedComment": {"isMinimized": true}}}}),
+            )
         }
         None => respond(
             StatusCode::OK,

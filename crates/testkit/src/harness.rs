@@ -73,6 +73,9 @@ impl Default for RunnerHarness<'_> {
 
 impl<'fake> RunnerHarness<'fake> {
     /// A push to `main` of `octo/repo` at a fixed commit, with no GitHub attached.
+    ///
+    /// # Panics
+    /// When no temporary folder can be made.
     pub fn new() -> Self {
         let workspace = tempfile::tempdir().expect("a temporary workspace");
         let mut environment = BTreeMap::new();
@@ -108,6 +111,9 @@ impl<'fake> RunnerHarness<'fake> {
     }
 
     /// Writes a file into the workspace and returns its workspace-relative path.
+    ///
+    /// # Panics
+    /// When the file cannot be written.
     pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> String {
         let path = self.workspace.path().join(relative);
         if let Some(parent) = path.parent() {
@@ -144,7 +150,7 @@ impl<'fake> RunnerHarness<'fake> {
     #[must_use]
     pub fn pull_request(mut self, number: u64, head_sha: &str, fork: bool) -> Self {
         let head_repo = if fork { "someone/repo" } else { "octo/repo" };
-        self.event_name = "pull_request".to_owned();
+        "pull_request".clone_into(&mut self.event_name);
         self.event = json!({
             "action": "opened", "number": number,
             "pull_request": {"number": number, "html_url": format!("https://github.com/octo/repo/pull/{number}"), "title": "change",
@@ -152,15 +158,17 @@ impl<'fake> RunnerHarness<'fake> {
                 "base": {"ref": "main", "sha": "1".repeat(40), "repo": {"full_name": "octo/repo"}}},
             "repository": {"full_name": "octo/repo"}
         });
-        self.environment.insert("GITHUB_REF".to_owned(), format!("refs/pull/{number}/merge"));
-        self.environment.insert("GITHUB_HEAD_REF".to_owned(), "feature".to_owned());
+        self.environment
+            .insert("GITHUB_REF".to_owned(), format!("refs/pull/{number}/merge"));
+        self.environment
+            .insert("GITHUB_HEAD_REF".to_owned(), "feature".to_owned());
         self
     }
 
     /// Uses any event name and payload.
     #[must_use]
     pub fn event(mut self, name: &str, payload: Value) -> Self {
-        self.event_name = name.to_owned();
+        name.clone_into(&mut self.event_name);
         self.event = payload;
         self
     }
@@ -168,13 +176,16 @@ impl<'fake> RunnerHarness<'fake> {
     /// Points `GITHUB_API_URL` at a fake and gives the step a token.
     #[must_use]
     pub fn github(mut self, fake: &'fake FakeGitHub) -> Self {
-        self.environment.insert("GITHUB_API_URL".to_owned(), fake.url());
+        self.environment
+            .insert("GITHUB_API_URL".to_owned(), fake.url());
         self.environment.insert(
             "GITHUB_GRAPHQL_URL".to_owned(),
             format!("{}/graphql", fake.url()),
         );
-        self.environment
-            .insert(gantry_input_variable("github-token"), "ghs_faketoken0123456789".to_owned());
+        self.environment.insert(
+            gantry_input_variable("github-token"),
+            "ghs_faketoken0123456789".to_owned(),
+        );
         self.fake = Some(fake);
         self
     }

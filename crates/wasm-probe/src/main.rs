@@ -1,0 +1,44 @@
+//! gantry-wasm-probe: links every sans-IO crate into one WASI program.
+//!
+//! Not a product: `cargo xtask wasm-check` builds it with `--target wasm32-wasip1` and reads the
+//! module's import section; anything imported from outside `wasi_snapshot_preview1` means a
+//! sans-IO crate reached for the host (a clock, a socket, a process) and the check fails. It
+//! reads an event payload on stdin and renders it, so the crates' code is really linked in.
+
+use std::io::{Read as _, Write as _};
+
+use gantry_core::event::Event;
+use gantry_core::markdown::{Align, Document, Table, text};
+use gantry_core::report::{COMMENT_BODY_BUDGET, Report, Verdict};
+use gantry_core::runner::{Inputs, Outputs};
+
+fn main() {
+    let mut payload = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut payload);
+    let inputs = Inputs::from_environment(std::env::vars());
+    let event_name = inputs
+        .optional("event")
+        .unwrap_or_else(|| "push".to_owned());
+    let mut report = Report::new("wasm-probe", Verdict::Passed, "probe");
+    let mut table = Table::new(&[("event", Align::Left), ("head", Align::Left)]);
+    match Event::parse(&event_name, &payload) {
+        Ok(event) => {
+            table.row([text(&event.name), text(event.head_sha().unwrap_or("-"))]);
+        }
+        Err(error) => {
+            report.verdict = Verdict::Failed;
+            report.headline = error.to_string();
+        }
+    }
+    let mut document = Document::new();
+    document.essential(text(&report.headline));
+    document.detail("event", table.render(), None);
+    let (body, _) = document.render_within(COMMENT_BODY_BUDGET, "the log");
+    let mut outputs = Outputs::default();
+    outputs.set("result", report.verdict.word());
+    let rendered = outputs
+        .render_github_output("ghadelimiter_wasm_probe_0000")
+        .unwrap_or_default();
+    let json = serde_json::to_string(&report).unwrap_or_default();
+    let _ = write!(std::io::stdout(), "{body}\n{rendered}\n{json}\n");
+}

