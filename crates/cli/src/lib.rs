@@ -21,8 +21,8 @@ use gantry_core::action::{ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, 
 use gantry_core::event::Event;
 use gantry_core::report::Report;
 use gantry_core::runner::{
-    AnnotationLevel, AnnotationPlace, Inputs, Outputs, RunnerContext, STEP_SUMMARY_LIMIT,
-    WorkflowCommand,
+    AnnotationLevel, AnnotationPlace, Inputs, Outputs, RunnerContext, WorkflowCommand,
+    fit_step_summary,
 };
 use gantry_github::clock::SystemClock;
 use gantry_github::rest::{Endpoint, RestClient};
@@ -386,18 +386,7 @@ fn append_summary(context: &RunnerContext, summary: &str, local_copy: &Path) -> 
     if summary.is_empty() {
         return Ok(());
     }
-    let mut text = summary.to_owned();
-    if text.len() > STEP_SUMMARY_LIMIT {
-        // The actions keep within the cap; this is the last guard against the runner dropping it.
-        let note = "\n\n> [!NOTE]\n> The summary was cut to the runner's 1 MiB limit.\n";
-        let mut end = STEP_SUMMARY_LIMIT - note.len();
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let end = text[..end].rfind('\n').unwrap_or(end);
-        text.truncate(end);
-        text.push_str(note);
-    }
+    let text = fit_step_summary(summary);
     let (path, what) = match &context.step_summary_path {
         Some(path) => (PathBuf::from(path), "GITHUB_STEP_SUMMARY"),
         None => (local_copy.to_owned(), "the local summary"),

@@ -12,6 +12,23 @@ use std::fmt::{self, Write as _};
 /// The most the runner accepts in one step summary; over it the runner drops the whole summary.
 pub const STEP_SUMMARY_LIMIT: usize = 1024 * 1024;
 
+/// A step summary the runner will accept: over [`STEP_SUMMARY_LIMIT`] the runner drops the whole
+/// summary, so a longer one is cut at a line boundary with a note. (Actions render their summary
+/// with [`crate::markdown::Document::render_within`] and stay within the limit; this is the last
+/// guard.)
+pub fn fit_step_summary(summary: &str) -> std::borrow::Cow<'_, str> {
+    const NOTE: &str = "\n\n> [!NOTE]\n> The summary was cut to the runner's 1 MiB limit.\n";
+    if summary.len() <= STEP_SUMMARY_LIMIT {
+        return std::borrow::Cow::Borrowed(summary);
+    }
+    let mut end = STEP_SUMMARY_LIMIT - NOTE.len();
+    while !summary.is_char_boundary(end) {
+        end -= 1;
+    }
+    let end = summary[..end].rfind('\n').unwrap_or(end);
+    std::borrow::Cow::Owned(format!("{}{NOTE}", &summary[..end]))
+}
+
 /// A problem with one input, named as the workflow author wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
@@ -637,6 +654,16 @@ mod tests {
         );
         assert_eq!(WorkflowCommand::Group("g".into()).to_string(), "::group::g");
         assert_eq!(WorkflowCommand::EndGroup.to_string(), "::endgroup::");
+    }
+
+    #[test]
+    fn step_summaries_stay_under_the_runner_cap() {
+        assert_eq!(fit_step_summary("short"), "short");
+        let long = "ünïcode line\n".repeat(100_000);
+        let fitted = fit_step_summary(&long);
+        assert!(fitted.len() <= STEP_SUMMARY_LIMIT, "{}", fitted.len());
+        assert!(fitted.ends_with("cut to the runner's 1 MiB limit.\n"));
+        assert!(fitted.starts_with("ünïcode line\nünïcode line\n"));
     }
 
     #[test]
