@@ -6,6 +6,7 @@
 //! the action's adapter reads files → the sans-IO action returns a `Report` → outputs, step
 //! summary, annotations and files are written → effects go to GitHub or the local sink.
 
+pub mod actions;
 pub mod invocation;
 pub mod registry;
 

@@ -1,0 +1,481 @@
+//! gantry-terraform-plan: the Terraform plan a reviewer understands in seconds.
+//!
+//! What it is: a sans-IO function from `terraform show -json` plans (one per stack) and the
+//! action's inputs to a [`Report`]: Terraform's own counts, the warnings a reviewer must not miss
+//! (every destroy, replace and forget, with Terraform's reason in words), per-resource attribute
+//! differences with unknown and sensitive values masked, drift, moves, imports, checks, output
+//! changes, a plan digest that ties the apply to the reviewed plan, and the destroy policy.
+//!
+//! What it is not: a reader of plan *text* (that is what breaks when Terraform adds an action), a
+//! runner of `terraform` (the binary shows binary plans and hands the JSON in), or a publisher.
+//! No value marked sensitive — by the provider, a sensitive output or a sensitive variable —
+//! reaches anything this crate returns.
+
+pub mod analysis;
+pub mod diff;
+pub mod plan;
+mod render;
+pub mod value;
+
+use gantry_core::action::{
+    ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
+};
+use gantry_core::report::{
+    Annotation, COMMENT_BODY_BUDGET, CommentEffect, CommentMode, Effect, Marker, Report, Verdict,
+};
+use gantry_core::runner::{
+    AnnotationLevel, AnnotationPlace, InputError, Inputs, RunnerContext, STEP_SUMMARY_LIMIT,
+};
+
+use crate::analysis::{Counts, Secrets, WarningKind};
+use crate::plan::{Plan, PlanError};
+use crate::render::{Decision, RenderRequest, StackView};
+
+/// The action's name.
+pub const NAME: &str = "terraform-plan";
+
+/// The action's declaration.
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    title: "Gantry: Terraform plan",
+    description: "Turns `terraform show -json` plans into one PR comment a reviewer understands in seconds, with Terraform's own counts, every destroy and replace called out, sensitive values masked, and a digest that ties the apply to the reviewed plan.",
+    inputs: &[
+        InputSpec {
+            name: "plan",
+            description: "Plans to show: `path` or `name=path`, a path may be a glob. Each file is `terraform show -json` output or a binary plan file (shown with `terraform-command` in the file's folder). Without a name a stack is named after its folder.",
+            required: true,
+            default: None,
+            kind: InputKind::List,
+        },
+        InputSpec {
+            name: "terraform-command",
+            description: "The command that shows binary plan files (`tofu` works too).",
+            required: false,
+            default: Some("terraform"),
+            kind: InputKind::Text,
+        },
+        InputSpec {
+            name: "comment",
+            description: "`update` keeps one sticky comment per `comment-key` and edits it; `new` posts a new comment and minimizes the previous one; `off` posts none (the step summary is still written).",
+            required: false,
+            default: Some("update"),
+            kind: InputKind::Choice(&["update", "new", "off"]),
+        },
+        InputSpec {
+            name: "comment-key",
+            description: "Keeps comments of different jobs apart (matrix jobs). Default: the workflow, the job and the stack names.",
+            required: false,
+            default: None,
+            kind: InputKind::Text,
+        },
+        InputSpec {
+            name: "fail-on-destroy",
+            description: "Exit 1 when any resource would be destroyed or replaced, unless its address matches `destroy-allowlist`.",
+            required: false,
+            default: Some("false"),
+            kind: InputKind::Boolean,
+        },
+        InputSpec {
+            name: "destroy-allowlist",
+            description: "Resource address globs that may be destroyed or replaced (`*` matches anything, `?` one character; brackets are literal).",
+            required: false,
+            default: None,
+            kind: InputKind::List,
+        },
+        InputSpec {
+            name: "expect-digest",
+            description: "Exit 1 unless the plan's `plan-digest` equals this: the apply job runs only the plan that was reviewed.",
+            required: false,
+            default: None,
+            kind: InputKind::Text,
+        },
+        GITHUB_TOKEN_INPUT,
+    ],
+    outputs: &[
+        OutputSpec {
+            name: "add",
+            description: "Resources to add, summed over all plans (Terraform's own count: a replace counts in add and destroy).",
+        },
+        OutputSpec {
+            name: "change",
+            description: "Resources to change in place.",
+        },
+        OutputSpec {
+            name: "destroy",
+            description: "Resources to destroy (replaces included).",
+        },
+        OutputSpec {
+            name: "replace",
+            description: "Resources to replace.",
+        },
+        OutputSpec {
+            name: "import",
+            description: "Resources to import.",
+        },
+        OutputSpec {
+            name: "move",
+            description: "Resources moved to a new address.",
+        },
+        OutputSpec {
+            name: "forget",
+            description: "Resources removed from state without being destroyed.",
+        },
+        OutputSpec {
+            name: "drift",
+            description: "Objects changed outside Terraform that the plan saw.",
+        },
+        OutputSpec {
+            name: "has-changes",
+            description: "`true` when applying would change anything (resources, imports, moves, forgets or outputs).",
+        },
+        OutputSpec {
+            name: "has-destroy",
+            description: "`true` when any resource would be destroyed or replaced.",
+        },
+        OutputSpec {
+            name: "plan-digest",
+            description: "sha256 over a canonical list of the planned changes: the same plan gives the same digest on any machine.",
+        },
+        OutputSpec {
+            name: "comment-url",
+            description: "The PR comment's address, when one was posted.",
+        },
+        RESULT_OUTPUT,
+    ],
+};
+
+/// How the comment is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentSetting {
+    /// Sticky, edited in place.
+    Update,
+    /// New each run, the old one minimized.
+    New,
+    /// No comment.
+    Off,
+}
+
+/// The action's options, from its inputs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Comment handling.
+    pub comment: CommentSetting,
+    /// Marker key; `None` derives it from the workflow, job and stacks.
+    pub comment_key: Option<String>,
+    /// Destroy policy.
+    pub fail_on_destroy: bool,
+    /// Addresses allowed to be destroyed.
+    pub destroy_allowlist: Vec<String>,
+    /// The digest the plan must have.
+    pub expect_digest: Option<String>,
+    /// `GITHUB_WORKFLOW`/`GITHUB_JOB`, for the default comment key.
+    pub workflow_and_job: String,
+}
+
+impl Options {
+    /// Reads the options from the step's inputs.
+    pub fn from_inputs(inputs: &Inputs, context: &RunnerContext) -> Result<Self, InputError> {
+        let comment = match inputs
+            .choice("comment", &["update", "new", "off"], "update")?
+            .as_str()
+        {
+            "new" => CommentSetting::New,
+            "off" => CommentSetting::Off,
+            _ => CommentSetting::Update,
+        };
+        let expect_digest = inputs.optional("expect-digest").map(|digest| {
+            digest
+                .trim()
+                .trim_start_matches("sha256:")
+                .to_ascii_lowercase()
+        });
+        if let Some(digest) = &expect_digest {
+            if digest.len() != 64 || !digest.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(InputError::NotANumber {
+                    name: "expect-digest".to_owned(),
+                    value: digest.clone(),
+                    expected: "a sha256 digest (64 hexadecimal characters, as the `plan-digest` output gives it)".to_owned(),
+                });
+            }
+        }
+        Ok(Self {
+            comment,
+            comment_key: inputs.optional("comment-key"),
+            fail_on_destroy: inputs.boolean("fail-on-destroy", false)?,
+            destroy_allowlist: inputs.list("destroy-allowlist"),
+            expect_digest,
+            workflow_and_job: format!(
+                "{}/{}",
+                context.workflow.as_deref().unwrap_or("local"),
+                context.job.as_deref().unwrap_or("local")
+            ),
+        })
+    }
+}
+
+/// One line of the `plan` input: an optional stack name and a path or glob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanEntry {
+    /// `name=` when given.
+    pub name: Option<String>,
+    /// Path or glob.
+    pub pattern: String,
+}
+
+/// Reads the `plan` input's lines. `name=path` names a stack; a `=` inside a path (after a `/`)
+/// is part of the path.
+pub fn plan_entries(lines: &[String]) -> Vec<PlanEntry> {
+    lines
+        .iter()
+        .map(|line| match line.split_once('=') {
+            Some((name, path))
+                if !name.trim().is_empty()
+                    && !name.contains(['/', '\\', '*', '?'])
+                    && !path.trim().is_empty() =>
+            {
+                PlanEntry {
+                    name: Some(name.trim().to_owned()),
+                    pattern: path.trim().to_owned(),
+                }
+            }
+            _ => PlanEntry {
+                name: None,
+                pattern: line.trim().to_owned(),
+            },
+        })
+        .collect()
+}
+
+/// The default stack name of a plan file: its folder (workspace-relative), or the file's stem
+/// when it sits at the top.
+pub fn stack_name_for(relative_path: &str) -> String {
+    let normalized = relative_path.replace('\\', "/");
+    let trimmed = normalized.trim_start_matches("./");
+    match trimmed.rsplit_once('/') {
+        Some((folder, _)) if !folder.is_empty() && folder != "." => folder.to_owned(),
+        _ => {
+            let file = trimmed.rsplit('/').next().unwrap_or(trimmed);
+            file.split('.')
+                .next()
+                .filter(|stem| !stem.is_empty())
+                .unwrap_or(file)
+                .to_owned()
+        }
+    }
+}
+
+/// One stack's plan, as bytes.
+#[derive(Debug, Clone)]
+pub struct StackSource<'b> {
+    /// Stack name.
+    pub name: String,
+    /// The file as the user named it (for messages).
+    pub file: String,
+    /// `terraform show -json` output.
+    pub bytes: &'b [u8],
+}
+
+/// Runs the action over the stacks' plans.
+pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, PlanError> {
+    let texts = sources
+        .iter()
+        .map(|source| plan::decode(&source.file, source.bytes))
+        .collect::<Result<Vec<_>, _>>()?;
+    let plans = sources
+        .iter()
+        .zip(&texts)
+        .map(|(source, text)| Plan::parse(&source.file, &text.json))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut secrets = Secrets::default();
+    let mut stacks = Vec::with_capacity(plans.len());
+    let mut totals = Counts::default();
+    for ((source, text), plan) in sources.iter().zip(&texts).zip(&plans) {
+        secrets.extend(Secrets::of(plan).map_err(|error| PlanError::InvalidPlan {
+            file: source.file.clone(),
+            line: error.line(),
+            column: error.column(),
+            message: error.to_string(),
+        })?);
+        let counts = analysis::count(plan);
+        totals.add_assign(&counts);
+        stacks.push(StackView {
+            name: source.name.clone(),
+            file: source.file.clone(),
+            plan,
+            counts,
+            warnings: analysis::warnings(plan, &options.destroy_allowlist),
+            notes: text.warnings.clone(),
+        });
+    }
+    let named: Vec<(&str, &Plan<'_>)> = stacks
+        .iter()
+        .map(|stack| (stack.name.as_str(), stack.plan))
+        .collect();
+    let digest = analysis::digest(&named)?;
+
+    let mut decision = Decision::default();
+    let blocked: Vec<&analysis::Warning> = stacks
+        .iter()
+        .flat_map(|stack| &stack.warnings)
+        .filter(|warning| {
+            matches!(warning.kind, WarningKind::Destroy | WarningKind::Replace) && !warning.allowed
+        })
+        .collect();
+    if options.fail_on_destroy && !blocked.is_empty() {
+        decision.failed = true;
+        decision.reasons.push(format!(
+            "fail-on-destroy: {} resource(s) would be destroyed or replaced and are not in destroy-allowlist",
+            blocked.len()
+        ));
+    }
+    if let Some(expected) = &options.expect_digest {
+        if *expected != digest {
+            decision.failed = true;
+            decision.reasons.push(format!(
+                "expect-digest: this plan's digest is {digest}, not the reviewed {expected}; re-plan and review again"
+            ));
+        }
+    }
+
+    let request = |budget, full_text_at, warnings_listed| RenderRequest {
+        stacks: &stacks,
+        totals,
+        decision: &decision,
+        digest: &digest,
+        secrets: &secrets,
+        budget,
+        full_text_at,
+        warnings_listed,
+    };
+    let summary = render::render(&request(
+        STEP_SUMMARY_LIMIT,
+        "the plan files (the step summary is capped at 1 MiB)",
+        1_000,
+    ));
+    let verdict = if decision.failed {
+        Verdict::Failed
+    } else {
+        Verdict::Passed
+    };
+    let headline = decision.reasons.first().cloned().unwrap_or_else(|| {
+        if totals.has_resource_changes() {
+            totals.plan_line()
+        } else {
+            "No changes.".to_owned()
+        }
+    });
+    let mut report = Report::new(NAME, verdict, headline);
+    let set =
+        |report: &mut Report, name: &str, value: u64| report.outputs.set(name, value.to_string());
+    set(&mut report, "add", totals.add);
+    set(&mut report, "change", totals.change);
+    set(&mut report, "destroy", totals.destroy);
+    set(&mut report, "replace", totals.replace);
+    set(&mut report, "import", totals.import);
+    set(&mut report, "move", totals.moved);
+    set(&mut report, "forget", totals.forget);
+    set(&mut report, "drift", totals.drift);
+    report
+        .outputs
+        .set("has-changes", totals.has_changes().to_string());
+    report
+        .outputs
+        .set("has-destroy", (totals.destroy > 0).to_string());
+    report.outputs.set("plan-digest", digest.clone());
+
+    for stack in &stacks {
+        for warning in &stack.warnings {
+            let failing = options.fail_on_destroy
+                && !warning.allowed
+                && matches!(warning.kind, WarningKind::Destroy | WarningKind::Replace);
+            let mut message = format!(
+                "{} will be {}",
+                warning.address,
+                match warning.kind {
+                    WarningKind::Destroy => "destroyed",
+                    WarningKind::Replace => "replaced",
+                    WarningKind::Forget => "forgotten (removed from state, left running)",
+                    WarningKind::Unknown => "changed by an action Gantry does not know",
+                }
+            );
+            if let Some(reason) = &warning.reason {
+                message.push_str(": ");
+                message.push_str(reason);
+            }
+            report.annotations.push(Annotation {
+                level: if failing {
+                    AnnotationLevel::Error
+                } else {
+                    AnnotationLevel::Warning
+                },
+                place: AnnotationPlace {
+                    title: Some(format!("terraform plan · {}", stack.name)),
+                    ..AnnotationPlace::default()
+                },
+                message: secrets.scrub(&message),
+            });
+        }
+    }
+    report
+        .annotations
+        .sort_by_key(|annotation| std::cmp::Reverse(annotation.level));
+
+    if options.comment != CommentSetting::Off {
+        let body = render::render(&request(COMMENT_BODY_BUDGET, "the job's step summary", 50));
+        let key = options.comment_key.clone().unwrap_or_else(|| {
+            let names: Vec<&str> = stacks.iter().map(|stack| stack.name.as_str()).collect();
+            format!("{}/{}", options.workflow_and_job, names.join("+"))
+        });
+        report.effects.push(Effect::Comment(CommentEffect {
+            marker: Marker::new(NAME, &key),
+            body,
+            mode: if options.comment == CommentSetting::New {
+                CommentMode::New
+            } else {
+                CommentMode::Update
+            },
+            issue_number: None,
+        }));
+    }
+    report.summary = summary;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_lines_take_names_and_globs() {
+        let lines = [
+            "aws=infra/aws/plan.json".to_owned(),
+            "infra/gcp/*.json".to_owned(),
+            "dir/a=b.json".to_owned(),
+        ];
+        assert_eq!(
+            plan_entries(&lines),
+            [
+                PlanEntry {
+                    name: Some("aws".into()),
+                    pattern: "infra/aws/plan.json".into()
+                },
+                PlanEntry {
+                    name: None,
+                    pattern: "infra/gcp/*.json".into()
+                },
+                PlanEntry {
+                    name: None,
+                    pattern: "dir/a=b.json".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn stacks_are_named_after_their_folder() {
+        assert_eq!(stack_name_for("infra/aws/plan.json"), "infra/aws");
+        assert_eq!(stack_name_for("./prod/tfplan.json"), "prod");
+        assert_eq!(stack_name_for("plan.json"), "plan");
+    }
+}
