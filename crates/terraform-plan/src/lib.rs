@@ -42,7 +42,7 @@ pub const SPEC: ActionSpec = ActionSpec {
     inputs: &[
         InputSpec {
             name: "plan",
-            description: "Plans to show: `path` or `name=path`, a path may be a glob. Each file is `terraform show -json` output or a binary plan file (shown with `terraform-command` in the file's folder). Without a name a stack is named after its folder.",
+            description: "Plans to show: `path` or `name=path`, a path may be a glob. Each file is `terraform show -json` output or a binary plan file (shown with `terraform-command` in the file's folder; the action's container has no terraform, so pass JSON there and binary plans only when running `gantry` on the runner itself). Without a name a stack is named after its folder.",
             required: true,
             default: None,
             kind: InputKind::List,
@@ -424,8 +424,8 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
     if options.comment != CommentSetting::Off {
         let body = render::render(&request(COMMENT_BODY_BUDGET, "the job's step summary", 50));
         let key = options.comment_key.clone().unwrap_or_else(|| {
-            let names: Vec<&str> = stacks.iter().map(|stack| stack.name.as_str()).collect();
-            format!("{}/{}", options.workflow_and_job, names.join("+"))
+            let stack_names: Vec<&str> = stacks.iter().map(|stack| stack.name.as_str()).collect();
+            format!("{}/{}", options.workflow_and_job, stack_names.join("+"))
         });
         report.effects.push(Effect::Comment(CommentEffect {
             marker: Marker::new(NAME, &key),

@@ -264,7 +264,7 @@ fn json_error(file: &str, error: &serde_json::Error, extra_lines: usize) -> Plan
     }
 }
 
-/// serde_json appends " at line L column C"; the error variants carry those separately.
+/// `serde_json` appends " at line L column C"; the error variants carry those separately.
 fn strip_position(message: &str) -> String {
     message
         .split(" at line ")
@@ -445,7 +445,7 @@ impl ResourceChange<'_> {
         }
     }
 
-    /// Moved by a `moved` block (or a count/for_each key change).
+    /// Moved by a `moved` block (or a `count`/`for_each` key change).
     pub fn moved_from(&self) -> Option<&str> {
         self.previous_address
             .as_deref()

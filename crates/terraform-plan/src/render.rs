@@ -337,7 +337,7 @@ fn render_stack(
                     if !why.is_empty() {
                         why.push_str("; ");
                     }
-                    why.push_str(&format!("moved from {from}"));
+                    let _ = write!(why, "moved from {from}");
                 }
                 if change.change.importing.is_some() {
                     if !why.is_empty() {

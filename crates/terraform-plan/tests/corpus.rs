@@ -3,6 +3,7 @@
 //! as the corpus's independent reading has them, budgets kept, and no sensitive value anywhere.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use gantry_core::report::{COMMENT_LIMIT_BYTES, Effect, Report};
@@ -19,7 +20,11 @@ fn files() -> Vec<PathBuf> {
     for folder in std::fs::read_dir(corpus()).unwrap() {
         let folder = folder.unwrap().path();
         if folder.is_dir() {
-            files.extend(std::fs::read_dir(&folder).unwrap().map(|entry| entry.unwrap().path()));
+            files.extend(
+                std::fs::read_dir(&folder)
+                    .unwrap()
+                    .map(|entry| entry.unwrap().path()),
+            );
         }
     }
     files.sort();
@@ -44,7 +49,15 @@ fn relative(path: &Path) -> String {
 fn run_file(path: &Path) -> Result<Report, String> {
     let bytes = std::fs::read(path).unwrap();
     let file = relative(path);
-    run(&options(), &[StackSource { name: "stack".into(), file, bytes: &bytes }]).map_err(|error| error.to_string())
+    run(
+        &options(),
+        &[StackSource {
+            name: "stack".into(),
+            file,
+            bytes: &bytes,
+        }],
+    )
+    .map_err(|error| error.to_string())
 }
 
 /// The `actions` column of PROVENANCE.md: `create: 1, delete+create: 1` per file.
@@ -59,7 +72,11 @@ fn expected_actions() -> BTreeMap<String, BTreeMap<String, u64>> {
             continue;
         }
         let mut actions = BTreeMap::new();
-        for part in cells[8].split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        for part in cells[8]
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+        {
             let (action, count) = part.split_once(':').unwrap();
             actions.insert(action.trim().to_owned(), count.trim().parse().unwrap());
         }
@@ -103,7 +120,12 @@ fn sensitive_strings(plan: &Value) -> Vec<String> {
         .filter_map(|key| plan.get(*key).and_then(Value::as_array))
         .flatten()
         .map(|change| &change["change"]);
-    let outputs = plan.get("output_changes").and_then(Value::as_object).into_iter().flatten().map(|(_, change)| change);
+    let outputs = plan
+        .get("output_changes")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(_, change)| change);
     for change in changes.chain(outputs) {
         under_mask(&change["before"], &change["before_sensitive"], &mut out);
         under_mask(&change["after"], &change["after_sensitive"], &mut out);
@@ -132,10 +154,10 @@ fn sensitive_strings(plan: &Value) -> Vec<String> {
 fn everything_written(report: &Report) -> String {
     let mut all = report.summary.clone();
     for (name, value) in report.outputs.iter() {
-        all.push_str(&format!("\n{name}={value}"));
+        let _ = write!(all, "\n{name}={value}");
     }
     for annotation in &report.annotations {
-        all.push_str(&format!("\n{:?} {}", annotation.place, annotation.message));
+        let _ = write!(all, "\n{:?} {}", annotation.place, annotation.message);
     }
     for effect in &report.effects {
         if let Effect::Comment(comment) = effect {
@@ -167,16 +189,36 @@ fn every_corpus_file_is_read_or_rejected_clearly() {
                         _ => None,
                     })
                     .unwrap();
-                assert!(comment.len() <= COMMENT_LIMIT_BYTES, "{file}: comment {} bytes", comment.len());
-                assert!(report.summary.len() <= STEP_SUMMARY_LIMIT, "{file}: summary too long");
+                assert!(
+                    comment.len() <= COMMENT_LIMIT_BYTES,
+                    "{file}: comment {} bytes",
+                    comment.len()
+                );
+                assert!(
+                    report.summary.len() <= STEP_SUMMARY_LIMIT,
+                    "{file}: summary too long"
+                );
 
-                let output = |name: &str| report.outputs.value(name).unwrap().parse::<u64>().unwrap();
+                let output =
+                    |name: &str| report.outputs.value(name).unwrap().parse::<u64>().unwrap();
                 if let Some(actions) = expected.get(&file) {
                     let count = |key: &str| actions.get(key).copied().unwrap_or(0);
                     let replaces = count("delete+create") + count("create+delete");
-                    assert_eq!(output("add"), count("create") + replaces, "{file}: add vs PROVENANCE {actions:?}");
-                    assert_eq!(output("change"), count("update"), "{file}: change vs PROVENANCE {actions:?}");
-                    assert_eq!(output("destroy"), count("delete") + replaces, "{file}: destroy vs PROVENANCE {actions:?}");
+                    assert_eq!(
+                        output("add"),
+                        count("create") + replaces,
+                        "{file}: add vs PROVENANCE {actions:?}"
+                    );
+                    assert_eq!(
+                        output("change"),
+                        count("update"),
+                        "{file}: change vs PROVENANCE {actions:?}"
+                    );
+                    assert_eq!(
+                        output("destroy"),
+                        count("delete") + replaces,
+                        "{file}: destroy vs PROVENANCE {actions:?}"
+                    );
                     assert_eq!(output("replace"), replaces, "{file}: replace");
                 }
 
@@ -184,15 +226,22 @@ fn every_corpus_file_is_read_or_rejected_clearly() {
                 if let Ok(plan) = serde_json::from_slice::<Value>(&text) {
                     let written = everything_written(&report);
                     for secret in sensitive_strings(&plan) {
-                        assert!(!written.contains(&secret), "{file}: the sensitive value {secret:?} was written");
+                        assert!(
+                            !written.contains(&secret),
+                            "{file}: the sensitive value {secret:?} was written"
+                        );
                     }
                 }
                 let again = run_file(&path).unwrap();
-                assert_eq!(again.outputs.value("plan-digest"), report.outputs.value("plan-digest"), "{file}: digest is stable");
+                assert_eq!(
+                    again.outputs.value("plan-digest"),
+                    report.outputs.value("plan-digest"),
+                    "{file}: digest is stable"
+                );
 
                 let mut shown = String::new();
                 for (name, value) in report.outputs.iter() {
-                    shown.push_str(&format!("{name}={value}\n"));
+                    let _ = writeln!(shown, "{name}={value}");
                 }
                 shown.push_str("---\n");
                 shown.push_str(&comment);
@@ -202,7 +251,10 @@ fn every_corpus_file_is_read_or_rejected_clearly() {
             }
             Err(message) => {
                 rejected += 1;
-                assert!(message.starts_with(&format!("{file}: ")), "the error names the file: {message}");
+                assert!(
+                    message.starts_with(&format!("{file}: ")),
+                    "the error names the file: {message}"
+                );
                 insta::with_settings!({snapshot_path => "snapshots/corpus", prepend_module_to_snapshot => false}, {
                     insta::assert_snapshot!(snapshot_name, message);
                 });
@@ -220,19 +272,32 @@ fn the_corpus_has_sensitive_values_to_protect() {
         .filter_map(|path| serde_json::from_slice::<Value>(&std::fs::read(path).ok()?).ok())
         .filter(|plan| !sensitive_strings(plan).is_empty())
         .count();
-    assert!(with_secrets >= 3, "the leak check would check nothing: {with_secrets}");
+    assert!(
+        with_secrets >= 3,
+        "the leak check would check nothing: {with_secrets}"
+    );
 }
 
 #[test]
 fn expected_errors_for_the_deliberately_broken_files() {
     let error = |name: &str| run_file(&corpus().join(name)).unwrap_err();
-    assert!(error("invalid/tfjson__invalid__plan.json").contains("unexpected data after the plan at line"));
+    assert!(
+        error("invalid/tfjson__invalid__plan.json")
+            .contains("unexpected data after the plan at line")
+    );
     assert!(error("invalid/checkov__corrupted-tfplan.json").contains("a Terraform state"));
-    assert!(error("state-raw/tf-summarize__example_terraform.tfstate").contains("raw Terraform state file"));
-    assert!(error("ui-stream/tf-cloud__plan-json-full.jsonl").contains("`terraform plan -json` log stream"));
+    assert!(
+        error("state-raw/tf-summarize__example_terraform.tfstate")
+            .contains("raw Terraform state file")
+    );
+    assert!(
+        error("ui-stream/tf-cloud__plan-json-full.jsonl")
+            .contains("`terraform plan -json` log stream")
+    );
     assert!(error("plan-text/tf-remote-backend__plan.txt").contains("human-readable plan text"));
     let utf16 = run_file(&corpus().join("invalid/checkov__tfplan_win_utf16.json")).unwrap();
     assert!(utf16.summary.contains("PowerShell"));
-    let wrapped = run_file(&corpus().join("invalid/infracost__plan_with_terraform_wrapper.txt")).unwrap();
+    let wrapped =
+        run_file(&corpus().join("invalid/infracost__plan_with_terraform_wrapper.txt")).unwrap();
     assert!(wrapped.summary.contains("wrapper output"));
 }

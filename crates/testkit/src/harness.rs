@@ -131,6 +131,12 @@ impl<'fake> RunnerHarness<'fake> {
         self
     }
 
+    /// Sets an input on an existing harness (to run again in the same workspace).
+    pub fn set_input(&mut self, name: &str, value: &str) {
+        self.environment
+            .insert(gantry_input_variable(name), value.to_owned());
+    }
+
     /// Sets any environment variable.
     #[must_use]
     pub fn env(mut self, key: &str, value: &str) -> Self {
