@@ -405,6 +405,12 @@ impl Document {
         self
     }
 
+    /// Adds every block of `other` after these, keeping their kinds.
+    pub fn append(&mut self, other: &Document) -> &mut Self {
+        self.blocks.extend(other.blocks.iter().cloned());
+        self
+    }
+
     /// The whole document.
     pub fn render(&self) -> String {
         self.blocks
@@ -431,16 +437,21 @@ impl Document {
         // Room for the note, which lists at most a few labels.
         let reserve = 600 + full_text_at.len().min(200);
         let target = budget.saturating_sub(reserve);
-        let size =
-            |chosen: &[Option<&str>]| chosen.iter().flatten().map(|s| s.len()).sum::<usize>();
+        let mut size = full.len();
 
+        // Largest first; among equals, the later block goes first (the reader meets the earlier).
         let mut details: Vec<usize> = (0..self.blocks.len())
             .filter(|&index| matches!(self.blocks[index].keep, Keep::IfRoom { .. }))
             .collect();
-        details.sort_by_key(|&index| std::cmp::Reverse(self.blocks[index].markdown.len()));
+        details.sort_by_key(|&index| {
+            (
+                std::cmp::Reverse(self.blocks[index].markdown.len()),
+                std::cmp::Reverse(index),
+            )
+        });
 
         for &index in &details {
-            if size(&chosen) <= target {
+            if size <= target {
                 break;
             }
             if let Keep::IfRoom {
@@ -448,22 +459,40 @@ impl Document {
                 folded: Some(folded),
             } = &self.blocks[index].keep
             {
-                if folded.len() < self.blocks[index].markdown.len() {
+                let full_len = self.blocks[index].markdown.len();
+                if folded.len() < full_len {
                     chosen[index] = Some(folded);
+                    size = size - full_len + folded.len();
                     cut.folded.push(label.clone());
                 }
             }
         }
-        let mut by_current_size = details.clone();
-        by_current_size.sort_by_key(|&index| std::cmp::Reverse(chosen[index].map_or(0, str::len)));
-        for &index in &by_current_size {
-            if size(&chosen) <= target {
-                break;
+        if size > target {
+            let mut by_current_size = details;
+            by_current_size.sort_by_key(|&index| {
+                (
+                    std::cmp::Reverse(chosen[index].map_or(0, str::len)),
+                    std::cmp::Reverse(index),
+                )
+            });
+            let mut dropped_folded = std::collections::HashSet::new();
+            for &index in &by_current_size {
+                if size <= target {
+                    break;
+                }
+                if let Keep::IfRoom { label, .. } = &self.blocks[index].keep {
+                    size -= chosen[index].map_or(0, str::len);
+                    if chosen[index].is_some_and(|text| {
+                        !std::ptr::eq(text, self.blocks[index].markdown.as_str())
+                    }) {
+                        dropped_folded.insert(label.clone());
+                    }
+                    chosen[index] = None;
+                    cut.omitted.push(label.clone());
+                }
             }
-            if let Keep::IfRoom { label, .. } = &self.blocks[index].keep {
-                chosen[index] = None;
-                cut.folded.retain(|folded| folded != label);
-                cut.omitted.push(label.clone());
+            if !dropped_folded.is_empty() {
+                cut.folded.retain(|label| !dropped_folded.contains(label));
             }
         }
 

@@ -290,57 +290,6 @@ pub struct Secrets {
 const SCRUB_MIN_CHARS: usize = 4;
 
 impl Secrets {
-    /// Collects the secrets of a plan.
-    pub fn of(plan: &Plan<'_>) -> Result<Self, serde_json::Error> {
-        let mut secrets = Self::default();
-        let changes = plan
-            .resource_changes
-            .iter()
-            .chain(&plan.resource_drift)
-            .chain(
-                plan.deferred_changes
-                    .iter()
-                    .map(|deferred| &deferred.resource_change),
-            );
-        for change in changes {
-            secrets.collect_change(&change.change)?;
-        }
-        let (sensitive_variables, sensitive_outputs) = plan.sensitive_declarations();
-        for (name, change) in &plan.output_changes {
-            if sensitive_outputs.contains(name) {
-                secrets.collect(&Node::parse_optional(change.before)?, &Node::Bool(true));
-                secrets.collect(&Node::parse_optional(change.after)?, &Node::Bool(true));
-            } else {
-                secrets.collect_change(change)?;
-            }
-        }
-        for (name, variable) in &plan.variables {
-            if sensitive_variables.contains(name) {
-                secrets.collect(&Node::parse_optional(variable.value)?, &Node::Bool(true));
-            }
-        }
-        Ok(secrets)
-    }
-
-    fn collect_change(&mut self, change: &Change<'_>) -> Result<(), serde_json::Error> {
-        let mask_has_true = |raw: Option<&serde_json::value::RawValue>| {
-            raw.is_some_and(|raw| raw.get().contains("true"))
-        };
-        if mask_has_true(change.before_sensitive) {
-            self.collect(
-                &Node::parse_optional(change.before)?,
-                &Node::parse_optional(change.before_sensitive)?,
-            );
-        }
-        if mask_has_true(change.after_sensitive) {
-            self.collect(
-                &Node::parse_optional(change.after)?,
-                &Node::parse_optional(change.after_sensitive)?,
-            );
-        }
-        Ok(())
-    }
-
     fn collect(&mut self, value: &Node<'_>, mask: &Node<'_>) {
         match (value, mask) {
             (_, Node::Bool(true)) => self.collect_all(value),
@@ -426,36 +375,90 @@ impl Secrets {
     }
 }
 
-/// sha256 over a canonical list of the planned changes of every stack: for each change that does
-/// something (not a no-op, or an import or move), its address, deposed key, actions, previous
-/// address, import id and its before/after values and unknown mask in canonical JSON, with
-/// sensitive values replaced by a marker (so the digest cannot be used to guess them). The
-/// plan's timestamp, Terraform's version and the configuration are left out: the same plan
-/// gives the same digest on any machine, and a different change gives a different one.
-pub fn digest(stacks: &[(&str, &Plan<'_>)]) -> Result<String, PlanError> {
+/// The values of one change, read once for secrets and the digest.
+struct ChangeValues<'a> {
+    before: Node<'a>,
+    after: Node<'a>,
+    before_sensitive: Node<'a>,
+    after_sensitive: Node<'a>,
+    after_unknown: Node<'a>,
+}
+
+impl<'a> ChangeValues<'a> {
+    fn read(change: &Change<'a>) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            before: Node::parse_optional(change.before)?,
+            after: Node::parse_optional(change.after)?,
+            before_sensitive: Node::parse_optional(change.before_sensitive)?,
+            after_sensitive: Node::parse_optional(change.after_sensitive)?,
+            after_unknown: Node::parse_optional(change.after_unknown)?,
+        })
+    }
+
+    fn collect_secrets(&self, secrets: &mut Secrets) {
+        secrets.collect(&self.before, &self.before_sensitive);
+        secrets.collect(&self.after, &self.after_sensitive);
+    }
+
+    /// Canonical before, after and unknown mask, sensitive parts replaced by a marker.
+    fn write_masked(&self, buffer: &mut String) {
+        mask(&self.before, &self.before_sensitive).write_canonical(buffer);
+        buffer.push('\0');
+        mask(&self.after, &self.after_sensitive).write_canonical(buffer);
+        buffer.push('\0');
+        self.after_unknown.write_canonical(buffer);
+    }
+}
+
+fn marks_something(change: &Change<'_>) -> bool {
+    let has_true = |raw: Option<&serde_json::value::RawValue>| {
+        raw.is_some_and(|raw| raw.get().contains("true"))
+    };
+    has_true(change.before_sensitive) || has_true(change.after_sensitive)
+}
+
+/// Reads every plan's values once and returns the secrets to scrub and the plan digest.
+///
+/// Secrets are every string under a sensitive mark in resource values, sensitive outputs and
+/// sensitive variables. The digest is sha256 over a canonical list of the planned changes of
+/// every stack: for each change that does something (not a no-op, or an import or move), its
+/// address, deposed key, actions, previous address, import id and its before/after values and
+/// unknown mask in canonical JSON, with sensitive values replaced by a marker (so the digest
+/// cannot be used to guess them); then each changing output likewise. The plan's timestamp,
+/// Terraform's version and the configuration are left out: the same plan gives the same digest
+/// on any machine, and a different change gives a different one.
+pub fn scan(stacks: &[(&str, &str, &Plan<'_>)]) -> Result<(Secrets, String), PlanError> {
+    let mut secrets = Secrets::default();
     let mut hasher = Sha256::new();
     let mut buffer = String::new();
-    let mut sorted: Vec<&(&str, &Plan<'_>)> = stacks.iter().collect();
-    sorted.sort_by_key(|(name, _)| *name);
-    for (name, plan) in sorted {
+    let mut sorted: Vec<&(&str, &str, &Plan<'_>)> = stacks.iter().collect();
+    sorted.sort_by_key(|(name, _, _)| *name);
+    for (name, file, plan) in sorted {
+        let failed = |error: serde_json::Error| internal(file, &error);
         buffer.clear();
         buffer.push_str("stack\0");
         buffer.push_str(name);
         buffer.push('\n');
         hasher.update(buffer.as_bytes());
-        let mut changes: Vec<&ResourceChange<'_>> = plan
-            .resource_changes
-            .iter()
-            .filter(|change| {
-                change.action() != Action::NoOp
-                    || change.change.importing.is_some()
-                    || change.moved_from().is_some()
-            })
-            .collect();
+        let mut changes: Vec<&ResourceChange<'_>> = plan.resource_changes.iter().collect();
         changes.sort_by(|left, right| {
             (&left.address, &left.deposed).cmp(&(&right.address, &right.deposed))
         });
         for change in changes {
+            let hashed = change.action() != Action::NoOp
+                || change.change.importing.is_some()
+                || change.moved_from().is_some();
+            let marked = marks_something(&change.change);
+            if !hashed && !marked {
+                continue;
+            }
+            let values = ChangeValues::read(&change.change).map_err(failed)?;
+            if marked {
+                values.collect_secrets(&mut secrets);
+            }
+            if !hashed {
+                continue;
+            }
             buffer.clear();
             buffer.push_str("resource\0");
             buffer.push_str(&change.address);
@@ -470,12 +473,28 @@ pub fn digest(stacks: &[(&str, &Plan<'_>)]) -> Result<String, PlanError> {
                 buffer.push_str(importing.id.as_deref().unwrap_or("(unknown)"));
             }
             buffer.push('\0');
-            push_masked_change(&change.change, &mut buffer)
-                .map_err(|error| internal(name, &error))?;
+            values.write_masked(&mut buffer);
             buffer.push('\n');
             hasher.update(buffer.as_bytes());
         }
+        let others = plan.resource_drift.iter().chain(
+            plan.deferred_changes
+                .iter()
+                .map(|deferred| &deferred.resource_change),
+        );
+        for change in others.filter(|change| marks_something(&change.change)) {
+            ChangeValues::read(&change.change)
+                .map_err(failed)?
+                .collect_secrets(&mut secrets);
+        }
+        let (sensitive_variables, sensitive_outputs) = plan.sensitive_declarations();
         for (output, change) in &plan.output_changes {
+            let mut values = ChangeValues::read(change).map_err(failed)?;
+            if sensitive_outputs.contains(output) {
+                values.before_sensitive = Node::Bool(true);
+                values.after_sensitive = Node::Bool(true);
+            }
+            values.collect_secrets(&mut secrets);
             if Action::from_actions(&change.actions) == Action::NoOp {
                 continue;
             }
@@ -485,19 +504,28 @@ pub fn digest(stacks: &[(&str, &Plan<'_>)]) -> Result<String, PlanError> {
             buffer.push('\0');
             buffer.push_str(&change.actions.join(","));
             buffer.push('\0');
-            push_masked_change(change, &mut buffer).map_err(|error| internal(name, &error))?;
+            values.write_masked(&mut buffer);
             buffer.push('\n');
             hasher.update(buffer.as_bytes());
         }
+        for (variable, value) in &plan.variables {
+            if sensitive_variables.contains(variable) {
+                secrets.collect(
+                    &Node::parse_optional(value.value).map_err(failed)?,
+                    &Node::Bool(true),
+                );
+            }
+        }
     }
     let hash = hasher.finalize();
-    Ok(hash
+    let digest = hash
         .iter()
         .fold(String::with_capacity(64), |mut hex, byte| {
             use std::fmt::Write as _;
             let _ = write!(hex, "{byte:02x}");
             hex
-        }))
+        });
+    Ok((secrets, digest))
 }
 
 fn internal(stack: &str, error: &serde_json::Error) -> PlanError {
@@ -507,17 +535,6 @@ fn internal(stack: &str, error: &serde_json::Error) -> PlanError {
         column: error.column(),
         message: error.to_string(),
     }
-}
-
-fn push_masked_change(change: &Change<'_>, buffer: &mut String) -> Result<(), serde_json::Error> {
-    let before = Node::parse_optional(change.before)?;
-    let after = Node::parse_optional(change.after)?;
-    mask(&before, &Node::parse_optional(change.before_sensitive)?).write_canonical(buffer);
-    buffer.push('\0');
-    mask(&after, &Node::parse_optional(change.after_sensitive)?).write_canonical(buffer);
-    buffer.push('\0');
-    Node::parse_optional(change.after_unknown)?.write_canonical(buffer);
-    Ok(())
 }
 
 /// The value with every sensitive part replaced by a marker.

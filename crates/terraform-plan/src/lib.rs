@@ -27,7 +27,7 @@ use gantry_core::runner::{
     AnnotationLevel, AnnotationPlace, InputError, Inputs, RunnerContext, STEP_SUMMARY_LIMIT,
 };
 
-use crate::analysis::{Counts, Secrets, WarningKind};
+use crate::analysis::{Counts, WarningKind};
 use crate::plan::{Plan, PlanError};
 use crate::render::{Decision, RenderRequest, StackView};
 
@@ -287,16 +287,9 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
         .map(|(source, text)| Plan::parse(&source.file, &text.json))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let mut secrets = Secrets::default();
     let mut stacks = Vec::with_capacity(plans.len());
     let mut totals = Counts::default();
     for ((source, text), plan) in sources.iter().zip(&texts).zip(&plans) {
-        secrets.extend(Secrets::of(plan).map_err(|error| PlanError::InvalidPlan {
-            file: source.file.clone(),
-            line: error.line(),
-            column: error.column(),
-            message: error.to_string(),
-        })?);
         let counts = analysis::count(plan);
         totals.add_assign(&counts);
         stacks.push(StackView {
@@ -308,11 +301,11 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
             notes: text.warnings.clone(),
         });
     }
-    let named: Vec<(&str, &Plan<'_>)> = stacks
+    let named: Vec<(&str, &str, &Plan<'_>)> = stacks
         .iter()
-        .map(|stack| (stack.name.as_str(), stack.plan))
+        .map(|stack| (stack.name.as_str(), stack.file.as_str(), stack.plan))
         .collect();
-    let digest = analysis::digest(&named)?;
+    let (secrets, digest) = analysis::scan(&named)?;
 
     let mut decision = Decision::default();
     let blocked: Vec<&analysis::Warning> = stacks
@@ -338,6 +331,7 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
         }
     }
 
+    let sections = render::stack_sections(&stacks, &secrets);
     let request = |budget, full_text_at, warnings_listed| RenderRequest {
         stacks: &stacks,
         totals,
@@ -347,6 +341,7 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
         budget,
         full_text_at,
         warnings_listed,
+        stack_sections: &sections,
     };
     let summary = render::render(&request(
         STEP_SUMMARY_LIMIT,

@@ -1,6 +1,7 @@
 //! The comment and the step summary: verdict and totals first, then warnings, then per stack a
 //! table and a folded block per resource; everything cut to a byte budget by [`Document`].
 
+use gantry_core::runner::STEP_SUMMARY_LIMIT;
 use std::fmt::Write as _;
 
 use gantry_core::markdown::{
@@ -57,11 +58,35 @@ pub(crate) struct RenderRequest<'r, 'p, 'a> {
     pub full_text_at: &'r str,
     /// Most warnings listed.
     pub warnings_listed: usize,
+    /// The per-stack sections from [`stack_sections`].
+    pub stack_sections: &'r Document,
 }
 
 /// Details beyond this many bytes are not even rendered (they could never fit a comment or a
 /// 1 MiB summary); the note counts them.
-const DETAIL_RENDER_LIMIT: usize = 3 * 1024 * 1024;
+const DETAIL_RENDER_LIMIT: usize = STEP_SUMMARY_LIMIT + 256 * 1024;
+
+/// The per-stack sections (tables and resource blocks), rendered once for every budget.
+pub(crate) fn stack_sections(stacks: &[StackView<'_, '_>], secrets: &Secrets) -> Document {
+    let mut document = Document::new();
+    let mut rendered_details = 0usize;
+    let mut skipped = 0usize;
+    for stack in stacks {
+        render_stack(
+            stack,
+            secrets,
+            &mut document,
+            &mut rendered_details,
+            &mut skipped,
+        );
+    }
+    if skipped > 0 {
+        document.essential(format!(
+            "_{skipped} resource block(s) were not rendered: the plan is larger than any comment or summary can hold._"
+        ));
+    }
+    document
+}
 
 /// Renders the document within the budget.
 pub(crate) fn render(request: &RenderRequest<'_, '_, '_>) -> String {
@@ -99,22 +124,7 @@ pub(crate) fn render(request: &RenderRequest<'_, '_, '_>) -> String {
         "<sub>Plan digest {} — pass it as `expect-digest` to apply exactly this plan.</sub>",
         code(request.digest)
     ));
-    let mut rendered_details = 0usize;
-    let mut skipped = 0usize;
-    for stack in request.stacks {
-        render_stack(
-            stack,
-            request,
-            &mut document,
-            &mut rendered_details,
-            &mut skipped,
-        );
-    }
-    if skipped > 0 {
-        document.essential(format!(
-            "_{skipped} resource block(s) were not rendered: the plan is larger than any comment or summary can hold._"
-        ));
-    }
+    document.append(request.stack_sections);
     let (rendered, _) = document.render_within(request.budget, request.full_text_at);
     let scrubbed = request.secrets.scrub(&rendered);
     if scrubbed.len() <= request.budget {
@@ -285,7 +295,7 @@ fn warnings_block(request: &RenderRequest<'_, '_, '_>) -> Option<String> {
 
 fn render_stack(
     stack: &StackView<'_, '_>,
-    request: &RenderRequest<'_, '_, '_>,
+    secrets: &Secrets,
     document: &mut Document,
     rendered_details: &mut usize,
     skipped: &mut usize,
@@ -364,7 +374,7 @@ fn render_stack(
                     },
                     code(&change.display_address()),
                     text(&word),
-                    text(&request.secrets.scrub(&why)),
+                    text(&secrets.scrub(&why)),
                 ]);
             }
             let label = if chunk_index == 0 {
@@ -379,13 +389,13 @@ fn render_stack(
                 *skipped += 1;
                 continue;
             }
-            let (block, folded) = resource_block(change, request.secrets, false);
+            let (block, folded) = resource_block(change, secrets, false);
             *rendered_details += block.len();
             document.detail(change.display_address(), block, Some(folded));
         }
     }
 
-    if let Some(outputs) = outputs_section(plan, request.secrets) {
+    if let Some(outputs) = outputs_section(plan, secrets) {
         document.detail(format!("{} output changes", stack.name), outputs, None);
     }
     let drift: Vec<&ResourceChange<'_>> = plan
@@ -399,7 +409,7 @@ fn render_stack(
             drift.len()
         );
         for change in drift {
-            let (inner, _) = resource_block(change, request.secrets, true);
+            let (inner, _) = resource_block(change, secrets, true);
             block.push_str(&inner);
         }
         document.detail(format!("{} drift", stack.name), block, None);
@@ -419,7 +429,7 @@ fn render_stack(
         }
         document.detail(format!("{} data reads", stack.name), block, None);
     }
-    if let Some(checks) = checks_section(plan, request.secrets) {
+    if let Some(checks) = checks_section(plan, secrets) {
         document.detail(format!("{} checks", stack.name), checks, None);
     }
     if !plan.deferred_changes.is_empty() {

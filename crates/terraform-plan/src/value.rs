@@ -29,34 +29,20 @@ pub enum Node<'a> {
 }
 
 impl<'a> Node<'a> {
-    /// Reads a raw JSON value (already validated by the plan parser).
+    /// Reads a raw JSON value in one pass over its text (strings without escapes are borrowed,
+    /// numbers keep their text).
     pub fn parse(raw: &'a RawValue) -> Result<Self, serde_json::Error> {
-        let text = raw.get().trim_start();
-        match text.as_bytes().first() {
-            Some(b'{') => {
-                let entries: Vec<(Cow<'a, str>, &'a RawValue)> =
-                    serde_json::from_str::<ObjectEntries<'a>>(raw.get())?.0;
-                entries
-                    .into_iter()
-                    .map(|(key, value)| Ok((key, Node::parse(value)?)))
-                    .collect::<Result<_, _>>()
-                    .map(Node::Object)
-            }
-            Some(b'[') => {
-                let items: Vec<&'a RawValue> = serde_json::from_str(raw.get())?;
-                items
-                    .into_iter()
-                    .map(Node::parse)
-                    .collect::<Result<_, _>>()
-                    .map(Node::Array)
-            }
-            Some(b'"') => Ok(Node::String(serde_json::from_str::<Cow<'a, str>>(
-                raw.get(),
-            )?)),
-            Some(b't') => Ok(Node::Bool(true)),
-            Some(b'f') => Ok(Node::Bool(false)),
-            Some(b'n') => Ok(Node::Null),
-            _ => Ok(Node::Number(text.trim_end())),
+        let text = raw.get();
+        let mut reader = Reader {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+        };
+        match reader.value(0) {
+            Some(node) => Ok(node),
+            // The plan parser validated this text; reaching here means a bug, reported as the
+            // JSON reader would.
+            None => serde_json::from_str::<serde::de::IgnoredAny>(text).map(|_| Node::Null),
         }
     }
 
@@ -105,7 +91,10 @@ impl<'a> Node<'a> {
             }
             Node::Object(entries) => {
                 let mut sorted: Vec<&(Cow<'a, str>, Node<'a>)> = entries.iter().collect();
-                sorted.sort_by(|left, right| left.0.cmp(&right.0));
+                // Terraform writes keys sorted already; sort only when they are not.
+                if !entries.windows(2).all(|pair| pair[0].0 <= pair[1].0) {
+                    sorted.sort_by(|left, right| left.0.cmp(&right.0));
+                }
                 out.push('{');
                 for (index, (key, value)) in sorted.into_iter().enumerate() {
                     if index > 0 {
@@ -159,6 +148,16 @@ impl<'a> Node<'a> {
 /// A JSON string literal (control characters escaped).
 pub fn push_json_string(text: &str, out: &mut String) {
     out.push('"');
+    if !text
+        .bytes()
+        .any(|byte| byte == b'"' || byte == b'\\' || byte < 0x20 || byte == 0x7f)
+        && !text.contains(['\u{80}', '\u{85}'])
+        && text.chars().all(|c| !c.is_control())
+    {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     for character in text.chars() {
         match character {
             '"' => out.push_str("\\\""),
@@ -175,30 +174,122 @@ pub fn push_json_string(text: &str, out: &mut String) {
     out.push('"');
 }
 
-/// An object's entries, in order, with raw values.
-struct ObjectEntries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+/// A single-pass reader over text that is already known to be valid JSON.
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
 
-impl<'de: 'a, 'a> serde::Deserialize<'de> for ObjectEntries<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entries<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Entries<'a> {
-            type Value = ObjectEntries<'a>;
-            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("a JSON object")
-            }
-            fn visit_map<M: serde::de::MapAccess<'de>>(
-                self,
-                mut map: M,
-            ) -> Result<Self::Value, M::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    let value: &'de RawValue = map.next_value()?;
-                    entries.push((key, value));
+/// Deeper than this is not a plan value (and would risk the stack).
+const MAX_DEPTH: usize = 256;
+
+impl<'a> Reader<'a> {
+    fn skip_space(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Node<'a>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.skip_space();
+        match *self.bytes.get(self.at)? {
+            b'{' => {
+                self.at += 1;
+                let mut entries = Vec::new();
+                loop {
+                    self.skip_space();
+                    match *self.bytes.get(self.at)? {
+                        b'}' => {
+                            self.at += 1;
+                            return Some(Node::Object(entries));
+                        }
+                        b',' => self.at += 1,
+                        _ => {
+                            let key = self.string()?;
+                            self.skip_space();
+                            if *self.bytes.get(self.at)? != b':' {
+                                return None;
+                            }
+                            self.at += 1;
+                            let value = self.value(depth + 1)?;
+                            entries.push((key, value));
+                        }
+                    }
                 }
-                Ok(ObjectEntries(entries))
+            }
+            b'[' => {
+                self.at += 1;
+                let mut items = Vec::new();
+                loop {
+                    self.skip_space();
+                    match *self.bytes.get(self.at)? {
+                        b']' => {
+                            self.at += 1;
+                            return Some(Node::Array(items));
+                        }
+                        b',' => self.at += 1,
+                        _ => items.push(self.value(depth + 1)?),
+                    }
+                }
+            }
+            b'"' => self.string().map(Node::String),
+            b't' => {
+                self.at += 4;
+                Some(Node::Bool(true))
+            }
+            b'f' => {
+                self.at += 5;
+                Some(Node::Bool(false))
+            }
+            b'n' => {
+                self.at += 4;
+                Some(Node::Null)
+            }
+            _ => {
+                let start = self.at;
+                while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') =
+                    self.bytes.get(self.at)
+                {
+                    self.at += 1;
+                }
+                (self.at > start).then(|| Node::Number(&self.text[start..self.at]))
             }
         }
-        deserializer.deserialize_map(Entries(std::marker::PhantomData))
+    }
+
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        if *self.bytes.get(self.at)? != b'"' {
+            return None;
+        }
+        self.at += 1;
+        let start = self.at;
+        loop {
+            match *self.bytes.get(self.at)? {
+                b'"' => {
+                    let text = &self.text[start..self.at];
+                    self.at += 1;
+                    return Some(Cow::Borrowed(text));
+                }
+                b'\\' => break,
+                _ => self.at += 1,
+            }
+        }
+        // Escapes: find the closing quote, then let serde_json decode the literal.
+        let mut end = self.at;
+        loop {
+            match *self.bytes.get(end)? {
+                b'\\' => end += 2,
+                b'"' => break,
+                _ => end += 1,
+            }
+        }
+        let literal = &self.text[start - 1..=end];
+        self.at = end + 1;
+        serde_json::from_str::<String>(literal).ok().map(Cow::Owned)
     }
 }
 
@@ -222,6 +313,18 @@ mod tests {
         assert_eq!(
             value.to_compact(),
             r#"{"big": 12345678901234567890123, "small": 1.50, "neg": -0}"#
+        );
+    }
+
+    #[test]
+    fn strings_with_escapes_and_nesting_read_back() {
+        let value = node(r#" { "a" : [ "x\\\"y", "\u00e9\n" , {"k":[]} ] , "b":{} } "#);
+        assert_eq!(
+            value.to_compact(),
+            r#"{"a": ["x\\\"y", "é\n", {"k": []}], "b": {}}"#
+        );
+        assert!(
+            matches!(value.get("a"), Some(Node::Array(items)) if matches!(&items[0], Node::String(Cow::Owned(text)) if text == "x\\\"y"))
         );
     }
 

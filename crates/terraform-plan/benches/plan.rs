@@ -1,0 +1,127 @@
+//! `cargo bench -p gantry-terraform-plan`: renders generated plans of 3,000 and 30,000
+//! resources and reports MB/s and peak RSS beside `python3 -c 'import json; json.load(...)'` on
+//! the same file. Each measurement runs in its own process so peak RSS is its own.
+//! Target: faster than the Python parse alone, at no more than twice the file's size in memory.
+
+#![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+
+use std::process::Command;
+use std::time::Instant;
+
+use gantry_terraform_plan::{CommentSetting, Options, StackSource, run};
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The child: read the file and run the action once; print seconds and peak RSS.
+fn measure_one(path: &str) {
+    let start = Instant::now();
+    let bytes = std::fs::read(path).expect("read the plan");
+    let options = Options {
+        comment: CommentSetting::Update,
+        comment_key: None,
+        fail_on_destroy: false,
+        destroy_allowlist: Vec::new(),
+        expect_digest: None,
+        workflow_and_job: "bench/plan".into(),
+    };
+    let report = run(
+        &options,
+        &[StackSource {
+            name: "bench".into(),
+            file: path.into(),
+            bytes: &bytes,
+        }],
+    )
+    .expect("a valid plan");
+    let seconds = start.elapsed().as_secs_f64();
+    assert!(!report.summary.is_empty());
+    println!("{seconds:.4} {}", peak_rss_kib());
+}
+
+fn child(program: &str, args: &[&str]) -> (f64, u64) {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .expect("run the measurement");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut fields = text.split_whitespace();
+    let seconds = fields
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(f64::NAN);
+    let kib = fields.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    (seconds, kib)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(position) = args.iter().position(|arg| arg == "--write") {
+        // `--write <resources> <file>`: keep a generated plan, for profiling `--one`.
+        let resources = args[position + 1].parse().expect("a number of resources");
+        std::fs::write(
+            &args[position + 2],
+            gantry_testkit::terraform::synthetic_plan(resources).0,
+        )
+        .expect("write");
+        return;
+    }
+    if let Some(position) = args.iter().position(|arg| arg == "--one") {
+        measure_one(&args[position + 1]);
+        return;
+    }
+    let me = std::env::current_exe().expect("own path");
+    let me = me.to_string_lossy();
+    let folder = std::env::temp_dir().join(format!("gantry-plan-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).expect("temp folder");
+    println!(
+        "| resources | file MB | gantry s | gantry MB/s | gantry peak RSS MB (× file) | python json.load s | python MB/s | python peak RSS MB |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for resources in [3_000usize, 30_000] {
+        let (plan, _) = gantry_testkit::terraform::synthetic_plan(resources);
+        let path = folder.join(format!("plan-{resources}.json"));
+        std::fs::write(&path, &plan).expect("write the plan");
+        let path_text = path.to_string_lossy().into_owned();
+        #[expect(clippy::cast_precision_loss, reason = "sizes far below 2^52")]
+        let megabytes = plan.len() as f64 / 1e6;
+        let best = |runs: Vec<(f64, u64)>| {
+            runs.into_iter().fold((f64::INFINITY, 0u64), |best, run| {
+                (best.0.min(run.0), best.1.max(run.1))
+            })
+        };
+        let ours = best((0..3).map(|_| child(&me, &["--one", &path_text])).collect());
+        let python_code = "import json,resource,sys,time\nt=time.perf_counter()\njson.load(open(sys.argv[1]))\nprint(f'{time.perf_counter()-t:.4f}', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)";
+        let python = best(
+            (0..3)
+                .map(|_| child("python3", &["-c", python_code, &path_text]))
+                .collect(),
+        );
+        #[expect(clippy::cast_precision_loss, reason = "RSS in KiB, far below 2^52")]
+        let (our_mb, python_mb) = (ours.1 as f64 / 1024.0, python.1 as f64 / 1024.0);
+        println!(
+            "| {resources} | {megabytes:.1} | {:.3} | {:.0} | {our_mb:.0} ({:.2}×) | {:.3} | {:.0} | {python_mb:.0} |",
+            ours.0,
+            megabytes / ours.0,
+            our_mb * 1.048_576 / megabytes,
+            python.0,
+            megabytes / python.0,
+        );
+    }
+    let _ = std::fs::remove_dir_all(&folder);
+}

@@ -1,0 +1,71 @@
+//! A plan far larger than a comment: the comment stays under GitHub's limit and still starts
+//! with the verdict, Terraform's totals and the warnings, and says what was left out.
+
+use gantry_core::report::{COMMENT_LIMIT_BYTES, Effect};
+use gantry_core::runner::STEP_SUMMARY_LIMIT;
+use gantry_terraform_plan::{CommentSetting, Options, StackSource, run};
+use gantry_testkit::terraform::{SYNTHETIC_SECRET, synthetic_plan};
+
+#[test]
+fn a_five_megabyte_plan_gives_a_comment_under_the_limit_with_totals_and_warnings() {
+    let (plan, counts) = synthetic_plan(3_700);
+    assert!(plan.len() > 5_000_000, "{} bytes", plan.len());
+    let options = Options {
+        comment: CommentSetting::Update,
+        comment_key: None,
+        fail_on_destroy: true,
+        destroy_allowlist: Vec::new(),
+        expect_digest: None,
+        workflow_and_job: "ci/plan".into(),
+    };
+    let report = run(
+        &options,
+        &[StackSource {
+            name: "prod".into(),
+            file: "big.json".into(),
+            bytes: plan.as_bytes(),
+        }],
+    )
+    .unwrap();
+    let Effect::Comment(comment) = &report.effects[0] else {
+        panic!("no comment")
+    };
+    let body = comment.body_with_marker();
+    assert!(body.len() <= COMMENT_LIMIT_BYTES, "{} bytes", body.len());
+    assert!(report.summary.len() <= STEP_SUMMARY_LIMIT);
+
+    let add = counts.create + counts.replace;
+    let destroy = counts.delete + counts.replace;
+    let plan_line = format!(
+        "Plan: {add} to add, {} to change, {destroy} to destroy.",
+        counts.update
+    );
+    assert!(
+        body.starts_with("### Terraform plan · stack `prod` · **Failed**"),
+        "{}",
+        &body[..200]
+    );
+    assert!(body.contains(&format!("**{plan_line}**")));
+    assert!(body.contains("> [!WARNING]"));
+    assert!(body.contains(&format!(
+        "**{} destroyed, {} replaced**",
+        counts.delete, counts.replace
+    )));
+    assert!(
+        body.contains("… and "),
+        "the warning list is capped and says so"
+    );
+    assert!(body.contains("too long for GitHub"), "says what was cut");
+    assert!(body.contains("job's step summary"), "points at the summary");
+    assert!(!body.contains(SYNTHETIC_SECRET) && !report.summary.contains(SYNTHETIC_SECRET));
+    assert_eq!(report.outputs.value("add"), Some(add.to_string().as_str()));
+    assert_eq!(
+        report.outputs.value("destroy"),
+        Some(destroy.to_string().as_str())
+    );
+    let details_kept = report.summary.matches("<details>").count();
+    assert!(
+        details_kept > 100,
+        "the summary keeps as many details as fit: {details_kept}"
+    );
+}
