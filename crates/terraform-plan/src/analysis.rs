@@ -348,20 +348,20 @@ impl Secrets {
     }
 
     /// Replaces every secret (longest first) in `text` with `(sensitive)`.
-    pub fn scrub(&self, text: &str) -> String {
+    pub fn scrub<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
         let mut secrets: Vec<&String> = self
             .scrubbable()
             .filter(|secret| text.contains(secret.as_str()))
             .collect();
         if secrets.is_empty() {
-            return text.to_owned();
+            return std::borrow::Cow::Borrowed(text);
         }
         secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
         let mut scrubbed = text.to_owned();
         for secret in secrets {
             scrubbed = scrubbed.replace(secret.as_str(), "(sensitive)");
         }
-        scrubbed
+        std::borrow::Cow::Owned(scrubbed)
     }
 
     /// Every secret, for tests that check nothing leaked.
@@ -402,9 +402,9 @@ impl<'a> ChangeValues<'a> {
 
     /// Canonical before, after and unknown mask, sensitive parts replaced by a marker.
     fn write_masked(&self, buffer: &mut String) {
-        mask(&self.before, &self.before_sensitive).write_canonical(buffer);
+        write_masked_canonical(&self.before, &self.before_sensitive, buffer);
         buffer.push('\0');
-        mask(&self.after, &self.after_sensitive).write_canonical(buffer);
+        write_masked_canonical(&self.after, &self.after_sensitive, buffer);
         buffer.push('\0');
         self.after_unknown.write_canonical(buffer);
     }
@@ -465,7 +465,7 @@ pub fn scan(stacks: &[(&str, &str, &Plan<'_>)]) -> Result<(Secrets, String), Pla
             buffer.push('\0');
             buffer.push_str(change.deposed.as_deref().unwrap_or(""));
             buffer.push('\0');
-            buffer.push_str(&change.change.actions.join(","));
+            push_actions(&change.change.actions, &mut buffer);
             buffer.push('\0');
             buffer.push_str(change.previous_address.as_deref().unwrap_or(""));
             buffer.push('\0');
@@ -502,7 +502,7 @@ pub fn scan(stacks: &[(&str, &str, &Plan<'_>)]) -> Result<(Secrets, String), Pla
             buffer.push_str("output\0");
             buffer.push_str(output);
             buffer.push('\0');
-            buffer.push_str(&change.actions.join(","));
+            push_actions(&change.actions, &mut buffer);
             buffer.push('\0');
             values.write_masked(&mut buffer);
             buffer.push('\n');
@@ -528,6 +528,15 @@ pub fn scan(stacks: &[(&str, &str, &Plan<'_>)]) -> Result<(Secrets, String), Pla
     Ok((secrets, digest))
 }
 
+fn push_actions(actions: &[std::borrow::Cow<'_, str>], buffer: &mut String) {
+    for (index, action) in actions.iter().enumerate() {
+        if index > 0 {
+            buffer.push(',');
+        }
+        buffer.push_str(action);
+    }
+}
+
 fn internal(stack: &str, error: &serde_json::Error) -> PlanError {
     PlanError::InvalidPlan {
         file: stack.to_owned(),
@@ -537,35 +546,44 @@ fn internal(stack: &str, error: &serde_json::Error) -> PlanError {
     }
 }
 
-/// The value with every sensitive part replaced by a marker.
-fn mask<'a>(value: &Node<'a>, sensitive: &Node<'_>) -> Node<'a> {
+/// Writes `value` in canonical form with every part under a `true` in `sensitive` replaced by a
+/// marker, without copying the value.
+fn write_masked_canonical(value: &Node<'_>, sensitive: &Node<'_>, out: &mut String) {
     match (value, sensitive) {
-        (_, Node::Bool(true)) => Node::String("(sensitive)".into()),
-        (Node::Object(entries), Node::Object(_)) => Node::Object(
-            entries
-                .iter()
-                .map(|(key, child)| {
-                    (
-                        key.clone(),
-                        sensitive
-                            .get(key)
-                            .map_or_else(|| child.clone(), |m| mask(child, m)),
-                    )
-                })
-                .collect(),
-        ),
-        (Node::Array(items), Node::Array(masks)) => Node::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| {
-                    masks
-                        .get(index)
-                        .map_or_else(|| item.clone(), |m| mask(item, m))
-                })
-                .collect(),
-        ),
-        _ => value.clone(),
+        (_, Node::Bool(true)) => out.push_str("\"(sensitive)\""),
+        (Node::Object(entries), Node::Object(_)) => {
+            let mut sorted: Vec<&(std::borrow::Cow<'_, str>, Node<'_>)> = entries.iter().collect();
+            if !entries.windows(2).all(|pair| pair[0].0 <= pair[1].0) {
+                sorted.sort_by(|left, right| left.0.cmp(&right.0));
+            }
+            out.push('{');
+            for (index, (key, child)) in sorted.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                crate::value::push_json_string(key, out);
+                out.push(':');
+                match sensitive.get(key) {
+                    Some(child_mask) => write_masked_canonical(child, child_mask, out),
+                    None => child.write_canonical(out),
+                }
+            }
+            out.push('}');
+        }
+        (Node::Array(items), Node::Array(masks)) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                match masks.get(index) {
+                    Some(child_mask) => write_masked_canonical(item, child_mask, out),
+                    None => item.write_canonical(out),
+                }
+            }
+            out.push(']');
+        }
+        _ => value.write_canonical(out),
     }
 }
 

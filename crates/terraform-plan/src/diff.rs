@@ -207,8 +207,7 @@ impl Walker<'_> {
             }
             Some(other) => other.to_compact(),
         };
-        let text = self.secrets.scrub(&text);
-        shorten(&text)
+        shorten(&self.secrets.scrub(&text))
     }
 
     fn push(&mut self, path: &[Step], before: Option<String>, after: Option<String>) {
@@ -229,7 +228,7 @@ impl Walker<'_> {
         });
         self.lines.push(DiffLine {
             marker,
-            path: self.secrets.scrub(&path_text),
+            path: self.secrets.scrub(&path_text).into_owned(),
             before,
             after,
             forces_replacement,
@@ -316,6 +315,9 @@ pub fn display_path(steps: &[Node<'_>]) -> String {
 }
 
 fn shorten(text: &str) -> String {
+    if text.len() <= VALUE_CHARS {
+        return text.to_owned();
+    }
     let count = text.chars().count();
     if count <= VALUE_CHARS {
         return text.to_owned();

@@ -408,7 +408,7 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
                     title: Some(format!("terraform plan · {}", stack.name)),
                     ..AnnotationPlace::default()
                 },
-                message: secrets.scrub(&message),
+                message: secrets.scrub(&message).into_owned(),
             });
         }
     }

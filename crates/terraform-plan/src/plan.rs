@@ -301,21 +301,26 @@ pub enum Action {
 
 impl Action {
     /// Reads Terraform's `actions` list.
-    pub fn from_actions(actions: &[String]) -> Self {
-        let words: Vec<&str> = actions.iter().map(String::as_str).collect();
-        match words.as_slice() {
-            ["no-op"] | [] => Self::NoOp,
-            ["read"] => Self::Read,
-            ["create"] => Self::Create,
-            ["update"] => Self::Update,
-            ["delete", "create"] => Self::Replace {
+    pub fn from_actions<S: AsRef<str>>(actions: &[S]) -> Self {
+        let word = |index: usize| actions.get(index).map(AsRef::as_ref);
+        match (actions.len(), word(0), word(1)) {
+            (0, _, _) | (1, Some("no-op"), _) => Self::NoOp,
+            (1, Some("read"), _) => Self::Read,
+            (1, Some("create"), _) => Self::Create,
+            (1, Some("update"), _) => Self::Update,
+            (1, Some("delete"), _) => Self::Delete,
+            (1, Some("forget"), _) => Self::Forget,
+            (2, Some("delete"), Some("create")) => Self::Replace {
                 create_first: false,
             },
-            ["create", "delete"] => Self::Replace { create_first: true },
-            ["delete"] => Self::Delete,
-            ["forget"] => Self::Forget,
-            ["create", "forget"] => Self::CreateThenForget,
-            _ => Self::Unknown(actions.to_vec()),
+            (2, Some("create"), Some("delete")) => Self::Replace { create_first: true },
+            (2, Some("create"), Some("forget")) => Self::CreateThenForget,
+            _ => Self::Unknown(
+                actions
+                    .iter()
+                    .map(|action| action.as_ref().to_owned())
+                    .collect(),
+            ),
         }
     }
 
@@ -370,8 +375,8 @@ pub struct Importing {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Change<'a> {
     /// Terraform's action words.
-    #[serde(default)]
-    pub actions: Vec<String>,
+    #[serde(default, borrow)]
+    pub actions: Vec<Cow<'a, str>>,
     /// Value before.
     #[serde(default, borrow)]
     pub before: Option<&'a RawValue>,
@@ -398,32 +403,28 @@ pub struct Change<'a> {
     pub generated_config: Option<String>,
 }
 
-/// One entry of `resource_changes` or `resource_drift`.
+/// One entry of `resource_changes` or `resource_drift`. Strings borrow from the plan's text
+/// where they can: a 30,000-resource plan should cost little more than its own bytes.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ResourceChange<'a> {
     /// Full address, `module.x.aws_instance.web[0]`.
-    pub address: String,
+    #[serde(borrow)]
+    pub address: Cow<'a, str>,
     /// Where it was before a `moved` block.
-    #[serde(default)]
-    pub previous_address: Option<String>,
+    #[serde(default, borrow)]
+    pub previous_address: Option<Cow<'a, str>>,
     /// `managed` or `data`.
-    #[serde(default)]
-    pub mode: Option<String>,
-    /// Resource type.
-    #[serde(rename = "type", default)]
-    pub resource_type: String,
-    /// Provider.
-    #[serde(default)]
-    pub provider_name: Option<String>,
+    #[serde(default, borrow)]
+    pub mode: Option<Cow<'a, str>>,
     /// Set for a deposed object (a leftover of create-before-destroy).
-    #[serde(default)]
-    pub deposed: Option<String>,
+    #[serde(default, borrow)]
+    pub deposed: Option<Cow<'a, str>>,
     /// The change.
     #[serde(borrow)]
     pub change: Change<'a>,
     /// Why Terraform chose this action.
-    #[serde(default)]
-    pub action_reason: Option<String>,
+    #[serde(default, borrow)]
+    pub action_reason: Option<Cow<'a, str>>,
 }
 
 impl ResourceChange<'_> {
@@ -441,7 +442,7 @@ impl ResourceChange<'_> {
     pub fn display_address(&self) -> String {
         match &self.deposed {
             Some(key) => format!("{} (deposed object {key})", self.address),
-            None => self.address.clone(),
+            None => self.address.to_string(),
         }
     }
 

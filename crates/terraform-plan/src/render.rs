@@ -126,7 +126,7 @@ pub(crate) fn render(request: &RenderRequest<'_, '_, '_>) -> String {
     ));
     document.append(request.stack_sections);
     let (rendered, _) = document.render_within(request.budget, request.full_text_at);
-    let scrubbed = request.secrets.scrub(&rendered);
+    let scrubbed = request.secrets.scrub(&rendered).into_owned();
     if scrubbed.len() <= request.budget {
         scrubbed
     } else {
@@ -483,10 +483,10 @@ fn resource_block(change: &ResourceChange<'_>, secrets: &Secrets, drift: bool) -
         let _ = writeln!(body, "Moved from {}.\n", code(from));
     }
     if let Some(importing) = &change.change.importing {
-        let id = importing
-            .id
-            .as_deref()
-            .map_or_else(|| "(known after apply)".to_owned(), |id| secrets.scrub(id));
+        let id = importing.id.as_deref().map_or_else(
+            || "(known after apply)".to_owned(),
+            |id| secrets.scrub(id).into_owned(),
+        );
         let _ = writeln!(body, "Imported with id {}.\n", code(&id));
     }
     let (lines, total) = attribute_lines(&change.change, secrets);
@@ -579,7 +579,8 @@ fn outputs_section(plan: &Plan<'_>, secrets: &Secrets) -> Option<String> {
                 None | Some(Ok(Node::Null)) => "—".to_owned(),
                 Some(_) if masked => "(sensitive)".to_owned(),
                 Some(Ok(value)) => {
-                    let shown = secrets.scrub(&value.to_compact());
+                    let compact = value.to_compact();
+                    let shown = secrets.scrub(&compact);
                     markdown::shorten(&shown, 120).into_owned()
                 }
                 Some(Err(_)) => "(unreadable)".to_owned(),
