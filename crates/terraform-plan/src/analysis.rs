@@ -445,18 +445,18 @@ pub fn scan(stacks: &[(&str, &str, &Plan<'_>)]) -> Result<(Secrets, String), Pla
             (&left.address, &left.deposed).cmp(&(&right.address, &right.deposed))
         });
         for change in changes {
-            let hashed = change.action() != Action::NoOp
+            let in_digest = change.action() != Action::NoOp
                 || change.change.importing.is_some()
                 || change.moved_from().is_some();
             let marked = marks_something(&change.change);
-            if !hashed && !marked {
+            if !in_digest && !marked {
                 continue;
             }
             let values = ChangeValues::read(&change.change).map_err(failed)?;
             if marked {
                 values.collect_secrets(&mut secrets);
             }
-            if !hashed {
+            if !in_digest {
                 continue;
             }
             buffer.clear();
