@@ -36,6 +36,7 @@ fn report(verdict: Verdict, body: &str) -> Report {
         body: body.to_owned(),
         mode: CommentMode::Update,
         issue_number: None,
+        section: None,
     }));
     report
 }

@@ -488,6 +488,39 @@ fn a_rerun_keeps_one_comment_and_matrix_stacks_get_their_own() {
 }
 
 #[test]
+fn matrix_jobs_with_one_comment_key_share_one_comment() {
+    let fake = fake();
+    let v1 = "resource \"terraform_data\" \"a\" { input = 1 }\n";
+    let v2 = "resource \"terraform_data\" \"a\" { input = 2 }\nresource \"terraform_data\" \"b\" { input = 1 }\n";
+    for cloud in ["gcp", "aws", "azure"] {
+        let (outcome, _) = run_action(
+            &fake,
+            |harness| vec![stack(harness, cloud, v1, v2, &[], NOTHING)],
+            &[("comment-key", "seed-pipeline")],
+        );
+        assert_eq!(outcome.exit_code, Some(0), "{}", outcome.stderr);
+    }
+    let state = fake.state();
+    let comments = state.comments_on(7);
+    assert_eq!(comments.len(), 1, "one shared comment");
+    let body = &comments[0].body;
+    let position = |cloud: &str| {
+        body.find(&format!("stack `{cloud}`"))
+            .unwrap_or_else(|| panic!("{cloud} missing:\n{body}"))
+    };
+    assert!(
+        position("aws") < position("azure") && position("azure") < position("gcp"),
+        "each stack its own section, in order"
+    );
+    assert!(body.len() <= 65_536);
+    assert_eq!(
+        body.matches("**Plan: 1 to add, 1 to change, 0 to destroy.**")
+            .count(),
+        3
+    );
+}
+
+#[test]
 fn expect_digest_lets_only_the_reviewed_plan_through() {
     let fake = fake();
     let v1 = "resource \"terraform_data\" \"a\" { input = 1 }\n";

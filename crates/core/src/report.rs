@@ -143,12 +143,82 @@ pub struct CommentEffect {
     pub mode: CommentMode,
     /// The PR or issue number; `None` means "the pull request of this run".
     pub issue_number: Option<u64>,
+    /// When set, `body` is one section of a comment several jobs share (matrix jobs with one
+    /// `comment-key`): the edge replaces this section and keeps the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+}
+
+/// Sections of a shared comment: `<!-- gantry:section:KEY -->` … `<!-- gantry:section-end:KEY -->`.
+fn section_markers(key: &str) -> (String, String) {
+    let key = Marker::new("section", key).key;
+    (
+        format!("<!-- gantry:section:{key} -->"),
+        format!("<!-- gantry:section-end:{key} -->"),
+    )
+}
+
+/// The sections of a comment body, by key, in order.
+fn sections_of(body: &str) -> Vec<(String, String)> {
+    let mut sections = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find("<!-- gantry:section:") {
+        let after = &rest[start + "<!-- gantry:section:".len()..];
+        let Some(key_end) = after.find(" -->") else {
+            break;
+        };
+        let key = after[..key_end].to_owned();
+        let (_, end_marker) = section_markers(&key);
+        let content_start = key_end + " -->".len();
+        let Some(end) = after[content_start..].find(&end_marker) else {
+            break;
+        };
+        let content = after[content_start..content_start + end].trim().to_owned();
+        sections.push((key, content));
+        rest = &after[content_start + end + end_marker.len()..];
+    }
+    sections
 }
 
 impl CommentEffect {
     /// The body with the marker appended.
     pub fn body_with_marker(&self) -> String {
-        format!("{}\n\n{}\n", self.body.trim_end(), self.marker.html())
+        self.body_merged_into(&[])
+    }
+
+    /// The body to write when `existing` are the bodies of the marked comments found (oldest
+    /// first): without a section, this body; with one, every section found with ours replaced
+    /// or added, ordered by key. The marker comes last.
+    pub fn body_merged_into(&self, existing: &[&str]) -> String {
+        let Some(key) = &self.section else {
+            return format!("{}\n\n{}\n", self.body.trim_end(), self.marker.html());
+        };
+        let ours_key = Marker::new("section", key).key;
+        let mut sections: std::collections::BTreeMap<String, String> =
+            existing.iter().flat_map(|body| sections_of(body)).collect();
+        sections.insert(ours_key, self.body.trim().to_owned());
+        let mut merged = String::new();
+        for (index, (key, content)) in sections.iter().enumerate() {
+            if index > 0 {
+                merged.push_str("\n\n---\n\n");
+            }
+            let (start, end) = section_markers(key);
+            merged.push_str(&format!("{start}\n{content}\n{end}"));
+        }
+        format!("{merged}\n\n{}\n", self.marker.html())
+    }
+
+    /// Whether `body` holds this effect's section exactly as it would be written.
+    pub fn section_is_in(&self, body: &str) -> bool {
+        match &self.section {
+            None => body == self.body_with_marker(),
+            Some(key) => {
+                let ours_key = Marker::new("section", key).key;
+                sections_of(body)
+                    .iter()
+                    .any(|(found, content)| *found == ours_key && content == self.body.trim())
+            }
+        }
     }
 }
 
@@ -427,6 +497,36 @@ mod tests {
     }
 
     #[test]
+    fn sections_of_a_shared_comment_merge_by_key() {
+        let effect = |key: &str, body: &str| CommentEffect {
+            marker: Marker::new("terraform-plan", "shared"),
+            body: body.to_owned(),
+            mode: CommentMode::Update,
+            issue_number: None,
+            section: Some(key.to_owned()),
+        };
+        let gcp = effect("gcp", "gcp plan v1").body_merged_into(&[]);
+        let both = effect("aws", "aws plan").body_merged_into(&[&gcp]);
+        assert!(
+            both.find("aws plan").unwrap() < both.find("gcp plan v1").unwrap(),
+            "ordered by key"
+        );
+        let updated = effect("gcp", "gcp plan v2").body_merged_into(&[&both]);
+        assert!(
+            updated.contains("aws plan")
+                && updated.contains("gcp plan v2")
+                && !updated.contains("v1")
+        );
+        assert!(updated.ends_with("<!-- gantry:terraform-plan:shared -->\n"));
+        assert!(effect("gcp", "gcp plan v2").section_is_in(&updated));
+        assert!(!effect("gcp", "gcp plan v1").section_is_in(&updated));
+        // A duplicate comment's sections are folded in too.
+        let azure = effect("azure", "azure plan").body_merged_into(&[]);
+        let merged = effect("aws", "aws plan").body_merged_into(&[&updated, &azure]);
+        assert_eq!(sections_of(&merged).len(), 3);
+    }
+
+    #[test]
     fn reports_round_trip_through_json() {
         let mut report = Report::new("security-scan", Verdict::Passed, "no new findings");
         report.effects.push(Effect::Comment(CommentEffect {
@@ -434,6 +534,7 @@ mod tests {
             body: "hello".into(),
             mode: CommentMode::Update,
             issue_number: None,
+            section: None,
         }));
         let json = serde_json::to_string(&report).unwrap();
         assert!(json.contains(r#""type":"comment""#), "{json}");

@@ -156,6 +156,9 @@ impl<'client> GitHubSink<'client> {
             tracing::info!("no pull request for this run; the comment is in the step summary only");
             return Ok(None);
         };
+        if effect.section.is_some() {
+            return self.upsert_section(effect, number).await;
+        }
         let body = fit_to_limit(&effect.body_with_marker(), COMMENT_LIMIT, "comment");
         let before = self.marked_comments(number, &effect.marker).await?;
         let comment_path = |id: u64| format!("{}/issues/comments/{id}", self.repo_path());
@@ -230,6 +233,99 @@ impl<'client> GitHubSink<'client> {
             format!("created comment on #{number}"),
             url,
         )))
+    }
+
+    /// One section of a comment several jobs share. Matrix jobs run at once, so a write can be
+    /// lost to another job's: after writing, read back, and merge again until our section is in
+    /// the one marked comment. Duplicates (two jobs that both created it) are merged into the
+    /// oldest and left as a pointer without the marker.
+    async fn upsert_section(
+        &self,
+        effect: &CommentEffect,
+        number: u64,
+    ) -> Result<Option<Published>, GitHubError> {
+        const ROUNDS: u32 = 5;
+        let comment_path = |id: u64| format!("{}/issues/comments/{id}", self.repo_path());
+        let create_path = format!("{}/issues/{number}/comments", self.repo_path());
+        for round in 1..=ROUNDS {
+            let found = self.marked_comments(number, &effect.marker).await?;
+            if let Some((target, duplicates)) = found.split_first() {
+                let bodies: Vec<&str> = found.iter().map(|comment| comment.body.as_str()).collect();
+                let body =
+                    fit_to_limit(&effect.body_merged_into(&bodies), COMMENT_LIMIT, "comment");
+                if body != target.body {
+                    self.client
+                        .send(
+                            Method::PATCH,
+                            &comment_path(target.id),
+                            Some(&json!({"body": body})),
+                            "update the shared PR comment",
+                        )
+                        .await?;
+                }
+                for duplicate in duplicates {
+                    let pointer = format!(
+                        "Merged into {}.",
+                        target.url.as_deref().unwrap_or("the first Gantry comment")
+                    );
+                    self.client
+                        .send(
+                            Method::PATCH,
+                            &comment_path(duplicate.id),
+                            Some(&json!({"body": pointer})),
+                            "fold a duplicate PR comment",
+                        )
+                        .await?;
+                }
+            } else {
+                let payload = json!({"body": fit_to_limit(&effect.body_merged_into(&[]), COMMENT_LIMIT, "comment")});
+                self.create_once(
+                    "create the shared PR comment",
+                    async || {
+                        self.client
+                            .send(
+                                Method::POST,
+                                &create_path,
+                                Some(&payload),
+                                "create the shared PR comment",
+                            )
+                            .await
+                            .map(|reply| reply.body)
+                    },
+                    async || {
+                        Ok(self
+                            .marked_comments(number, &effect.marker)
+                            .await?
+                            .first()
+                            .map(|comment| json!({"id": comment.id})))
+                    },
+                )
+                .await?;
+            }
+            let after = self.marked_comments(number, &effect.marker).await?;
+            if let [only] = after.as_slice() {
+                if effect.section_is_in(&only.body) {
+                    return Ok(Some(Published::new(
+                        "comment",
+                        format!("updated our section of the comment on #{number}"),
+                        only.url.clone(),
+                    )));
+                }
+            }
+            let wait = self
+                .client
+                .jitter(std::time::Duration::from_millis(400 * u64::from(round)));
+            tracing::info!(
+                round,
+                "another job changed the shared comment at the same time; merging again"
+            );
+            self.client.clock().sleep(wait).await;
+        }
+        Err(GitHubError::Unavailable {
+            operation: "update the shared PR comment".to_owned(),
+            attempts: ROUNDS,
+            detail: "other jobs kept rewriting it at the same time".to_owned(),
+        })
     }
 
     async fn create_check_run(

@@ -110,6 +110,11 @@ impl RestClient {
         })
     }
 
+    /// `base` scaled by a random factor in `[½, 1½)`, so jobs that collided do not collide again.
+    pub fn jitter(&self, base: Duration) -> Duration {
+        base.mul_f64(0.5 + self.unit())
+    }
+
     /// The clock this client waits on.
     pub fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()

@@ -47,6 +47,7 @@ fn comment_report(body: &str, mode: CommentMode) -> Report {
         body: body.to_owned(),
         mode,
         issue_number: None,
+        section: None,
     }));
     report
 }
@@ -613,4 +614,80 @@ async fn the_fake_rejects_a_body_the_contract_rejects() {
     let violations = fake.state().contract_violations;
     assert_eq!(violations.len(), 1, "{violations:?}");
     assert!(violations[0].contains("$.conclusion"), "{violations:?}");
+}
+
+fn section_report(stack: &str, body: &str) -> Report {
+    let mut report = Report::new("terraform-plan", Verdict::Passed, "ok");
+    report.effects.push(Effect::Comment(CommentEffect {
+        marker: Marker::new("terraform-plan", "shared"),
+        body: body.to_owned(),
+        mode: CommentMode::Update,
+        issue_number: None,
+        section: Some(stack.to_owned()),
+    }));
+    report
+}
+
+#[tokio::test]
+async fn matrix_jobs_sharing_a_key_land_in_one_comment_even_when_they_race() {
+    let fake = fake_with_pr();
+    let (client_a, _) = connect(&fake, "");
+    let (client_b, _) = connect(&fake, "");
+    let (client_c, _) = connect(&fake, "");
+    let (a, b, c) = (
+        GitHubSink::new(&client_a, target()),
+        GitHubSink::new(&client_b, target()),
+        GitHubSink::new(&client_c, target()),
+    );
+    let reports = [
+        section_report("aws", "aws: 1 to add"),
+        section_report("gcp", "gcp: 2 to add"),
+        section_report("azure", "azure: 3 to add"),
+    ];
+    let (ra, rb, rc) = tokio::join!(
+        a.publish(&reports[0]),
+        b.publish(&reports[1]),
+        c.publish(&reports[2])
+    );
+    ra.unwrap();
+    rb.unwrap();
+    rc.unwrap();
+    let state = fake.state();
+    let marked: Vec<&str> = state
+        .comments_on(7)
+        .into_iter()
+        .map(|comment| comment.body.as_str())
+        .filter(|body| body.contains("<!-- gantry:terraform-plan:shared -->"))
+        .collect();
+    assert_eq!(marked.len(), 1, "{marked:#?}");
+    for section in ["aws: 1 to add", "gcp: 2 to add", "azure: 3 to add"] {
+        assert!(
+            marked[0].contains(section),
+            "{section} missing:\n{}",
+            marked[0]
+        );
+    }
+    assert!(
+        marked[0].find("aws:").unwrap() < marked[0].find("azure:").unwrap(),
+        "ordered by stack"
+    );
+
+    // A rerun of one job replaces only its own section.
+    GitHubSink::new(&client_b, target())
+        .publish(&section_report("gcp", "gcp: 0 to add"))
+        .await
+        .unwrap();
+    let body = fake
+        .state()
+        .comments_on(7)
+        .into_iter()
+        .find(|c| c.body.contains("<!-- gantry:terraform-plan:shared -->"))
+        .unwrap()
+        .body
+        .clone();
+    assert!(
+        body.contains("gcp: 0 to add")
+            && !body.contains("gcp: 2 to add")
+            && body.contains("aws: 1 to add")
+    );
 }

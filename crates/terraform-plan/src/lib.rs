@@ -63,7 +63,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         },
         InputSpec {
             name: "comment-key",
-            description: "Keeps comments of different jobs apart (matrix jobs). Default: the workflow, the job and the stack names.",
+            description: "Which sticky comment to write. Default: one per workflow, job and stacks. Jobs given the same key (a matrix over stacks) share one comment, each stack its own section.",
             required: false,
             default: None,
             kind: InputKind::Text,
@@ -417,11 +417,19 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
         .sort_by_key(|annotation| std::cmp::Reverse(annotation.level));
 
     if options.comment != CommentSetting::Off {
-        let body = render::render(&request(COMMENT_BODY_BUDGET, "the job's step summary", 50));
-        let key = options.comment_key.clone().unwrap_or_else(|| {
-            let stack_names: Vec<&str> = stacks.iter().map(|stack| stack.name.as_str()).collect();
-            format!("{}/{}", options.workflow_and_job, stack_names.join("+"))
-        });
+        let stack_names: Vec<&str> = stacks.iter().map(|stack| stack.name.as_str()).collect();
+        let joined = stack_names.join("+");
+        // A key the user chose may be shared by several jobs: each writes its own section, in a
+        // third of the budget so that three stacks fit whole.
+        let (key, section, budget) = match &options.comment_key {
+            Some(key) => (key.clone(), Some(joined), COMMENT_BODY_BUDGET / 3),
+            None => (
+                format!("{}/{joined}", options.workflow_and_job),
+                None,
+                COMMENT_BODY_BUDGET,
+            ),
+        };
+        let body = render::render(&request(budget, "the job's step summary", 50));
         report.effects.push(Effect::Comment(CommentEffect {
             marker: Marker::new(NAME, &key),
             body,
@@ -431,6 +439,7 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
                 CommentMode::Update
             },
             issue_number: None,
+            section,
         }));
     }
     report.summary = summary;
