@@ -6,6 +6,8 @@
 //! GitHub API, or as local files in `--dry-run` — so the same report can be published now, later
 //! from a trusted `workflow_run` job (`gantry publish`), or never.
 
+use std::fmt::Write as _;
+
 use serde::{Deserialize, Serialize};
 
 use crate::runner::{AnnotationLevel, AnnotationPlace, Outputs, WorkflowCommand};
@@ -203,7 +205,7 @@ impl CommentEffect {
                 merged.push_str("\n\n---\n\n");
             }
             let (start, end) = section_markers(key);
-            merged.push_str(&format!("{start}\n{content}\n{end}"));
+            let _ = write!(merged, "{start}\n{content}\n{end}");
         }
         format!("{merged}\n\n{}\n", self.marker.html())
     }
