@@ -167,16 +167,24 @@ pub fn link(untrusted_label: &str, url: &str) -> String {
 
 /// Percent-encodes one path of a URL (a file path from a report): `/` is kept.
 pub fn url_path(untrusted_path: &str) -> String {
-    untrusted_path
-        .bytes()
-        .map(|byte| {
-            if byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte) {
-                char::from(byte).to_string()
-            } else {
-                format!("%{byte:02X}")
-            }
-        })
-        .collect()
+    percent_encode(untrusted_path, b"/-_.~")
+}
+
+/// Percent-encodes a query-string value: only unreserved characters are kept.
+pub fn url_query_value(untrusted: &str) -> String {
+    percent_encode(untrusted, b"-_.~")
+}
+
+fn percent_encode(text: &str, keep: &[u8]) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || keep.contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    encoded
 }
 
 /// A folded block. `summary` is untrusted text; `body` is markdown built with these helpers.

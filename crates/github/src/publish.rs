@@ -82,6 +82,19 @@ impl<'client> GitHubSink<'client> {
         Ok(outcome)
     }
 
+    /// One POST, returning the created object.
+    async fn post(
+        &self,
+        path: &str,
+        payload: &Value,
+        operation: &str,
+    ) -> Result<Value, GitHubError> {
+        self.client
+            .send(Method::POST, path, Some(payload), operation)
+            .await
+            .map(|reply| reply.body)
+    }
+
     /// POSTs, and when the answer is unclear, looks (`find`) before posting again.
     async fn create_once<P, F>(
         &self,
@@ -190,15 +203,8 @@ impl<'client> GitHubSink<'client> {
             .create_once(
                 "create the PR comment",
                 async || {
-                    self.client
-                        .send(
-                            Method::POST,
-                            &create_path,
-                            Some(&payload),
-                            "create the PR comment",
-                        )
+                    self.post(&create_path, &payload, "create the PR comment")
                         .await
-                        .map(|reply| reply.body)
                 },
                 async || {
                     let now = self.marked_comments(number, &effect.marker).await?;
@@ -282,15 +288,8 @@ impl<'client> GitHubSink<'client> {
                 self.create_once(
                     "create the shared PR comment",
                     async || {
-                        self.client
-                            .send(
-                                Method::POST,
-                                &create_path,
-                                Some(&payload),
-                                "create the shared PR comment",
-                            )
+                        self.post(&create_path, &payload, "create the shared PR comment")
                             .await
-                            .map(|reply| reply.body)
                     },
                     async || {
                         Ok(self
@@ -369,21 +368,14 @@ impl<'client> GitHubSink<'client> {
         let list_path = format!(
             "{}/commits/{head_sha}/check-runs?check_name={}",
             self.repo_path(),
-            query_escape(&effect.name)
+            gantry_core::markdown::url_query_value(&effect.name)
         );
         let created = self
             .create_once(
                 "create the check run",
                 async || {
-                    self.client
-                        .send(
-                            Method::POST,
-                            &create_path,
-                            Some(&payload),
-                            "create the check run",
-                        )
+                    self.post(&create_path, &payload, "create the check run")
                         .await
-                        .map(|reply| reply.body)
                 },
                 async || {
                     let runs = self
@@ -585,12 +577,7 @@ impl<'client> GitHubSink<'client> {
                 let created = self
                     .create_once(
                         "open the issue",
-                        async || {
-                            self.client
-                                .send(Method::POST, &create_path, Some(&payload), "open the issue")
-                                .await
-                                .map(|reply| reply.body)
-                        },
+                        async || self.post(&create_path, &payload, "open the issue").await,
                         async || self.marked_issue(&effect.marker).await,
                     )
                     .await?;
@@ -668,15 +655,8 @@ impl<'client> GitHubSink<'client> {
         self.create_once(
             "create the deployment status",
             async || {
-                self.client
-                    .send(
-                        Method::POST,
-                        &path,
-                        Some(&payload),
-                        "create the deployment status",
-                    )
+                self.post(&path, &payload, "create the deployment status")
                     .await
-                    .map(|reply| reply.body)
             },
             async || {
                 let statuses = self
@@ -779,16 +759,4 @@ fn deployment_state_word(state: DeploymentState) -> &'static str {
         DeploymentState::Pending => "pending",
         DeploymentState::Success => "success",
     }
-}
-
-fn query_escape(text: &str) -> String {
-    text.bytes()
-        .map(|byte| {
-            if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-                char::from(byte).to_string()
-            } else {
-                format!("%{byte:02X}")
-            }
-        })
-        .collect()
 }

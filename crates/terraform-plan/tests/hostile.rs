@@ -4,7 +4,8 @@
 use gantry_core::report::Effect;
 use gantry_terraform_plan::{CommentSetting, Options, StackSource, run};
 
-const HOSTILE: &str = "</details><img src=x onerror=alert(1)><script>x</script> @admin #12 ``` </summary>";
+const HOSTILE: &str =
+    "</details><img src=x onerror=alert(1)><script>x</script> @admin #12 ``` </summary>";
 
 #[test]
 fn hostile_plan_text_keeps_the_comment_structure() {
@@ -24,13 +25,26 @@ fn hostile_plan_text_keeps_the_comment_structure() {
         expect_digest: None,
         workflow_and_job: "ci/plan".into(),
     };
-    let report = run(&options, &[StackSource { name: HOSTILE.into(), file: "hostile.json".into(), bytes: plan.as_bytes() }]).unwrap();
-    let Effect::Comment(comment) = &report.effects[0] else { panic!("no comment") };
+    let report = run(
+        &options,
+        &[StackSource {
+            name: HOSTILE.into(),
+            file: "hostile.json".into(),
+            bytes: plan.as_bytes(),
+        }],
+    )
+    .unwrap();
+    let Effect::Comment(comment) = &report.effects[0] else {
+        panic!("no comment")
+    };
     for text in [&comment.body, &report.summary] {
         let tags = html_tags(text);
         for tag in &tags {
             assert!(
-                ["details", "/details", "summary", "/summary", "sub", "/sub", "!--"].contains(&tag.as_str()),
+                [
+                    "details", "/details", "summary", "/summary", "sub", "/sub", "!--"
+                ]
+                .contains(&tag.as_str()),
                 "the tag <{tag}> got through:\n{text}"
             );
         }
@@ -39,7 +53,10 @@ fn hostile_plan_text_keeps_the_comment_structure() {
         assert_eq!(count("summary"), count("/summary"), "{text}");
         assert!(count("details") >= 2, "the resource blocks are there");
     }
-    assert!(comment.body.contains("**destroy**"), "the warning is still there");
+    assert!(
+        comment.body.contains("**destroy**"),
+        "the warning is still there"
+    );
 }
 
 /// Tags of every raw HTML piece the markdown parser sees (code is not HTML).
@@ -51,7 +68,10 @@ fn html_tags(markdown: &str) -> Vec<String> {
             let mut rest: &str = &html;
             while let Some(start) = rest.find('<') {
                 let after = &rest[start + 1..];
-                let name: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '!' | '-')).collect();
+                let name: String = after
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '!' | '-'))
+                    .collect();
                 tags.push(name);
                 rest = after;
             }

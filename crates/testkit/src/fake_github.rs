@@ -437,6 +437,20 @@ fn validation_failed(resource: &str, field: &str, message: &str) -> Response<Ful
     )
 }
 
+/// A rate-limit refusal, with `Retry-After` when given.
+fn rate_limited(
+    status: StatusCode,
+    message: &str,
+    documentation: &str,
+    retry_after: Option<u64>,
+) -> Response<Full<Bytes>> {
+    let mut response = respond(status, &error_body(message, documentation));
+    if let Some(seconds) = retry_after {
+        response.headers_mut().insert("retry-after", seconds.into());
+    }
+    response
+}
+
 fn now_epoch() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -534,31 +548,21 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
     match fault {
         Some(FaultKind::TooManyRequests { retry_after }) => {
             record(429);
-            let mut response = respond(
+            return Ok(rate_limited(
                 StatusCode::TOO_MANY_REQUESTS,
-                &error_body(
-                    "API rate limit exceeded",
-                    "overview/rate-limits-for-the-rest-api",
-                ),
-            );
-            if let Some(seconds) = retry_after {
-                response.headers_mut().insert("retry-after", seconds.into());
-            }
-            return Ok(response);
+                "API rate limit exceeded",
+                "overview/rate-limits-for-the-rest-api",
+                retry_after,
+            ));
         }
         Some(FaultKind::SecondaryRateLimit { retry_after }) => {
             record(403);
-            let mut response = respond(
+            return Ok(rate_limited(
                 StatusCode::FORBIDDEN,
-                &error_body(
-                    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000.",
-                    "overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
-                ),
-            );
-            if let Some(seconds) = retry_after {
-                response.headers_mut().insert("retry-after", seconds.into());
-            }
-            return Ok(response);
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0000:0000.",
+                "overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+                retry_after,
+            ));
         }
         Some(FaultKind::PrimaryRateLimit { reset_in }) => {
             record(403);
