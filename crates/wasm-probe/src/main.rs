@@ -42,3 +42,23 @@ fn main() {
     let json = serde_json::to_string(&report).unwrap_or_default();
     let _ = write!(std::io::stdout(), "{body}\n{rendered}\n{json}\n");
 }
+
+/// Runs the terraform-plan action on a plan read from stdin.
+fn terraform_plan(inputs: &Inputs, plan: &[u8]) {
+    let context = gantry_core::runner::RunnerContext::default();
+    let outcome = gantry_terraform_plan::Options::from_inputs(inputs, &context)
+        .map_err(|error| error.to_string())
+        .and_then(|options| {
+            let source = gantry_terraform_plan::StackSource {
+                name: "stdin".to_owned(),
+                file: "stdin".to_owned(),
+                bytes: plan,
+            };
+            gantry_terraform_plan::run(&options, &[source]).map_err(|error| error.to_string())
+        });
+    let text = match outcome {
+        Ok(report) => report.summary,
+        Err(message) => message,
+    };
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
