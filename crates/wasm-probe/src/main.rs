@@ -16,6 +16,10 @@ fn main() {
     let mut payload = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut payload);
     let inputs = Inputs::from_environment(std::env::vars());
+    if inputs.optional("action").as_deref() == Some("terraform-plan") {
+        terraform_plan(&inputs, &payload);
+        return;
+    }
     let event_name = inputs
         .optional("event")
         .unwrap_or_else(|| "push".to_owned());
