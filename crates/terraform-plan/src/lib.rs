@@ -378,6 +378,8 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
         .outputs
         .set("has-destroy", (totals.destroy > 0).to_string());
     report.outputs.set("plan-digest", digest.clone());
+    // Filled in by the edge once the comment is posted; empty with `comment: off` or no PR.
+    report.outputs.set("comment-url", "");
 
     for stack in &stacks {
         for warning in &stack.warnings {

@@ -220,6 +220,44 @@ fn wasm_check(root: &Path) -> anyhow::Result<()> {
         bytes.len(),
         imports.len()
     );
+    run_under_node(root, &module)
+}
+
+/// Runs the module under Node's WASI on an example plan: the sans-IO crates work in a WASI
+/// host, not just build for one.
+#[expect(
+    clippy::print_stdout,
+    reason = "a developer command reporting its result"
+)]
+fn run_under_node(root: &Path, module: &Path) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let script = root.join("crates/xtask/src/run-wasi.mjs");
+    let plan = std::fs::read(root.join("examples/terraform/app/plan.json"))
+        .context("read the example plan")?;
+    let mut child = match Command::new("node")
+        .arg("--no-warnings")
+        .arg(&script)
+        .arg(module)
+        .arg("INPUT_ACTION=terraform-plan")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(error) => bail!("node is needed to run the WASI module: {error}"),
+    };
+    child.stdin.take().context("stdin")?.write_all(&plan)?;
+    let output = child.wait_with_output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    ensure!(
+        output.status.success(),
+        "the WASI module failed under node: {text}"
+    );
+    ensure!(
+        text.contains("Plan: 2 to add, 1 to change, 1 to destroy."),
+        "the WASI module rendered the example plan wrongly:\n{text}"
+    );
+    println!("wasm-check: the module rendered examples/terraform/app/plan.json under Node's WASI");
     Ok(())
 }
 
