@@ -346,13 +346,14 @@ enum Keep {
     /// Details: folded to `folded` (when given), then left out, largest first.
     IfRoom {
         label: String,
-        folded: Option<String>,
+        folded: Option<std::sync::Arc<str>>,
     },
 }
 
 #[derive(Debug, Clone)]
 struct Block {
-    markdown: String,
+    /// Shared, so appending a rendered section to several documents copies no text.
+    markdown: std::sync::Arc<str>,
     keep: Keep,
 }
 
@@ -389,7 +390,7 @@ impl Document {
     /// Adds a block that must survive every cut: the verdict, the totals, the warnings.
     pub fn essential(&mut self, markdown: impl Into<String>) -> &mut Self {
         self.blocks.push(Block {
-            markdown: with_block_end(markdown.into()),
+            markdown: with_block_end(markdown.into()).into(),
             keep: Keep::Always,
         });
         self
@@ -404,10 +405,10 @@ impl Document {
         folded: Option<String>,
     ) -> &mut Self {
         self.blocks.push(Block {
-            markdown: with_block_end(markdown.into()),
+            markdown: with_block_end(markdown.into()).into(),
             keep: Keep::IfRoom {
                 label: label.into(),
-                folded: folded.map(with_block_end),
+                folded: folded.map(|folded| with_block_end(folded).into()),
             },
         });
         self
@@ -421,10 +422,7 @@ impl Document {
 
     /// The whole document.
     pub fn render(&self) -> String {
-        self.blocks
-            .iter()
-            .map(|block| block.markdown.as_str())
-            .collect()
+        self.blocks.iter().map(|block| &*block.markdown).collect()
     }
 
     /// The document in at most `budget` bytes of UTF-8. Details are folded, then left out,
@@ -439,7 +437,7 @@ impl Document {
         let mut chosen: Vec<Option<&str>> = self
             .blocks
             .iter()
-            .map(|block| Some(block.markdown.as_str()))
+            .map(|block| Some(&*block.markdown))
             .collect();
         let mut cut = Cut::default();
         // Room for the note, which lists at most a few labels.
@@ -490,9 +488,8 @@ impl Document {
                 }
                 if let Keep::IfRoom { label, .. } = &self.blocks[index].keep {
                     size -= chosen[index].map_or(0, str::len);
-                    if chosen[index].is_some_and(|text| {
-                        !std::ptr::eq(text, self.blocks[index].markdown.as_str())
-                    }) {
+                    let full: &str = &self.blocks[index].markdown;
+                    if chosen[index].is_some_and(|text| !std::ptr::eq(text, full)) {
                         dropped_folded.insert(label.clone());
                     }
                     chosen[index] = None;

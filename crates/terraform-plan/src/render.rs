@@ -64,7 +64,7 @@ pub(crate) struct RenderRequest<'r, 'p, 'a> {
 
 /// Details beyond this many bytes are not even rendered (they could never fit a comment or a
 /// 1 MiB summary); the note counts them.
-const DETAIL_RENDER_LIMIT: usize = STEP_SUMMARY_LIMIT + 256 * 1024;
+const DETAIL_RENDER_LIMIT: usize = STEP_SUMMARY_LIMIT;
 
 /// The per-stack sections (tables and resource blocks), rendered once for every budget.
 pub(crate) fn stack_sections(stacks: &[StackView<'_, '_>], secrets: &Secrets) -> Document {
@@ -491,8 +491,14 @@ fn resource_block(change: &ResourceChange<'_>, secrets: &Secrets, drift: bool) -
     }
     let (lines, total) = attribute_lines(&change.change, secrets);
     if !lines.is_empty() {
-        let rendered: Vec<String> = lines.iter().map(DiffLine::render).collect();
-        body.push_str(&code_block("diff", &rendered.join("\n")));
+        let mut rendered = String::with_capacity(lines.len() * 48);
+        for (index, line) in lines.iter().enumerate() {
+            if index > 0 {
+                rendered.push('\n');
+            }
+            rendered.push_str(&line.render());
+        }
+        body.push_str(&code_block("diff", &rendered));
         if total > lines.len() {
             let _ = writeln!(
                 body,

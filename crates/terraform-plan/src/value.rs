@@ -90,13 +90,19 @@ impl<'a> Node<'a> {
                 out.push(']');
             }
             Node::Object(entries) => {
-                let mut sorted: Vec<&(Cow<'a, str>, Node<'a>)> = entries.iter().collect();
-                // Terraform writes keys sorted already; sort only when they are not.
-                if !entries.windows(2).all(|pair| pair[0].0 <= pair[1].0) {
-                    sorted.sort_by(|left, right| left.0.cmp(&right.0));
-                }
+                // Terraform writes keys sorted already; sort (and allocate) only when they are not.
+                let sorted: Vec<&(Cow<'a, str>, Node<'a>)>;
+                let ordered: &mut dyn Iterator<Item = &(Cow<'a, str>, Node<'a>)> =
+                    if entries.windows(2).all(|pair| pair[0].0 <= pair[1].0) {
+                        &mut entries.iter()
+                    } else {
+                        let mut keys: Vec<&(Cow<'a, str>, Node<'a>)> = entries.iter().collect();
+                        keys.sort_by(|left, right| left.0.cmp(&right.0));
+                        sorted = keys;
+                        &mut sorted.iter().copied()
+                    };
                 out.push('{');
-                for (index, (key, value)) in sorted.into_iter().enumerate() {
+                for (index, (key, value)) in ordered.enumerate() {
                     if index > 0 {
                         out.push(',');
                     }
