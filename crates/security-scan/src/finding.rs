@@ -1,0 +1,125 @@
+//! One finding, whatever tool reported it.
+
+use std::collections::BTreeMap;
+
+use crate::severity::{Severity, SeveritySource};
+
+/// Where a finding is, workspace-relative when it is a file of the repository.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub struct Location {
+    /// File (or image, lock file) path as the tool gave it, `file://` removed.
+    pub path: Option<String>,
+    /// First line, 1-based.
+    pub start_line: Option<u32>,
+    /// Last line.
+    pub end_line: Option<u32>,
+    /// First column, 1-based.
+    pub start_column: Option<u32>,
+    /// Last column.
+    pub end_column: Option<u32>,
+}
+
+/// A finding, normalised.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Finding {
+    /// The tool, as it names itself (`Trivy`, `bandit`).
+    pub tool: String,
+    /// The tool's rule or check id.
+    pub rule_id: String,
+    /// A vulnerability id (CVE, GHSA, RUSTSEC, …) when the finding is one.
+    pub vulnerability: Option<String>,
+    /// The affected package, for dependency findings.
+    pub package: Option<String>,
+    /// Its installed version.
+    pub version: Option<String>,
+    /// The normalised severity.
+    pub severity: Severity,
+    /// What the severity was decided from.
+    pub severity_source: SeveritySource,
+    /// The 0–10 score, when the tool gave one.
+    pub score: Option<f64>,
+    /// One line (the rule's short description or the message's first line).
+    pub title: String,
+    /// The full message (untrusted text).
+    pub message: String,
+    /// Where.
+    pub location: Location,
+    /// Fingerprints the tool computed (`partialFingerprints`).
+    pub fingerprints: BTreeMap<String, String>,
+    /// Where to read more.
+    pub help_uri: Option<String>,
+    /// Suppressed in source by the tool itself (`# nosec`, `nosemgrep`).
+    pub suppressed_in_source: bool,
+}
+
+/// A CVE, GHSA, RUSTSEC, PYSEC, GO or OSV-style id found in `text`, upper-cased where the
+/// scheme is.
+pub fn vulnerability_id(text: &str) -> Option<String> {
+    for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+        let upper = token.to_ascii_uppercase();
+        let mut parts = upper.splitn(3, '-');
+        let scheme = parts.next().unwrap_or("");
+        let first = parts.next().unwrap_or("");
+        let rest = parts.next().unwrap_or("");
+        let numeric = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit());
+        let matched = match scheme {
+            "CVE" | "RUSTSEC" | "PYSEC" | "GO" => numeric(first) && numeric(rest),
+            "GHSA" => {
+                first.len() == 4
+                    && rest.len() == 9
+                    && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            }
+            _ => false,
+        };
+        if matched {
+            return Some(if scheme == "GHSA" {
+                format!(
+                    "GHSA-{}-{}",
+                    first.to_ascii_lowercase(),
+                    rest.to_ascii_lowercase()
+                )
+            } else {
+                upper
+            });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vulnerability_ids_are_found_and_normalised() {
+        assert_eq!(
+            vulnerability_id("CVE-2019-1549"),
+            Some("CVE-2019-1549".into())
+        );
+        assert_eq!(
+            vulnerability_id("see cve-2021-44228 now"),
+            Some("CVE-2021-44228".into())
+        );
+        assert_eq!(
+            vulnerability_id("GHSA-JFH8-C2JP-5V3Q"),
+            Some("GHSA-jfh8-c2jp-5v3q".into())
+        );
+        assert_eq!(
+            vulnerability_id("RUSTSEC-2020-0071"),
+            Some("RUSTSEC-2020-0071".into())
+        );
+        assert_eq!(vulnerability_id("B105"), None);
+        assert_eq!(vulnerability_id("CVE-abc-1"), None);
+    }
+}

@@ -1,0 +1,521 @@
+//! Reading SARIF from any producer, leniently.
+//!
+//! Real SARIF is often not schema-valid (`startLine: 0`, a result without a message,
+//! object-valued fingerprints, a null tool name): where the meaning is clear the reader takes it
+//! and records a warning; where it is not (no `runs`, `results` that is not a list, a pre-2.1.0
+//! draft) it refuses with the file and the JSON path. Typed SARIF models refuse too much of what
+//! tools really write, so this reads `serde_json::Value`.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::finding::{Finding, Location, vulnerability_id};
+use crate::severity::{Severity, SeveritySource};
+
+/// Why a SARIF file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SarifInputError {
+    /// Not JSON.
+    #[error("{file}: not valid JSON at line {line}, column {column}: {message}")]
+    Json {
+        /// The file.
+        file: String,
+        /// Line.
+        line: usize,
+        /// Column.
+        column: usize,
+        /// What the reader said.
+        message: String,
+    },
+    /// JSON, but not SARIF 2.1.0 in a way that matters.
+    #[error("{file}: {path}: {problem}")]
+    Shape {
+        /// The file.
+        file: String,
+        /// JSON path of the problem (`$.runs[0].results`).
+        path: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// What one SARIF file held.
+#[derive(Debug, Clone, Default)]
+pub struct SarifInput {
+    /// The findings.
+    pub findings: Vec<Finding>,
+    /// Tool names, one per run.
+    pub tools: Vec<String>,
+    /// Oddities read past, each naming its place.
+    pub warnings: Vec<String>,
+}
+
+/// Reads a SARIF log (a leading UTF-8 byte-order mark is accepted).
+pub fn read_sarif(file: &str, bytes: &[u8]) -> Result<SarifInput, SarifInputError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let log: Value = serde_json::from_slice(bytes).map_err(|error| SarifInputError::Json {
+        file: file.to_owned(),
+        line: error.line(),
+        column: error.column(),
+        message: error
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    })?;
+    let shape = |path: &str, problem: &str| SarifInputError::Shape {
+        file: file.to_owned(),
+        path: path.to_owned(),
+        problem: problem.to_owned(),
+    };
+    let version = log.get("version").and_then(Value::as_str).unwrap_or("");
+    if version != "2.1.0" {
+        return Err(shape(
+            "$.version",
+            &format!("SARIF version `{version}` is not 2.1.0 (GitHub reads only 2.1.0)"),
+        ));
+    }
+    let Some(runs) = log.get("runs").and_then(Value::as_array) else {
+        return Err(shape("$.runs", "a SARIF log needs a `runs` list"));
+    };
+    let mut input = SarifInput::default();
+    for (run_index, run) in runs.iter().enumerate() {
+        let at = format!("$.runs[{run_index}]");
+        let driver = &run["tool"]["driver"];
+        let tool = match driver.get("name").and_then(Value::as_str) {
+            Some(name) if !name.trim().is_empty() => name.trim().to_owned(),
+            _ => {
+                input.warnings.push(format!(
+                    "{file}: {at}.tool.driver.name is missing; the run is named `unknown tool`"
+                ));
+                "unknown tool".to_owned()
+            }
+        };
+        input.tools.push(tool.clone());
+        let rules = Rules::of(run);
+        let results = match run.get("results") {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(results)) => results,
+            Some(_) => return Err(shape(&format!("{at}.results"), "must be a list of results")),
+        };
+        for (result_index, result) in results.iter().enumerate() {
+            let place = format!("{file}: {at}.results[{result_index}]");
+            if let Some(finding) =
+                read_result(&tool, result, &rules, run, &place, &mut input.warnings)
+            {
+                input.findings.push(finding);
+            }
+        }
+    }
+    Ok(input)
+}
+
+/// The rules of a run: the driver's and every extension's, by id and by the driver's index.
+struct Rules<'v> {
+    by_id: BTreeMap<&'v str, &'v Value>,
+    by_index: Vec<&'v Value>,
+}
+
+impl<'v> Rules<'v> {
+    fn of(run: &'v Value) -> Self {
+        let mut by_id = BTreeMap::new();
+        let mut by_index = Vec::new();
+        let driver_rules = run["tool"]["driver"]["rules"].as_array();
+        for rule in driver_rules.into_iter().flatten() {
+            by_index.push(rule);
+            if let Some(id) = rule.get("id").and_then(Value::as_str) {
+                by_id.insert(id, rule);
+            }
+        }
+        for extension in run["tool"]["extensions"].as_array().into_iter().flatten() {
+            for rule in extension["rules"].as_array().into_iter().flatten() {
+                if let Some(id) = rule.get("id").and_then(Value::as_str) {
+                    by_id.entry(id).or_insert(rule);
+                }
+            }
+        }
+        Self { by_id, by_index }
+    }
+}
+
+fn text_of(value: &Value) -> Option<&str> {
+    value
+        .get("text")
+        .and_then(Value::as_str)
+        .or_else(|| value.get("markdown").and_then(Value::as_str))
+        .filter(|text| !text.trim().is_empty())
+}
+
+/// A number, or a string holding one (`"security-severity": "7.5"`).
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(number) => number.as_f64(),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn read_result(
+    tool: &str,
+    result: &Value,
+    rules: &Rules<'_>,
+    run: &Value,
+    place: &str,
+    warnings: &mut Vec<String>,
+) -> Option<Finding> {
+    if !result.is_object() {
+        warnings.push(format!("{place}: not an object; skipped"));
+        return None;
+    }
+    let by_index = result
+        .get("ruleIndex")
+        .and_then(Value::as_u64)
+        .and_then(|index| rules.by_index.get(usize::try_from(index).ok()?).copied());
+    let rule_id = result
+        .get("ruleId")
+        .and_then(Value::as_str)
+        .or_else(|| result["rule"].get("id").and_then(Value::as_str))
+        .or_else(|| by_index.and_then(|rule| rule.get("id").and_then(Value::as_str)))
+        .unwrap_or("(no rule id)")
+        .to_owned();
+    // A hierarchical id (`A/B`) may name its rule by the first component.
+    let rule = rules
+        .by_id
+        .get(rule_id.as_str())
+        .copied()
+        .or(by_index)
+        .or_else(|| {
+            rules
+                .by_id
+                .get(rule_id.split('/').next().unwrap_or_default())
+                .copied()
+        })
+        .unwrap_or(&Value::Null);
+
+    let message = text_of(&result["message"])
+        .map(str::to_owned)
+        .or_else(|| {
+            let id = result["message"].get("id").and_then(Value::as_str)?;
+            rule["messageStrings"][id]
+                .get("text")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .or_else(|| text_of(&rule["shortDescription"]).map(str::to_owned))
+        .unwrap_or_else(|| {
+            warnings.push(format!("{place}: has no message; the rule id stands in"));
+            rule_id.clone()
+        });
+    let title = text_of(&rule["shortDescription"]).map_or_else(
+        || message.lines().next().unwrap_or_default().to_owned(),
+        str::to_owned,
+    );
+
+    let (severity, severity_source, score) = severity_of(result, rule);
+    let vulnerability = vulnerability_id(&rule_id)
+        .or_else(|| {
+            rule.get("name")
+                .and_then(Value::as_str)
+                .and_then(vulnerability_id)
+        })
+        .or_else(|| {
+            property_strings(rule, "tags")
+                .into_iter()
+                .find_map(|tag| vulnerability_id(&tag))
+        });
+    let (package, version) = package_of(result, rule, &message);
+
+    let location = location_of(result, run, place, warnings);
+    let mut fingerprints = BTreeMap::new();
+    if let Some(found) = result.get("partialFingerprints").and_then(Value::as_object) {
+        for (name, value) in found {
+            match value.as_str() {
+                Some(text) => {
+                    fingerprints.insert(name.clone(), text.to_owned());
+                }
+                None => warnings.push(format!(
+                    "{place}.partialFingerprints.{name}: not a string; ignored"
+                )),
+            }
+        }
+    }
+    let suppressed_in_source = result["suppressions"]
+        .as_array()
+        .is_some_and(|suppressions| {
+            suppressions.iter().any(|s| {
+                s.get("status")
+                    .and_then(Value::as_str)
+                    .is_none_or(|status| status == "accepted")
+            })
+        });
+    Some(Finding {
+        tool: tool.to_owned(),
+        rule_id,
+        vulnerability,
+        package,
+        version,
+        severity,
+        severity_source,
+        score,
+        title,
+        message,
+        location,
+        fingerprints,
+        help_uri: rule
+            .get("helpUri")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        suppressed_in_source,
+    })
+}
+
+/// String values of a `properties` entry (a string or a list of strings).
+fn property_strings(holder: &Value, key: &str) -> Vec<String> {
+    match &holder["properties"][key] {
+        Value::String(text) => vec![text.clone()],
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Score first, then the tool's word, then the level (see [`crate::severity`]).
+fn severity_of(result: &Value, rule: &Value) -> (Severity, SeveritySource, Option<f64>) {
+    let score_keys = [
+        "security-severity",
+        "cvssv3_baseScore",
+        "cvss_score",
+        "cvssScore",
+        "cvss",
+    ];
+    for holder in [result, rule] {
+        for key in score_keys {
+            if let Some(score) = number(&holder["properties"][key]) {
+                if let Some(severity) = Severity::from_score(score) {
+                    return (severity, SeveritySource::Score, Some(score));
+                }
+            }
+        }
+    }
+    for holder in [result, rule] {
+        for key in ["severity", "problem.severity", "issue_severity", "Severity"] {
+            if let Some(severity) = holder["properties"][key]
+                .as_str()
+                .and_then(Severity::from_word)
+            {
+                return (severity, SeveritySource::ToolWord, None);
+            }
+        }
+        // Trivy and others put the word among the tags.
+        for tag in property_strings(holder, "tags") {
+            if tag.chars().all(|c| c.is_ascii_uppercase()) {
+                if let Some(severity) = Severity::from_word(&tag) {
+                    return (severity, SeveritySource::ToolWord, None);
+                }
+            }
+        }
+    }
+    let level = result
+        .get("level")
+        .and_then(Value::as_str)
+        .or_else(|| {
+            rule["defaultConfiguration"]
+                .get("level")
+                .and_then(Value::as_str)
+        })
+        .unwrap_or("warning");
+    (
+        Severity::from_sarif_level(level),
+        SeveritySource::Level,
+        None,
+    )
+}
+
+/// The package and version of a dependency finding, from properties or Trivy's message lines.
+fn package_of(result: &Value, rule: &Value, message: &str) -> (Option<String>, Option<String>) {
+    let lookup = |keys: &[&str]| {
+        [result, rule].into_iter().find_map(|holder| {
+            keys.iter().find_map(|key| {
+                holder["properties"][*key]
+                    .as_str()
+                    .filter(|value| !value.is_empty())
+                    .map(str::to_owned)
+            })
+        })
+    };
+    let mut package = lookup(&[
+        "packageName",
+        "package",
+        "pkgName",
+        "package_name",
+        "component",
+    ]);
+    let mut version = lookup(&[
+        "packageVersion",
+        "installedVersion",
+        "version",
+        "package_version",
+    ]);
+    for line in message.lines() {
+        if let Some(name) = line.strip_prefix("Package: ") {
+            package.get_or_insert_with(|| name.trim().to_owned());
+        }
+        if let Some(installed) = line.strip_prefix("Installed Version: ") {
+            version.get_or_insert_with(|| installed.trim().to_owned());
+        }
+    }
+    (package, version)
+}
+
+fn location_of(result: &Value, run: &Value, place: &str, warnings: &mut Vec<String>) -> Location {
+    let physical = result["locations"]
+        .as_array()
+        .and_then(|locations| {
+            locations
+                .iter()
+                .find(|location| location.get("physicalLocation").is_some())
+        })
+        .map_or(&Value::Null, |location| &location["physicalLocation"]);
+    let artifact = &physical["artifactLocation"];
+    let mut path = artifact
+        .get("uri")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if let (Some(relative), Some(base)) = (&path, artifact.get("uriBaseId").and_then(Value::as_str))
+    {
+        // `originalUriBaseIds` says what a base means; a relative base (`src/`) is part of the path.
+        if let Some(base_uri) = run["originalUriBaseIds"][base]
+            .get("uri")
+            .and_then(Value::as_str)
+        {
+            if !base_uri.contains("://") && !base_uri.starts_with('/') {
+                path = Some(format!("{}/{}", base_uri.trim_end_matches('/'), relative));
+            }
+        }
+    }
+    let path = path.map(|uri| {
+        let uri = uri.strip_prefix("file://").unwrap_or(&uri).to_owned();
+        percent_decode(&uri)
+    });
+    let region = &physical["region"];
+    let mut line = |key: &str| -> Option<u32> {
+        let value = region.get(key)?.as_u64()?;
+        if value == 0 {
+            warnings.push(format!(
+                "{place}: region.{key} is 0 (lines count from 1); ignored"
+            ));
+            return None;
+        }
+        u32::try_from(value).ok()
+    };
+    Location {
+        path,
+        start_line: line("startLine"),
+        end_line: line("endLine"),
+        start_column: line("startColumn"),
+        end_column: line("endColumn"),
+    }
+}
+
+/// `%20` → space and the like; invalid escapes are kept as written.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' && index + 2 < bytes.len() {
+            if let Ok(byte) = u8::from_str_radix(&text[index + 1..index + 3], 16) {
+                decoded.push(byte);
+                index += 3;
+                continue;
+            }
+        }
+        decoded.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8(decoded).unwrap_or_else(|_| text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_scores_words_levels_and_trivy_packages() {
+        let log = br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"Trivy","rules":[
+            {"id":"CVE-2019-1549","shortDescription":{"text":"openssl: disclosure"},"properties":{"security-severity":"5.3","tags":["vulnerability","MEDIUM"]}},
+            {"id":"R2","properties":{"tags":["HIGH"]}},
+            {"id":"R3","defaultConfiguration":{"level":"error"}}]}},
+          "results":[
+            {"ruleId":"CVE-2019-1549","ruleIndex":0,"level":"warning","message":{"text":"Package: libcrypto1.1\nInstalled Version: 1.1.1c-r0"},
+             "locations":[{"physicalLocation":{"artifactLocation":{"uri":"file:///src/dir%20a/x.py"},"region":{"startLine":0,"endLine":3}}}],
+             "partialFingerprints":{"primaryLocationLineHash":"abc:1","bad":{"x":1}}},
+            {"ruleId":"R2","message":{"text":"m"}},
+            {"ruleIndex":2}]}]}"#;
+        let input = read_sarif("t.sarif", log).unwrap();
+        let [cve, word, level] = input.findings.as_slice() else {
+            panic!("{:?}", input.findings)
+        };
+        assert_eq!(
+            (cve.severity, cve.severity_source, cve.score),
+            (Severity::Medium, SeveritySource::Score, Some(5.3))
+        );
+        assert_eq!(cve.vulnerability.as_deref(), Some("CVE-2019-1549"));
+        assert_eq!(cve.package.as_deref(), Some("libcrypto1.1"));
+        assert_eq!(cve.version.as_deref(), Some("1.1.1c-r0"));
+        assert_eq!(cve.location.path.as_deref(), Some("/src/dir a/x.py"));
+        assert_eq!(
+            (cve.location.start_line, cve.location.end_line),
+            (None, Some(3))
+        );
+        assert_eq!(cve.fingerprints.len(), 1);
+        assert_eq!(
+            (word.severity, word.severity_source),
+            (Severity::High, SeveritySource::ToolWord)
+        );
+        assert_eq!(
+            (level.severity, level.severity_source),
+            (Severity::Medium, SeveritySource::Level)
+        );
+        assert_eq!(level.rule_id, "R3");
+        assert_eq!(input.warnings.len(), 3, "{:?}", input.warnings);
+    }
+
+    #[test]
+    fn refuses_what_has_no_meaning_naming_the_place() {
+        let error = read_sarif(
+            "a.sarif",
+            br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":42}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "a.sarif: $.runs[0].results: must be a list of results"
+        );
+        let error = read_sarif("b.sarif", br#"{"version":"2.0.0","runs":[]}"#).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("b.sarif: $.version: SARIF version `2.0.0`"),
+            "{error}"
+        );
+        let error = read_sarif("c.sarif", b"{\"version\":").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("c.sarif: not valid JSON at line 1"),
+            "{error}"
+        );
+        assert!(
+            read_sarif("d.sarif", br#"{"version":"2.1.0","runs":[]}"#)
+                .unwrap()
+                .findings
+                .is_empty()
+        );
+    }
+}
