@@ -16,6 +16,14 @@ fn main() {
     let mut payload = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut payload);
     let inputs = Inputs::from_environment(std::env::vars());
+    if inputs.optional("action").as_deref() == Some("security-scan") {
+        let text = match gantry_security_scan::sarif_input::read_sarif("stdin", &payload) {
+            Ok(input) => format!("{} finding(s)", input.findings.len()),
+            Err(error) => error.to_string(),
+        };
+        let _ = writeln!(std::io::stdout(), "{text}");
+        return;
+    }
     if inputs.optional("action").as_deref() == Some("terraform-plan") {
         terraform_plan(&inputs, &payload);
         return;
