@@ -222,13 +222,19 @@ impl Walker<'_> {
             _ => '~',
         };
         let forces_replacement = self.replace_paths.iter().any(|replace| {
-            path_text == *replace
-                || path_text.starts_with(&format!("{replace}."))
-                || path_text.starts_with(&format!("{replace}["))
+            path_text
+                .strip_prefix(replace.as_str())
+                .is_some_and(|rest| {
+                    rest.is_empty() || rest.starts_with('.') || rest.starts_with('[')
+                })
         });
+        let path = match self.secrets.scrub(&path_text) {
+            std::borrow::Cow::Borrowed(_) => path_text,
+            std::borrow::Cow::Owned(scrubbed) => scrubbed,
+        };
         self.lines.push(DiffLine {
             marker,
-            path: self.secrets.scrub(&path_text).into_owned(),
+            path,
             before,
             after,
             forces_replacement,

@@ -382,7 +382,10 @@ fn render_stack(
             } else {
                 format!("{} resource table, part {}", stack.name, chunk_index + 1)
             };
-            document.detail(label, table.render(), None);
+            let table = table.render();
+            // Tables count against what the summary can hold, so fewer blocks are rendered in vain.
+            *rendered_details += table.len();
+            document.detail(label, table, None);
         }
         for change in &shown {
             if *rendered_details > DETAIL_RENDER_LIMIT {
