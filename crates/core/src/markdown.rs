@@ -501,15 +501,36 @@ impl Document {
             }
         }
 
+        // The note says what was cut and must always fit: drop more details (largest first)
+        // until text and note fit together.
+        let mut note = cut_note(&cut, full_text_at);
+        while size + note.len() > budget {
+            let largest = (0..self.blocks.len())
+                .filter(|&index| {
+                    matches!(self.blocks[index].keep, Keep::IfRoom { .. })
+                        && chosen[index].is_some()
+                })
+                .max_by_key(|&index| (chosen[index].map_or(0, str::len), std::cmp::Reverse(index)));
+            let Some(index) = largest else { break };
+            if let Keep::IfRoom { label, .. } = &self.blocks[index].keep {
+                size -= chosen[index].map_or(0, str::len);
+                chosen[index] = None;
+                cut.folded.retain(|folded| folded != label);
+                cut.omitted.push(label.clone());
+            }
+            note = cut_note(&cut, full_text_at);
+        }
         let mut out = String::with_capacity(budget);
         for block in chosen.iter().flatten() {
             out.push_str(block);
         }
-        if out.len() > target {
+        if out.len() + note.len() > budget {
+            // Only the essential blocks are left, and they alone are too long.
             cut.essentials_cut = true;
-            truncate_at_line(&mut out, target);
+            note = cut_note(&cut, full_text_at);
+            truncate_at_line(&mut out, budget.saturating_sub(note.len()));
         }
-        out.push_str(&cut_note(&cut, full_text_at));
+        out.push_str(&note);
         if out.len() > budget {
             // Only reachable with a budget smaller than the note itself.
             truncate_at_line(&mut out, budget);
@@ -550,7 +571,7 @@ fn cut_note(cut: &Cut, full_text_at: &str) -> String {
         let mut named: Vec<String> = labels
             .iter()
             .take(LISTED)
-            .map(|label| text(&shorten(label, 60)))
+            .map(|label| text(&shorten(label, 48)))
             .collect();
         if labels.len() > LISTED {
             named.push(format!("{} more", labels.len() - LISTED));
@@ -670,6 +691,25 @@ mod tests {
         let (untouched, cut) = document.render_within(100_000, "x");
         assert!(cut.is_empty());
         assert_eq!(untouched, document.render());
+    }
+
+    #[test]
+    fn the_cut_note_survives_many_long_labels() {
+        let mut document = Document::new();
+        document.essential("**Verdict**");
+        for n in 0..2_000 {
+            let label =
+                format!("module.service_{n}.aws_instance.worker[\"w-{n:06}\"]_with_a_long_tail");
+            document.detail(label, "x".repeat(300), Some(format!("- folded {n}")));
+        }
+        let (rendered, cut) = document.render_within(20_000, "the step summary");
+        assert!(rendered.len() <= 20_000);
+        assert!(
+            rendered.contains("too long for GitHub"),
+            "{}",
+            &rendered[rendered.len() - 500..]
+        );
+        assert!(!cut.omitted.is_empty());
     }
 
     #[test]

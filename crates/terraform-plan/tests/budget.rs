@@ -55,7 +55,11 @@ fn a_five_megabyte_plan_gives_a_comment_under_the_limit_with_totals_and_warnings
         body.contains("… and "),
         "the warning list is capped and says so"
     );
-    assert!(body.contains("too long for GitHub"), "says what was cut");
+    assert!(
+        body.contains("too long for GitHub"),
+        "says what was cut: {}",
+        &body[body.len().saturating_sub(1500)..]
+    );
     assert!(body.contains("job's step summary"), "points at the summary");
     assert!(!body.contains(SYNTHETIC_SECRET) && !report.summary.contains(SYNTHETIC_SECRET));
     assert_eq!(report.outputs.value("add"), Some(add.to_string().as_str()));
