@@ -1,0 +1,108 @@
+//! One report file in: recognise it, read it, or say clearly why not.
+
+use crate::finding::Finding;
+use crate::native::{Format, detect, read_native};
+use crate::sarif_input::{SarifInputError, read_sarif};
+
+/// Why a report file was refused. Every message starts with the file's name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    /// Nothing in the file.
+    #[error("{file}: the file is empty")]
+    Empty {
+        /// The file.
+        file: String,
+    },
+    /// Not JSON, or cut short.
+    #[error("{file}: not valid JSON at line {line}, column {column}: {message}")]
+    Json {
+        /// The file.
+        file: String,
+        /// Line.
+        line: usize,
+        /// Column.
+        column: usize,
+        /// What the reader said.
+        message: String,
+    },
+    /// JSON of a shape no supported tool writes.
+    #[error(
+        "{file}: not a report format gantry knows ({shape}); supported: SARIF 2.1.0, Trivy, Grype, Bandit, Semgrep and Gitleaks JSON"
+    )]
+    Unknown {
+        /// The file.
+        file: String,
+        /// What the top level looks like.
+        shape: String,
+    },
+    /// SARIF that cannot be read.
+    #[error("{0}")]
+    Sarif(#[from] SarifInputError),
+}
+
+/// What one report file held.
+#[derive(Debug, Clone)]
+pub struct ReportInput {
+    /// The format recognised.
+    pub format: Format,
+    /// Its findings.
+    pub findings: Vec<Finding>,
+    /// Oddities read past.
+    pub warnings: Vec<String>,
+}
+
+/// Reads one report (a UTF-8 byte-order mark is accepted).
+pub fn read_report(file: &str, bytes: &[u8]) -> Result<ReportInput, ReportError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ReportError::Empty {
+            file: file.to_owned(),
+        });
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|error| ReportError::Json {
+            file: file.to_owned(),
+            line: error.line(),
+            column: error.column(),
+            message: error
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        })?;
+    let Some(format) = detect(&report) else {
+        let shape = match &report {
+            serde_json::Value::Object(map) => {
+                let keys: Vec<&str> = map.keys().take(6).map(String::as_str).collect();
+                format!("an object with keys {}", keys.join(", "))
+            }
+            serde_json::Value::Array(items) => format!("a list of {} item(s)", items.len()),
+            serde_json::Value::Null => {
+                "null (a tool that found nothing may write this; remove the file or pass a report)"
+                    .to_owned()
+            }
+            other => format!(
+                "a bare {}",
+                if other.is_string() { "string" } else { "value" }
+            ),
+        };
+        return Err(ReportError::Unknown {
+            file: file.to_owned(),
+            shape,
+        });
+    };
+    if format == Format::Sarif {
+        let input = read_sarif(file, bytes)?;
+        return Ok(ReportInput {
+            format,
+            findings: input.findings,
+            warnings: input.warnings,
+        });
+    }
+    Ok(ReportInput {
+        format,
+        findings: read_native(format, &report),
+        warnings: Vec::new(),
+    })
+}

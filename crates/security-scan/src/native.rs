@@ -1,0 +1,416 @@
+//! Scanners' native JSON, recognised from content (never from the file name), read into
+//! [`Finding`]s. Done so far: Trivy (vulnerabilities, misconfigurations, secrets), Grype, Bandit,
+//! Semgrep and Gitleaks (v6–v8). Secrets found by secret scanners are never kept: a finding
+//! names the rule and the place, not the matched text.
+
+use serde_json::Value;
+
+use crate::finding::{Finding, Location, vulnerability_id};
+use crate::severity::{Severity, SeveritySource};
+
+/// A report format this crate reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// SARIF 2.1.0 from any tool.
+    Sarif,
+    /// `trivy … --format json`.
+    Trivy,
+    /// `grype -o json`.
+    Grype,
+    /// `bandit -f json`.
+    Bandit,
+    /// `semgrep --json`.
+    Semgrep,
+    /// `gitleaks --report-format json` (v6 to v8).
+    Gitleaks,
+}
+
+impl Format {
+    /// The tool's name as findings carry it.
+    pub fn tool(self) -> &'static str {
+        match self {
+            Self::Sarif => "SARIF",
+            Self::Trivy => "Trivy",
+            Self::Grype => "Grype",
+            Self::Bandit => "Bandit",
+            Self::Semgrep => "Semgrep",
+            Self::Gitleaks => "Gitleaks",
+        }
+    }
+}
+
+/// Recognises a parsed report by its shape.
+pub fn detect(report: &Value) -> Option<Format> {
+    let has = |key: &str| report.get(key).is_some();
+    match report {
+        Value::Object(_) if has("runs") && (has("version") || has("$schema")) => {
+            Some(Format::Sarif)
+        }
+        Value::Object(_) if has("SchemaVersion") && (has("Results") || has("ArtifactName")) => {
+            Some(Format::Trivy)
+        }
+        Value::Object(_)
+            if has("matches") && report["descriptor"]["name"].as_str() == Some("grype") =>
+        {
+            Some(Format::Grype)
+        }
+        Value::Object(_) if has("results") && has("metrics") && has("generated_at") => {
+            Some(Format::Bandit)
+        }
+        Value::Object(_)
+            if has("results")
+                && report["results"].as_array().is_some_and(|results| {
+                    results
+                        .iter()
+                        .all(|result| result.get("check_id").is_some())
+                })
+                && (has("errors") || has("paths") || has("version")) =>
+        {
+            Some(Format::Semgrep)
+        }
+        Value::Array(items)
+            if !items.is_empty()
+                && items.iter().all(|item| {
+                    (item.get("RuleID").is_some() && item.get("File").is_some())
+                        || (item.get("rule").is_some() && item.get("offender").is_some())
+                }) =>
+        {
+            Some(Format::Gitleaks)
+        }
+        _ => None,
+    }
+}
+
+fn text(value: &Value) -> Option<String> {
+    value
+        .as_str()
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(str::to_owned)
+}
+
+fn line(value: &Value) -> Option<u32> {
+    value
+        .as_u64()
+        .filter(|line| *line > 0)
+        .and_then(|line| u32::try_from(line).ok())
+}
+
+fn finding(
+    tool: &str,
+    rule_id: String,
+    title: String,
+    message: String,
+    severity: (Severity, SeveritySource, Option<f64>),
+    location: Location,
+) -> Finding {
+    Finding {
+        tool: tool.to_owned(),
+        vulnerability: vulnerability_id(&rule_id),
+        rule_id,
+        package: None,
+        version: None,
+        severity: severity.0,
+        severity_source: severity.1,
+        score: severity.2,
+        title,
+        message,
+        location,
+        fingerprints: std::collections::BTreeMap::new(),
+        help_uri: None,
+        suppressed_in_source: false,
+    }
+}
+
+/// A word severity, or the given fallback when the word says nothing.
+fn by_word(word: Option<&str>, fallback: Severity) -> (Severity, SeveritySource, Option<f64>) {
+    match word.and_then(Severity::from_word) {
+        Some(severity) => (severity, SeveritySource::ToolWord, None),
+        None => (fallback, SeveritySource::Level, None),
+    }
+}
+
+/// Reads a native report of a known format into findings.
+pub fn read_native(format: Format, report: &Value) -> Vec<Finding> {
+    match format {
+        Format::Sarif => Vec::new(),
+        Format::Trivy => trivy(report),
+        Format::Grype => grype(report),
+        Format::Bandit => bandit(report),
+        Format::Semgrep => semgrep(report),
+        Format::Gitleaks => gitleaks(report),
+    }
+}
+
+/// The highest CVSS v3 score among Trivy's sources (NVD first when present).
+fn trivy_score(vulnerability: &Value) -> Option<f64> {
+    let cvss = vulnerability["CVSS"].as_object()?;
+    cvss.get("nvd")
+        .and_then(|nvd| nvd["V3Score"].as_f64())
+        .or_else(|| {
+            cvss.values()
+                .filter_map(|source| source["V3Score"].as_f64())
+                .reduce(f64::max)
+        })
+}
+
+fn trivy(report: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for result in report["Results"].as_array().into_iter().flatten() {
+        let target = text(&result["Target"]);
+        for vulnerability in result["Vulnerabilities"].as_array().into_iter().flatten() {
+            let id =
+                text(&vulnerability["VulnerabilityID"]).unwrap_or_else(|| "(no id)".to_owned());
+            let severity = match trivy_score(vulnerability)
+                .and_then(|score| Severity::from_score(score).map(|s| (s, score)))
+            {
+                Some((severity, score)) => (severity, SeveritySource::Score, Some(score)),
+                None => by_word(vulnerability["Severity"].as_str(), Severity::Medium),
+            };
+            let package = text(&vulnerability["PkgName"]);
+            let version = text(&vulnerability["InstalledVersion"]);
+            let title = text(&vulnerability["Title"]).unwrap_or_else(|| id.clone());
+            let message = format!(
+                "{} {} {}: {}",
+                package.as_deref().unwrap_or("?"),
+                version.as_deref().unwrap_or("?"),
+                id,
+                text(&vulnerability["Description"]).unwrap_or_else(|| title.clone())
+            );
+            let mut item = finding(
+                "Trivy",
+                id,
+                title,
+                message,
+                severity,
+                Location {
+                    path: target.clone(),
+                    ..Location::default()
+                },
+            );
+            item.package = package;
+            item.version = version;
+            item.help_uri = text(&vulnerability["PrimaryURL"]);
+            findings.push(item);
+        }
+        for misconfiguration in result["Misconfigurations"].as_array().into_iter().flatten() {
+            if misconfiguration["Status"]
+                .as_str()
+                .is_some_and(|status| status != "FAIL")
+            {
+                continue;
+            }
+            let id = text(&misconfiguration["AVDID"])
+                .or_else(|| text(&misconfiguration["ID"]))
+                .unwrap_or_else(|| "(no id)".to_owned());
+            let cause = &misconfiguration["CauseMetadata"];
+            let location = Location {
+                path: target.clone(),
+                start_line: line(&cause["StartLine"]),
+                end_line: line(&cause["EndLine"]),
+                ..Location::default()
+            };
+            let title = text(&misconfiguration["Title"]).unwrap_or_else(|| id.clone());
+            let message = text(&misconfiguration["Message"]).unwrap_or_else(|| title.clone());
+            let mut item = finding(
+                "Trivy",
+                id,
+                title,
+                message,
+                by_word(misconfiguration["Severity"].as_str(), Severity::Medium),
+                location,
+            );
+            item.help_uri = text(&misconfiguration["PrimaryURL"]);
+            findings.push(item);
+        }
+        for secret in result["Secrets"].as_array().into_iter().flatten() {
+            let id = text(&secret["RuleID"]).unwrap_or_else(|| "secret".to_owned());
+            let title = text(&secret["Title"]).unwrap_or_else(|| id.clone());
+            let location = Location {
+                path: target.clone(),
+                start_line: line(&secret["StartLine"]),
+                end_line: line(&secret["EndLine"]),
+                ..Location::default()
+            };
+            // Trivy's `Match` holds the secret itself (masked, but not always): never kept.
+            let message = format!("{title} (secret not shown)");
+            findings.push(finding(
+                "Trivy",
+                id,
+                title,
+                message,
+                by_word(secret["Severity"].as_str(), Severity::High),
+                location,
+            ));
+        }
+    }
+    findings
+}
+
+fn grype(report: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for matched in report["matches"].as_array().into_iter().flatten() {
+        let vulnerability = &matched["vulnerability"];
+        let artifact = &matched["artifact"];
+        let id = text(&vulnerability["id"]).unwrap_or_else(|| "(no id)".to_owned());
+        let score = vulnerability["cvss"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|cvss| {
+                cvss["version"]
+                    .as_str()
+                    .is_none_or(|version| version.starts_with('3'))
+            })
+            .filter_map(|cvss| cvss["metrics"]["baseScore"].as_f64())
+            .reduce(f64::max);
+        let severity = match score.and_then(|score| Severity::from_score(score).map(|s| (s, score)))
+        {
+            Some((severity, score)) => (severity, SeveritySource::Score, Some(score)),
+            None => by_word(vulnerability["severity"].as_str(), Severity::Medium),
+        };
+        let package = text(&artifact["name"]);
+        let version = text(&artifact["version"]);
+        let path = artifact["locations"]
+            .as_array()
+            .and_then(|locations| locations.first())
+            .and_then(|location| text(&location["path"]));
+        let title = text(&vulnerability["description"]).map_or_else(
+            || id.clone(),
+            |description| description.lines().next().unwrap_or_default().to_owned(),
+        );
+        let message = format!(
+            "{} {} {id}",
+            package.as_deref().unwrap_or("?"),
+            version.as_deref().unwrap_or("?")
+        );
+        let mut item = finding(
+            "Grype",
+            id,
+            title,
+            message,
+            severity,
+            Location {
+                path,
+                ..Location::default()
+            },
+        );
+        item.package = package;
+        item.version = version;
+        item.help_uri = text(&vulnerability["dataSource"]);
+        findings.push(item);
+    }
+    findings
+}
+
+fn bandit(report: &Value) -> Vec<Finding> {
+    report["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|result| {
+            let id = text(&result["test_id"]).unwrap_or_else(|| "(no id)".to_owned());
+            let title = text(&result["test_name"]).unwrap_or_else(|| id.clone());
+            let message = text(&result["issue_text"]).unwrap_or_else(|| title.clone());
+            let start = line(&result["line_number"]);
+            let end = result["line_range"]
+                .as_array()
+                .and_then(|range| range.last())
+                .and_then(line)
+                .or(start);
+            let location = Location {
+                path: text(&result["filename"])
+                    .map(|path| path.trim_start_matches("./").to_owned()),
+                start_line: start,
+                end_line: end,
+                start_column: result["col_offset"]
+                    .as_u64()
+                    .and_then(|column| u32::try_from(column + 1).ok()),
+                end_column: None,
+            };
+            let mut item = finding(
+                "Bandit",
+                id,
+                title,
+                message,
+                by_word(result["issue_severity"].as_str(), Severity::Low),
+                location,
+            );
+            item.help_uri = text(&result["more_info"]);
+            item
+        })
+        .collect()
+}
+
+fn semgrep(report: &Value) -> Vec<Finding> {
+    report["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|result| {
+            let id = text(&result["check_id"]).unwrap_or_else(|| "(no id)".to_owned());
+            let extra = &result["extra"];
+            let message = text(&extra["message"]).unwrap_or_else(|| id.clone());
+            let title = message.lines().next().unwrap_or_default().to_owned();
+            // Semgrep's ERROR/WARNING/INFO is a level; `impact` in the metadata is a risk word.
+            let severity = if let Some(severity) = extra["metadata"]["impact"]
+                .as_str()
+                .and_then(Severity::from_word)
+            {
+                (severity, SeveritySource::ToolWord, None)
+            } else {
+                let level = match extra["severity"].as_str().unwrap_or("WARNING") {
+                    "ERROR" | "CRITICAL" => "error",
+                    "WARNING" => "warning",
+                    _ => "note",
+                };
+                (
+                    Severity::from_sarif_level(level),
+                    SeveritySource::Level,
+                    None,
+                )
+            };
+            let location = Location {
+                path: text(&result["path"]),
+                start_line: line(&result["start"]["line"]),
+                end_line: line(&result["end"]["line"]),
+                start_column: line(&result["start"]["col"]),
+                end_column: line(&result["end"]["col"]),
+            };
+            let mut item = finding("Semgrep", id, title, message, severity, location);
+            item.suppressed_in_source = extra["is_ignored"].as_bool().unwrap_or(false);
+            if let Some(fingerprint) =
+                text(&extra["fingerprint"]).filter(|print| print != "requires login")
+            {
+                item.fingerprints.insert("semgrep".to_owned(), fingerprint);
+            }
+            item
+        })
+        .collect()
+}
+
+fn gitleaks(report: &Value) -> Vec<Finding> {
+    report
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|leak| {
+            let v8 = leak.get("RuleID").is_some();
+            let (rule, path, start, end) = if v8 {
+                (text(&leak["RuleID"]), text(&leak["File"]), line(&leak["StartLine"]), line(&leak["EndLine"]))
+            } else {
+                (text(&leak["rule"]), text(&leak["file"]), line(&leak["lineNumber"]), None)
+            };
+            let rule = rule.unwrap_or_else(|| "secret".to_owned());
+            let description = text(&leak["Description"]).unwrap_or_else(|| rule.clone());
+            // The match and the secret are never kept: a finding must not republish the leak.
+            let message = format!("{description}: leaked credential found by rule `{rule}`; the matched text is not shown");
+            let location = Location { path, start_line: start, end_line: end.or(start), ..Location::default() };
+            let mut item = finding("Gitleaks", rule, description, message, (Severity::High, SeveritySource::ToolWord, None), location);
+            if let Some(fingerprint) = text(&leak["Fingerprint"]) {
+                item.fingerprints.insert("gitleaks".to_owned(), fingerprint);
+            }
+            item
+        })
+        .collect()
+}

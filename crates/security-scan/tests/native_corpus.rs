@@ -1,0 +1,132 @@
+//! Native reports of the corpus: recognised from their content and read; what is not supported
+//! yet is refused with a message naming the file. Secret scanners' matches never come through.
+
+use gantry_security_scan::input::read_report;
+use gantry_security_scan::native::Format;
+use gantry_security_scan::severity::Severity;
+
+fn corpus_file(path: &str) -> (String, Vec<u8>) {
+    let full = gantry_testkit::shared_dir()
+        .join("corpus/security/native")
+        .join(path);
+    (path.to_owned(), std::fs::read(full).unwrap())
+}
+
+#[test]
+fn supported_native_reports_are_recognised_and_read() {
+    for (folder, format) in [
+        ("trivy", Format::Trivy),
+        ("grype", Format::Grype),
+        ("bandit", Format::Bandit),
+        ("semgrep", Format::Semgrep),
+        ("gitleaks", Format::Gitleaks),
+    ] {
+        let dir = gantry_testkit::shared_dir()
+            .join("corpus/security/native")
+            .join(folder);
+        let mut read = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = format!("{folder}/{}", path.file_name().unwrap().to_string_lossy());
+            match read_report(&name, &std::fs::read(&path).unwrap()) {
+                Ok(input) => {
+                    assert_eq!(input.format, format, "{name}");
+                    read += 1;
+                    for finding in &input.findings {
+                        assert!(
+                            !finding.rule_id.is_empty() && !finding.message.is_empty(),
+                            "{name}"
+                        );
+                    }
+                }
+                Err(error) => assert!(
+                    error.to_string().starts_with(&format!("{name}: ")),
+                    "{error}"
+                ),
+            }
+        }
+        assert!(read > 0, "no {folder} report was read");
+    }
+}
+
+#[test]
+fn trivy_native_and_sarif_agree_on_the_same_scan() {
+    let (name, native) = corpus_file("trivy/trivy__alpine-3.10-image.json");
+    let native = read_report(&name, &native).unwrap();
+    let sarif_path = gantry_testkit::shared_dir()
+        .join("corpus/security/sarif/trivy/trivy__alpine-3.10-image.sarif");
+    let sarif = read_report("trivy.sarif", &std::fs::read(sarif_path).unwrap()).unwrap();
+    let ids = |findings: &[gantry_security_scan::finding::Finding]| {
+        let mut ids: Vec<(String, String)> = findings
+            .iter()
+            .map(|f| {
+                (
+                    f.vulnerability.clone().unwrap_or_default(),
+                    f.package.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    assert_eq!(
+        ids(&native.findings),
+        ids(&sarif.findings),
+        "the same vulnerabilities and packages"
+    );
+}
+
+#[test]
+fn gitleaks_secrets_are_never_kept() {
+    for file in [
+        "gitleaks/gitleaks__v8-simple.json",
+        "gitleaks/gitleaks__data-many.json",
+    ] {
+        let (name, bytes) = corpus_file(file);
+        let raw: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let input = read_report(&name, &bytes).unwrap();
+        assert!(!input.findings.is_empty());
+        let secrets: Vec<&str> = raw
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|leak| {
+                ["Secret", "Match", "offender", "line"].map(|key| leak[key].as_str().unwrap_or(""))
+            })
+            .filter(|secret| secret.len() >= 8)
+            .collect();
+        let written = serde_json::to_string(&input.findings).unwrap();
+        for secret in secrets {
+            assert!(!written.contains(secret), "{name}: a secret came through");
+        }
+        assert!(
+            input
+                .findings
+                .iter()
+                .all(|finding| finding.severity == Severity::High)
+        );
+    }
+}
+
+#[test]
+fn bad_reports_are_refused_naming_the_file() {
+    for (bytes, expected) in [
+        (&b""[..], "x.json: the file is empty"),
+        (
+            &b"{\"SchemaVersion\": 2, \"Results\": ["[..],
+            "x.json: not valid JSON at line 1",
+        ),
+        (
+            &b"{\"hello\": 1}"[..],
+            "x.json: not a report format gantry knows (an object with keys hello)",
+        ),
+        (
+            &b"null"[..],
+            "x.json: not a report format gantry knows (null",
+        ),
+    ] {
+        let error = read_report("x.json", bytes).unwrap_err().to_string();
+        assert!(error.starts_with(expected), "{error}");
+    }
+}
