@@ -410,6 +410,33 @@ impl<'a> ChangeValues<'a> {
     }
 }
 
+/// Writes before, after and the unknown mask like [`ChangeValues::write_masked`], streaming the
+/// values, and collects the secrets under the sensitive marks.
+fn stream_masked_change(
+    change: &Change<'_>,
+    buffer: &mut String,
+    secrets: &mut Secrets,
+) -> Result<(), crate::value::NotStreamable> {
+    let not_streamable = |_| crate::value::NotStreamable;
+    let before_sensitive = Node::parse_optional(change.before_sensitive).map_err(not_streamable)?;
+    let after_sensitive = Node::parse_optional(change.after_sensitive).map_err(not_streamable)?;
+    let mut collect = |node: &Node<'_>| secrets.collect_all(node);
+    for (raw, mask) in [
+        (change.before, &before_sensitive),
+        (change.after, &after_sensitive),
+    ] {
+        match raw {
+            Some(raw) => crate::value::write_masked_raw(raw.get(), mask, buffer, &mut collect)?,
+            None => buffer.push_str("null"),
+        }
+        buffer.push('\0');
+    }
+    Node::parse_optional(change.after_unknown)
+        .map_err(not_streamable)?
+        .write_canonical(buffer);
+    Ok(())
+}
+
 fn marks_something(change: &Change<'_>) -> bool {
     let has_true = |raw: Option<&serde_json::value::RawValue>| {
         raw.is_some_and(|raw| raw.get().contains("true"))
@@ -452,13 +479,6 @@ pub fn scan(stacks: &[(&str, &str, &Plan<'_>)]) -> Result<(Secrets, String), Pla
             if !in_digest && !marked {
                 continue;
             }
-            let values = ChangeValues::read(&change.change).map_err(failed)?;
-            if marked {
-                values.collect_secrets(&mut secrets);
-            }
-            if !in_digest {
-                continue;
-            }
             buffer.clear();
             buffer.push_str("resource\0");
             buffer.push_str(&change.address);
@@ -473,7 +493,18 @@ pub fn scan(stacks: &[(&str, &str, &Plan<'_>)]) -> Result<(Secrets, String), Pla
                 buffer.push_str(importing.id.as_deref().unwrap_or("(unknown)"));
             }
             buffer.push('\0');
-            values.write_masked(&mut buffer);
+            let header = buffer.len();
+            // Stream the values without building trees; fall back to trees when a value is not
+            // in Terraform's sorted form.
+            if stream_masked_change(&change.change, &mut buffer, &mut secrets).is_err() {
+                buffer.truncate(header);
+                let values = ChangeValues::read(&change.change).map_err(failed)?;
+                values.collect_secrets(&mut secrets);
+                values.write_masked(&mut buffer);
+            }
+            if !in_digest {
+                continue;
+            }
             buffer.push('\n');
             hasher.update(buffer.as_bytes());
         }

@@ -342,3 +342,211 @@ mod tests {
         assert_eq!(out, r#"{"a":"x\ny\u0001","b":[1,{"a":true,"z":null}]}"#);
     }
 }
+
+/// Why [`write_masked_raw`] could not stream a value: the caller falls back to building a tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotStreamable;
+
+/// Writes raw JSON `text` in the canonical form of [`Node::write_canonical`] without building a
+/// tree, replacing every part under a `true` in `mask` by `"(sensitive)"` and handing that part
+/// (as a [`Node`]) to `on_sensitive`. Objects whose keys are not already sorted — Terraform sorts
+/// them — are [`NotStreamable`]; so is anything malformed.
+pub fn write_masked_raw(
+    text: &str,
+    mask: &Node<'_>,
+    out: &mut String,
+    on_sensitive: &mut dyn FnMut(&Node<'_>),
+) -> Result<(), NotStreamable> {
+    let mut streamer = Streamer {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    streamer.value(Some(mask), out, on_sensitive, 0)?;
+    Ok(())
+}
+
+struct Streamer<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Streamer<'a> {
+    fn skip_space(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    fn peek(&self) -> Result<u8, NotStreamable> {
+        self.bytes.get(self.at).copied().ok_or(NotStreamable)
+    }
+
+    /// The extent of the next value, skipped.
+    fn skip_value(&mut self) -> Result<&'a str, NotStreamable> {
+        self.skip_space();
+        let start = self.at;
+        let mut reader = Reader {
+            text: self.text,
+            bytes: self.bytes,
+            at: self.at,
+        };
+        reader.value(0).ok_or(NotStreamable)?;
+        self.at = reader.at;
+        Ok(&self.text[start..self.at])
+    }
+
+    /// A string literal, decoded (borrowed when it has no escapes).
+    fn string(&mut self) -> Result<Cow<'a, str>, NotStreamable> {
+        let mut reader = Reader {
+            text: self.text,
+            bytes: self.bytes,
+            at: self.at,
+        };
+        let decoded = reader.string().ok_or(NotStreamable)?;
+        self.at = reader.at;
+        Ok(decoded)
+    }
+
+    fn value(
+        &mut self,
+        mask: Option<&Node<'_>>,
+        out: &mut String,
+        on_sensitive: &mut dyn FnMut(&Node<'_>),
+        depth: usize,
+    ) -> Result<(), NotStreamable> {
+        if depth > MAX_DEPTH {
+            return Err(NotStreamable);
+        }
+        self.skip_space();
+        if matches!(mask, Some(Node::Bool(true))) {
+            let raw = self.skip_value()?;
+            let mut reader = Reader {
+                text: raw,
+                bytes: raw.as_bytes(),
+                at: 0,
+            };
+            let node = reader.value(0).ok_or(NotStreamable)?;
+            on_sensitive(&node);
+            out.push_str("\"(sensitive)\"");
+            return Ok(());
+        }
+        match self.peek()? {
+            b'{' => {
+                self.at += 1;
+                out.push('{');
+                let mut previous: Option<Cow<'a, str>> = None;
+                let mut first = true;
+                loop {
+                    self.skip_space();
+                    match self.peek()? {
+                        b'}' => {
+                            self.at += 1;
+                            out.push('}');
+                            return Ok(());
+                        }
+                        b',' => self.at += 1,
+                        b'"' => {
+                            let key = self.string()?;
+                            if previous.as_ref().is_some_and(|previous| *previous > key) {
+                                return Err(NotStreamable);
+                            }
+                            self.skip_space();
+                            if self.peek()? != b':' {
+                                return Err(NotStreamable);
+                            }
+                            self.at += 1;
+                            if !first {
+                                out.push(',');
+                            }
+                            first = false;
+                            push_json_string(&key, out);
+                            out.push(':');
+                            let child_mask = match mask {
+                                Some(node @ Node::Object(_)) => node.get(&key),
+                                _ => None,
+                            };
+                            self.value(child_mask, out, on_sensitive, depth + 1)?;
+                            previous = Some(key);
+                        }
+                        _ => return Err(NotStreamable),
+                    }
+                }
+            }
+            b'[' => {
+                self.at += 1;
+                out.push('[');
+                let mut index = 0usize;
+                loop {
+                    self.skip_space();
+                    match self.peek()? {
+                        b']' => {
+                            self.at += 1;
+                            out.push(']');
+                            return Ok(());
+                        }
+                        b',' => self.at += 1,
+                        _ => {
+                            if index > 0 {
+                                out.push(',');
+                            }
+                            let child_mask = match mask {
+                                Some(Node::Array(masks)) => masks.get(index),
+                                _ => None,
+                            };
+                            self.value(child_mask, out, on_sensitive, depth + 1)?;
+                            index += 1;
+                        }
+                    }
+                }
+            }
+            b'"' => {
+                let text = self.string()?;
+                push_json_string(&text, out);
+                Ok(())
+            }
+            _ => {
+                let raw = self.skip_value()?;
+                out.push_str(raw);
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod streaming_tests {
+    use super::*;
+
+    fn node(text: &str) -> Node<'_> {
+        let mut reader = Reader {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+        };
+        reader.value(0).unwrap()
+    }
+
+    #[test]
+    fn streaming_matches_the_tree_writer() {
+        let value = r#" { "a" : [1, {"k": "v\n\u00e9", "p": "secret-1"}], "b": true, "c": {"d": null, "e": 1.50} } "#;
+        let mask = node(r#"{"a": [false, {"p": true}], "c": true}"#);
+        let mut streamed = String::new();
+        let mut seen = Vec::new();
+        write_masked_raw(value, &mask, &mut streamed, &mut |sensitive| {
+            seen.push(sensitive.to_compact());
+        })
+        .unwrap();
+        assert_eq!(
+            streamed,
+            r#"{"a":[1,{"k":"v\né","p":"(sensitive)"}],"b":true,"c":"(sensitive)"}"#
+        );
+        assert_eq!(seen, [r#""secret-1""#, r#"{"d": null, "e": 1.50}"#]);
+        let mut unsorted = String::new();
+        assert_eq!(
+            write_masked_raw(r#"{"b":1,"a":2}"#, &Node::Null, &mut unsorted, &mut |_| {}),
+            Err(NotStreamable)
+        );
+    }
+}

@@ -81,7 +81,7 @@ pub fn synthetic_plan(resources: usize) -> (String, SyntheticCounts) {
         let unknown = if deleting {
             "{}"
         } else {
-            "{\"arn\":true,\"private_ip\":true,\"ebs_block_device\":[{\"volume_id\":true},{\"volume_id\":true}]}"
+            "{\"arn\":true,\"ebs_block_device\":[{\"volume_id\":true},{\"volume_id\":true}],\"private_ip\":true}"
         };
         let replace_paths = if index % 10 == 8 {
             ",\"replace_paths\":[[\"ami\"]]"
@@ -101,9 +101,10 @@ pub fn synthetic_plan(resources: usize) -> (String, SyntheticCounts) {
     (plan, counts)
 }
 
+/// An `aws_instance` value with its keys sorted, as Terraform writes them.
 fn instance(index: usize, size: &str, ami: &str) -> String {
     format!(
-        "{{\"ami\":\"{ami}\",\"instance_type\":\"{size}\",\"availability_zone\":\"eu-west-1{zone}\",\"monitoring\":true,\"user_data\":\"#!/bin/bash\\necho worker {index} > /etc/worker-id\\nsystemctl enable --now worker.service\\n\",\"db\":{{\"host\":\"db-{index}.internal\",\"password\":\"{SYNTHETIC_SECRET}\"}},\"ebs_block_device\":[{{\"device_name\":\"/dev/sdb\",\"volume_size\":100,\"volume_type\":\"gp3\",\"encrypted\":true}},{{\"device_name\":\"/dev/sdc\",\"volume_size\":{large},\"volume_type\":\"io2\",\"iops\":3000,\"encrypted\":true}}],\"tags\":{{\"Name\":\"worker-{index}\",\"Team\":\"platform\",\"CostCenter\":\"cc-{cost}\",\"Environment\":\"production\",\"ManagedBy\":\"terraform\"}}}}",
+        "{{\"ami\":\"{ami}\",\"availability_zone\":\"eu-west-1{zone}\",\"db\":{{\"host\":\"db-{index}.internal\",\"password\":\"{SYNTHETIC_SECRET}\"}},\"ebs_block_device\":[{{\"device_name\":\"/dev/sdb\",\"encrypted\":true,\"volume_size\":100,\"volume_type\":\"gp3\"}},{{\"device_name\":\"/dev/sdc\",\"encrypted\":true,\"iops\":3000,\"volume_size\":{large},\"volume_type\":\"io2\"}}],\"instance_type\":\"{size}\",\"monitoring\":true,\"tags\":{{\"CostCenter\":\"cc-{cost}\",\"Environment\":\"production\",\"ManagedBy\":\"terraform\",\"Name\":\"worker-{index}\",\"Team\":\"platform\"}},\"user_data\":\"#!/bin/bash\\necho worker {index} > /etc/worker-id\\nsystemctl enable --now worker.service\\n\"}}",
         zone = ["a", "b", "c"][index % 3],
         large = 500 + index % 7,
         cost = 1000 + index % 13,
