@@ -27,7 +27,7 @@ pub enum ReportError {
     },
     /// JSON of a shape no supported tool writes.
     #[error(
-        "{file}: not a report format gantry knows ({shape}); supported: SARIF 2.1.0, Trivy, Grype, Bandit, Semgrep and Gitleaks JSON"
+        "{file}: not a report format gantry knows ({shape}); supported: SARIF 2.1.0 and the JSON of Trivy, Grype, Bandit, Semgrep, Gitleaks, Snyk, npm audit and cargo audit"
     )]
     Unknown {
         /// The file.

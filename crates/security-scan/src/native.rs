@@ -1,6 +1,6 @@
 //! Scanners' native JSON, recognised from content (never from the file name), read into
 //! [`Finding`]s. Done so far: Trivy (vulnerabilities, misconfigurations, secrets), Grype, Bandit,
-//! Semgrep and Gitleaks (v6–v8). Secrets found by secret scanners are never kept: a finding
+//! Semgrep, Gitleaks (v6–v8), Snyk, npm audit (6 and 7+) and cargo audit. Secrets found by secret scanners are never kept: a finding
 //! names the rule and the place, not the matched text.
 
 use serde_json::Value;
@@ -23,6 +23,12 @@ pub enum Format {
     Semgrep,
     /// `gitleaks --report-format json` (v6 to v8).
     Gitleaks,
+    /// `snyk test --json` (open source and container; one project or `--all-projects`).
+    Snyk,
+    /// `npm audit --json`, npm 6 (`advisories`) and npm 7+ (`auditReportVersion: 2`).
+    NpmAudit,
+    /// `cargo audit --json`.
+    CargoAudit,
 }
 
 impl Format {
@@ -35,14 +41,34 @@ impl Format {
             Self::Bandit => "Bandit",
             Self::Semgrep => "Semgrep",
             Self::Gitleaks => "Gitleaks",
+            Self::Snyk => "Snyk",
+            Self::NpmAudit => "npm audit",
+            Self::CargoAudit => "cargo-audit",
         }
     }
+}
+
+/// Whether a value is one Snyk project result.
+fn is_snyk_project(value: &Value) -> bool {
+    value.get("vulnerabilities").is_some_and(Value::is_array)
+        && (value.get("packageManager").is_some() || value.get("ok").is_some())
 }
 
 /// Recognises a parsed report by its shape.
 pub fn detect(report: &Value) -> Option<Format> {
     let has = |key: &str| report.get(key).is_some();
     match report {
+        Value::Object(_) if is_snyk_project(report) => Some(Format::Snyk),
+        Value::Array(items) if !items.is_empty() && items.iter().all(is_snyk_project) => {
+            Some(Format::Snyk)
+        }
+        Value::Object(_) if has("auditReportVersion") && has("vulnerabilities") => {
+            Some(Format::NpmAudit)
+        }
+        Value::Object(_) if has("advisories") && has("actions") => Some(Format::NpmAudit),
+        Value::Object(_) if has("database") && report["vulnerabilities"].get("list").is_some() => {
+            Some(Format::CargoAudit)
+        }
         Value::Object(_) if has("runs") && (has("version") || has("$schema")) => {
             Some(Format::Sarif)
         }
@@ -139,7 +165,220 @@ pub fn read_native(format: Format, report: &Value) -> Vec<Finding> {
         Format::Bandit => bandit(report),
         Format::Semgrep => semgrep(report),
         Format::Gitleaks => gitleaks(report),
+        Format::Snyk => snyk(report),
+        Format::NpmAudit => npm_audit(report),
+        Format::CargoAudit => cargo_audit(report),
     }
+}
+
+/// Score first (a number, or a CVSS v3 vector computed), then the word.
+fn scored(
+    score: Option<f64>,
+    vector: Option<&str>,
+    word: Option<&str>,
+    fallback: Severity,
+) -> (Severity, SeveritySource, Option<f64>) {
+    let score = score.or_else(|| vector.and_then(crate::severity::cvss3_base_score));
+    match score.and_then(|score| Severity::from_score(score).map(|severity| (severity, score))) {
+        Some((severity, score)) => (severity, SeveritySource::Score, Some(score)),
+        None => by_word(word, fallback),
+    }
+}
+
+fn snyk(report: &Value) -> Vec<Finding> {
+    let projects: Vec<&Value> = match report {
+        Value::Array(items) => items.iter().collect(),
+        single => vec![single],
+    };
+    let mut findings = Vec::new();
+    for project in projects {
+        let target = text(&project["displayTargetFile"]).or_else(|| text(&project["path"]));
+        for vulnerability in project["vulnerabilities"].as_array().into_iter().flatten() {
+            let id = text(&vulnerability["id"]).unwrap_or_else(|| "(no id)".to_owned());
+            let identifiers = &vulnerability["identifiers"];
+            let cve = ["CVE", "GHSA"].iter().find_map(|scheme| {
+                identifiers[*scheme]
+                    .as_array()
+                    .and_then(|ids| ids.first())
+                    .and_then(text)
+            });
+            let severity = scored(
+                vulnerability["cvssScore"].as_f64(),
+                vulnerability["CVSSv3"].as_str(),
+                vulnerability["severity"].as_str(),
+                Severity::Medium,
+            );
+            let package = text(&vulnerability["packageName"]);
+            let version = text(&vulnerability["version"]);
+            let title = text(&vulnerability["title"]).unwrap_or_else(|| id.clone());
+            let message = format!(
+                "{} {} {}: {title}",
+                package.as_deref().unwrap_or("?"),
+                version.as_deref().unwrap_or("?"),
+                cve.as_deref().unwrap_or(&id)
+            );
+            let mut item = finding(
+                "Snyk",
+                id,
+                title,
+                message,
+                severity,
+                Location {
+                    path: target.clone(),
+                    ..Location::default()
+                },
+            );
+            item.vulnerability = cve
+                .as_deref()
+                .and_then(vulnerability_id)
+                .or(item.vulnerability);
+            item.package = package;
+            item.version = version;
+            findings.push(item);
+        }
+    }
+    findings
+}
+
+fn npm_audit(report: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if let Some(vulnerabilities) = report["vulnerabilities"].as_object() {
+        // npm 7+: per package, `via` lists the advisories (objects) or other packages (strings).
+        for (package, entry) in vulnerabilities {
+            for advisory in entry["via"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|via| via.is_object())
+            {
+                let url = text(&advisory["url"]);
+                let id = url
+                    .as_deref()
+                    .and_then(vulnerability_id)
+                    .or_else(|| {
+                        advisory["source"]
+                            .as_u64()
+                            .map(|source| format!("npm-{source}"))
+                    })
+                    .unwrap_or_else(|| "(no id)".to_owned());
+                let severity = scored(
+                    advisory["cvss"]["score"]
+                        .as_f64()
+                        .filter(|score| *score > 0.0),
+                    advisory["cvss"]["vectorString"].as_str(),
+                    advisory["severity"].as_str(),
+                    Severity::Medium,
+                );
+                let title = text(&advisory["title"]).unwrap_or_else(|| id.clone());
+                let range = text(&advisory["range"]).unwrap_or_default();
+                let message = format!("{package} {range}: {title}");
+                let mut item = finding(
+                    "npm audit",
+                    id,
+                    title,
+                    message,
+                    severity,
+                    Location {
+                        path: Some("package-lock.json".to_owned()),
+                        ..Location::default()
+                    },
+                );
+                item.package = Some(package.clone());
+                item.help_uri = url;
+                findings.push(item);
+            }
+        }
+    }
+    if let Some(advisories) = report["advisories"].as_object() {
+        // npm 6: one advisory, possibly several installed versions.
+        for advisory in advisories.values() {
+            let package = text(&advisory["module_name"]);
+            let id = advisory["cves"]
+                .as_array()
+                .and_then(|cves| cves.first())
+                .and_then(text)
+                .or_else(|| advisory["github_advisory_id"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| format!("npm-{}", advisory["id"]));
+            let title = text(&advisory["title"]).unwrap_or_else(|| id.clone());
+            let versions: Vec<String> = advisory["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|found| text(&found["version"]))
+                .collect();
+            for version in if versions.is_empty() {
+                vec![None]
+            } else {
+                versions.into_iter().map(Some).collect()
+            } {
+                let message = format!(
+                    "{} {}: {title}",
+                    package.as_deref().unwrap_or("?"),
+                    version.as_deref().unwrap_or("?")
+                );
+                let mut item = finding(
+                    "npm audit",
+                    id.clone(),
+                    title.clone(),
+                    message,
+                    by_word(advisory["severity"].as_str(), Severity::Medium),
+                    Location {
+                        path: Some("package-lock.json".to_owned()),
+                        ..Location::default()
+                    },
+                );
+                item.package.clone_from(&package);
+                item.version = version;
+                item.help_uri = text(&advisory["url"]);
+                findings.push(item);
+            }
+        }
+    }
+    findings
+}
+
+fn cargo_audit(report: &Value) -> Vec<Finding> {
+    report["vulnerabilities"]["list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| {
+            let advisory = &entry["advisory"];
+            let id = text(&advisory["id"]).unwrap_or_else(|| "(no id)".to_owned());
+            let cve = advisory["aliases"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .find_map(vulnerability_id);
+            // RustSec advisories carry a CVSS vector at most; without one, medium.
+            let severity = scored(None, advisory["cvss"].as_str(), None, Severity::Medium);
+            let package = text(&entry["package"]["name"]).or_else(|| text(&advisory["package"]));
+            let version = text(&entry["package"]["version"]);
+            let title = text(&advisory["title"]).unwrap_or_else(|| id.clone());
+            let message = format!(
+                "{} {} {id}: {title}",
+                package.as_deref().unwrap_or("?"),
+                version.as_deref().unwrap_or("?")
+            );
+            let mut item = finding(
+                "cargo-audit",
+                id,
+                title,
+                message,
+                severity,
+                Location {
+                    path: Some("Cargo.lock".to_owned()),
+                    ..Location::default()
+                },
+            );
+            item.vulnerability = cve.or(item.vulnerability);
+            item.package = package;
+            item.version = version;
+            item.help_uri = text(&advisory["url"]);
+            item
+        })
+        .collect()
 }
 
 /// The highest CVSS v3 score among Trivy's sources (NVD first when present).

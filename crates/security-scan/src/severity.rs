@@ -175,3 +175,121 @@ mod tests {
         assert_eq!(Severity::threshold("severe"), None);
     }
 }
+
+/// The CVSS v3.0/v3.1 base score of a vector (`CVSS:3.1/AV:N/AC:L/…`), as the specification
+/// computes it; `None` for anything else (v2, v4, incomplete vectors).
+pub fn cvss3_base_score(vector: &str) -> Option<f64> {
+    let mut parts = vector.trim().split('/');
+    let version = parts.next()?;
+    if version != "CVSS:3.0" && version != "CVSS:3.1" {
+        return None;
+    }
+    let mut metric = std::collections::BTreeMap::new();
+    for part in parts {
+        let (name, value) = part.split_once(':')?;
+        metric.insert(name, value);
+    }
+    let get = |name: &str| metric.get(name).copied();
+    let scope_changed = get("S")? == "C";
+    let attack_vector: f64 = match get("AV")? {
+        "N" => 0.85,
+        "A" => 0.62,
+        "L" => 0.55,
+        "P" => 0.2,
+        _ => return None,
+    };
+    let attack_complexity = match get("AC")? {
+        "L" => 0.77,
+        "H" => 0.44,
+        _ => return None,
+    };
+    let privileges = match (get("PR")?, scope_changed) {
+        ("N", _) => 0.85,
+        ("L", false) => 0.62,
+        ("L", true) => 0.68,
+        ("H", false) => 0.27,
+        ("H", true) => 0.5,
+        _ => return None,
+    };
+    let interaction = match get("UI")? {
+        "N" => 0.85,
+        "R" => 0.62,
+        _ => return None,
+    };
+    let impact_of = |name: &str| -> Option<f64> {
+        match get(name) {
+            Some("H") => Some(0.56),
+            Some("L") => Some(0.22),
+            Some("N") => Some(0.0),
+            _ => None,
+        }
+    };
+    let (confidentiality, integrity, availability) =
+        (impact_of("C")?, impact_of("I")?, impact_of("A")?);
+    let iss: f64 = 1.0 - (1.0 - confidentiality) * (1.0 - integrity) * (1.0 - availability);
+    let impact: f64 = if scope_changed {
+        7.52 * (iss - 0.029) - 3.25 * (iss - 0.02).powi(15)
+    } else {
+        6.42 * iss
+    };
+    let exploitability: f64 = 8.22 * attack_vector * attack_complexity * privileges * interaction;
+    if impact <= 0.0 {
+        return Some(0.0);
+    }
+    let raw = if scope_changed {
+        (1.08 * (impact + exploitability)).min(10.0)
+    } else {
+        (impact + exploitability).min(10.0)
+    };
+    Some(round_up(raw))
+}
+
+/// CVSS v3.1's "round up to one decimal", done in integers to avoid float artefacts.
+fn round_up(value: f64) -> f64 {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "scores are between 0 and 10"
+    )]
+    let scaled = (value * 100_000.0).round() as i64;
+    #[expect(clippy::cast_precision_loss, reason = "small integers")]
+    if scaled % 10_000 == 0 {
+        scaled as f64 / 100_000.0
+    } else {
+        ((scaled / 10_000) + 1) as f64 / 10.0
+    }
+}
+
+#[cfg(test)]
+mod cvss_tests {
+    use super::*;
+
+    #[test]
+    fn cvss3_vectors_score_like_the_calculator() {
+        // Values from FIRST's CVSS v3.1 calculator.
+        assert_eq!(
+            cvss3_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+            Some(9.8)
+        );
+        assert_eq!(
+            cvss3_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N"),
+            Some(5.3)
+        );
+        assert_eq!(
+            cvss3_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"),
+            Some(10.0)
+        );
+        assert_eq!(
+            cvss3_base_score("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L"),
+            Some(5.3)
+        );
+        assert_eq!(
+            cvss3_base_score("CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:N/I:N/A:N"),
+            Some(0.0)
+        );
+        assert_eq!(
+            cvss3_base_score("CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:L/I:L/A:N"),
+            Some(6.4)
+        );
+        assert_eq!(cvss3_base_score("AV:N/AC:L/Au:N/C:P/I:N/A:N"), None);
+    }
+}

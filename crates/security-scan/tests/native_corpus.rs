@@ -20,6 +20,9 @@ fn supported_native_reports_are_recognised_and_read() {
         ("bandit", Format::Bandit),
         ("semgrep", Format::Semgrep),
         ("gitleaks", Format::Gitleaks),
+        ("snyk", Format::Snyk),
+        ("npm-audit", Format::NpmAudit),
+        ("cargo-audit", Format::CargoAudit),
     ] {
         let dir = gantry_testkit::shared_dir()
             .join("corpus/security/native")
@@ -129,4 +132,40 @@ fn bad_reports_are_refused_naming_the_file() {
         let error = read_report("x.json", bytes).unwrap_err().to_string();
         assert!(error.starts_with(expected), "{error}");
     }
+}
+
+#[test]
+fn dependency_findings_carry_ids_packages_and_scores() {
+    let (name, bytes) = corpus_file("snyk/snyk__single-project-one-vuln.json");
+    let snyk = read_report(&name, &bytes).unwrap();
+    assert_eq!(
+        snyk.findings[0].vulnerability.as_deref(),
+        Some("CVE-2019-12400")
+    );
+    assert_eq!(snyk.findings[0].score, Some(6.5));
+    assert_eq!(snyk.findings[0].severity, Severity::Medium);
+
+    let (name, bytes) = corpus_file("cargo-audit/cargo-audit__many-findings-cvss.json");
+    let cargo = read_report(&name, &bytes).unwrap();
+    assert!(
+        cargo.findings.iter().any(|finding| finding.score.is_some()),
+        "scores computed from CVSS vectors"
+    );
+    assert!(
+        cargo
+            .findings
+            .iter()
+            .all(|finding| finding.package.is_some() && finding.version.is_some())
+    );
+
+    let (name, bytes) = corpus_file("npm-audit/npm-audit-v7__one-vuln.json");
+    let npm = read_report(&name, &bytes).unwrap();
+    assert!(
+        npm.findings.iter().all(|finding| finding
+            .vulnerability
+            .as_deref()
+            .is_some_and(|id| id.starts_with("GHSA-"))),
+        "{:?}",
+        npm.findings
+    );
 }
