@@ -27,7 +27,7 @@ pub enum ReportError {
     },
     /// JSON of a shape no supported tool writes.
     #[error(
-        "{file}: not a report format gantry knows ({shape}); supported: SARIF 2.1.0 and the JSON of Trivy, Grype, Bandit, Semgrep, Gitleaks, Snyk, npm audit and cargo audit"
+        "{file}: not a report format gantry knows ({shape}); supported: SARIF 2.1.0 and the JSON of Trivy, Grype, Bandit, Semgrep, Gitleaks, Snyk, npm audit, yarn audit, cargo audit, Checkov, hadolint and ShellCheck"
     )]
     Unknown {
         /// The file.
@@ -51,6 +51,34 @@ pub struct ReportInput {
     pub warnings: Vec<String>,
 }
 
+fn json_error(file: &str, error: &serde_json::Error) -> ReportError {
+    ReportError::Json {
+        file: file.to_owned(),
+        line: error.line(),
+        column: error.column(),
+        message: error
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+fn json_lines(bytes: &[u8]) -> Option<serde_json::Value> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let lines: Option<Vec<serde_json::Value>> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .filter(serde_json::Value::is_object)
+        })
+        .collect();
+    lines.map(serde_json::Value::Array)
+}
+
 /// Reads one report (a UTF-8 byte-order mark is accepted).
 pub fn read_report(file: &str, bytes: &[u8]) -> Result<ReportInput, ReportError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -59,18 +87,14 @@ pub fn read_report(file: &str, bytes: &[u8]) -> Result<ReportInput, ReportError>
             file: file.to_owned(),
         });
     }
-    let report: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|error| ReportError::Json {
-            file: file.to_owned(),
-            line: error.line(),
-            column: error.column(),
-            message: error
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
-        })?;
+    let report: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(report) => report,
+        // JSON lines (yarn audit): a list of the lines, when every line is an object.
+        Err(error) if error.to_string().starts_with("trailing characters") => {
+            json_lines(bytes).ok_or_else(|| json_error(file, &error))?
+        }
+        Err(error) => return Err(json_error(file, &error)),
+    };
     let Some(format) = detect(&report) else {
         let shape = match &report {
             serde_json::Value::Object(map) => {

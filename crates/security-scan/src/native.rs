@@ -1,6 +1,7 @@
 //! Scanners' native JSON, recognised from content (never from the file name), read into
 //! [`Finding`]s. Done so far: Trivy (vulnerabilities, misconfigurations, secrets), Grype, Bandit,
-//! Semgrep, Gitleaks (v6–v8), Snyk, npm audit (6 and 7+) and cargo audit. Secrets found by secret scanners are never kept: a finding
+//! Semgrep, Gitleaks (v6–v8), Snyk, npm audit (6 and 7+), cargo audit, Checkov, hadolint,
+//! `ShellCheck` and yarn audit. Secrets found by secret scanners are never kept: a finding
 //! names the rule and the place, not the matched text.
 
 use serde_json::Value;
@@ -29,6 +30,14 @@ pub enum Format {
     NpmAudit,
     /// `cargo audit --json`.
     CargoAudit,
+    /// `checkov -o json` (one framework, or a list of them).
+    Checkov,
+    /// `hadolint -f json`.
+    Hadolint,
+    /// `shellcheck -f json` or `-f json1`.
+    Shellcheck,
+    /// `yarn audit --json` (JSON lines, read as a list of its lines).
+    YarnAudit,
 }
 
 impl Format {
@@ -44,6 +53,10 @@ impl Format {
             Self::Snyk => "Snyk",
             Self::NpmAudit => "npm audit",
             Self::CargoAudit => "cargo-audit",
+            Self::Checkov => "Checkov",
+            Self::Hadolint => "hadolint",
+            Self::Shellcheck => "ShellCheck",
+            Self::YarnAudit => "yarn audit",
         }
     }
 }
@@ -68,6 +81,49 @@ pub fn detect(report: &Value) -> Option<Format> {
         Value::Object(_) if has("advisories") && has("actions") => Some(Format::NpmAudit),
         Value::Object(_) if has("database") && report["vulnerabilities"].get("list").is_some() => {
             Some(Format::CargoAudit)
+        }
+        Value::Object(_) if has("check_type") && has("results") => Some(Format::Checkov),
+        Value::Array(items)
+            if !items.is_empty()
+                && items.iter().all(|item| {
+                    item.get("check_type").is_some() && item.get("results").is_some()
+                }) =>
+        {
+            Some(Format::Checkov)
+        }
+        Value::Object(_)
+            if report["comments"].is_array()
+                && report.as_object().is_some_and(|map| map.len() == 1) =>
+        {
+            Some(Format::Shellcheck)
+        }
+        Value::Array(items)
+            if !items.is_empty()
+                && items.iter().all(|item| {
+                    item["code"].is_string()
+                        && item.get("file").is_some()
+                        && item.get("level").is_some()
+                }) =>
+        {
+            Some(Format::Hadolint)
+        }
+        Value::Array(items)
+            if !items.is_empty()
+                && items.iter().all(|item| {
+                    item["code"].is_number()
+                        && item.get("file").is_some()
+                        && item.get("level").is_some()
+                }) =>
+        {
+            Some(Format::Shellcheck)
+        }
+        Value::Array(items)
+            if !items.is_empty()
+                && items
+                    .iter()
+                    .all(|item| item["type"].is_string() && item.get("data").is_some()) =>
+        {
+            Some(Format::YarnAudit)
         }
         Value::Object(_) if has("runs") && (has("version") || has("$schema")) => {
             Some(Format::Sarif)
@@ -168,7 +224,146 @@ pub fn read_native(format: Format, report: &Value) -> Vec<Finding> {
         Format::Snyk => snyk(report),
         Format::NpmAudit => npm_audit(report),
         Format::CargoAudit => cargo_audit(report),
+        Format::Checkov => checkov(report),
+        Format::Hadolint => lint_list("hadolint", report, |item| text(&item["code"])),
+        Format::Shellcheck => lint_list(
+            "ShellCheck",
+            if report.is_object() {
+                &report["comments"]
+            } else {
+                report
+            },
+            |item| item["code"].as_u64().map(|code| format!("SC{code}")),
+        ),
+        Format::YarnAudit => yarn_audit(report),
     }
+}
+
+/// A level word of a linter (`error`, `warning`, `info`, `style`) as a SARIF level.
+fn lint_level(level: Option<&str>) -> (Severity, SeveritySource, Option<f64>) {
+    let level = match level.unwrap_or("warning") {
+        "error" => "error",
+        "warning" => "warning",
+        _ => "note",
+    };
+    (
+        Severity::from_sarif_level(level),
+        SeveritySource::Level,
+        None,
+    )
+}
+
+/// hadolint and `ShellCheck`: a list of `{file, line, column, code, level, message}`.
+fn lint_list(tool: &str, list: &Value, code: impl Fn(&Value) -> Option<String>) -> Vec<Finding> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| {
+            let id = code(item).unwrap_or_else(|| "(no code)".to_owned());
+            let message = text(&item["message"]).unwrap_or_else(|| id.clone());
+            let location = Location {
+                path: text(&item["file"])
+                    .map(|path| path.replace('\\', "/").trim_start_matches("./").to_owned()),
+                start_line: line(&item["line"]),
+                end_line: line(&item["endLine"]).or_else(|| line(&item["line"])),
+                start_column: line(&item["column"]),
+                end_column: line(&item["endColumn"]),
+            };
+            finding(
+                tool,
+                id,
+                message.lines().next().unwrap_or_default().to_owned(),
+                message,
+                lint_level(item["level"].as_str()),
+                location,
+            )
+        })
+        .collect()
+}
+
+fn checkov(report: &Value) -> Vec<Finding> {
+    let frameworks: Vec<&Value> = match report {
+        Value::Array(items) => items.iter().collect(),
+        single => vec![single],
+    };
+    let mut findings = Vec::new();
+    for framework in frameworks {
+        for check in framework["results"]["failed_checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let id = text(&check["check_id"]).unwrap_or_else(|| "(no id)".to_owned());
+            let title = text(&check["check_name"]).unwrap_or_else(|| id.clone());
+            let resource = text(&check["resource"]).unwrap_or_default();
+            let range = check["file_line_range"].as_array();
+            let location = Location {
+                path: text(&check["repo_file_path"])
+                    .or_else(|| text(&check["file_path"]))
+                    .map(|path| path.trim_start_matches('/').to_owned()),
+                start_line: range.and_then(|range| range.first()).and_then(line),
+                end_line: range.and_then(|range| range.get(1)).and_then(line),
+                ..Location::default()
+            };
+            // Checkov's own `severity` when its platform filled it in; otherwise a failed check is
+            // a medium, not the "error" every Checkov result carries in SARIF.
+            let severity = by_word(check["severity"].as_str(), Severity::Medium);
+            let message = if resource.is_empty() {
+                title.clone()
+            } else {
+                format!("{resource}: {title}")
+            };
+            let mut item = finding("Checkov", id, title, message, severity, location);
+            item.help_uri = text(&check["guideline"]);
+            findings.push(item);
+        }
+    }
+    findings
+}
+
+fn yarn_audit(lines: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for line in lines
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|line| line["type"] == "auditAdvisory")
+    {
+        let advisory = &line["data"]["advisory"];
+        let package = text(&advisory["module_name"]);
+        let id = advisory["cves"]
+            .as_array()
+            .and_then(|cves| cves.first())
+            .and_then(text)
+            .or_else(|| text(&advisory["github_advisory_id"]))
+            .unwrap_or_else(|| format!("npm-{}", advisory["id"]));
+        let title = text(&advisory["title"]).unwrap_or_else(|| id.clone());
+        let version = advisory["findings"]
+            .as_array()
+            .and_then(|found| found.first())
+            .and_then(|found| text(&found["version"]));
+        let message = format!(
+            "{} {}: {title}",
+            package.as_deref().unwrap_or("?"),
+            version.as_deref().unwrap_or("?")
+        );
+        let mut item = finding(
+            "yarn audit",
+            id,
+            title,
+            message,
+            by_word(advisory["severity"].as_str(), Severity::Medium),
+            Location {
+                path: Some("yarn.lock".to_owned()),
+                ..Location::default()
+            },
+        );
+        item.package = package;
+        item.version = version;
+        item.help_uri = text(&advisory["url"]);
+        findings.push(item);
+    }
+    findings
 }
 
 /// Score first (a number, or a CVSS v3 vector computed), then the word.

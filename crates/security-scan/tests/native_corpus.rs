@@ -23,6 +23,10 @@ fn supported_native_reports_are_recognised_and_read() {
         ("snyk", Format::Snyk),
         ("npm-audit", Format::NpmAudit),
         ("cargo-audit", Format::CargoAudit),
+        ("checkov", Format::Checkov),
+        ("hadolint", Format::Hadolint),
+        ("shellcheck", Format::Shellcheck),
+        ("yarn-audit", Format::YarnAudit),
     ] {
         let dir = gantry_testkit::shared_dir()
             .join("corpus/security/native")
@@ -167,5 +171,27 @@ fn dependency_findings_carry_ids_packages_and_scores() {
             .is_some_and(|id| id.starts_with("GHSA-"))),
         "{:?}",
         npm.findings
+    );
+}
+
+#[test]
+fn checkov_failures_are_not_all_high() {
+    let (name, bytes) = corpus_file("checkov/checkov__checkov-report-many-vuln.json");
+    let checkov = read_report(&name, &bytes).unwrap();
+    assert!(!checkov.findings.is_empty());
+    assert!(
+        checkov
+            .findings
+            .iter()
+            .all(|finding| finding.severity <= Severity::Medium
+                || finding.severity_source
+                    == gantry_security_scan::severity::SeveritySource::ToolWord)
+    );
+    let (name, bytes) = corpus_file("yarn-audit/yarn-audit__yarn-audit-many-vul.jsonl");
+    let yarn = read_report(&name, &bytes).unwrap();
+    assert!(
+        yarn.findings
+            .iter()
+            .all(|finding| finding.package.is_some())
     );
 }
