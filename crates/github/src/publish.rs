@@ -95,6 +95,20 @@ impl<'client> GitHubSink<'client> {
             .map(|reply| reply.body)
     }
 
+    /// Replaces the body of comment `id` (PATCH, safe to repeat).
+    async fn patch_comment(&self, id: u64, body: &str, operation: &str) -> Result<(), GitHubError> {
+        let path = format!("{}/issues/comments/{id}", self.repo_path());
+        self.client
+            .send(
+                Method::PATCH,
+                &path,
+                Some(&json!({"body": body})),
+                operation,
+            )
+            .await
+            .map(|_| ())
+    }
+
     /// POSTs, and when the answer is unclear, looks (`find`) before posting again.
     async fn create_once<P, F>(
         &self,
@@ -174,18 +188,11 @@ impl<'client> GitHubSink<'client> {
         }
         let body = fit_to_limit(&effect.body_with_marker(), COMMENT_LIMIT, "comment");
         let before = self.marked_comments(number, &effect.marker).await?;
-        let comment_path = |id: u64| format!("{}/issues/comments/{id}", self.repo_path());
 
         if effect.mode == CommentMode::Update {
             if let Some(existing) = before.last() {
                 if existing.body != body {
-                    self.client
-                        .send(
-                            Method::PATCH,
-                            &comment_path(existing.id),
-                            Some(&json!({"body": body})),
-                            "update the PR comment",
-                        )
+                    self.patch_comment(existing.id, &body, "update the PR comment")
                         .await?;
                 }
                 return Ok(Some(Published::new(
@@ -251,7 +258,6 @@ impl<'client> GitHubSink<'client> {
         number: u64,
     ) -> Result<Option<Published>, GitHubError> {
         const ROUNDS: u32 = 5;
-        let comment_path = |id: u64| format!("{}/issues/comments/{id}", self.repo_path());
         let create_path = format!("{}/issues/{number}/comments", self.repo_path());
         for round in 1..=ROUNDS {
             let found = self.marked_comments(number, &effect.marker).await?;
@@ -260,13 +266,7 @@ impl<'client> GitHubSink<'client> {
                 let body =
                     fit_to_limit(&effect.body_merged_into(&bodies), COMMENT_LIMIT, "comment");
                 if body != target.body {
-                    self.client
-                        .send(
-                            Method::PATCH,
-                            &comment_path(target.id),
-                            Some(&json!({"body": body})),
-                            "update the shared PR comment",
-                        )
+                    self.patch_comment(target.id, &body, "update the shared PR comment")
                         .await?;
                 }
                 for duplicate in duplicates {
@@ -274,13 +274,7 @@ impl<'client> GitHubSink<'client> {
                         "Merged into {}.",
                         target.url.as_deref().unwrap_or("the first Gantry comment")
                     );
-                    self.client
-                        .send(
-                            Method::PATCH,
-                            &comment_path(duplicate.id),
-                            Some(&json!({"body": pointer})),
-                            "fold a duplicate PR comment",
-                        )
+                    self.patch_comment(duplicate.id, &pointer, "fold a duplicate PR comment")
                         .await?;
                 }
             } else {

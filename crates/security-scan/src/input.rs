@@ -2,7 +2,7 @@
 
 use crate::finding::Finding;
 use crate::native::{Format, detect, read_native};
-use crate::sarif_input::{SarifInputError, read_sarif};
+use crate::sarif_input::{SarifInputError, read_sarif_value};
 
 /// Why a report file was refused. Every message starts with the file's name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -117,7 +117,7 @@ pub fn read_report(file: &str, bytes: &[u8]) -> Result<ReportInput, ReportError>
         });
     };
     if format == Format::Sarif {
-        let input = read_sarif(file, bytes)?;
+        let input = read_sarif_value(file, &report)?;
         return Ok(ReportInput {
             format,
             findings: input.findings,

@@ -67,14 +67,19 @@ fn is_snyk_project(value: &Value) -> bool {
         && (value.get("packageManager").is_some() || value.get("ok").is_some())
 }
 
+/// A non-empty list whose every item satisfies `test`.
+fn every_item(report: &Value, test: impl Fn(&Value) -> bool) -> bool {
+    report
+        .as_array()
+        .is_some_and(|items| !items.is_empty() && items.iter().all(test))
+}
+
 /// Recognises a parsed report by its shape.
 pub fn detect(report: &Value) -> Option<Format> {
     let has = |key: &str| report.get(key).is_some();
     match report {
         Value::Object(_) if is_snyk_project(report) => Some(Format::Snyk),
-        Value::Array(items) if !items.is_empty() && items.iter().all(is_snyk_project) => {
-            Some(Format::Snyk)
-        }
+        Value::Array(_) if every_item(report, is_snyk_project) => Some(Format::Snyk),
         Value::Object(_) if has("auditReportVersion") && has("vulnerabilities") => {
             Some(Format::NpmAudit)
         }
@@ -83,11 +88,10 @@ pub fn detect(report: &Value) -> Option<Format> {
             Some(Format::CargoAudit)
         }
         Value::Object(_) if has("check_type") && has("results") => Some(Format::Checkov),
-        Value::Array(items)
-            if !items.is_empty()
-                && items.iter().all(|item| {
-                    item.get("check_type").is_some() && item.get("results").is_some()
-                }) =>
+        Value::Array(_)
+            if every_item(report, |item| {
+                item.get("check_type").is_some() && item.get("results").is_some()
+            }) =>
         {
             Some(Format::Checkov)
         }
@@ -97,31 +101,28 @@ pub fn detect(report: &Value) -> Option<Format> {
         {
             Some(Format::Shellcheck)
         }
-        Value::Array(items)
-            if !items.is_empty()
-                && items.iter().all(|item| {
-                    item["code"].is_string()
-                        && item.get("file").is_some()
-                        && item.get("level").is_some()
-                }) =>
+        Value::Array(_)
+            if every_item(report, |item| {
+                item["code"].is_string()
+                    && item.get("file").is_some()
+                    && item.get("level").is_some()
+            }) =>
         {
             Some(Format::Hadolint)
         }
-        Value::Array(items)
-            if !items.is_empty()
-                && items.iter().all(|item| {
-                    item["code"].is_number()
-                        && item.get("file").is_some()
-                        && item.get("level").is_some()
-                }) =>
+        Value::Array(_)
+            if every_item(report, |item| {
+                item["code"].is_number()
+                    && item.get("file").is_some()
+                    && item.get("level").is_some()
+            }) =>
         {
             Some(Format::Shellcheck)
         }
-        Value::Array(items)
-            if !items.is_empty()
-                && items
-                    .iter()
-                    .all(|item| item["type"].is_string() && item.get("data").is_some()) =>
+        Value::Array(_)
+            if every_item(report, |item| {
+                item["type"].is_string() && item.get("data").is_some()
+            }) =>
         {
             Some(Format::YarnAudit)
         }
@@ -150,12 +151,11 @@ pub fn detect(report: &Value) -> Option<Format> {
         {
             Some(Format::Semgrep)
         }
-        Value::Array(items)
-            if !items.is_empty()
-                && items.iter().all(|item| {
-                    (item.get("RuleID").is_some() && item.get("File").is_some())
-                        || (item.get("rule").is_some() && item.get("offender").is_some())
-                }) =>
+        Value::Array(_)
+            if every_item(report, |item| {
+                (item.get("RuleID").is_some() && item.get("File").is_some())
+                    || (item.get("rule").is_some() && item.get("offender").is_some())
+            }) =>
         {
             Some(Format::Gitleaks)
         }

@@ -65,6 +65,12 @@ pub fn read_sarif(file: &str, bytes: &[u8]) -> Result<SarifInput, SarifInputErro
             .unwrap_or_default()
             .to_owned(),
     })?;
+    read_sarif_value(file, &log)
+}
+
+/// Reads a SARIF log already parsed as JSON (the report reader parses once and recognises the
+/// format from the value).
+pub fn read_sarif_value(file: &str, log: &Value) -> Result<SarifInput, SarifInputError> {
     let shape = |path: &str, problem: &str| SarifInputError::Shape {
         file: file.to_owned(),
         path: path.to_owned(),
