@@ -83,15 +83,19 @@ pub fn text(untrusted: &str) -> String {
 /// the text cannot end it; invisible characters are made visible; all on one line.
 pub fn code(untrusted: &str) -> String {
     let mut content = String::with_capacity(untrusted.len());
-    for character in untrusted.chars() {
-        if !visible(character, &mut content) {
-            content.push(character);
+    if is_plain_ascii(untrusted, false) {
+        content.push_str(untrusted);
+    } else {
+        for character in untrusted.chars() {
+            if !visible(character, &mut content) {
+                content.push(character);
+            }
         }
     }
     if content.is_empty() {
         return "` `".to_owned();
     }
-    let fence = "`".repeat(longest_run(&content, '`') + 1);
+    let fence = "`".repeat(longest_run(&content, b'`') + 1);
     // A space on each side when the content touches a backtick (or is all spaces); CommonMark
     // strips exactly one from each side.
     let pad = content.starts_with('`') || content.ends_with('`') || content.starts_with(' ');
@@ -103,18 +107,22 @@ pub fn code(untrusted: &str) -> String {
 /// any backtick run in the text, so the text cannot close it; it ends with a newline.
 pub fn code_block(language: &str, untrusted: &str) -> String {
     let mut content = String::with_capacity(untrusted.len());
-    for character in untrusted.chars() {
-        match character {
-            '\n' | '\t' => content.push(character),
-            '\r' => {}
-            c if is_bidi_control(c) => {
-                let _ = write!(content, "[U+{:04X}]", u32::from(c));
+    if is_plain_ascii(untrusted, true) {
+        content.push_str(untrusted);
+    } else {
+        for character in untrusted.chars() {
+            match character {
+                '\n' | '\t' => content.push(character),
+                '\r' => {}
+                c if is_bidi_control(c) => {
+                    let _ = write!(content, "[U+{:04X}]", u32::from(c));
+                }
+                c if c.is_control() => content.push('\u{FFFD}'),
+                c => content.push(c),
             }
-            c if c.is_control() => content.push('\u{FFFD}'),
-            c => content.push(c),
         }
     }
-    let fence = "`".repeat((longest_run(&content, '`') + 1).max(3));
+    let fence = "`".repeat((longest_run(&content, b'`') + 1).max(3));
     let language: String = language
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '_'))
@@ -127,11 +135,18 @@ pub fn code_block(language: &str, untrusted: &str) -> String {
     format!("{fence}{language}\n{content}{newline}{fence}\n")
 }
 
-fn longest_run(text: &str, wanted: char) -> usize {
+/// Printable ASCII only (and newlines and tabs when `lines`): nothing to make visible, so the
+/// text can be copied as it is.
+fn is_plain_ascii(text: &str, lines: bool) -> bool {
+    text.bytes()
+        .all(|byte| matches!(byte, b' '..=b'~') || (lines && matches!(byte, b'\n' | b'\t')))
+}
+
+fn longest_run(text: &str, wanted: u8) -> usize {
     let mut longest = 0;
     let mut current = 0;
-    for character in text.chars() {
-        if character == wanted {
+    for byte in text.bytes() {
+        if byte == wanted {
             current += 1;
             longest = longest.max(current);
         } else {
@@ -422,7 +437,21 @@ impl Document {
 
     /// The whole document.
     pub fn render(&self) -> String {
-        self.blocks.iter().map(|block| &*block.markdown).collect()
+        let mut out = String::with_capacity(self.len());
+        for block in &self.blocks {
+            out.push_str(&block.markdown);
+        }
+        out
+    }
+
+    /// The length in bytes of the whole document.
+    pub fn len(&self) -> usize {
+        self.blocks.iter().map(|block| block.markdown.len()).sum()
+    }
+
+    /// Whether the document has no text.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The document in at most `budget` bytes of UTF-8. Details are folded, then left out,
@@ -430,9 +459,9 @@ impl Document {
     /// budget). When anything was cut a note says what, and where the full text is
     /// (`full_text_at`, e.g. "the job's step summary").
     pub fn render_within(&self, budget: usize, full_text_at: &str) -> (String, Cut) {
-        let full = self.render();
-        if full.len() <= budget {
-            return (full, Cut::default());
+        let full_len = self.len();
+        if full_len <= budget {
+            return (self.render(), Cut::default());
         }
         let mut chosen: Vec<Option<&str>> = self
             .blocks
@@ -443,7 +472,7 @@ impl Document {
         // Room for the note, which lists at most a few labels.
         let reserve = 600 + full_text_at.len().min(200);
         let target = budget.saturating_sub(reserve);
-        let mut size = full.len();
+        let mut size = full_len;
 
         // Largest first; among equals, the later block goes first (the reader meets the earlier).
         let mut details: Vec<usize> = (0..self.blocks.len())

@@ -10,21 +10,23 @@ use std::time::Instant;
 
 use gantry_terraform_plan::{CommentSetting, Options, StackSource, run};
 
-fn peak_rss_kib() -> u64 {
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find(|line| line.starts_with("VmHWM:"))
+                .find(|line| line.starts_with(field))
                 .and_then(|line| line.split_whitespace().nth(1))
                 .and_then(|kib| kib.parse().ok())
         })
         .unwrap_or(0)
 }
 
-/// The child: read the file and run the action once; print seconds and peak RSS.
+/// The child: read the file and run the action once; print seconds, peak RSS and the RSS before
+/// the work began (the process itself: binary, libc, stack).
 fn measure_one(path: &str) {
+    let before = status_kib("VmRSS:");
     let start = Instant::now();
     let bytes = std::fs::read(path).expect("read the plan");
     let options = Options {
@@ -46,10 +48,11 @@ fn measure_one(path: &str) {
     .expect("a valid plan");
     let seconds = start.elapsed().as_secs_f64();
     assert!(!report.summary.is_empty());
-    println!("{seconds:.4} {}", peak_rss_kib());
+    println!("{seconds:.4} {} {before}", status_kib("VmHWM:"));
 }
 
-fn child(program: &str, args: &[&str]) -> (f64, u64) {
+/// Seconds, peak RSS KiB and RSS KiB before the work, as the child printed them.
+fn child(program: &str, args: &[&str]) -> (f64, u64, u64) {
     let output = Command::new(program)
         .args(args)
         .output()
@@ -65,8 +68,9 @@ fn child(program: &str, args: &[&str]) -> (f64, u64) {
         .next()
         .and_then(|s| s.parse().ok())
         .unwrap_or(f64::NAN);
-    let kib = fields.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-    (seconds, kib)
+    let mut kib = || fields.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let peak = kib();
+    (seconds, peak, kib())
 }
 
 fn main() {
@@ -90,9 +94,9 @@ fn main() {
     let folder = std::env::temp_dir().join(format!("gantry-plan-bench-{}", std::process::id()));
     std::fs::create_dir_all(&folder).expect("temp folder");
     println!(
-        "| resources | file MB | gantry s | gantry MB/s | gantry peak RSS MB (× file) | python json.load s | python MB/s | python peak RSS MB |"
+        "| resources | file MB | gantry s | gantry MB/s | gantry peak RSS MB (× file) | gantry RSS growth MB (× file) | python json.load s | python MB/s | python peak RSS MB | python RSS growth MB (× file) |"
     );
-    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for resources in [3_000usize, 30_000] {
         let (plan, _) = gantry_testkit::terraform::synthetic_plan(resources);
         let path = folder.join(format!("plan-{resources}.json"));
@@ -100,27 +104,40 @@ fn main() {
         let path_text = path.to_string_lossy().into_owned();
         #[expect(clippy::cast_precision_loss, reason = "sizes far below 2^52")]
         let megabytes = plan.len() as f64 / 1e6;
-        let best = |runs: Vec<(f64, u64)>| {
-            runs.into_iter().fold((f64::INFINITY, 0u64), |best, run| {
-                (best.0.min(run.0), best.1.max(run.1))
-            })
+        // Fastest time; largest peak and growth (memory is reported pessimistically).
+        let best = |runs: Vec<(f64, u64, u64)>| {
+            runs.into_iter()
+                .fold((f64::INFINITY, 0u64, 0u64), |best, run| {
+                    (
+                        best.0.min(run.0),
+                        best.1.max(run.1),
+                        best.2.max(run.1.saturating_sub(run.2)),
+                    )
+                })
         };
         let ours = best((0..3).map(|_| child(&me, &["--one", &path_text])).collect());
-        let python_code = "import json,resource,sys,time\nt=time.perf_counter()\njson.load(open(sys.argv[1]))\nprint(f'{time.perf_counter()-t:.4f}', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)";
+        let python_code = "import json,resource,sys,time\nb=[l for l in open('/proc/self/status') if l.startswith('VmRSS:')][0].split()[1]\nt=time.perf_counter()\njson.load(open(sys.argv[1]))\nprint(f'{time.perf_counter()-t:.4f}', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, b)";
         let python = best(
             (0..3)
                 .map(|_| child("python3", &["-c", python_code, &path_text]))
                 .collect(),
         );
         #[expect(clippy::cast_precision_loss, reason = "RSS in KiB, far below 2^52")]
-        let (our_mb, python_mb) = (ours.1 as f64 / 1024.0, python.1 as f64 / 1024.0);
+        let mb = |kib: u64| kib as f64 / 1024.0;
+        let times_file = |kib: u64| mb(kib) * 1.048_576 / megabytes;
         println!(
-            "| {resources} | {megabytes:.1} | {:.3} | {:.0} | {our_mb:.0} ({:.2}×) | {:.3} | {:.0} | {python_mb:.0} |",
+            "| {resources} | {megabytes:.1} | {:.3} | {:.0} | {:.1} ({:.2}×) | {:.1} ({:.2}×) | {:.3} | {:.0} | {:.1} | {:.1} ({:.2}×) |",
             ours.0,
             megabytes / ours.0,
-            our_mb * 1.048_576 / megabytes,
+            mb(ours.1),
+            times_file(ours.1),
+            mb(ours.2),
+            times_file(ours.2),
             python.0,
             megabytes / python.0,
+            mb(python.1),
+            mb(python.2),
+            times_file(python.2),
         );
     }
     let _ = std::fs::remove_dir_all(&folder);

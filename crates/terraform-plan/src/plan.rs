@@ -614,7 +614,7 @@ struct Configuration {
 impl<'a> Plan<'a> {
     /// Parses decoded plan text; `file` names it in errors.
     pub fn parse(file: &str, json: &'a str) -> Result<Self, PlanError> {
-        let plan: Plan<'a> = match serde_json::from_str(json) {
+        let mut plan: Plan<'a> = match serde_json::from_str(json) {
             Ok(plan) => plan,
             Err(error) => {
                 // The log stream is one JSON object a line: the first line parses, then "trailing".
@@ -630,6 +630,9 @@ impl<'a> Plan<'a> {
                 return Err(json_error(file, &error, 0));
             }
         };
+        // The lists grew by doubling; give back the unused tail before rendering needs memory.
+        plan.resource_changes.shrink_to_fit();
+        plan.resource_drift.shrink_to_fit();
         let not_a_plan = |what: &str| PlanError::NotAPlan {
             file: file.to_owned(),
             what: what.to_owned(),

@@ -126,7 +126,10 @@ pub(crate) fn render(request: &RenderRequest<'_, '_, '_>) -> String {
     ));
     document.append(request.stack_sections);
     let (rendered, _) = document.render_within(request.budget, request.full_text_at);
-    let scrubbed = request.secrets.scrub(&rendered).into_owned();
+    let scrubbed = match request.secrets.scrub(&rendered) {
+        std::borrow::Cow::Owned(scrubbed) => scrubbed,
+        std::borrow::Cow::Borrowed(_) => rendered,
+    };
     if scrubbed.len() <= request.budget {
         scrubbed
     } else {

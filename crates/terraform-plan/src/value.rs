@@ -154,29 +154,37 @@ impl<'a> Node<'a> {
 /// A JSON string literal (control characters escaped).
 pub fn push_json_string(text: &str, out: &mut String) {
     out.push('"');
-    if !text
-        .bytes()
-        .any(|byte| byte == b'"' || byte == b'\\' || byte < 0x20 || byte == 0x7f)
-        && !text.contains(['\u{80}', '\u{85}'])
-        && text.chars().all(|c| !c.is_control())
-    {
-        out.push_str(text);
-        out.push('"');
-        return;
-    }
-    for character in text.chars() {
+    let bytes = text.as_bytes();
+    // Copy runs that need no escape whole; escape the rest character by character. Control
+    // characters are C0, DEL and C1 (U+0080–U+009F, encoded as 0xC2 0x80–0x9F).
+    let mut start = 0;
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        let c1 = byte == 0xC2
+            && bytes
+                .get(index + 1)
+                .is_some_and(|next| (0x80..=0x9F).contains(next));
+        if !(byte < 0x20 || byte == b'"' || byte == b'\\' || byte == 0x7f || c1) {
+            index += 1;
+            continue;
+        }
+        out.push_str(&text[start..index]);
+        let character = text[index..].chars().next().unwrap_or_default();
         match character {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
+            c => {
                 let _ = write!(out, "\\u{:04x}", u32::from(c));
             }
-            c => out.push(c),
         }
+        index += character.len_utf8();
+        start = index;
     }
+    out.push_str(&text[start..]);
     out.push('"');
 }
 
@@ -340,6 +348,22 @@ mod tests {
         let mut out = String::new();
         value.write_canonical(&mut out);
         assert_eq!(out, r#"{"a":"x\ny\u0001","b":[1,{"a":true,"z":null}]}"#);
+    }
+
+    #[test]
+    fn strings_escape_only_what_json_needs_and_every_control_character() {
+        let mut out = String::new();
+        push_json_string(
+            "plain é ✓ \"q\" back\\slash\ttab\u{7f}\u{85}\u{9f}\u{a0}end",
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            "\"plain é ✓ \\\"q\\\" back\\\\slash\\ttab\\u007f\\u0085\\u009f\u{a0}end\""
+        );
+        out.clear();
+        push_json_string("", &mut out);
+        assert_eq!(out, "\"\"");
     }
 }
 
