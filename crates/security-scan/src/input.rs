@@ -27,7 +27,7 @@ pub enum ReportError {
     },
     /// JSON of a shape no supported tool writes.
     #[error(
-        "{file}: not a report format gantry knows ({shape}); supported: SARIF 2.1.0 and the JSON of Trivy, Grype, Bandit, Semgrep, Gitleaks, Snyk, npm audit, yarn audit, cargo audit, Checkov, hadolint and ShellCheck"
+        "{file}: not a report format gantry knows ({shape}); supported: SARIF 2.1.0 from any tool and the JSON of Trivy, Grype, Snyk, OSV-Scanner, npm audit, yarn audit, pip-audit, cargo audit, Bandit, Semgrep, gosec, Gitleaks, detect-secrets, Checkov, tfsec, KICS, hadolint, ShellCheck, zizmor and reviewdog (rdjson)"
     )]
     Unknown {
         /// The file.
@@ -102,10 +102,6 @@ pub fn read_report(file: &str, bytes: &[u8]) -> Result<ReportInput, ReportError>
                 format!("an object with keys {}", keys.join(", "))
             }
             serde_json::Value::Array(items) => format!("a list of {} item(s)", items.len()),
-            serde_json::Value::Null => {
-                "null (a tool that found nothing may write this; remove the file or pass a report)"
-                    .to_owned()
-            }
             other => format!(
                 "a bare {}",
                 if other.is_string() { "string" } else { "value" }
@@ -124,9 +120,17 @@ pub fn read_report(file: &str, bytes: &[u8]) -> Result<ReportInput, ReportError>
             warnings: input.warnings,
         });
     }
+    let warnings = if format == Format::Nothing {
+        vec![format!(
+            "{file}: holds no findings (`{}`); read as a clean scan",
+            if report.is_null() { "null" } else { "[]" }
+        )]
+    } else {
+        Vec::new()
+    };
     Ok(ReportInput {
         format,
         findings: read_native(format, &report),
-        warnings: Vec::new(),
+        warnings,
     })
 }

@@ -12,6 +12,8 @@ use crate::severity::{Severity, SeveritySource};
 /// A report format this crate reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// `null` or `[]`: what several tools write when they found nothing.
+    Nothing,
     /// SARIF 2.1.0 from any tool.
     Sarif,
     /// `trivy … --format json`.
@@ -38,12 +40,29 @@ pub enum Format {
     Shellcheck,
     /// `yarn audit --json` (JSON lines, read as a list of its lines).
     YarnAudit,
+    /// `zizmor --format=json-v1` (or the older `--format=json`).
+    Zizmor,
+    /// `pip-audit -f json` (a list of dependencies, or `{"dependencies": […]}`).
+    PipAudit,
+    /// `osv-scanner --format json`.
+    OsvScanner,
+    /// `tfsec --format json` (current and legacy rule ids).
+    Tfsec,
+    /// `gosec -fmt json`.
+    Gosec,
+    /// `kics scan --report-formats json`.
+    Kics,
+    /// reviewdog's Diagnostic Format (`rdjson`), the lingua franca of reviewdog users.
+    Rdjson,
+    /// `detect-secrets scan` baseline JSON.
+    DetectSecrets,
 }
 
 impl Format {
     /// The tool's name as findings carry it.
     pub fn tool(self) -> &'static str {
         match self {
+            Self::Nothing => "(no findings)",
             Self::Sarif => "SARIF",
             Self::Trivy => "Trivy",
             Self::Grype => "Grype",
@@ -57,6 +76,14 @@ impl Format {
             Self::Hadolint => "hadolint",
             Self::Shellcheck => "ShellCheck",
             Self::YarnAudit => "yarn audit",
+            Self::Zizmor => "zizmor",
+            Self::PipAudit => "pip-audit",
+            Self::OsvScanner => "OSV-Scanner",
+            Self::Tfsec => "tfsec",
+            Self::Gosec => "gosec",
+            Self::Kics => "KICS",
+            Self::Rdjson => "reviewdog",
+            Self::DetectSecrets => "detect-secrets",
         }
     }
 }
@@ -65,6 +92,10 @@ impl Format {
 fn is_snyk_project(value: &Value) -> bool {
     value.get("vulnerabilities").is_some_and(Value::is_array)
         && (value.get("packageManager").is_some() || value.get("ok").is_some())
+}
+
+fn is_pip_audit_dependency(item: &Value) -> bool {
+    item["name"].is_string() && (item["vulns"].is_array() || item["skip_reason"].is_string())
 }
 
 /// A non-empty list whose every item satisfies `test`.
@@ -78,6 +109,8 @@ fn every_item(report: &Value, test: impl Fn(&Value) -> bool) -> bool {
 pub fn detect(report: &Value) -> Option<Format> {
     let has = |key: &str| report.get(key).is_some();
     match report {
+        Value::Null => Some(Format::Nothing),
+        Value::Array(items) if items.is_empty() => Some(Format::Nothing),
         Value::Object(_) if is_snyk_project(report) => Some(Format::Snyk),
         Value::Array(_) if every_item(report, is_snyk_project) => Some(Format::Snyk),
         Value::Object(_) if has("auditReportVersion") && has("vulnerabilities") => {
@@ -126,10 +159,75 @@ pub fn detect(report: &Value) -> Option<Format> {
         {
             Some(Format::YarnAudit)
         }
+        Value::Array(_)
+            if every_item(report, |item| {
+                item["ident"].is_string() && item.get("determinations").is_some()
+            }) =>
+        {
+            Some(Format::Zizmor)
+        }
+        Value::Array(_) if every_item(report, is_pip_audit_dependency) => Some(Format::PipAudit),
+        Value::Object(_)
+            if report.as_object().is_some_and(|map| map.len() <= 2)
+                && report["dependencies"].is_array()
+                && report["dependencies"]
+                    .as_array()
+                    .is_some_and(|items| items.iter().all(is_pip_audit_dependency)) =>
+        {
+            Some(Format::PipAudit)
+        }
+        Value::Object(_)
+            if every_item(&report["results"], |item| {
+                item.get("source").is_some() && item["packages"].is_array()
+            }) =>
+        {
+            Some(Format::OsvScanner)
+        }
+        Value::Object(_)
+            if every_item(&report["results"], |item| {
+                item["rule_id"].is_string() && item.get("location").is_some()
+            }) || (report.as_object().is_some_and(|map| map.len() == 1)
+                && report.get("results") == Some(&Value::Null)) =>
+        {
+            Some(Format::Tfsec)
+        }
+        Value::Object(_) if report["Issues"].is_array() && has("Stats") => Some(Format::Gosec),
+        Value::Object(_)
+            if report["queries"].is_array()
+                && (has("kics_version") || has("scan_id") || has("severity_counters")) =>
+        {
+            Some(Format::Kics)
+        }
+        Value::Object(_)
+            if report["diagnostics"].is_array()
+                && report["diagnostics"].as_array().is_some_and(|items| {
+                    items.iter().all(|item| item.get("message").is_some())
+                }) =>
+        {
+            Some(Format::Rdjson)
+        }
+        Value::Object(_) if has("plugins_used") && report["results"].is_object() => {
+            Some(Format::DetectSecrets)
+        }
         Value::Object(_) if has("runs") && (has("version") || has("$schema")) => {
             Some(Format::Sarif)
         }
         Value::Object(_) if has("SchemaVersion") && (has("Results") || has("ArtifactName")) => {
+            Some(Format::Trivy)
+        }
+        Value::Object(_)
+            if has("ClusterName") && (has("Vulnerabilities") || has("Misconfigurations")) =>
+        {
+            Some(Format::Trivy)
+        }
+        Value::Array(_)
+            if every_item(report, |item| {
+                item["Target"].is_string()
+                    && (item.get("Vulnerabilities").is_some()
+                        || item.get("Misconfigurations").is_some()
+                        || item.get("Type").is_some())
+            }) =>
+        {
             Some(Format::Trivy)
         }
         Value::Object(_)
@@ -215,7 +313,7 @@ fn by_word(word: Option<&str>, fallback: Severity) -> (Severity, SeveritySource,
 /// Reads a native report of a known format into findings.
 pub fn read_native(format: Format, report: &Value) -> Vec<Finding> {
     match format {
-        Format::Sarif => Vec::new(),
+        Format::Sarif | Format::Nothing => Vec::new(),
         Format::Trivy => trivy(report),
         Format::Grype => grype(report),
         Format::Bandit => bandit(report),
@@ -236,6 +334,14 @@ pub fn read_native(format: Format, report: &Value) -> Vec<Finding> {
             |item| item["code"].as_u64().map(|code| format!("SC{code}")),
         ),
         Format::YarnAudit => yarn_audit(report),
+        Format::Zizmor => zizmor(report),
+        Format::PipAudit => pip_audit(report),
+        Format::OsvScanner => osv_scanner(report),
+        Format::Tfsec => tfsec(report),
+        Format::Gosec => gosec(report),
+        Format::Kics => kics(report),
+        Format::Rdjson => rdjson(report),
+        Format::DetectSecrets => detect_secrets(report),
     }
 }
 
@@ -588,9 +694,31 @@ fn trivy_score(vulnerability: &Value) -> Option<f64> {
         })
 }
 
+/// Trivy's shapes: a report with `Results` (schema 2), a bare list of results (before schema
+/// versions), or a Kubernetes report whose resources each carry `Results`.
 fn trivy(report: &Value) -> Vec<Finding> {
+    if let Some(results) = report.as_array() {
+        return trivy_results(results);
+    }
+    if report.get("ClusterName").is_some() {
+        let mut findings = Vec::new();
+        for section in ["Vulnerabilities", "Misconfigurations", "Resources"] {
+            for resource in report[section].as_array().into_iter().flatten() {
+                findings.extend(trivy_results(
+                    resource["Results"]
+                        .as_array()
+                        .map_or(&[][..], Vec::as_slice),
+                ));
+            }
+        }
+        return findings;
+    }
+    trivy_results(report["Results"].as_array().map_or(&[][..], Vec::as_slice))
+}
+
+fn trivy_results(results: &[Value]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for result in report["Results"].as_array().into_iter().flatten() {
+    for result in results {
         let target = text(&result["Target"]);
         for vulnerability in result["Vulnerabilities"].as_array().into_iter().flatten() {
             let id =
@@ -847,4 +975,399 @@ fn gitleaks(report: &Value) -> Vec<Finding> {
             item
         })
         .collect()
+}
+
+/// A dependency vulnerability without a score or word: a known vulnerability is at least worth
+/// a look, so medium, decided from the weakest evidence.
+const UNRATED_VULNERABILITY: (Severity, SeveritySource, Option<f64>) =
+    (Severity::Medium, SeveritySource::Level, None);
+
+fn zizmor(report: &Value) -> Vec<Finding> {
+    report
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|item| item["ignored"].as_bool() != Some(true))
+        .map(|item| {
+            let id = text(&item["ident"]).unwrap_or_else(|| "(no id)".to_owned());
+            let title = text(&item["desc"]).unwrap_or_else(|| id.clone());
+            let locations = item["locations"].as_array();
+            let primary = locations
+                .and_then(|all| {
+                    all.iter()
+                        .find(|location| location["symbolic"]["kind"].as_str() == Some("Primary"))
+                        .or_else(|| all.first())
+                })
+                .unwrap_or(&Value::Null);
+            let key = &primary["symbolic"]["key"]["Local"];
+            let path = text(&key["given_path"])
+                .or_else(|| text(&key["verbatim_path"]))
+                .or_else(|| text(&key["prefix"]));
+            // zizmor's rows and columns count from 0.
+            let point = |name: &str, part: &str| {
+                primary["concrete"]["location"][name][part]
+                    .as_u64()
+                    .and_then(|value| u32::try_from(value + 1).ok())
+            };
+            let annotation = text(&primary["symbolic"]["annotation"]);
+            let message = match &annotation {
+                Some(annotation) => format!("{title}: {annotation}"),
+                None => title.clone(),
+            };
+            let location = Location {
+                path,
+                start_line: point("start_point", "row"),
+                end_line: point("end_point", "row"),
+                start_column: point("start_point", "column"),
+                end_column: point("end_point", "column"),
+            };
+            let mut found = finding(
+                "zizmor",
+                id,
+                title,
+                message,
+                by_word(
+                    item["determinations"]["severity"].as_str(),
+                    Severity::Medium,
+                ),
+                location,
+            );
+            found.help_uri = text(&item["url"]);
+            found
+        })
+        .collect()
+}
+
+/// One vulnerable package version, as a package auditor reports it.
+struct Vulnerable<'r> {
+    tool: &'r str,
+    id: &'r str,
+    aliases: Vec<String>,
+    package: &'r str,
+    version: Option<String>,
+    /// The lock file or manifest, when the tool names it.
+    path: Option<String>,
+}
+
+impl Vulnerable<'_> {
+    /// The finding: its vulnerability id is a CVE among the aliases when there is one (so the
+    /// same CVE from different databases is one finding).
+    fn finding(
+        self,
+        title: String,
+        message: String,
+        severity: (Severity, SeveritySource, Option<f64>),
+    ) -> Finding {
+        let vulnerability = std::iter::once(self.id)
+            .chain(self.aliases.iter().map(String::as_str))
+            .filter_map(vulnerability_id)
+            .min_by_key(|found| !found.starts_with("CVE-"));
+        let mut found = finding(
+            self.tool,
+            self.id.to_owned(),
+            title,
+            message,
+            severity,
+            Location {
+                path: self.path,
+                ..Location::default()
+            },
+        );
+        found.vulnerability = vulnerability.or_else(|| Some(self.id.to_owned()));
+        found.package = Some(self.package.to_owned());
+        found.version = self.version;
+        found
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(text)
+        .collect()
+}
+
+fn pip_audit(report: &Value) -> Vec<Finding> {
+    let dependencies = report
+        .get("dependencies")
+        .unwrap_or(report)
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    let mut findings = Vec::new();
+    for dependency in dependencies {
+        let name = text(&dependency["name"]).unwrap_or_else(|| "(unnamed)".to_owned());
+        let version = text(&dependency["version"]);
+        for vulnerability in dependency["vulns"].as_array().into_iter().flatten() {
+            let id = text(&vulnerability["id"]).unwrap_or_else(|| "(no id)".to_owned());
+            let fixes = strings(&vulnerability["fix_versions"]);
+            let description = text(&vulnerability["description"]).unwrap_or_else(|| id.clone());
+            let title = format!("{id} in {name} {}", version.as_deref().unwrap_or_default());
+            let message = if fixes.is_empty() {
+                format!("{description}\n\nNo fixed version is known.")
+            } else {
+                format!("{description}\n\nFixed in: {}.", fixes.join(", "))
+            };
+            let vulnerable = Vulnerable {
+                tool: "pip-audit",
+                id: &id,
+                aliases: strings(&vulnerability["aliases"]),
+                package: &name,
+                version: version.clone(),
+                path: None,
+            };
+            findings.push(vulnerable.finding(
+                title.trim_end().to_owned(),
+                message,
+                UNRATED_VULNERABILITY,
+            ));
+        }
+    }
+    findings
+}
+
+/// The score of an OSV record: a CVSS vector's base score, or GHSA's word.
+fn osv_severity(vulnerability: &Value) -> (Severity, SeveritySource, Option<f64>) {
+    for entry in vulnerability["severity"].as_array().into_iter().flatten() {
+        if let Some(score) = entry["score"]
+            .as_str()
+            .and_then(crate::severity::cvss3_base_score)
+        {
+            if let Some(severity) = Severity::from_score(score) {
+                return (severity, SeveritySource::Score, Some(score));
+            }
+        }
+    }
+    match vulnerability["database_specific"]["severity"]
+        .as_str()
+        .and_then(Severity::from_word)
+    {
+        Some(severity) => (severity, SeveritySource::ToolWord, None),
+        None if text(&vulnerability["id"]).is_some_and(|id| id.starts_with("MAL-")) => {
+            // A malicious package is compromise on install.
+            (Severity::Critical, SeveritySource::ToolWord, None)
+        }
+        None => UNRATED_VULNERABILITY,
+    }
+}
+
+fn osv_scanner(report: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for result in report["results"].as_array().into_iter().flatten() {
+        let source = text(&result["source"]["path"]);
+        for package in result["packages"].as_array().into_iter().flatten() {
+            let name = text(&package["package"]["name"]).unwrap_or_else(|| "(unnamed)".to_owned());
+            let version = text(&package["package"]["version"]);
+            for vulnerability in package["vulnerabilities"].as_array().into_iter().flatten() {
+                let id = text(&vulnerability["id"]).unwrap_or_else(|| "(no id)".to_owned());
+                let summary = text(&vulnerability["summary"]).unwrap_or_else(|| id.clone());
+                let details = text(&vulnerability["details"]).unwrap_or_default();
+                let vulnerable = Vulnerable {
+                    tool: "OSV-Scanner",
+                    id: &id,
+                    aliases: strings(&vulnerability["aliases"]),
+                    package: &name,
+                    version: version.clone(),
+                    path: source.clone(),
+                };
+                let message = if details.is_empty() {
+                    summary.clone()
+                } else {
+                    details
+                };
+                let mut found = vulnerable.finding(summary, message, osv_severity(vulnerability));
+                found.help_uri = Some(format!("https://osv.dev/vulnerability/{id}"));
+                findings.push(found);
+            }
+        }
+    }
+    findings
+}
+
+fn tfsec(report: &Value) -> Vec<Finding> {
+    report["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|result| {
+            result["passed"].as_bool() != Some(true)
+                && result["status"]
+                    .as_str()
+                    .is_none_or(|status| status != "passed")
+        })
+        .map(|result| {
+            let id = text(&result["long_id"])
+                .or_else(|| text(&result["rule_id"]))
+                .unwrap_or_else(|| "(no id)".to_owned());
+            let title = text(&result["rule_description"]).unwrap_or_else(|| id.clone());
+            let message = text(&result["description"]).unwrap_or_else(|| title.clone());
+            let word = result["severity"].as_str();
+            // Legacy tfsec wrote levels (ERROR, WARNING, INFO), current tfsec risk words.
+            let severity = match word {
+                Some("ERROR" | "WARNING" | "INFO") => {
+                    lint_level(word.map(str::to_ascii_lowercase).as_deref())
+                }
+                _ => by_word(word, Severity::Medium),
+            };
+            let location = Location {
+                path: text(&result["location"]["filename"]),
+                start_line: line(&result["location"]["start_line"]),
+                end_line: line(&result["location"]["end_line"]),
+                ..Location::default()
+            };
+            let mut found = finding("tfsec", id, title, message, severity, location);
+            found.help_uri = result["links"]
+                .as_array()
+                .and_then(|links| links.first())
+                .and_then(text);
+            found
+        })
+        .collect()
+}
+
+fn gosec(report: &Value) -> Vec<Finding> {
+    report["Issues"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|issue| {
+            let id = text(&issue["rule_id"]).unwrap_or_else(|| "(no id)".to_owned());
+            let message = text(&issue["details"]).unwrap_or_else(|| id.clone());
+            // gosec writes lines as strings, a range as "12-14".
+            let lines = issue["line"].as_str().unwrap_or_default();
+            let mut bounds = lines
+                .split('-')
+                .filter_map(|part| part.trim().parse::<u32>().ok());
+            let start = bounds.next().filter(|line| *line > 0);
+            let end = bounds.next().or(start);
+            let location = Location {
+                path: text(&issue["file"]),
+                start_line: start,
+                end_line: end,
+                start_column: issue["column"]
+                    .as_str()
+                    .and_then(|column| column.parse().ok())
+                    .filter(|column| *column > 0),
+                end_column: None,
+            };
+            let mut found = finding(
+                "gosec",
+                id,
+                message.clone(),
+                message,
+                by_word(issue["severity"].as_str(), Severity::Medium),
+                location,
+            );
+            found.help_uri = text(&issue["cwe"]["url"]);
+            found
+        })
+        .collect()
+}
+
+fn kics(report: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for query in report["queries"].as_array().into_iter().flatten() {
+        let id = text(&query["query_id"]).unwrap_or_else(|| "(no id)".to_owned());
+        let title = text(&query["query_name"]).unwrap_or_else(|| id.clone());
+        for file in query["files"].as_array().into_iter().flatten() {
+            let expected = text(&file["expected_value"]).unwrap_or_default();
+            let actual = text(&file["actual_value"]).unwrap_or_default();
+            let mut message = title.clone();
+            for (label, value) in [("Expected", expected), ("Actual", actual)] {
+                if !value.is_empty() {
+                    message.push('\n');
+                    message.push_str(label);
+                    message.push_str(": ");
+                    message.push_str(&value);
+                }
+            }
+            let location = Location {
+                path: text(&file["file_name"]),
+                start_line: line(&file["line"]),
+                end_line: line(&file["line"]),
+                ..Location::default()
+            };
+            let mut found = finding(
+                "KICS",
+                id.clone(),
+                title.clone(),
+                message,
+                by_word(query["severity"].as_str(), Severity::Medium),
+                location,
+            );
+            found.help_uri = text(&query["query_url"]);
+            if let Some(similarity) = text(&file["similarity_id"]) {
+                found.fingerprints.insert("kics".to_owned(), similarity);
+            }
+            findings.push(found);
+        }
+    }
+    findings
+}
+
+fn rdjson(report: &Value) -> Vec<Finding> {
+    let source = text(&report["source"]["name"]).unwrap_or_else(|| "reviewdog".to_owned());
+    report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|diagnostic| {
+            let tool = text(&diagnostic["source"]["name"]).unwrap_or_else(|| source.clone());
+            let id = text(&diagnostic["code"]["value"]).unwrap_or_else(|| tool.clone());
+            let message = text(&diagnostic["message"]).unwrap_or_else(|| id.clone());
+            // Severity is a level (ERROR, WARNING, INFO); numbers are the enum and say nothing.
+            let level = diagnostic["severity"].as_str().map(str::to_ascii_lowercase);
+            let range = &diagnostic["location"]["range"];
+            let location = Location {
+                path: text(&diagnostic["location"]["path"]),
+                start_line: line(&range["start"]["line"]),
+                end_line: line(&range["end"]["line"]).or_else(|| line(&range["start"]["line"])),
+                start_column: line(&range["start"]["column"]),
+                end_column: line(&range["end"]["column"]),
+            };
+            let mut found = finding(
+                &tool,
+                id,
+                message.lines().next().unwrap_or_default().to_owned(),
+                message,
+                lint_level(level.as_deref()),
+                location,
+            );
+            found.help_uri = text(&diagnostic["code"]["url"]);
+            found
+        })
+        .collect()
+}
+
+fn detect_secrets(report: &Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (file, secrets) in report["results"].as_object().into_iter().flatten() {
+        for secret in secrets.as_array().into_iter().flatten() {
+            // An entry audited as not a secret is not a finding.
+            if secret["is_secret"].as_bool() == Some(false) {
+                continue;
+            }
+            let kind = text(&secret["type"]).unwrap_or_else(|| "Secret".to_owned());
+            let message = format!("{kind}: a possible credential; the matched text is not shown");
+            let location = Location {
+                path: Some(file.clone()),
+                start_line: line(&secret["line_number"]),
+                end_line: line(&secret["line_number"]),
+                ..Location::default()
+            };
+            let found = finding(
+                "detect-secrets",
+                kind.clone(),
+                kind,
+                message,
+                (Severity::High, SeveritySource::ToolWord, None),
+                location,
+            );
+            // `hashed_secret` is an unsalted SHA-1 of the secret: not republished, even as a
+            // fingerprint (a short secret falls to a dictionary).
+            findings.push(found);
+        }
+    }
+    findings
 }
