@@ -20,18 +20,30 @@ pub struct Command {
 
 /// Every implemented action, in pipeline order.
 pub fn commands() -> &'static [Command] {
-    &[Command {
-        spec: &gantry_terraform_plan::SPEC,
-        run: crate::actions::terraform_plan::run_action,
-        demo: &[
-            (
-                "plan",
-                "network=terraform/network/plan.json\napp=terraform/app/plan.json",
-            ),
-            ("fail-on-destroy", "true"),
-            ("destroy-allowlist", "terraform_data.cache*"),
-        ],
-    }]
+    &[
+        Command {
+            spec: &gantry_security_scan::SPEC,
+            run: crate::actions::security_scan::run_action,
+            demo: &[
+                ("reports", "security/reports/*"),
+                ("baseline", "security/baseline.sarif"),
+                ("suppressions", "security/suppressions.yml"),
+                ("output", "security/gantry-security.sarif"),
+            ],
+        },
+        Command {
+            spec: &gantry_terraform_plan::SPEC,
+            run: crate::actions::terraform_plan::run_action,
+            demo: &[
+                (
+                    "plan",
+                    "network=terraform/network/plan.json\napp=terraform/app/plan.json",
+                ),
+                ("fail-on-destroy", "true"),
+                ("destroy-allowlist", "terraform_data.cache*"),
+            ],
+        },
+    ]
 }
 
 /// The action called `name`.

@@ -872,8 +872,10 @@ fn bandit(report: &Value) -> Vec<Finding> {
         .flatten()
         .map(|result| {
             let id = text(&result["test_id"]).unwrap_or_else(|| "(no id)".to_owned());
-            let title = text(&result["test_name"]).unwrap_or_else(|| id.clone());
-            let message = text(&result["issue_text"]).unwrap_or_else(|| title.clone());
+            // Bandit's test names are families (`blacklist`); the issue text says what is wrong.
+            let test_name = text(&result["test_name"]).unwrap_or_else(|| id.clone());
+            let message = text(&result["issue_text"]).unwrap_or_else(|| test_name.clone());
+            let title = message.lines().next().unwrap_or_default().to_owned();
             let start = line(&result["line_number"]);
             let end = result["line_range"]
                 .as_array()

@@ -107,6 +107,10 @@ pub fn read_sarif_value(file: &str, log: &Value) -> Result<SarifInput, SarifInpu
             Some(_) => return Err(shape(&format!("{at}.results"), "must be a list of results")),
         };
         for (result_index, result) in results.iter().enumerate() {
+            // A result the producer marked `absent` (fixed since its baseline) is not a finding.
+            if result.get("baselineState").and_then(Value::as_str) == Some("absent") {
+                continue;
+            }
             let place = format!("{file}: {at}.results[{result_index}]");
             if let Some(finding) =
                 read_result(&tool, result, &rules, run, &place, &mut input.warnings)

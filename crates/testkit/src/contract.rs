@@ -73,6 +73,27 @@ impl Contract {
         })
     }
 
+    /// Loads a plain JSON Schema document (draft-07, e.g. the SARIF 2.1.0 schema) to validate
+    /// whole values against with [`Contract::validate`]; it has no operations.
+    pub fn load_schema(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| format!("{}: {error}", path.display()))?;
+        let document: Value =
+            serde_json::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))?;
+        Ok(Self {
+            document,
+            operations: Vec::new(),
+        })
+    }
+
+    /// Validates a value against the root schema of a document loaded with
+    /// [`Contract::load_schema`]; returns every violation, each naming its JSON path.
+    pub fn validate(&self, value: &Value) -> Vec<String> {
+        let mut violations = Vec::new();
+        self.check(&self.document, value, "$", &mut violations);
+        violations
+    }
+
     /// Validates a request body; returns every violation found, each naming its JSON path.
     pub fn validate_request(&self, method: &str, path: &str, body: Option<&Value>) -> Vec<String> {
         let Some(operation) = self.operation(method, path) else {
@@ -177,7 +198,22 @@ impl Contract {
                 }
             }
         }
+        if let (Some(number), Some(minimum)) = (
+            value.as_f64(),
+            schema.get("minimum").and_then(Value::as_f64),
+        ) {
+            if number < minimum {
+                violations.push(format!("{at}: {number} is less than the minimum {minimum}"));
+            }
+        }
         if let Some(items) = value.as_array() {
+            if schema.get("uniqueItems") == Some(&Value::Bool(true)) {
+                for (index, item) in items.iter().enumerate() {
+                    if items[..index].contains(item) {
+                        violations.push(format!("{at}[{index}]: repeats an earlier item"));
+                    }
+                }
+            }
             if let Some(max) = schema.get("maxItems").and_then(Value::as_u64) {
                 if items.len() as u64 > max {
                     violations.push(format!("{at}: {} items, more than {max}", items.len()));

@@ -1,0 +1,183 @@
+//! `gantry security-scan`: finds the report files, reads them, the baseline and the
+//! suppressions, gives the action read access to the workspace (for line hashes and path
+//! rebasing) and today's date, and hands everything to `gantry-security-scan`.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use gantry_core::event::Event;
+use gantry_core::report::Report;
+use gantry_security_scan::merge::Workspace;
+use gantry_security_scan::{Options, Source, run};
+
+use crate::actions::expand;
+use crate::invocation::{ActionFailure, Invocation};
+
+/// Source files larger than this are not hashed (a generated bundle, a binary).
+const MAX_HASHED_FILE: u64 = 8 * 1024 * 1024;
+
+struct Files {
+    root: PathBuf,
+    root_text: String,
+}
+
+impl Workspace for Files {
+    fn root(&self) -> &str {
+        &self.root_text
+    }
+
+    fn is_file(&self, relative: &str) -> bool {
+        inside(&self.root, relative).is_some_and(|path| path.is_file())
+    }
+
+    fn read_text(&self, relative: &str) -> Option<String> {
+        let path = inside(&self.root, relative)?;
+        let metadata = std::fs::metadata(&path).ok()?;
+        if !metadata.is_file() || metadata.len() > MAX_HASHED_FILE {
+            return None;
+        }
+        String::from_utf8(std::fs::read(path).ok()?).ok()
+    }
+}
+
+/// `relative` under `root`, refusing `..` and absolute paths (a report must not make us read
+/// outside the workspace).
+fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
+    let relative = Path::new(relative);
+    if relative.is_absolute()
+        || relative.components().any(|part| {
+            !matches!(
+                part,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        })
+    {
+        return None;
+    }
+    Some(root.join(relative))
+}
+
+/// Today in UTC, `YYYY-MM-DD` (days-to-civil from Howard Hinnant's calendar algorithms).
+pub fn today() -> String {
+    let days = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() / 86_400);
+    civil_day(i64::try_from(days).unwrap_or(0))
+}
+
+/// The calendar day `days` after 1970-01-01.
+pub fn civil_day(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+fn as_source(entry: Option<&(String, Vec<u8>)>) -> Option<Source<'_>> {
+    entry.map(|(file, bytes)| Source { file, bytes })
+}
+
+/// Runs the action.
+pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
+    let context = &invocation.context;
+    let blob_base = match (
+        &context.repository,
+        invocation
+            .event
+            .as_ref()
+            .and_then(Event::head_sha)
+            .or(context.sha.as_deref()),
+    ) {
+        (Some(repository), Some(sha)) => Some(format!(
+            "{}/{repository}/blob/{sha}/",
+            context.server_url.trim_end_matches('/')
+        )),
+        _ => None,
+    };
+    let options = Options::from_inputs(
+        &invocation.inputs,
+        today(),
+        blob_base,
+        format!(
+            "{}/{}",
+            context.workflow.as_deref().unwrap_or("local"),
+            context.job.as_deref().unwrap_or("local")
+        ),
+    )?;
+    let lines = invocation.inputs.list("reports");
+    if lines.is_empty() {
+        return Err(ActionFailure::InvalidInput(
+            "input `reports` is required (set `with: reports: …`, or `--reports` when running locally)".to_owned(),
+        ));
+    }
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for line in &lines {
+        for (relative, _) in expand(invocation, "reports", line)? {
+            if files.iter().any(|(seen, _)| *seen == relative) {
+                continue;
+            }
+            let bytes = invocation.read(&relative)?;
+            files.push((relative, bytes));
+        }
+    }
+    let read_optional = |name: &str| -> Result<Option<(String, Vec<u8>)>, ActionFailure> {
+        match invocation.inputs.optional(name) {
+            Some(path) => Ok(Some((path.clone(), invocation.read(&path)?))),
+            None => Ok(None),
+        }
+    };
+    let baseline = read_optional("baseline")?;
+    let suppressions = read_optional("suppressions")?;
+    let sources: Vec<Source<'_>> = files
+        .iter()
+        .map(|(file, bytes)| Source { file, bytes })
+        .collect();
+    let root = invocation.workspace.clone();
+    let workspace = Files {
+        root_text: root.to_string_lossy().trim_end_matches('/').to_owned(),
+        root,
+    };
+    run(
+        &options,
+        &sources,
+        as_source(baseline.as_ref()),
+        as_source(suppressions.as_ref()),
+        &workspace,
+    )
+    .map_err(|error| ActionFailure::InvalidInput(error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_days_are_right_across_leap_years() {
+        assert_eq!(civil_day(0), "1970-01-01");
+        assert_eq!(civil_day(11_016), "2000-02-29");
+        assert_eq!(civil_day(20_783), "2026-11-26");
+        assert_eq!(civil_day(-1), "1969-12-31");
+    }
+
+    #[test]
+    fn reports_cannot_make_us_read_outside_the_workspace() {
+        let root = Path::new("/w");
+        assert!(inside(root, "../etc/passwd").is_none());
+        assert!(inside(root, "/etc/passwd").is_none());
+        assert_eq!(
+            inside(root, "./src/a.py"),
+            Some(PathBuf::from("/w/./src/a.py"))
+        );
+    }
+}

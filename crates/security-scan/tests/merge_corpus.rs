@@ -1,0 +1,174 @@
+//! The whole security corpus merged in one run: the merged SARIF passes the SARIF 2.1.0 schema
+//! and GitHub's upload rules, and the counts add up.
+
+use std::collections::BTreeSet;
+
+use gantry_security_scan::input::read_report;
+use gantry_security_scan::merge::Workspace;
+use gantry_security_scan::severity::Severity;
+use gantry_security_scan::{Options, Source, run};
+use serde_json::Value;
+
+struct NoFiles;
+impl Workspace for NoFiles {
+    fn root(&self) -> &'static str {
+        "/github/workspace"
+    }
+    fn is_file(&self, _: &str) -> bool {
+        false
+    }
+    fn read_text(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+fn options() -> Options {
+    Options {
+        fail_on: Some(Severity::High),
+        output: "merged.sarif".into(),
+        upload: true,
+        comment: true,
+        today: "2026-11-26".into(),
+        blob_base: Some("https://github.com/o/r/blob/abc/".into()),
+        workflow_and_job: "ci/scan".into(),
+    }
+}
+
+fn corpus() -> Vec<(String, Vec<u8>)> {
+    let root = gantry_testkit::shared_dir().join("corpus/security");
+    let mut files = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("schema") {
+                    stack.push(path);
+                }
+            } else if path.extension().is_none_or(|ext| ext != "md") {
+                let name = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn the_merged_corpus_is_valid_sarif_that_github_accepts() {
+    let mut accepted = Vec::new();
+    for (name, bytes) in corpus() {
+        match read_report(&name, &bytes) {
+            Ok(_) => accepted.push((name, bytes)),
+            Err(error) => assert!(
+                error.to_string().starts_with(&format!("{name}: ")),
+                "{error}"
+            ),
+        }
+    }
+    assert!(accepted.len() > 100, "{} files read", accepted.len());
+    let sources: Vec<Source<'_>> = accepted
+        .iter()
+        .map(|(file, bytes)| Source { file, bytes })
+        .collect();
+    let report = run(&options(), &sources, None, None, &NoFiles).unwrap();
+
+    let log: Value = serde_json::from_str(&report.files[0].contents).unwrap();
+    let schema = gantry_testkit::contract::Contract::load_schema(
+        &gantry_testkit::shared_dir().join("corpus/security/schema/sarif-schema-2.1.0.json"),
+    )
+    .unwrap();
+    let violations = schema.validate(&log);
+    assert!(
+        violations.is_empty(),
+        "{:#?}",
+        &violations[..violations.len().min(20)]
+    );
+
+    // The validator does reject what the schema forbids.
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
+    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        Value::from(0);
+    assert_eq!(
+        schema.validate(&broken).len(),
+        2,
+        "{:?}",
+        schema.validate(&broken)
+    );
+
+    let runs = log["runs"].as_array().unwrap();
+    assert!(runs.len() <= 20, "{} runs", runs.len());
+    let mut identities = BTreeSet::new();
+    let mut results = 0;
+    for run in runs {
+        let tool = run["tool"]["driver"]["name"].as_str().unwrap();
+        let category = run["automationDetails"]["id"].as_str().unwrap();
+        assert!(
+            identities.insert(category.to_owned()),
+            "two runs share {category}"
+        );
+        assert!(run["results"].as_array().unwrap().len() <= 25_000);
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        for result in run["results"].as_array().unwrap() {
+            results += 1;
+            let rule = &rules[usize::try_from(result["ruleIndex"].as_u64().unwrap()).unwrap()];
+            assert_eq!(rule["id"], result["ruleId"], "{tool}");
+            if let Some(score) = rule["properties"]["security-severity"].as_str() {
+                let score: f64 = score.parse().unwrap();
+                assert!((0.1..=10.0).contains(&score), "{tool}: {score}");
+            }
+            let severity = result["properties"]["gantry/severity"].as_str().unwrap();
+            let level = result["level"].as_str().unwrap();
+            let expected = match severity {
+                "critical" | "high" => "error",
+                "medium" => "warning",
+                _ => "note",
+            };
+            assert_eq!(level, expected, "{tool}: level follows severity");
+            for location in result["locations"].as_array().into_iter().flatten() {
+                let uri = location["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap();
+                assert!(
+                    !uri.starts_with('/') && !uri.contains("://") && !uri.contains(' '),
+                    "{tool}: `{uri}` is not workspace-relative"
+                );
+            }
+        }
+    }
+    let output = |name: &str| {
+        report
+            .outputs
+            .value(name)
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+    };
+    assert_eq!(output("total"), results, "every finding is in the SARIF");
+    assert_eq!(
+        output("critical")
+            + output("high")
+            + output("medium")
+            + output("low")
+            + output("note")
+            + output("suppressed"),
+        output("total")
+    );
+    assert!(report.summary.len() <= 1024 * 1024);
+    let comment = report
+        .effects
+        .iter()
+        .find_map(|effect| match effect {
+            gantry_core::report::Effect::Comment(comment) => Some(comment),
+            _ => None,
+        })
+        .unwrap();
+    assert!(comment.body.len() <= 65_536);
+    assert!(comment.body.starts_with("### "), "the verdict first");
+}

@@ -1,0 +1,139 @@
+//! `gantry security-scan` as the runner runs it, against the testkit's fake GitHub: the sticky
+//! comment, the SARIF upload (decoded and checked), a rerun, the gate, and bad input.
+
+use gantry_testkit::fake_github::FakeGitHub;
+use gantry_testkit::harness::RunnerHarness;
+
+const HEAD: &str = "1111111111111111111111111111111111111111";
+
+fn example(path: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples/security")
+            .join(path),
+    )
+    .unwrap()
+}
+
+fn harness(fake: &FakeGitHub) -> RunnerHarness<'_> {
+    let harness = RunnerHarness::new()
+        .pull_request(7, HEAD, false)
+        .github(fake)
+        .input("reports", "reports/*.json")
+        .input("upload", "true")
+        .input("fail-on", "none");
+    harness.write("security/app/app.py", example("app/app.py"));
+    harness.write("reports/bandit.json", example("reports/bandit.json"));
+    harness.write("reports/trivy.json", example("reports/trivy.json"));
+    harness
+}
+
+fn comments(fake: &FakeGitHub) -> usize {
+    fake.state()
+        .comments_on(7)
+        .iter()
+        .filter(|comment| comment.body.contains("<!-- gantry:security-scan:"))
+        .count()
+}
+
+#[test]
+fn comment_upload_and_rerun() {
+    let fake = FakeGitHub::start();
+    fake.add_pull_request(7, HEAD);
+    let workspace = harness(&fake);
+    let first = workspace.run(&["security-scan"]);
+    assert_eq!(
+        first.exit_code,
+        Some(0),
+        "{}\n{}",
+        first.stdout,
+        first.stderr
+    );
+    assert_eq!(first.output("result"), "passed");
+    assert_eq!(first.output("sarif-file"), "gantry-security.sarif");
+    let total: usize = first.output("total").parse().unwrap();
+    assert!(total >= 8, "{:?}", first.outputs);
+    assert_eq!(
+        first.output("new"),
+        first.output("total"),
+        "no baseline: all new"
+    );
+
+    let state = fake.state();
+    assert!(
+        state.contract_violations.is_empty(),
+        "{:?}",
+        state.contract_violations
+    );
+    let [upload] = state.sarif_uploads.as_slice() else {
+        panic!("{} uploads", state.sarif_uploads.len())
+    };
+    assert_eq!(upload.commit_sha.len(), 40, "GITHUB_SHA");
+    let runs = upload.sarif["runs"].as_array().unwrap();
+    let tools: Vec<&str> = runs
+        .iter()
+        .map(|run| run["tool"]["driver"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["Bandit", "Trivy"]);
+    let bandit = &runs[0]["results"].as_array().unwrap()[0];
+    assert!(
+        bandit["partialFingerprints"]["primaryLocationLineHash"]
+            .as_str()
+            .is_some_and(|hash| hash.contains(':')),
+        "{bandit}"
+    );
+    let comment_body = &state.comments_on(7)[0].body;
+    assert!(
+        comment_body.starts_with("### ✅ Security scan"),
+        "{comment_body}"
+    );
+    assert!(comment_body.contains(&format!("blob/{HEAD}/security/app/app.py#L")));
+    assert!(
+        first
+            .stdout
+            .contains("::error file=security/app/app.py,line="),
+        "{}",
+        first.stdout
+    );
+    let written =
+        std::fs::read_to_string(workspace.workspace().join("gantry-security.sarif")).unwrap();
+    assert!(written.contains("\"version\":\"2.1.0\""));
+
+    let second = harness(&fake).run(&["security-scan"]);
+    assert_eq!(second.exit_code, Some(0));
+    assert_eq!(comments(&fake), 1, "a rerun edits the one comment");
+    assert_eq!(fake.state().sarif_uploads.len(), 2);
+}
+
+#[test]
+fn the_gate_fails_on_new_findings_at_its_level() {
+    let fake = FakeGitHub::start();
+    fake.add_pull_request(7, HEAD);
+    let outcome = harness(&fake)
+        .input("fail-on", "high")
+        .input("upload", "false")
+        .run(&["security-scan"]);
+    assert_eq!(outcome.exit_code, Some(1), "{}", outcome.stderr);
+    assert_eq!(outcome.output("result"), "failed");
+    assert_eq!(comments(&fake), 1, "the comment is posted before failing");
+}
+
+#[test]
+fn a_broken_report_exits_2_naming_it_and_posts_nothing() {
+    let fake = FakeGitHub::start();
+    fake.add_pull_request(7, HEAD);
+    let harness = harness(&fake);
+    harness.write("reports/zz-broken.json", "{\"results\": [");
+    let outcome = harness.run(&["security-scan"]);
+    assert_eq!(outcome.exit_code, Some(2));
+    assert!(
+        format!("{}{}", outcome.stdout, outcome.stderr)
+            .contains("reports/zz-broken.json: not valid JSON at line 1"),
+        "{}\n{}",
+        outcome.stdout,
+        outcome.stderr
+    );
+    let state = fake.state();
+    assert_eq!(comments(&fake), 0);
+    assert!(state.sarif_uploads.is_empty());
+}
