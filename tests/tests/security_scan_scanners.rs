@@ -1,0 +1,213 @@
+//! Baselines with real scanners (installed by `scripts/test.sh` from PyPI into the tool venv):
+//! scan a small repository, keep the merged SARIF as the baseline, change the code — shift every
+//! line, fix one finding, add one — scan again, and check that exactly the added finding is
+//! `new` and exactly the fixed one `absent`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use gantry_testkit::harness::RunnerHarness;
+use serde_json::Value;
+
+/// The venv `scripts/test.sh` installs the Python tools into.
+fn tool(name: &str) -> PathBuf {
+    let venv = std::env::var_os("GANTRY_LINT_VENV").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/lint-venv"),
+        PathBuf::from,
+    );
+    let path = venv.join("bin").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `bash scripts/test.sh`, which installs it",
+        path.display()
+    );
+    path
+}
+
+fn scan(harness: &RunnerHarness<'_>, program: &Path, args: &[&str]) {
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(harness.workspace())
+        .env("SEMGREP_SEND_METRICS", "off")
+        .output()
+        .unwrap();
+    // Bandit exits 1 when it finds something; both exit 2+ on real errors.
+    assert!(
+        output.status.code().is_some_and(|code| code <= 1),
+        "{}: {}",
+        program.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Results of the merged SARIF: (rule, line, baselineState).
+fn states(harness: &RunnerHarness<'_>, file: &str) -> Vec<(String, u64, String)> {
+    let log: Value =
+        serde_json::from_slice(&std::fs::read(harness.workspace().join(file)).unwrap()).unwrap();
+    let mut found = Vec::new();
+    for run in log["runs"].as_array().unwrap() {
+        for result in run["results"].as_array().unwrap() {
+            found.push((
+                result["ruleId"].as_str().unwrap().to_owned(),
+                result["locations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
+                result["baselineState"].as_str().unwrap_or("").to_owned(),
+            ));
+        }
+    }
+    found.sort();
+    found
+}
+
+fn gantry(harness: &RunnerHarness<'_>, report: &str, output: &str, baseline: Option<&str>) {
+    let mut args = vec![
+        "security-scan",
+        "--dry-run",
+        "--reports",
+        report,
+        "--output",
+        output,
+        "--fail-on",
+        "none",
+        "--comment",
+        "off",
+    ];
+    if let Some(baseline) = baseline {
+        args.extend(["--baseline", baseline]);
+    }
+    let outcome = harness.run(&args);
+    assert_eq!(
+        outcome.exit_code,
+        Some(0),
+        "{}\n{}",
+        outcome.stdout,
+        outcome.stderr
+    );
+}
+
+const BEFORE: &str = r#"import subprocess
+import yaml
+
+def load(path):
+    return yaml.load(open(path), Loader=yaml.Loader)
+
+def run(command):
+    return subprocess.call(command, shell=True)
+
+def run_again(command):
+    return subprocess.call(command, shell=True)
+"#;
+
+const AFTER: &str = r#""""The same module, edited."""
+
+import subprocess
+import yaml
+
+
+def load(path):
+    return yaml.safe_load(open(path))
+
+def run(command):
+    # a comment above the call
+    return subprocess.call(command, shell=True)
+
+def run_again(command):
+    return subprocess.call(command, shell=True)
+
+def evaluate(text):
+    return eval(text)
+"#;
+
+#[test]
+fn bandit_baseline_marks_exactly_the_added_finding_new_and_the_fixed_one_absent() {
+    let bandit = tool("bandit");
+    let harness = RunnerHarness::new().without("GITHUB_TOKEN");
+    harness.write("src/app.py", BEFORE);
+    scan(
+        &harness,
+        &bandit,
+        &["-q", "-f", "json", "-o", "base.json", "-r", "src"],
+    );
+    gantry(&harness, "base.json", "baseline.sarif", None);
+
+    harness.write("src/app.py", AFTER);
+    scan(
+        &harness,
+        &bandit,
+        &["-q", "-f", "json", "-o", "head.json", "-r", "src"],
+    );
+    gantry(&harness, "head.json", "head.sarif", Some("baseline.sarif"));
+
+    let found = states(&harness, "head.sarif");
+    let of = |state: &str| -> Vec<(String, u64)> {
+        found
+            .iter()
+            .filter(|(_, _, s)| s == state)
+            .map(|(rule, line, _)| (rule.clone(), *line))
+            .collect()
+    };
+    assert_eq!(of("new"), [("B307".to_owned(), 18)], "{found:?}");
+    assert_eq!(of("absent"), [("B506".to_owned(), 5)], "{found:?}");
+    // The two shell=True calls moved (lines 8 and 11 → 12 and 15) and stay known.
+    assert_eq!(
+        of("unchanged")
+            .into_iter()
+            .filter(|(rule, _)| rule == "B602")
+            .map(|(_, line)| line)
+            .collect::<Vec<_>>(),
+        [12, 15],
+        "{found:?}"
+    );
+}
+
+#[test]
+fn semgrep_sarif_baseline_with_local_rules() {
+    let semgrep = tool("semgrep");
+    let harness = RunnerHarness::new().without("GITHUB_TOKEN");
+    harness.write(
+        "rules.yml",
+        "rules:\n  - id: no-shell\n    languages: [python]\n    severity: ERROR\n    message: a shell runs this command\n    pattern: subprocess.call(..., shell=True)\n  - id: no-eval\n    languages: [python]\n    severity: WARNING\n    message: eval runs arbitrary code\n    pattern: eval(...)\n  - id: unsafe-yaml\n    languages: [python]\n    severity: ERROR\n    message: yaml.load with the full loader\n    pattern: yaml.load(..., Loader=yaml.Loader)\n",
+    );
+    let semgrep_scan = |out: &str| {
+        scan(
+            &harness,
+            &semgrep,
+            &[
+                "scan",
+                "--config",
+                "rules.yml",
+                "--sarif",
+                "--output",
+                out,
+                "--metrics=off",
+                "--disable-version-check",
+                "--quiet",
+                "src",
+            ],
+        );
+    };
+    harness.write("src/app.py", BEFORE);
+    semgrep_scan("base.sarif");
+    gantry(&harness, "base.sarif", "baseline.sarif", None);
+    harness.write("src/app.py", AFTER);
+    semgrep_scan("head-semgrep.sarif");
+    gantry(
+        &harness,
+        "head-semgrep.sarif",
+        "head.sarif",
+        Some("baseline.sarif"),
+    );
+
+    let found = states(&harness, "head.sarif");
+    let rules = |state: &str| -> Vec<String> {
+        found
+            .iter()
+            .filter(|(_, _, s)| s == state)
+            .map(|(rule, _, _)| rule.clone())
+            .collect()
+    };
+    assert_eq!(rules("new"), ["no-eval"], "{found:?}");
+    assert_eq!(rules("absent"), ["unsafe-yaml"], "{found:?}");
+    assert_eq!(rules("unchanged"), ["no-shell", "no-shell"], "{found:?}");
+}
