@@ -27,7 +27,7 @@ pub enum ReportError {
     },
     /// JSON of a shape no supported tool writes.
     #[error(
-        "{file}: not a report format gantry knows ({shape}); supported: SARIF 2.1.0 from any tool and the JSON of Trivy, Grype, Snyk, OSV-Scanner, npm audit, yarn audit, pip-audit, cargo audit, Bandit, Semgrep, gosec, Gitleaks, detect-secrets, Checkov, tfsec, KICS, hadolint, ShellCheck, zizmor and reviewdog (rdjson)"
+        "{file}: not a report format gantry knows ({shape}); supported: SARIF 2.1.0 from any tool and the JSON of Trivy, Grype, Snyk, OSV-Scanner, npm audit, yarn audit, pip-audit, cargo audit, Bandit, Semgrep, gosec, Gitleaks, detect-secrets, Checkov, tfsec, KICS, Terrascan, KubeLinter, hadolint, ShellCheck, zizmor, TruffleHog, govulncheck and reviewdog (rdjson)"
     )]
     Unknown {
         /// The file.
@@ -65,18 +65,13 @@ fn json_error(file: &str, error: &serde_json::Error) -> ReportError {
     }
 }
 
-fn json_lines(bytes: &[u8]) -> Option<serde_json::Value> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let lines: Option<Vec<serde_json::Value>> = text
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            serde_json::from_str::<serde_json::Value>(line)
-                .ok()
-                .filter(serde_json::Value::is_object)
-        })
-        .collect();
-    lines.map(serde_json::Value::Array)
+/// Several JSON values one after another (JSON lines, or the pretty-printed stream govulncheck
+/// writes), as a list; the error of the first value that is not JSON.
+fn json_stream(bytes: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::Deserializer::from_slice(bytes)
+        .into_iter::<serde_json::Value>()
+        .collect::<Result<Vec<_>, _>>()
+        .map(serde_json::Value::Array)
 }
 
 /// Reads one report (a UTF-8 byte-order mark is accepted).
@@ -89,9 +84,9 @@ pub fn read_report(file: &str, bytes: &[u8]) -> Result<ReportInput, ReportError>
     }
     let report: serde_json::Value = match serde_json::from_slice(bytes) {
         Ok(report) => report,
-        // JSON lines (yarn audit): a list of the lines, when every line is an object.
+        // JSON lines (yarn audit, TruffleHog) or a stream of objects (govulncheck): a list.
         Err(error) if error.to_string().starts_with("trailing characters") => {
-            json_lines(bytes).ok_or_else(|| json_error(file, &error))?
+            json_stream(bytes).map_err(|error| json_error(file, &error))?
         }
         Err(error) => return Err(json_error(file, &error)),
     };
@@ -100,6 +95,13 @@ pub fn read_report(file: &str, bytes: &[u8]) -> Result<ReportInput, ReportError>
             serde_json::Value::Object(map) => {
                 let keys: Vec<&str> = map.keys().take(6).map(String::as_str).collect();
                 format!("an object with keys {}", keys.join(", "))
+            }
+            serde_json::Value::Array(items)
+                if items.first().is_some_and(|item| {
+                    item.get("reason").is_some() && item.get("package_id").is_some()
+                }) =>
+            {
+                "cargo's JSON messages: lints and build output, which quality-gate reads".to_owned()
             }
             serde_json::Value::Array(items) => format!("a list of {} item(s)", items.len()),
             other => format!(

@@ -56,6 +56,14 @@ pub enum Format {
     Rdjson,
     /// `detect-secrets scan` baseline JSON.
     DetectSecrets,
+    /// `trufflehog … --json` (JSON lines).
+    Trufflehog,
+    /// `govulncheck -json` (a stream of messages).
+    Govulncheck,
+    /// `kube-linter lint --format json`.
+    KubeLinter,
+    /// `terrascan scan -o json`.
+    Terrascan,
 }
 
 impl Format {
@@ -84,6 +92,10 @@ impl Format {
             Self::Kics => "KICS",
             Self::Rdjson => "reviewdog",
             Self::DetectSecrets => "detect-secrets",
+            Self::Trufflehog => "TruffleHog",
+            Self::Govulncheck => "govulncheck",
+            Self::KubeLinter => "KubeLinter",
+            Self::Terrascan => "Terrascan",
         }
     }
 }
@@ -208,6 +220,38 @@ pub fn detect(report: &Value) -> Option<Format> {
         }
         Value::Object(_) if has("plugins_used") && report["results"].is_object() => {
             Some(Format::DetectSecrets)
+        }
+        Value::Array(_)
+            if every_item(report, |item| {
+                item.get("DetectorName").is_some() && item.get("SourceMetadata").is_some()
+            }) =>
+        {
+            Some(Format::Trufflehog)
+        }
+        Value::Array(_)
+            if every_item(report, |item| {
+                item.as_object().is_some_and(|map| {
+                    map.len() == 1
+                        && map.keys().all(|key| {
+                            matches!(
+                                key.as_str(),
+                                "config" | "progress" | "osv" | "finding" | "SBOM"
+                            )
+                        })
+                })
+            }) && report[0]["config"]["scanner_name"].as_str() == Some("govulncheck") =>
+        {
+            Some(Format::Govulncheck)
+        }
+        Value::Object(_) if report["Reports"].is_array() && has("Checks") => {
+            Some(Format::KubeLinter)
+        }
+        Value::Object(_)
+            if report["results"].is_object()
+                && (report["results"].get("violations").is_some()
+                    || report["results"].get("scan_summary").is_some()) =>
+        {
+            Some(Format::Terrascan)
         }
         Value::Object(_) if has("runs") && (has("version") || has("$schema")) => {
             Some(Format::Sarif)
@@ -342,6 +386,10 @@ pub fn read_native(format: Format, report: &Value) -> Vec<Finding> {
         Format::Kics => kics(report),
         Format::Rdjson => rdjson(report),
         Format::DetectSecrets => detect_secrets(report),
+        Format::Trufflehog => trufflehog(report),
+        Format::Govulncheck => govulncheck(report),
+        Format::KubeLinter => kube_linter(report),
+        Format::Terrascan => terrascan(report),
     }
 }
 
@@ -1372,4 +1420,205 @@ fn detect_secrets(report: &Value) -> Vec<Finding> {
         }
     }
     findings
+}
+
+fn trufflehog(report: &Value) -> Vec<Finding> {
+    report
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| {
+            let detector = text(&item["DetectorName"]).unwrap_or_else(|| "secret".to_owned());
+            let verified = item["Verified"].as_bool() == Some(true);
+            // Where: the one source under `SourceMetadata.Data` (Git, Filesystem, GitHub, …).
+            let source = item["SourceMetadata"]["Data"]
+                .as_object()
+                .and_then(|data| data.values().next())
+                .unwrap_or(&Value::Null);
+            let line_number = line(&source["line"]);
+            let location = Location {
+                path: text(&source["file"]),
+                start_line: line_number,
+                end_line: line_number,
+                ..Location::default()
+            };
+            // `Raw`, `RawV2` and `Redacted` hold the secret: never kept.
+            let message = format!(
+                "{detector} credential{}; the matched text is not shown{}",
+                if verified {
+                    " that TruffleHog verified is live"
+                } else {
+                    " (not verified)"
+                },
+                text(&source["commit"])
+                    .map(|commit| format!(" (commit {commit})"))
+                    .unwrap_or_default()
+            );
+            finding(
+                "TruffleHog",
+                detector.clone(),
+                format!("{detector} credential"),
+                message,
+                if verified {
+                    (Severity::Critical, SeveritySource::ToolWord, None)
+                } else {
+                    (Severity::High, SeveritySource::ToolWord, None)
+                },
+                location,
+            )
+        })
+        .collect()
+}
+
+/// govulncheck: one finding per vulnerability and module. Its severity says how far the
+/// vulnerable code is reached — a call path from this code is high, an imported package low, a
+/// required module only a note — since OSV records for Go carry no score.
+fn govulncheck(report: &Value) -> Vec<Finding> {
+    let items = report.as_array().map_or(&[][..], Vec::as_slice);
+    let records: std::collections::HashMap<&str, &Value> = items
+        .iter()
+        .filter_map(|item| {
+            let osv = item.get("osv")?;
+            Some((osv["id"].as_str()?, osv))
+        })
+        .collect();
+    // (id, module) → (reach: 2 called, 1 imported, 0 required; the finding's trace).
+    let mut best: std::collections::BTreeMap<(String, String), (u8, &Value)> =
+        std::collections::BTreeMap::new();
+    for finding in items.iter().filter_map(|item| item.get("finding")) {
+        let Some(id) = finding["osv"].as_str() else {
+            continue;
+        };
+        let first = &finding["trace"][0];
+        let module = text(&first["module"]).unwrap_or_else(|| "(module)".to_owned());
+        let reach = if first.get("function").is_some() {
+            2
+        } else {
+            u8::from(first.get("package").is_some())
+        };
+        let entry = best
+            .entry((id.to_owned(), module))
+            .or_insert((reach, finding));
+        if reach > entry.0 {
+            *entry = (reach, finding);
+        }
+    }
+    best.into_iter()
+        .map(|((id, module), (reach, found))| {
+            let record = records.get(id.as_str()).copied().unwrap_or(&Value::Null);
+            let version = text(&found["trace"][0]["version"]);
+            // The frame in this code: the last with a position.
+            let position = found["trace"]
+                .as_array()
+                .and_then(|trace| trace.iter().rev().find(|frame| frame.get("position").is_some()))
+                .map_or(&Value::Null, |frame| &frame["position"]);
+            let summary = text(&record["summary"]).unwrap_or_else(|| id.clone());
+            let how = match reach {
+                2 => "your code calls the vulnerable function",
+                1 => "your code imports the vulnerable package but does not call the vulnerable function",
+                _ => "a required module has the vulnerability; its package is not imported",
+            };
+            let fixed = text(&found["fixed_version"])
+                .map(|fixed| format!(" Fixed in {fixed}."))
+                .unwrap_or_default();
+            let severity = match reach {
+                2 => Severity::High,
+                1 => Severity::Low,
+                _ => Severity::Note,
+            };
+            let vulnerable = Vulnerable {
+                tool: "govulncheck",
+                id: &id,
+                aliases: strings(&record["aliases"]),
+                package: &module,
+                version,
+                path: if reach == 2 {
+                    text(&position["filename"])
+                } else {
+                    None
+                },
+            };
+            let mut item = vulnerable.finding(
+                summary.clone(),
+                format!("{summary}: {how}.{fixed}"),
+                (severity, SeveritySource::ToolWord, None),
+            );
+            if reach == 2 {
+                item.location.start_line = line(&position["line"]);
+                item.location.start_column = line(&position["column"]);
+            }
+            item.help_uri = Some(format!("https://pkg.go.dev/vuln/{id}"));
+            item
+        })
+        .collect()
+}
+
+fn kube_linter(report: &Value) -> Vec<Finding> {
+    report["Reports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| {
+            let check = text(&item["Check"]).unwrap_or_else(|| "(check)".to_owned());
+            let message = text(&item["Diagnostic"]["Message"]).unwrap_or_else(|| check.clone());
+            let object = &item["Object"]["K8sObject"];
+            let kind = text(&object["GroupVersionKind"]["Kind"]).unwrap_or_default();
+            let name = text(&object["Name"]).unwrap_or_default();
+            let remediation = text(&item["Remediation"])
+                .map(|fix| format!("\n{fix}"))
+                .unwrap_or_default();
+            finding(
+                "KubeLinter",
+                check,
+                message.lines().next().unwrap_or_default().to_owned(),
+                format!("{kind} {name}: {message}{remediation}"),
+                // kube-linter has no severities: a failed check is a warning.
+                lint_level(Some("warning")),
+                Location {
+                    path: text(&item["Object"]["Metadata"]["FilePath"]),
+                    ..Location::default()
+                },
+            )
+        })
+        .collect()
+}
+
+fn terrascan(report: &Value) -> Vec<Finding> {
+    report["results"]["violations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|violation| {
+            let id = text(&violation["rule_id"]).unwrap_or_else(|| "(no id)".to_owned());
+            let title = text(&violation["description"])
+                .or_else(|| text(&violation["rule_name"]))
+                .unwrap_or_else(|| id.clone());
+            let resource = [
+                text(&violation["resource_type"]),
+                text(&violation["resource_name"]),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(".");
+            let line_number = line(&violation["line"]);
+            finding(
+                "Terrascan",
+                id,
+                title.clone(),
+                if resource.is_empty() {
+                    title
+                } else {
+                    format!("{resource}: {title}")
+                },
+                by_word(violation["severity"].as_str(), Severity::Medium),
+                Location {
+                    path: text(&violation["file"]),
+                    start_line: line_number,
+                    end_line: line_number,
+                    ..Location::default()
+                },
+            )
+        })
+        .collect()
 }

@@ -35,6 +35,10 @@ fn supported_native_reports_are_recognised_and_read() {
         ("kics", Format::Kics),
         ("reviewdog", Format::Rdjson),
         ("detect-secrets", Format::DetectSecrets),
+        ("trufflehog", Format::Trufflehog),
+        ("govulncheck", Format::Govulncheck),
+        ("kube-linter", Format::KubeLinter),
+        ("terrascan", Format::Terrascan),
     ] {
         let dir = gantry_testkit::shared_dir()
             .join("corpus/security/native")
@@ -297,12 +301,8 @@ fn every_native_corpus_file_is_read_or_refused_naming_the_file() {
             "checkov/checkov__secrets-masking-with-pass.json",
             // A lint format: quality-gate reads it.
             "clippy/cargo-clippy__message-format-json.jsonl",
-            "govulncheck/govulncheck__many-vulns-new-version.json",
-            "kube-linter/kube-linter__kubelinter-many-vuln.json",
             // Semgrep App's API export, not the CLI's.
             "semgrep/semgrep__sca-deployments-vulns.json",
-            "terrascan/terrascan__many-findings.json",
-            "trufflehog/trufflehog__v3-git.jsonl",
         ]
     );
 }

@@ -1,0 +1,166 @@
+//! Every file of the security corpus on its own: read (a snapshot of what was understood:
+//! format, counts by severity, the most severe findings) or refused (a snapshot of the message,
+//! which names the file), and for every file read, the invariants — counts add up, the merged
+//! SARIF passes the 2.1.0 schema, no two runs share a category.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use gantry_security_scan::input::read_report;
+use gantry_security_scan::merge::Workspace;
+use gantry_security_scan::severity::Severity;
+use gantry_security_scan::{Options, Source, run};
+use serde_json::Value;
+
+struct NoFiles;
+impl Workspace for NoFiles {
+    fn root(&self) -> &'static str {
+        "/github/workspace"
+    }
+    fn is_file(&self, _: &str) -> bool {
+        false
+    }
+    fn read_text(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+fn files() -> Vec<(String, Vec<u8>)> {
+    let root = gantry_testkit::shared_dir().join("corpus/security");
+    let mut files = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("schema") {
+                    stack.push(path);
+                }
+            } else if path.extension().is_none_or(|ext| ext != "md") {
+                let name = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn every_corpus_file_is_read_or_refused_with_snapshots_and_invariants() {
+    let schema = gantry_testkit::contract::Contract::load_schema(
+        &gantry_testkit::shared_dir().join("corpus/security/schema/sarif-schema-2.1.0.json"),
+    )
+    .unwrap();
+    let options = Options {
+        fail_on: Some(Severity::High),
+        output: "merged.sarif".into(),
+        upload: false,
+        comment: true,
+        today: "2026-11-26".into(),
+        blob_base: None,
+        workflow_and_job: "ci/scan".into(),
+    };
+    for (name, bytes) in files() {
+        let snapshot_name = name.replace(['/', '.'], "_");
+        let shown = match read_report(&name, &bytes) {
+            Err(error) => {
+                let message = error.to_string();
+                assert!(message.starts_with(&format!("{name}: ")), "{message}");
+                format!("refused: {message}\n")
+            }
+            Ok(input) => {
+                let report = run(
+                    &options,
+                    &[Source {
+                        file: &name,
+                        bytes: &bytes,
+                    }],
+                    None,
+                    None,
+                    &NoFiles,
+                )
+                .unwrap_or_else(|error| panic!("{name}: {error}"));
+                let output =
+                    |key: &str| -> usize { report.outputs.value(key).unwrap().parse().unwrap() };
+                let by_severity: usize = Severity::ALL.iter().map(|s| output(s.word())).sum();
+                assert_eq!(
+                    by_severity + output("suppressed"),
+                    output("total"),
+                    "{name}"
+                );
+                let log: Value = serde_json::from_str(&report.files[0].contents).unwrap();
+                let violations = schema.validate(&log);
+                assert!(violations.is_empty(), "{name}: {violations:#?}");
+                let mut categories = BTreeSet::new();
+                let mut results = 0;
+                for run in log["runs"].as_array().unwrap() {
+                    let category = run["automationDetails"]["id"].as_str().unwrap();
+                    assert!(
+                        categories.insert(category.to_owned()),
+                        "{name}: {category} twice"
+                    );
+                    results += run["results"].as_array().unwrap().len();
+                }
+                assert_eq!(results, output("total"), "{name}");
+                assert!(report.summary.len() <= 1024 * 1024, "{name}");
+
+                let mut shown = format!(
+                    "format: {:?}\nread: {} finding(s), {} after deduplication\n",
+                    input.format,
+                    input.findings.len(),
+                    output("total")
+                );
+                for severity in Severity::ALL {
+                    let _ = write!(shown, "{}={} ", severity.word(), output(severity.word()));
+                }
+                let _ = writeln!(shown, "suppressed={}", output("suppressed"));
+                for warning in input.warnings.iter().take(5) {
+                    let _ = writeln!(shown, "warning: {warning}");
+                }
+                let mut lines: Vec<(u8, String)> = Vec::new();
+                for run in log["runs"].as_array().unwrap() {
+                    let tool = run["tool"]["driver"]["name"].as_str().unwrap();
+                    for result in run["results"].as_array().unwrap() {
+                        let severity = result["properties"]["gantry/severity"].as_str().unwrap();
+                        let rank = match severity {
+                            "critical" => 0,
+                            "high" => 1,
+                            "medium" => 2,
+                            "low" => 3,
+                            _ => 4,
+                        };
+                        let place = &result["locations"][0]["physicalLocation"];
+                        lines.push((
+                            rank,
+                            format!(
+                                "{severity} {tool} {} {}:{} {}",
+                                result["ruleId"].as_str().unwrap(),
+                                place["artifactLocation"]["uri"].as_str().unwrap_or("-"),
+                                place["region"]["startLine"].as_u64().unwrap_or(0),
+                                result["properties"]["security-severity"]
+                                    .as_str()
+                                    .unwrap_or("-")
+                            ),
+                        ));
+                    }
+                }
+                lines.sort();
+                for (_, line) in lines.iter().take(12) {
+                    let _ = writeln!(shown, "  {line}");
+                }
+                if lines.len() > 12 {
+                    let _ = writeln!(shown, "  … {} more", lines.len() - 12);
+                }
+                shown
+            }
+        };
+        insta::with_settings!({snapshot_path => "snapshots/corpus", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(snapshot_name, shown);
+        });
+    }
+}
