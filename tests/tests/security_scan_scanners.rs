@@ -1,4 +1,4 @@
-//! Baselines with real scanners (installed by `scripts/test.sh` from PyPI into the tool venv):
+//! Baselines with real scanners (installed by `scripts/test.sh` from `PyPI` into the tool venv):
 //! scan a small repository, keep the merged SARIF as the baseline, change the code — shift every
 //! line, fix one finding, add one — scan again, and check that exactly the added finding is
 //! `new` and exactly the fixed one `absent`.
@@ -86,7 +86,7 @@ fn gantry(harness: &RunnerHarness<'_>, report: &str, output: &str, baseline: Opt
     );
 }
 
-const BEFORE: &str = r#"import subprocess
+const BEFORE: &str = r"import subprocess
 import yaml
 
 def load(path):
@@ -97,7 +97,7 @@ def run(command):
 
 def run_again(command):
     return subprocess.call(command, shell=True)
-"#;
+";
 
 const AFTER: &str = r#""""The same module, edited."""
 

@@ -1,7 +1,8 @@
-//! Every file of the security corpus on its own: read (a snapshot of what was understood:
+//! The security corpus. Every file on its own: read (a snapshot of what was understood:
 //! format, counts by severity, the most severe findings) or refused (a snapshot of the message,
 //! which names the file), and for every file read, the invariants — counts add up, the merged
-//! SARIF passes the 2.1.0 schema, no two runs share a category.
+//! SARIF passes the 2.1.0 schema, no two runs share a category. Then all of it merged in one
+//! run: valid SARIF that GitHub's upload rules accept, counts that add up.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -50,13 +51,8 @@ fn files() -> Vec<(String, Vec<u8>)> {
     files
 }
 
-#[test]
-fn every_corpus_file_is_read_or_refused_with_snapshots_and_invariants() {
-    let schema = gantry_testkit::contract::Contract::load_schema(
-        &gantry_testkit::shared_dir().join("corpus/security/schema/sarif-schema-2.1.0.json"),
-    )
-    .unwrap();
-    let options = Options {
+fn options() -> Options {
+    Options {
         fail_on: Some(Severity::High),
         output: "merged.sarif".into(),
         upload: false,
@@ -64,7 +60,16 @@ fn every_corpus_file_is_read_or_refused_with_snapshots_and_invariants() {
         today: "2026-11-26".into(),
         blob_base: None,
         workflow_and_job: "ci/scan".into(),
-    };
+    }
+}
+
+#[test]
+fn every_corpus_file_is_read_or_refused_with_snapshots_and_invariants() {
+    let schema = gantry_testkit::contract::Contract::load_schema(
+        &gantry_testkit::shared_dir().join("corpus/security/schema/sarif-schema-2.1.0.json"),
+    )
+    .unwrap();
+    let options = options();
     for (name, bytes) in files() {
         let snapshot_name = name.replace(['/', '.'], "_");
         let shown = match read_report(&name, &bytes) {
@@ -163,4 +168,121 @@ fn every_corpus_file_is_read_or_refused_with_snapshots_and_invariants() {
             insta::assert_snapshot!(snapshot_name, shown);
         });
     }
+}
+
+#[test]
+fn the_merged_corpus_is_valid_sarif_that_github_accepts() {
+    let mut accepted = Vec::new();
+    for (name, bytes) in files() {
+        match read_report(&name, &bytes) {
+            Ok(_) => accepted.push((name, bytes)),
+            Err(error) => assert!(
+                error.to_string().starts_with(&format!("{name}: ")),
+                "{error}"
+            ),
+        }
+    }
+    assert!(accepted.len() > 100, "{} files read", accepted.len());
+    let sources: Vec<Source<'_>> = accepted
+        .iter()
+        .map(|(file, bytes)| Source { file, bytes })
+        .collect();
+    let mut options = options();
+    options.upload = true;
+    options.blob_base = Some("https://github.com/o/r/blob/abc/".into());
+    let report = run(&options, &sources, None, None, &NoFiles).unwrap();
+
+    let log: Value = serde_json::from_str(&report.files[0].contents).unwrap();
+    let schema = gantry_testkit::contract::Contract::load_schema(
+        &gantry_testkit::shared_dir().join("corpus/security/schema/sarif-schema-2.1.0.json"),
+    )
+    .unwrap();
+    let violations = schema.validate(&log);
+    assert!(
+        violations.is_empty(),
+        "{:#?}",
+        &violations[..violations.len().min(20)]
+    );
+
+    // The validator does reject what the schema forbids.
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
+    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        Value::from(0);
+    assert_eq!(
+        schema.validate(&broken).len(),
+        2,
+        "{:?}",
+        schema.validate(&broken)
+    );
+
+    let runs = log["runs"].as_array().unwrap();
+    assert!(runs.len() <= 20, "{} runs", runs.len());
+    let mut identities = BTreeSet::new();
+    let mut results = 0;
+    for run in runs {
+        let tool = run["tool"]["driver"]["name"].as_str().unwrap();
+        let category = run["automationDetails"]["id"].as_str().unwrap();
+        assert!(
+            identities.insert(category.to_owned()),
+            "two runs share {category}"
+        );
+        assert!(run["results"].as_array().unwrap().len() <= 25_000);
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        for result in run["results"].as_array().unwrap() {
+            results += 1;
+            let rule = &rules[usize::try_from(result["ruleIndex"].as_u64().unwrap()).unwrap()];
+            assert_eq!(rule["id"], result["ruleId"], "{tool}");
+            if let Some(score) = rule["properties"]["security-severity"].as_str() {
+                let score: f64 = score.parse().unwrap();
+                assert!((0.1..=10.0).contains(&score), "{tool}: {score}");
+            }
+            let severity = result["properties"]["gantry/severity"].as_str().unwrap();
+            let level = result["level"].as_str().unwrap();
+            let expected = match severity {
+                "critical" | "high" => "error",
+                "medium" => "warning",
+                _ => "note",
+            };
+            assert_eq!(level, expected, "{tool}: level follows severity");
+            for location in result["locations"].as_array().into_iter().flatten() {
+                let uri = location["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap();
+                assert!(
+                    !uri.starts_with('/') && !uri.contains("://") && !uri.contains(' '),
+                    "{tool}: `{uri}` is not workspace-relative"
+                );
+            }
+        }
+    }
+    let output = |name: &str| {
+        report
+            .outputs
+            .value(name)
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+    };
+    assert_eq!(output("total"), results, "every finding is in the SARIF");
+    assert_eq!(
+        output("critical")
+            + output("high")
+            + output("medium")
+            + output("low")
+            + output("note")
+            + output("suppressed"),
+        output("total")
+    );
+    assert!(report.summary.len() <= 1024 * 1024);
+    let comment = report
+        .effects
+        .iter()
+        .find_map(|effect| match effect {
+            gantry_core::report::Effect::Comment(comment) => Some(comment),
+            _ => None,
+        })
+        .unwrap();
+    assert!(comment.body.len() <= 65_536);
+    assert!(comment.body.starts_with("### "), "the verdict first");
 }
