@@ -67,6 +67,15 @@ pub struct Finding {
 /// scheme is.
 pub fn vulnerability_id(text: &str) -> Option<String> {
     for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+        // Most tokens are not ids: look at the scheme before building anything.
+        let scheme_end = token.find('-').unwrap_or(token.len());
+        if !matches!(scheme_end, 2 | 3 | 4 | 5 | 7)
+            || !["CVE", "GHSA", "RUSTSEC", "PYSEC", "GO"]
+                .iter()
+                .any(|scheme| scheme.eq_ignore_ascii_case(&token[..scheme_end]))
+        {
+            continue;
+        }
         let upper = token.to_ascii_uppercase();
         let mut parts = upper.splitn(3, '-');
         let scheme = parts.next().unwrap_or("");

@@ -24,8 +24,8 @@ use gantry_core::action::{
     ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
 };
 use gantry_core::report::{
-    Annotation, COMMENT_BODY_BUDGET, CommentEffect, CommentMode, Effect, Marker, OutputFile,
-    Report, SarifUploadEffect, Verdict,
+    ANNOTATIONS_SHOWN_PER_LEVEL, Annotation, COMMENT_BODY_BUDGET, CommentEffect, CommentMode,
+    Effect, Marker, OutputFile, Report, SarifUploadEffect, Verdict,
 };
 use gantry_core::runner::{
     AnnotationLevel, AnnotationPlace, InputError, Inputs, STEP_SUMMARY_LIMIT,
@@ -235,6 +235,49 @@ impl Scan {
     }
 }
 
+/// Reads every report, several at a time where the platform has threads (not under WASI), in
+/// the given order.
+fn read_all(sources: &[Source<'_>]) -> Vec<Result<input::ReportInput, ReportError>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8)
+        .min(sources.len());
+    if workers <= 1 {
+        return sources
+            .iter()
+            .map(|source| read_report(source.file, source.bytes))
+            .collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut read: Vec<(usize, Result<input::ReportInput, ReportError>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(source) = sources.get(index) else {
+                                return done;
+                            };
+                            done.push((index, read_report(source.file, source.bytes)));
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+    read.sort_by_key(|(index, _)| *index);
+    read.into_iter().map(|(_, input)| input).collect()
+}
+
 fn read_findings(
     sources: &[Source<'_>],
     workspace: &dyn Workspace,
@@ -244,8 +287,8 @@ fn read_findings(
     let mut findings = Vec::new();
     let mut guessed = 0usize;
     let mut remote = 0usize;
-    for source in sources {
-        let input = read_report(source.file, source.bytes)?;
+    for input in read_all(sources) {
+        let input = input?;
         notes.extend(input.warnings.into_iter().take(20));
         for mut found in input.findings {
             if let Some(path) = found
@@ -262,7 +305,7 @@ fn read_findings(
                 guessed += usize::from(was_guessed);
                 found.location.path = Some(relative);
             }
-            if !tools.contains(&found.tool) {
+            if tools.last() != Some(&found.tool) && !tools.contains(&found.tool) {
                 tools.push(found.tool.clone());
             }
             findings.push(found);
@@ -350,20 +393,12 @@ pub fn run(
 }
 
 fn report(options: &Options, mut scan: Scan) -> Report {
-    // The SARIF: current findings, then the fixed ones (`absent`) in the file but not uploaded —
-    // code scanning would open alerts for them.
-    let current: Vec<&Merged> = scan.findings.iter().collect();
-    let (runs, write_notes) = sarif_out::plan_runs(&current);
+    // The SARIF: current findings and the fixed ones (`absent`); the upload leaves the fixed
+    // ones out — code scanning would open alerts for them.
+    let all: Vec<&Merged> = scan.findings.iter().chain(&scan.absent).collect();
+    let (runs, write_notes) = sarif_out::plan_runs(&all);
     let version = env!("CARGO_PKG_VERSION");
-    let mut run_values: Vec<(String, serde_json::Value)> = runs
-        .iter()
-        .map(|plan| {
-            (
-                plan.tool.clone(),
-                sarif_out::run_value(plan, &scan.suppressions, scan.with_baseline, version),
-            )
-        })
-        .collect();
+    let separate_upload = options.upload && !scan.absent.is_empty();
     if !write_notes.folded_tools.is_empty() {
         scan.notes.push(format!(
             "GitHub accepts at most {} runs in one upload: {} share the run `{}`, their rule ids prefixed with the tool",
@@ -378,66 +413,46 @@ fn report(options: &Options, mut scan: Scan) -> Report {
             sarif_out::MAX_RESULTS_PER_RUN
         ));
     }
-    let upload_log = sarif_out::log(
-        &run_values
-            .iter()
-            .map(|(_, run)| run.clone())
-            .collect::<Vec<_>>(),
+    let texts = sarif_out::write_runs(
+        &runs,
+        &scan.suppressions,
+        scan.with_baseline,
+        version,
+        separate_upload,
     );
-    if !scan.absent.is_empty() {
-        let absent: Vec<&Merged> = scan.absent.iter().collect();
-        let (absent_runs, _) = sarif_out::plan_runs(&absent);
-        for plan in &absent_runs {
-            let value = sarif_out::run_value(plan, &scan.suppressions, true, version);
-            match run_values.iter_mut().find(|(tool, _)| *tool == plan.tool) {
-                Some((_, run)) => {
-                    if let (Some(results), Some(more)) =
-                        (run["results"].as_array_mut(), value["results"].as_array())
-                    {
-                        results.extend(more.iter().cloned());
-                    }
-                }
-                None => run_values.push((plan.tool.clone(), value)),
-            }
-        }
-    }
-    let file_log = if scan.absent.is_empty() {
-        upload_log.clone()
+    let upload_texts: Vec<&str> = texts
+        .iter()
+        .map(|text| text.upload.as_deref().unwrap_or(&text.file))
+        .collect();
+    let fits = sarif_out::fits_upload(&upload_texts);
+    drop(upload_texts);
+    // (path, file text, upload text when it differs)
+    let mut files: Vec<(String, String, Option<String>)> = Vec::new();
+    if fits {
+        let (file_runs, upload_runs): (Vec<String>, Vec<Option<String>>) = texts
+            .into_iter()
+            .map(|text| (text.file, text.upload))
+            .unzip();
+        let upload = separate_upload.then(|| sarif_out::join(upload_runs.into_iter().flatten()));
+        files.push((options.output.clone(), sarif_out::join(file_runs), upload));
     } else {
-        sarif_out::log(
-            &run_values
-                .iter()
-                .map(|(_, run)| run.clone())
-                .collect::<Vec<_>>(),
-        )
-    };
-
-    // Too big for one upload: one file per tool.
-    let mut files: Vec<(String, String, String)> = Vec::new();
-    if sarif_out::gzipped_len(&upload_log) > sarif_out::MAX_GZIPPED_BYTES {
         let stem = options
             .output
             .strip_suffix(".sarif")
             .unwrap_or(&options.output);
-        for (tool, run) in &run_values {
-            let path = format!("{stem}-{}.sarif", sarif_out::slug(tool));
-            let mut upload_run = run.clone();
-            if let Some(results) = upload_run["results"].as_array_mut() {
-                results.retain(|result| result["baselineState"] != "absent");
-            }
+        for (plan, text) in runs.iter().zip(texts) {
             files.push((
-                path,
-                sarif_out::log(std::slice::from_ref(run)),
-                sarif_out::log(&[upload_run]),
+                format!("{stem}-{}.sarif", sarif_out::slug(&plan.tool)),
+                sarif_out::join([text.file]),
+                text.upload.map(|upload| sarif_out::join([upload])),
             ));
         }
         scan.notes.push(format!(
             "the merged SARIF is over GitHub's 10 MB gzipped limit: written as {} files, one per tool",
             files.len()
         ));
-    } else {
-        files.push((options.output.clone(), file_log, upload_log));
     }
+    drop(runs);
 
     let count = |test: &dyn Fn(&Merged) -> bool| scan.findings.iter().filter(|m| test(m)).count();
     let new_count = count(&Scan::is_new);
@@ -496,17 +511,27 @@ fn report(options: &Options, mut scan: Scan) -> Report {
         .filter(|entry| Scan::is_new(entry))
         .collect();
     new_findings.sort_by(|a, b| sarif_out::severity_order(a, b));
+    // The runner shows ten annotations of each kind per step: annotate the most severe ten of
+    // each, and say how many more there are.
+    let mut per_level = [0usize; 3];
+    let mut more = 0usize;
     for entry in &new_findings {
         let finding = &entry.finding;
         let Some(path) = &finding.location.path else {
             continue;
         };
+        let (level, slot) = match finding.severity {
+            Severity::Critical | Severity::High => (AnnotationLevel::Error, 0),
+            Severity::Medium => (AnnotationLevel::Warning, 1),
+            Severity::Low | Severity::Note => (AnnotationLevel::Notice, 2),
+        };
+        if per_level[slot] >= ANNOTATIONS_SHOWN_PER_LEVEL {
+            more += 1;
+            continue;
+        }
+        per_level[slot] += 1;
         report.annotations.push(Annotation {
-            level: match finding.severity {
-                Severity::Critical | Severity::High => AnnotationLevel::Error,
-                Severity::Medium => AnnotationLevel::Warning,
-                Severity::Low | Severity::Note => AnnotationLevel::Notice,
-            },
+            level,
             place: AnnotationPlace {
                 file: Some(path.clone()),
                 line: finding.location.start_line,
@@ -520,6 +545,29 @@ fn report(options: &Options, mut scan: Scan) -> Report {
                 ..AnnotationPlace::default()
             },
             message: markdown_free(&finding.message),
+        });
+    }
+    if more > 0 {
+        // The note itself is a notice: make room for it.
+        if per_level[2] >= ANNOTATIONS_SHOWN_PER_LEVEL {
+            if let Some(last) = report
+                .annotations
+                .iter()
+                .rposition(|annotation| annotation.level == AnnotationLevel::Notice)
+            {
+                report.annotations.remove(last);
+                more += 1;
+            }
+        }
+        report.annotations.push(Annotation {
+            level: AnnotationLevel::Notice,
+            place: AnnotationPlace {
+                title: Some("More findings".to_owned()),
+                ..AnnotationPlace::default()
+            },
+            message: format!(
+                "{more} more new finding(s) are not annotated (the runner shows {ANNOTATIONS_SHOWN_PER_LEVEL} of each kind per step); all are in the step summary and the merged SARIF"
+            ),
         });
     }
 
@@ -550,18 +598,18 @@ fn report(options: &Options, mut scan: Scan) -> Report {
         }));
     }
     for (path, file, upload) in files {
-        report.files.push(OutputFile {
-            path,
-            contents: file,
-        });
         if options.upload {
             report.effects.push(Effect::UploadSarif(SarifUploadEffect {
-                sarif: upload,
+                sarif: upload.unwrap_or_else(|| file.clone()),
                 commit_sha: None,
                 git_ref: None,
                 wait_for_processing: true,
             }));
         }
+        report.files.push(OutputFile {
+            path,
+            contents: file,
+        });
     }
     report
 }

@@ -12,6 +12,10 @@ use crate::{Options, Scan};
 
 const ROWS_PER_TABLE: usize = 50;
 
+/// Rows rendered per list at most: more could never fit the 1 MiB step summary (a row is
+/// 150–400 bytes); the rest are counted, and all of them are in the SARIF file.
+const MAX_ROWS: usize = 4_000;
+
 fn place(entry: &Merged, options: &Options) -> String {
     let location = &entry.finding.location;
     let Some(path) = &location.path else {
@@ -87,7 +91,8 @@ fn table(entries: &[&Merged], options: &Options, with_state: bool) -> Vec<String
 
 /// Tables of findings under a heading, each table its own detail block (cut separately).
 fn headed_tables(document: &mut Document, heading: &str, entries: &[&Merged], options: &Options) {
-    for (index, part) in table(entries, options, false).into_iter().enumerate() {
+    let shown = &entries[..entries.len().min(MAX_ROWS)];
+    for (index, part) in table(shown, options, false).into_iter().enumerate() {
         let title = if index == 0 {
             format!("#### {heading} ({})\n\n", entries.len())
         } else {
@@ -98,6 +103,13 @@ fn headed_tables(document: &mut Document, heading: &str, entries: &[&Merged], op
             format!("{title}{part}"),
             None,
         );
+    }
+    if entries.len() > shown.len() {
+        document.essential(format!(
+            "_{} more {} are not listed here; every one is in the merged SARIF file._",
+            entries.len() - shown.len(),
+            heading.to_lowercase()
+        ));
     }
 }
 
@@ -117,7 +129,7 @@ pub(crate) fn sections(scan: &Scan, options: &Options, new_findings: &[&Merged])
         .collect();
     if !suppressed.is_empty() {
         let mut block = format!("#### Suppressed ({})\n\n", suppressed.len());
-        for entry in &suppressed {
+        for entry in suppressed.iter().take(MAX_ROWS) {
             let why = match entry
                 .suppressed_by
                 .and_then(|index| scan.suppressions.get(index))
@@ -157,11 +169,13 @@ pub(crate) fn sections(scan: &Scan, options: &Options, new_findings: &[&Merged])
     if !known.is_empty() {
         let mut known = known;
         known.sort_by(|a, b| crate::sarif_out::severity_order(a, b));
+        let count = known.len();
+        known.truncate(MAX_ROWS);
         for (index, part) in table(&known, options, true).into_iter().enumerate() {
             document.detail(
                 format!("known findings, part {}", index + 1),
                 gantry_core::markdown::details(
-                    &format!("Already in the baseline ({})", known.len()),
+                    &format!("Already in the baseline ({count})"),
                     &part,
                     false,
                 ),
@@ -214,38 +228,45 @@ pub(crate) fn render(
     );
     columns.push(("new", Align::Right));
     let mut table = Table::new(&columns);
-    let mut tools = scan.tools.clone();
-    tools.sort();
-    let row = |label: String, test: &dyn Fn(&Merged) -> bool| {
-        let mut cells = vec![label];
-        for severity in Severity::ALL {
-            cells.push(
-                scan.findings
-                    .iter()
-                    .filter(|entry| {
-                        test(entry)
-                            && !Scan::is_suppressed(entry)
-                            && entry.finding.severity == severity
-                    })
-                    .count()
-                    .to_string(),
-            );
+    // One pass: per tool and overall, unsuppressed findings by severity (most severe first)
+    // and new ones.
+    let mut by_tool: std::collections::BTreeMap<&str, [usize; 6]> = scan
+        .tools
+        .iter()
+        .map(|tool| (tool.as_str(), [0; 6]))
+        .collect();
+    let mut all = [0usize; 6];
+    for entry in &scan.findings {
+        let suppressed = Scan::is_suppressed(entry);
+        let column = Severity::ALL
+            .iter()
+            .position(|severity| *severity == entry.finding.severity)
+            .unwrap_or(4);
+        let new = Scan::is_new(entry);
+        let add = |counts: &mut [usize; 6]| {
+            if !suppressed {
+                counts[column] += 1;
+            }
+            if new {
+                counts[5] += 1;
+            }
+        };
+        for tool in &entry.tools {
+            if let Some(counts) = by_tool.get_mut(tool.as_str()) {
+                add(counts);
+            }
         }
-        cells.push(
-            scan.findings
-                .iter()
-                .filter(|entry| test(entry) && Scan::is_new(entry))
-                .count()
-                .to_string(),
-        );
-        cells
-    };
-    for tool in &tools {
-        table.row(row(text(tool), &|entry: &Merged| {
-            entry.tools.contains(tool)
-        }));
+        add(&mut all);
     }
-    table.row(row("**all (deduplicated)**".to_owned(), &|_: &Merged| true));
+    let row = |label: String, counts: &[usize; 6]| {
+        std::iter::once(label)
+            .chain(counts.iter().map(ToString::to_string))
+            .collect::<Vec<_>>()
+    };
+    for (tool, counts) in &by_tool {
+        table.row(row(text(tool), counts));
+    }
+    table.row(row("**all (deduplicated)**".to_owned(), &all));
     document.essential(table.render());
 
     let suppressed = scan

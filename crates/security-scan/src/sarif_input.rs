@@ -51,10 +51,26 @@ pub struct SarifInput {
     pub warnings: Vec<String>,
 }
 
-/// Reads a SARIF log (a leading UTF-8 byte-order mark is accepted).
+/// Reads a SARIF log (a leading UTF-8 byte-order mark is accepted), one result at a time: a
+/// 200 MB report never exists as one JSON tree. A run whose `results` come before its `tool`
+/// (legal JSON; our own output does it) has its results held until the rules are known.
 pub fn read_sarif(file: &str, bytes: &[u8]) -> Result<SarifInput, SarifInputError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let log: Value = serde_json::from_slice(bytes).map_err(|error| SarifInputError::Json {
+    let mut reader = StreamReader {
+        file,
+        input: SarifInput::default(),
+        shape: None,
+        version: None,
+        has_runs: false,
+        runs: 0,
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let outcome = serde::de::DeserializeSeed::deserialize(LogSeed(&mut reader), &mut deserializer)
+        .and_then(|()| deserializer.end());
+    if let Some(shape) = reader.shape.take() {
+        return Err(shape);
+    }
+    outcome.map_err(|error| SarifInputError::Json {
         file: file.to_owned(),
         line: error.line(),
         column: error.column(),
@@ -65,7 +81,329 @@ pub fn read_sarif(file: &str, bytes: &[u8]) -> Result<SarifInput, SarifInputErro
             .unwrap_or_default()
             .to_owned(),
     })?;
-    read_sarif_value(file, &log)
+    let shape = |path: &str, problem: String| SarifInputError::Shape {
+        file: file.to_owned(),
+        path: path.to_owned(),
+        problem,
+    };
+    let version = reader.version.unwrap_or_default();
+    if version != "2.1.0" {
+        return Err(shape(
+            "$.version",
+            format!("SARIF version `{version}` is not 2.1.0 (GitHub reads only 2.1.0)"),
+        ));
+    }
+    if !reader.has_runs {
+        return Err(shape(
+            "$.runs",
+            "a SARIF log needs a `runs` list".to_owned(),
+        ));
+    }
+    Ok(reader.input)
+}
+
+/// Whether the text is a JSON object with `runs` and `version` or `$schema` at the top: SARIF
+/// (looked at without building anything).
+pub fn looks_like_sarif(bytes: &[u8]) -> bool {
+    struct Keys {
+        runs: bool,
+        version: bool,
+    }
+    struct KeysVisitor;
+    impl<'de> serde::de::Visitor<'de> for KeysVisitor {
+        type Value = Keys;
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+            let mut keys = Keys {
+                runs: false,
+                version: false,
+            };
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "runs" => keys.runs = true,
+                    "version" | "$schema" => keys.version = true,
+                    _ => {}
+                }
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+            Ok(keys)
+        }
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde::Deserializer::deserialize_map(&mut deserializer, KeysVisitor)
+        .is_ok_and(|keys| keys.runs && keys.version)
+}
+
+struct StreamReader<'f> {
+    file: &'f str,
+    input: SarifInput,
+    /// A shape problem found while streaming (returned instead of the parse error it causes).
+    shape: Option<SarifInputError>,
+    version: Option<String>,
+    has_runs: bool,
+    runs: usize,
+}
+
+impl StreamReader<'_> {
+    fn fail<E: serde::de::Error>(&mut self, path: String, problem: &str) -> E {
+        self.shape = Some(SarifInputError::Shape {
+            file: self.file.to_owned(),
+            path,
+            problem: problem.to_owned(),
+        });
+        E::custom("the SARIF has the wrong shape")
+    }
+
+    /// A run's tool name (warning when missing).
+    fn tool_name(&mut self, run: &Value, at: &str) -> String {
+        match run["tool"]["driver"].get("name").and_then(Value::as_str) {
+            Some(name) if !name.trim().is_empty() => name.trim().to_owned(),
+            _ => {
+                self.input.warnings.push(format!(
+                    "{}: {at}.tool.driver.name is missing; the run is named `unknown tool`",
+                    self.file
+                ));
+                "unknown tool".to_owned()
+            }
+        }
+    }
+
+    fn take_result(
+        &mut self,
+        tool: &str,
+        result: &Value,
+        rules: &Rules<'_>,
+        run: &Value,
+        at: &str,
+        index: usize,
+    ) {
+        // A result the producer marked `absent` (fixed since its baseline) is not a finding.
+        if result.get("baselineState").and_then(Value::as_str) == Some("absent") {
+            return;
+        }
+        let place = Place {
+            file: self.file,
+            at,
+            index,
+        };
+        if let Some(finding) =
+            read_result(tool, result, rules, run, &place, &mut self.input.warnings)
+        {
+            self.input.findings.push(finding);
+        }
+    }
+}
+
+struct LogSeed<'r, 'f>(&'r mut StreamReader<'f>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for LogSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for LogSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a SARIF log object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "version" => {
+                    self.0.version = map.next_value::<Value>()?.as_str().map(str::to_owned);
+                }
+                "runs" => {
+                    self.0.has_runs = true;
+                    map.next_value_seed(RunsSeed(&mut *self.0))?;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct RunsSeed<'r, 'f>(&'r mut StreamReader<'f>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for RunsSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RunsSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a list of runs")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(RunSeed(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(self
+            .0
+            .fail("$.runs".to_owned(), "a SARIF log needs a `runs` list"))
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        Err(self
+            .0
+            .fail("$.runs".to_owned(), "a SARIF log needs a `runs` list"))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        Err(self
+            .0
+            .fail("$.runs".to_owned(), "a SARIF log needs a `runs` list"))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Err(self
+            .0
+            .fail("$.runs".to_owned(), "a SARIF log needs a `runs` list"))
+    }
+}
+
+struct RunSeed<'r, 'f>(&'r mut StreamReader<'f>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for RunSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RunSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a run object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let index = self.0.runs;
+        self.0.runs += 1;
+        let at = format!("$.runs[{index}]");
+        // The parts of the run the results need: its tool (rules) and base URIs.
+        let mut context = serde_json::Map::new();
+        let mut held: Option<Vec<Value>> = None;
+        let mut tool: Option<String> = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "tool" | "originalUriBaseIds" => {
+                    let value = map.next_value::<Value>()?;
+                    context.insert(key.into_owned(), value);
+                }
+                "results" if context.contains_key("tool") => {
+                    let run = Value::Object(std::mem::take(&mut context));
+                    let name = self.0.tool_name(&run, &at);
+                    let rules = Rules::of(&run);
+                    map.next_value_seed(ResultsSeed {
+                        reader: &mut *self.0,
+                        tool: &name,
+                        rules: &rules,
+                        run: &run,
+                        at: &at,
+                    })?;
+                    drop(rules);
+                    let Value::Object(back) = run else {
+                        unreachable!("built as an object")
+                    };
+                    context = back;
+                    tool = Some(name);
+                }
+                "results" => match map.next_value::<Value>()? {
+                    Value::Array(results) => held = Some(results),
+                    Value::Null => {}
+                    _ => {
+                        return Err(self
+                            .0
+                            .fail(format!("{at}.results"), "must be a list of results"));
+                    }
+                },
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        let run = Value::Object(context);
+        let name = match tool {
+            Some(name) => name,
+            None => self.0.tool_name(&run, &at),
+        };
+        if let Some(results) = held {
+            let rules = Rules::of(&run);
+            for (result_index, result) in results.iter().enumerate() {
+                self.0
+                    .take_result(&name, result, &rules, &run, &at, result_index);
+            }
+        }
+        self.0.input.tools.push(name);
+        Ok(())
+    }
+}
+
+struct ResultsSeed<'r, 'f, 'c> {
+    reader: &'r mut StreamReader<'f>,
+    tool: &'c str,
+    rules: &'c Rules<'c>,
+    run: &'c Value,
+    at: &'c str,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ResultsSeed<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ResultsSeed<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a list of results")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        while let Some(result) = seq.next_element::<Value>()? {
+            self.reader
+                .take_result(self.tool, &result, self.rules, self.run, self.at, index);
+            index += 1;
+        }
+        Ok(())
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(self
+            .reader
+            .fail(format!("{}.results", self.at), "must be a list of results"))
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<(), E> {
+        Err(self
+            .reader
+            .fail(format!("{}.results", self.at), "must be a list of results"))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        Err(self
+            .reader
+            .fail(format!("{}.results", self.at), "must be a list of results"))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        Err(self
+            .reader
+            .fail(format!("{}.results", self.at), "must be a list of results"))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        Err(self
+            .reader
+            .fail(format!("{}.results", self.at), "must be a list of results"))
+    }
 }
 
 /// Reads a SARIF log already parsed as JSON (the report reader parses once and recognises the
@@ -111,7 +449,11 @@ pub fn read_sarif_value(file: &str, log: &Value) -> Result<SarifInput, SarifInpu
             if result.get("baselineState").and_then(Value::as_str) == Some("absent") {
                 continue;
             }
-            let place = format!("{file}: {at}.results[{result_index}]");
+            let place = Place {
+                file,
+                at: &at,
+                index: result_index,
+            };
             if let Some(finding) =
                 read_result(&tool, result, &rules, run, &place, &mut input.warnings)
             {
@@ -167,12 +509,29 @@ fn number(value: &Value) -> Option<f64> {
     }
 }
 
+/// Where a result is, for warnings (formatted only when one is written).
+struct Place<'a> {
+    file: &'a str,
+    at: &'a str,
+    index: usize,
+}
+
+impl std::fmt::Display for Place<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "{}: {}.results[{}]",
+            self.file, self.at, self.index
+        )
+    }
+}
+
 fn read_result(
     tool: &str,
     result: &Value,
     rules: &Rules<'_>,
     run: &Value,
-    place: &str,
+    place: &Place<'_>,
     warnings: &mut Vec<String>,
 ) -> Option<Finding> {
     if !result.is_object() {
@@ -371,7 +730,12 @@ fn package_of(result: &Value, rule: &Value, message: &str) -> (Option<String>, O
         "version",
         "package_version",
     ]);
-    for line in message.lines() {
+    for line in message
+        .contains("Package: ")
+        .then(|| message.lines())
+        .into_iter()
+        .flatten()
+    {
         if let Some(name) = line.strip_prefix("Package: ") {
             package.get_or_insert_with(|| name.trim().to_owned());
         }
@@ -382,7 +746,12 @@ fn package_of(result: &Value, rule: &Value, message: &str) -> (Option<String>, O
     (package, version)
 }
 
-fn location_of(result: &Value, run: &Value, place: &str, warnings: &mut Vec<String>) -> Location {
+fn location_of(
+    result: &Value,
+    run: &Value,
+    place: &Place<'_>,
+    warnings: &mut Vec<String>,
+) -> Location {
     let physical = result["locations"]
         .as_array()
         .and_then(|locations| {

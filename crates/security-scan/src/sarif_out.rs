@@ -161,17 +161,119 @@ pub fn uri_path(path: &str) -> String {
     out
 }
 
-/// The run for one plan.
-pub fn run_value(
+/// One run's JSON: as written to the file, and (when asked for and different) as uploaded,
+/// without `absent` results — code scanning would open alerts for them.
+#[derive(Debug, Clone, Default)]
+pub struct RunText {
+    /// The run for the file.
+    pub file: String,
+    /// The run for the upload, when it differs.
+    pub upload: Option<String>,
+}
+
+const LOG_START: &str =
+    r#"{"$schema":"https://json.schemastore.org/sarif-2.1.0.json","version":"2.1.0","runs":["#;
+const LOG_END: &str = "]}";
+
+/// Writes each run's JSON. Results are written one at a time (a run with 25,000 results never
+/// exists as a JSON tree), then the run's rules.
+pub fn write_runs(
+    plans: &[RunPlan<'_>],
+    suppressions: &[Suppression],
+    with_baseline: bool,
+    version: &str,
+    separate_upload: bool,
+) -> Vec<RunText> {
+    plans
+        .iter()
+        .map(|plan| {
+            let mut file = String::new();
+            let mut upload = separate_upload.then(String::new);
+            write_run(
+                plan,
+                suppressions,
+                with_baseline,
+                version,
+                &mut file,
+                upload.as_mut(),
+            );
+            RunText { file, upload }
+        })
+        .collect()
+}
+
+/// A SARIF log of these runs' JSON, consuming them as it goes.
+pub fn join(runs: impl IntoIterator<Item = String>) -> String {
+    let mut log = String::from(LOG_START);
+    for (index, run) in runs.into_iter().enumerate() {
+        if index > 0 {
+            log.push(',');
+        }
+        log.push_str(&run);
+    }
+    log.push_str(LOG_END);
+    log
+}
+
+/// Whether texts of this total length fit GitHub's 10 MB gzipped limit. Small ones surely do;
+/// for large ones the gzip ratio of up to 8 MB of samples estimates it, and only a close call
+/// compresses everything.
+pub fn fits_upload(texts: &[&str]) -> bool {
+    let total: usize = texts.iter().map(|text| text.len()).sum();
+    if total <= MAX_GZIPPED_BYTES {
+        return true;
+    }
+    let mut sampled = 0usize;
+    let mut compressed = 0usize;
+    for text in texts {
+        if sampled >= 8 * 1024 * 1024 {
+            break;
+        }
+        let mut end = text.len().min(8 * 1024 * 1024 - sampled);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        compressed += gzipped_len(&text[..end]);
+        sampled += end;
+    }
+    #[expect(clippy::cast_precision_loss, reason = "sizes far below 2^52")]
+    let estimate = total as f64 * compressed as f64 / sampled.max(1) as f64;
+    #[expect(clippy::cast_precision_loss, reason = "a constant")]
+    let limit = MAX_GZIPPED_BYTES as f64;
+    if estimate < limit * 0.5 {
+        return true;
+    }
+    if estimate > limit * 1.5 {
+        return false;
+    }
+    texts.iter().map(|text| gzipped_len(text)).sum::<usize>() <= MAX_GZIPPED_BYTES
+}
+
+fn push_json(out: &mut String, value: &Value) {
+    out.push_str(&serde_json::to_string(value).unwrap_or_default());
+}
+
+/// One run; `upload`, when given, gets the same run without `absent` results.
+fn write_run(
     plan: &RunPlan<'_>,
     suppressions: &[Suppression],
     with_baseline: bool,
     version: &str,
-) -> Value {
+    file: &mut String,
+    mut upload: Option<&mut String>,
+) {
+    let head = format!(
+        r#"{{"automationDetails":{{"id":{}}},"columnKind":"utf16CodeUnits","originalUriBaseIds":{{"%SRCROOT%":{{"description":{{"text":"The repository's root (GITHUB_WORKSPACE)."}}}}}},"results":["#,
+        Value::from(format!("gantry-security-scan/{}/", slug(&plan.tool)))
+    );
+    file.push_str(&head);
+    if let Some(upload) = upload.as_deref_mut() {
+        upload.push_str(&head);
+    }
     let mut rules: Vec<Value> = Vec::new();
-    let mut rule_index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut rule_index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut rule_scores: Vec<Option<f64>> = Vec::new();
-    let mut results = Vec::with_capacity(plan.results.len());
+    let (mut first_in_file, mut first_in_upload) = (true, true);
     for merged in &plan.results {
         let finding = &merged.finding;
         let rule_id = if plan.shared {
@@ -194,90 +296,20 @@ pub fn run_value(
         if score > rule_scores[index] {
             rule_scores[index] = score;
         }
-        let mut result = Map::new();
-        result.insert("ruleId".into(), json!(rule_id));
-        result.insert("ruleIndex".into(), json!(index));
-        result.insert("level".into(), json!(finding.severity.sarif_level()));
-        result.insert("message".into(), json!({ "text": finding.message }));
-        if let Some(path) = &finding.location.path {
-            let mut region = Map::new();
-            region.insert(
-                "startLine".into(),
-                json!(finding.location.start_line.unwrap_or(1)),
-            );
-            if let Some(end) = finding
-                .location
-                .end_line
-                .filter(|end| *end >= finding.location.start_line.unwrap_or(1))
-            {
-                region.insert("endLine".into(), json!(end));
-            }
-            if let Some(column) = finding.location.start_column {
-                region.insert("startColumn".into(), json!(column));
-                if let Some(end) = finding.location.end_column.filter(|end| {
-                    *end > column || finding.location.end_line > finding.location.start_line
-                }) {
-                    region.insert("endColumn".into(), json!(end));
+        let result = result_value(merged, &rule_id, index, score, suppressions, with_baseline);
+        let text = serde_json::to_string(&result).unwrap_or_default();
+        if !std::mem::take(&mut first_in_file) {
+            file.push(',');
+        }
+        file.push_str(&text);
+        if let Some(upload) = upload.as_deref_mut() {
+            if merged.state != Some(BaselineState::Absent) {
+                if !std::mem::take(&mut first_in_upload) {
+                    upload.push(',');
                 }
+                upload.push_str(&text);
             }
-            result.insert(
-                "locations".into(),
-                json!([{ "physicalLocation": {
-                    "artifactLocation": { "uri": uri_path(path), "uriBaseId": "%SRCROOT%" },
-                    "region": region,
-                }}]),
-            );
         }
-        let mut fingerprints = Map::new();
-        if let Some(hash) = &merged.line_hash {
-            fingerprints.insert("primaryLocationLineHash".into(), json!(hash));
-        }
-        if let Some(key) = &merged.content_key {
-            fingerprints.insert(CONTENT_KEY.into(), json!(key));
-        }
-        if !fingerprints.is_empty() {
-            result.insert("partialFingerprints".into(), Value::Object(fingerprints));
-        }
-        if with_baseline {
-            result.insert(
-                "baselineState".into(),
-                json!(merged.state.unwrap_or(BaselineState::New).word()),
-            );
-        }
-        let mut suppression_list = Vec::new();
-        if finding.suppressed_in_source {
-            suppression_list.push(json!({ "kind": "inSource", "status": "accepted" }));
-        }
-        if let Some(entry) = merged
-            .suppressed_by
-            .and_then(|index| suppressions.get(index))
-        {
-            suppression_list.push(json!({
-                "kind": "external",
-                "status": "accepted",
-                "justification": entry.reason,
-            }));
-        }
-        if !suppression_list.is_empty() {
-            result.insert("suppressions".into(), Value::Array(suppression_list));
-        }
-        let mut properties = Map::new();
-        properties.insert("gantry/severity".into(), json!(finding.severity.word()));
-        properties.insert("gantry/tools".into(), json!(merged.tools));
-        if let Some(score) = score {
-            properties.insert("security-severity".into(), json!(format!("{score:.1}")));
-        }
-        if let Some(vulnerability) = &finding.vulnerability {
-            properties.insert("gantry/vulnerability".into(), json!(vulnerability));
-        }
-        if let Some(package) = &finding.package {
-            properties.insert("gantry/package".into(), json!(package));
-        }
-        if let Some(version) = &finding.version {
-            properties.insert("gantry/version".into(), json!(version));
-        }
-        result.insert("properties".into(), Value::Object(properties));
-        results.push(Value::Object(result));
     }
     for (rule, score) in rules.iter_mut().zip(rule_scores) {
         let mut properties = Map::new();
@@ -287,28 +319,108 @@ pub fn run_value(
         }
         rule["properties"] = Value::Object(properties);
     }
-    json!({
-        "tool": { "driver": {
-            "name": plan.tool,
-            "informationUri": env!("CARGO_PKG_REPOSITORY"),
-            "semanticVersion": version,
-            "rules": rules,
-        }},
-        "automationDetails": { "id": format!("gantry-security-scan/{}/", slug(&plan.tool)) },
-        "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The repository's root (GITHUB_WORKSPACE)." } } },
-        "columnKind": "utf16CodeUnits",
-        "results": results,
-    })
+    let tool = json!({ "driver": {
+        "name": plan.tool,
+        "informationUri": env!("CARGO_PKG_REPOSITORY"),
+        "semanticVersion": version,
+        "rules": rules,
+    }});
+    let mut tail = String::from(r#"],"tool":"#);
+    push_json(&mut tail, &tool);
+    tail.push('}');
+    file.push_str(&tail);
+    if let Some(upload) = upload {
+        upload.push_str(&tail);
+    }
 }
 
-/// A SARIF log of the given runs.
-pub fn log(runs: &[Value]) -> String {
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": runs,
-    });
-    serde_json::to_string(&log).unwrap_or_default()
+fn result_value(
+    merged: &Merged,
+    rule_id: &str,
+    index: usize,
+    score: Option<f64>,
+    suppressions: &[Suppression],
+    with_baseline: bool,
+) -> Value {
+    let finding = &merged.finding;
+    let mut result = Map::new();
+    result.insert("ruleId".into(), json!(rule_id));
+    result.insert("ruleIndex".into(), json!(index));
+    result.insert("level".into(), json!(finding.severity.sarif_level()));
+    result.insert("message".into(), json!({ "text": finding.message }));
+    if let Some(path) = &finding.location.path {
+        let mut region = Map::new();
+        let start = finding.location.start_line.unwrap_or(1);
+        region.insert("startLine".into(), json!(start));
+        if let Some(end) = finding.location.end_line.filter(|end| *end >= start) {
+            region.insert("endLine".into(), json!(end));
+        }
+        if let Some(column) = finding.location.start_column {
+            region.insert("startColumn".into(), json!(column));
+            if let Some(end) = finding.location.end_column.filter(|end| {
+                *end > column || finding.location.end_line > finding.location.start_line
+            }) {
+                region.insert("endColumn".into(), json!(end));
+            }
+        }
+        result.insert(
+            "locations".into(),
+            json!([{ "physicalLocation": {
+                "artifactLocation": { "uri": uri_path(path), "uriBaseId": "%SRCROOT%" },
+                "region": region,
+            }}]),
+        );
+    }
+    let mut fingerprints = Map::new();
+    if let Some(hash) = &merged.line_hash {
+        fingerprints.insert("primaryLocationLineHash".into(), json!(hash));
+    }
+    if let Some(key) = &merged.content_key {
+        fingerprints.insert(CONTENT_KEY.into(), json!(key));
+    }
+    if !fingerprints.is_empty() {
+        result.insert("partialFingerprints".into(), Value::Object(fingerprints));
+    }
+    if with_baseline {
+        result.insert(
+            "baselineState".into(),
+            json!(merged.state.unwrap_or(BaselineState::New).word()),
+        );
+    }
+    let mut suppression_list = Vec::new();
+    if finding.suppressed_in_source {
+        suppression_list.push(json!({ "kind": "inSource", "status": "accepted" }));
+    }
+    if let Some(entry) = merged
+        .suppressed_by
+        .and_then(|index| suppressions.get(index))
+    {
+        suppression_list.push(json!({
+            "kind": "external",
+            "status": "accepted",
+            "justification": entry.reason,
+        }));
+    }
+    if !suppression_list.is_empty() {
+        result.insert("suppressions".into(), Value::Array(suppression_list));
+    }
+    let mut properties = Map::new();
+    properties.insert("gantry/severity".into(), json!(finding.severity.word()));
+    properties.insert("gantry/tools".into(), json!(merged.tools));
+    if let Some(score) = score {
+        properties.insert("security-severity".into(), json!(format!("{score:.1}")));
+    }
+    if let Some(vulnerability) = &finding.vulnerability {
+        properties.insert("gantry/vulnerability".into(), json!(vulnerability));
+    }
+    if let Some(package) = &finding.package {
+        properties.insert("gantry/package".into(), json!(package));
+    }
+    if let Some(version) = &finding.version {
+        properties.insert("gantry/version".into(), json!(version));
+    }
+    result.insert("properties".into(), Value::Object(properties));
+    Value::Object(result)
 }
 
 /// The gzipped size of `text` (what GitHub's 10 MB limit counts).
