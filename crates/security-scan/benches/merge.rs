@@ -12,26 +12,13 @@ use std::process::Command;
 use std::time::Instant;
 
 use gantry_security_scan::input::read_report;
-use gantry_security_scan::merge::Workspace;
+use gantry_security_scan::merge::NoWorkspace;
 use gantry_security_scan::severity::Severity;
 use gantry_security_scan::{Options, Source, run};
 use serde_json::Value;
 
 const TARGET_RESULTS: usize = 200_000;
 const BIG_REPORT_BYTES: usize = 200 * 1024 * 1024;
-
-struct NoFiles;
-impl Workspace for NoFiles {
-    fn root(&self) -> &'static str {
-        "/github/workspace"
-    }
-    fn is_file(&self, _: &str) -> bool {
-        false
-    }
-    fn read_text(&self, _: &str) -> Option<String> {
-        None
-    }
-}
 
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -71,7 +58,7 @@ fn measure_one(folder: &Path, output: &Path) {
         blob_base: None,
         workflow_and_job: "bench/merge".into(),
     };
-    let report = run(&options, &sources, None, None, &NoFiles).expect("the reports merge");
+    let report = run(&options, &sources, None, None, &NoWorkspace).expect("the reports merge");
     std::fs::write(output, &report.files[0].contents).expect("write the merged SARIF");
     let seconds = start.elapsed().as_secs_f64();
     println!(

@@ -157,6 +157,23 @@ pub trait Workspace {
     fn read_text(&self, relative: &str) -> Option<String>;
 }
 
+/// A workspace with no files (reports read on their own: tests, benchmarks, a WASI host):
+/// paths are still made relative to `/github/workspace`, nothing is hashed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoWorkspace;
+
+impl Workspace for NoWorkspace {
+    fn root(&self) -> &'static str {
+        "/github/workspace"
+    }
+    fn is_file(&self, _: &str) -> bool {
+        false
+    }
+    fn read_text(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
 /// Roots tools commonly report from when they run in a container or on another checkout.
 const FOREIGN_ROOTS: [&str; 3] = ["/github/workspace/", "/src/", "/code/"];
 

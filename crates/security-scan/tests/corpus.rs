@@ -8,23 +8,10 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use gantry_security_scan::input::read_report;
-use gantry_security_scan::merge::Workspace;
+use gantry_security_scan::merge::NoWorkspace;
 use gantry_security_scan::severity::Severity;
 use gantry_security_scan::{Options, Source, run};
 use serde_json::Value;
-
-struct NoFiles;
-impl Workspace for NoFiles {
-    fn root(&self) -> &'static str {
-        "/github/workspace"
-    }
-    fn is_file(&self, _: &str) -> bool {
-        false
-    }
-    fn read_text(&self, _: &str) -> Option<String> {
-        None
-    }
-}
 
 fn files() -> Vec<(String, Vec<u8>)> {
     let root = gantry_testkit::shared_dir().join("corpus/security");
@@ -87,7 +74,7 @@ fn every_corpus_file_is_read_or_refused_with_snapshots_and_invariants() {
                     }],
                     None,
                     None,
-                    &NoFiles,
+                    &NoWorkspace,
                 )
                 .unwrap_or_else(|error| panic!("{name}: {error}"));
                 let output =
@@ -190,7 +177,7 @@ fn the_merged_corpus_is_valid_sarif_that_github_accepts() {
     let mut options = options();
     options.upload = true;
     options.blob_base = Some("https://github.com/o/r/blob/abc/".into());
-    let report = run(&options, &sources, None, None, &NoFiles).unwrap();
+    let report = run(&options, &sources, None, None, &NoWorkspace).unwrap();
 
     let log: Value = serde_json::from_str(&report.files[0].contents).unwrap();
     let schema = gantry_testkit::contract::Contract::load_schema(
