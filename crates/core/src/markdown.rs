@@ -365,10 +365,27 @@ enum Keep {
     },
 }
 
+/// A block's text: its own, or a range of a shared buffer (a rendering that is also the step
+/// summary, so the summary and the blocks the comment is cut from are one copy in memory).
+#[derive(Debug, Clone)]
+enum Text {
+    Own(std::sync::Arc<str>),
+    Shared(std::sync::Arc<String>, std::ops::Range<usize>),
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Own(text) => text,
+            Self::Shared(buffer, range) => buffer.get(range.clone()).unwrap_or_default(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Block {
     /// Shared, so appending a rendered section to several documents copies no text.
-    markdown: std::sync::Arc<str>,
+    markdown: Text,
     keep: Keep,
 }
 
@@ -405,8 +422,31 @@ impl Document {
     /// Adds a block that must survive every cut: the verdict, the totals, the warnings.
     pub fn essential(&mut self, markdown: impl Into<String>) -> &mut Self {
         self.blocks.push(Block {
-            markdown: with_block_end(markdown.into()).into(),
+            markdown: Text::Own(with_block_end(markdown.into()).into()),
             keep: Keep::Always,
+        });
+        self
+    }
+
+    /// Adds a block whose text is `range` of a shared `buffer` (ending with the blank line of
+    /// [`block_ending`]): an essential one when `label` is `None`, else a detail as
+    /// [`Document::detail`]. Nothing is copied.
+    pub fn shared(
+        &mut self,
+        buffer: &std::sync::Arc<String>,
+        range: std::ops::Range<usize>,
+        label: Option<String>,
+        folded: Option<String>,
+    ) -> &mut Self {
+        self.blocks.push(Block {
+            markdown: Text::Shared(std::sync::Arc::clone(buffer), range),
+            keep: match label {
+                None => Keep::Always,
+                Some(label) => Keep::IfRoom {
+                    label,
+                    folded: folded.map(|folded| with_block_end(folded).into()),
+                },
+            },
         });
         self
     }
@@ -420,7 +460,7 @@ impl Document {
         folded: Option<String>,
     ) -> &mut Self {
         self.blocks.push(Block {
-            markdown: with_block_end(markdown.into()).into(),
+            markdown: Text::Own(with_block_end(markdown.into()).into()),
             keep: Keep::IfRoom {
                 label: label.into(),
                 folded: folded.map(|folded| with_block_end(folded).into()),
@@ -439,14 +479,17 @@ impl Document {
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(self.len());
         for block in &self.blocks {
-            out.push_str(&block.markdown);
+            out.push_str(block.markdown.as_str());
         }
         out
     }
 
     /// The length in bytes of the whole document.
     pub fn len(&self) -> usize {
-        self.blocks.iter().map(|block| block.markdown.len()).sum()
+        self.blocks
+            .iter()
+            .map(|block| block.markdown.as_str().len())
+            .sum()
     }
 
     /// Whether the document has no text.
@@ -466,7 +509,7 @@ impl Document {
         let mut chosen: Vec<Option<&str>> = self
             .blocks
             .iter()
-            .map(|block| Some(&*block.markdown))
+            .map(|block| Some(block.markdown.as_str()))
             .collect();
         let mut cut = Cut::default();
         // Room for the note, which lists at most a few labels.
@@ -480,7 +523,7 @@ impl Document {
             .collect();
         details.sort_by_key(|&index| {
             (
-                std::cmp::Reverse(self.blocks[index].markdown.len()),
+                std::cmp::Reverse(self.blocks[index].markdown.as_str().len()),
                 std::cmp::Reverse(index),
             )
         });
@@ -494,7 +537,7 @@ impl Document {
                 folded: Some(folded),
             } = &self.blocks[index].keep
             {
-                let full_len = self.blocks[index].markdown.len();
+                let full_len = self.blocks[index].markdown.as_str().len();
                 if folded.len() < full_len {
                     chosen[index] = Some(folded);
                     size = size - full_len + folded.len();
@@ -517,7 +560,7 @@ impl Document {
                 }
                 if let Keep::IfRoom { label, .. } = &self.blocks[index].keep {
                     size -= chosen[index].map_or(0, str::len);
-                    let full: &str = &self.blocks[index].markdown;
+                    let full: &str = self.blocks[index].markdown.as_str();
                     if chosen[index].is_some_and(|text| !std::ptr::eq(text, full)) {
                         dropped_folded.insert(label.clone());
                     }
@@ -569,13 +612,20 @@ impl Document {
 }
 
 fn with_block_end(mut markdown: String) -> String {
-    if !markdown.ends_with('\n') {
-        markdown.push('\n');
-    }
-    if !markdown.ends_with("\n\n") {
-        markdown.push('\n');
-    }
+    markdown.push_str(block_ending(&markdown));
     markdown
+}
+
+/// What a block needs appended to end with the blank line that separates blocks (what
+/// [`Document`] adds to every block; for callers that build shared buffers).
+pub fn block_ending(markdown: &str) -> &'static str {
+    if markdown.ends_with("\n\n") {
+        ""
+    } else if markdown.ends_with('\n') {
+        "\n"
+    } else {
+        "\n\n"
+    }
 }
 
 /// Cuts `text` to at most `limit` bytes at a line boundary (or a character boundary when the

@@ -114,9 +114,7 @@ fn more_than_25000_results_keep_the_most_severe_and_say_so() {
         .count();
     assert_eq!(notes, 25_010 / 3 - 10);
     assert!(
-        report
-            .summary
-            .contains("10 least severe result"),
+        report.summary.contains("10 least severe result"),
         "{}",
         &report.summary[..2000]
     );

@@ -331,7 +331,6 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
         }
     }
 
-    let sections = render::stack_sections(&stacks, &secrets);
     let request = |budget, full_text_at, warnings_listed| RenderRequest {
         stacks: &stacks,
         totals,
@@ -341,13 +340,20 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
         budget,
         full_text_at,
         warnings_listed,
-        stack_sections: &sections,
     };
-    let summary = render::render(&request(
+    // The summary's first blocks, then every section rendered once after them: the buffer is the
+    // step summary, and the comment is cut from the same text.
+    let summary_request = request(
         STEP_SUMMARY_LIMIT,
         "the plan files (the step summary is capped at 1 MiB)",
         1_000,
-    ));
+    );
+    let mut buffer = secrets
+        .scrub(&render::essentials(&summary_request).render())
+        .into_owned();
+    let blocks = render::stack_sections(&stacks, &secrets, &mut buffer);
+    let buffer = std::sync::Arc::new(buffer);
+    let sections = render::sections_document(&buffer, blocks);
     let verdict = if decision.failed {
         Verdict::Failed
     } else {
@@ -431,7 +437,7 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
                 COMMENT_BODY_BUDGET,
             ),
         };
-        let body = render::render(&request(budget, "the job's step summary", 50));
+        let body = render::render(&request(budget, "the job's step summary", 50), &sections);
         report.effects.push(Effect::Comment(CommentEffect {
             marker: Marker::new(NAME, &key),
             body,
@@ -444,7 +450,13 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
             section,
         }));
     }
-    report.summary = summary;
+    // The buffer is the summary when it fits (it does unless the first blocks alone are huge).
+    report.summary = if buffer.len() <= STEP_SUMMARY_LIMIT {
+        drop(sections);
+        std::sync::Arc::try_unwrap(buffer).unwrap_or_else(|shared| (*shared).clone())
+    } else {
+        render::render(&summary_request, &sections)
+    };
     Ok(report)
 }
 

@@ -376,7 +376,7 @@ pub struct Importing {
 pub struct Change<'a> {
     /// Terraform's action words.
     #[serde(default, borrow)]
-    pub actions: Vec<Cow<'a, str>>,
+    pub actions: Box<[Cow<'a, str>]>,
     /// Value before.
     #[serde(default, borrow)]
     pub before: Option<&'a RawValue>,

@@ -58,38 +58,98 @@ pub(crate) struct RenderRequest<'r, 'p, 'a> {
     pub full_text_at: &'r str,
     /// Most warnings listed.
     pub warnings_listed: usize,
-    /// The per-stack sections from [`stack_sections`].
-    pub stack_sections: &'r Document,
 }
 
-/// Details beyond this many bytes are not even rendered (they could never fit a comment or a
-/// 1 MiB summary); the note counts them.
-const DETAIL_RENDER_LIMIT: usize = STEP_SUMMARY_LIMIT;
+/// Room kept in the summary after the resource blocks, for the sections that always follow them
+/// (outputs, drift, data reads, checks) and the note on what was not rendered.
+const SUMMARY_RESERVE: usize = 64 * 1024;
 
-/// The per-stack sections (tables and resource blocks), rendered once for every budget.
-pub(crate) fn stack_sections(stacks: &[StackView<'_, '_>], secrets: &Secrets) -> Document {
-    let mut document = Document::new();
-    let mut rendered_details = 0usize;
+/// One rendered section block: its bytes in the shared buffer, its label (`None`: essential),
+/// its folded form.
+#[derive(Debug)]
+pub(crate) struct SectionBlock {
+    range: std::ops::Range<usize>,
+    label: Option<String>,
+    folded: Option<String>,
+}
+
+/// Where the per-stack sections are rendered: straight after the summary's first blocks, so
+/// the buffer is the step summary and the comment is cut from the same text (one copy).
+struct Sections<'s> {
+    buffer: &'s mut String,
+    secrets: &'s Secrets,
+    blocks: Vec<SectionBlock>,
+    /// Resource blocks stop once the buffer is this long (tables and other sections do not).
+    limit: usize,
+}
+
+impl Sections<'_> {
+    fn push(&mut self, label: Option<String>, markdown: &str, folded: Option<String>) {
+        let start = self.buffer.len();
+        let scrubbed = self.secrets.scrub(markdown);
+        self.buffer.push_str(&scrubbed);
+        self.buffer.push_str(markdown::block_ending(&scrubbed));
+        self.blocks.push(SectionBlock {
+            range: start..self.buffer.len(),
+            label,
+            folded: folded.map(|folded| self.secrets.scrub(&folded).into_owned()),
+        });
+    }
+
+    fn essential(&mut self, markdown: &str) {
+        self.push(None, markdown, None);
+    }
+
+    fn detail(&mut self, label: String, markdown: &str, folded: Option<String>) {
+        self.push(Some(label), markdown, folded);
+    }
+
+    fn full(&self) -> bool {
+        self.buffer.len() > self.limit
+    }
+}
+
+/// Renders the per-stack sections (tables and resource blocks) once, appended to `buffer`
+/// (which holds the summary's first blocks); resource blocks stop where the 1 MiB summary could
+/// hold no more, and a note counts them.
+pub(crate) fn stack_sections(
+    stacks: &[StackView<'_, '_>],
+    secrets: &Secrets,
+    buffer: &mut String,
+) -> Vec<SectionBlock> {
+    let mut sections = Sections {
+        buffer,
+        secrets,
+        blocks: Vec::new(),
+        limit: STEP_SUMMARY_LIMIT.saturating_sub(SUMMARY_RESERVE),
+    };
     let mut skipped = 0usize;
     for stack in stacks {
-        render_stack(
-            stack,
-            secrets,
-            &mut document,
-            &mut rendered_details,
-            &mut skipped,
-        );
+        render_stack(stack, &mut sections, &mut skipped);
     }
     if skipped > 0 {
-        document.essential(format!(
+        sections.essential(&format!(
             "_{skipped} resource block(s) were not rendered: the plan is larger than any comment or summary can hold._"
         ));
+    }
+    sections.blocks
+}
+
+/// The section blocks as a document over the shared buffer.
+pub(crate) fn sections_document(
+    buffer: &std::sync::Arc<String>,
+    blocks: Vec<SectionBlock>,
+) -> Document {
+    let mut document = Document::new();
+    for block in blocks {
+        document.shared(buffer, block.range, block.label, block.folded);
     }
     document
 }
 
-/// Renders the document within the budget.
-pub(crate) fn render(request: &RenderRequest<'_, '_, '_>) -> String {
+/// The blocks that come first and are never cut: verdict, reasons, totals, warnings, notes,
+/// digest.
+pub(crate) fn essentials(request: &RenderRequest<'_, '_, '_>) -> Document {
     let mut document = Document::new();
     document.essential(headline(request));
     if !request.decision.reasons.is_empty() {
@@ -124,7 +184,13 @@ pub(crate) fn render(request: &RenderRequest<'_, '_, '_>) -> String {
         "<sub>Plan digest {} — pass it as `expect-digest` to apply exactly this plan.</sub>",
         code(request.digest)
     ));
-    document.append(request.stack_sections);
+    document
+}
+
+/// Renders the essentials and the sections within the budget.
+pub(crate) fn render(request: &RenderRequest<'_, '_, '_>, sections: &Document) -> String {
+    let mut document = essentials(request);
+    document.append(sections);
     let (rendered, _) = document.render_within(request.budget, request.full_text_at);
     let scrubbed = match request.secrets.scrub(&rendered) {
         std::borrow::Cow::Owned(scrubbed) => scrubbed,
@@ -296,13 +362,8 @@ fn warnings_block(request: &RenderRequest<'_, '_, '_>) -> Option<String> {
     Some(block)
 }
 
-fn render_stack(
-    stack: &StackView<'_, '_>,
-    secrets: &Secrets,
-    document: &mut Document,
-    rendered_details: &mut usize,
-    skipped: &mut usize,
-) {
+fn render_stack(stack: &StackView<'_, '_>, document: &mut Sections<'_>, skipped: &mut usize) {
+    let secrets = document.secrets;
     let plan = stack.plan;
     let heading = if stack.counts.has_resource_changes() {
         stack.counts.plan_line()
@@ -320,7 +381,7 @@ fn render_stack(
     if plan.is_redacted_format() {
         header.push_str("\n\n<sub>Read from HCP Terraform's redacted plan format.</sub>");
     }
-    document.essential(header);
+    document.essential(&header);
 
     let shown: Vec<&ResourceChange<'_>> = plan
         .resource_changes
@@ -385,24 +446,20 @@ fn render_stack(
             } else {
                 format!("{} resource table, part {}", stack.name, chunk_index + 1)
             };
-            let table = table.render();
-            // Tables count against what the summary can hold, so fewer blocks are rendered in vain.
-            *rendered_details += table.len();
-            document.detail(label, table, None);
+            document.detail(label, &table.render(), None);
         }
         for change in &shown {
-            if *rendered_details > DETAIL_RENDER_LIMIT {
+            if document.full() {
                 *skipped += 1;
                 continue;
             }
             let (block, folded) = resource_block(change, secrets, false);
-            *rendered_details += block.len();
-            document.detail(change.display_address(), block, Some(folded));
+            document.detail(change.display_address(), &block, Some(folded));
         }
     }
 
     if let Some(outputs) = outputs_section(plan, secrets) {
-        document.detail(format!("{} output changes", stack.name), outputs, None);
+        document.detail(format!("{} output changes", stack.name), &outputs, None);
     }
     let drift: Vec<&ResourceChange<'_>> = plan
         .resource_drift
@@ -418,7 +475,7 @@ fn render_stack(
             let (inner, _) = resource_block(change, secrets, true);
             block.push_str(&inner);
         }
-        document.detail(format!("{} drift", stack.name), block, None);
+        document.detail(format!("{} drift", stack.name), &block, None);
     }
     let reads: Vec<&ResourceChange<'_>> = plan
         .resource_changes
@@ -433,10 +490,10 @@ fn render_stack(
                 .unwrap_or_default();
             let _ = writeln!(block, "- {}{reason}", code(&change.address));
         }
-        document.detail(format!("{} data reads", stack.name), block, None);
+        document.detail(format!("{} data reads", stack.name), &block, None);
     }
     if let Some(checks) = checks_section(plan, secrets) {
-        document.detail(format!("{} checks", stack.name), checks, None);
+        document.detail(format!("{} checks", stack.name), &checks, None);
     }
     if !plan.deferred_changes.is_empty() {
         let mut block = format!(
@@ -456,14 +513,14 @@ fn render_stack(
                 text(&reason)
             );
         }
-        document.detail(format!("{} deferred", stack.name), block, None);
+        document.detail(format!("{} deferred", stack.name), &block, None);
     }
     if !plan.action_invocations.is_empty() {
         let mut block = String::from("**Actions invoked on apply:**\n\n");
         for invocation in &plan.action_invocations {
             let _ = writeln!(block, "- {}", code(&invocation.address));
         }
-        document.detail(format!("{} actions", stack.name), block, None);
+        document.detail(format!("{} actions", stack.name), &block, None);
     }
 }
 

@@ -281,16 +281,11 @@ impl<'a> Reader<'a> {
         }
         self.at += 1;
         let start = self.at;
-        loop {
-            match *self.bytes.get(self.at)? {
-                b'"' => {
-                    let text = &self.text[start..self.at];
-                    self.at += 1;
-                    return Some(Cow::Borrowed(text));
-                }
-                b'\\' => break,
-                _ => self.at += 1,
-            }
+        self.at += memchr::memchr2(b'"', b'\\', self.bytes.get(start..)?)?;
+        if self.bytes[self.at] == b'"' {
+            let text = &self.text[start..self.at];
+            self.at += 1;
+            return Some(Cow::Borrowed(text));
         }
         // Escapes: find the closing quote, then let serde_json decode the literal.
         let mut end = self.at;
