@@ -155,6 +155,15 @@ impl<'a> Node<'a> {
 pub fn push_json_string(text: &str, out: &mut String) {
     out.push('"');
     let bytes = text.as_bytes();
+    // Most strings need no escape: one branch-free pass (it vectorises) to say so.
+    let plain = !bytes.iter().fold(false, |escape, &byte| {
+        escape | (byte < 0x20) | (byte == b'"') | (byte == b'\\') | (byte == 0x7f) | (byte == 0xC2)
+    });
+    if plain {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     // Copy runs that need no escape whole; escape the rest character by character. Control
     // characters are C0, DEL and C1 (U+0080–U+009F, encoded as 0xC2 0x80–0x9F).
     let mut start = 0;
