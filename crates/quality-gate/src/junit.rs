@@ -64,9 +64,9 @@ pub enum TestReportError {
     },
     /// XML, but not a test report.
     #[error(
-        "{file}: not a JUnit test report: the root element is `<{root}>` (expected `<testsuites>` or `<testsuite>`)"
+        "{file}: not a test report: the root element is `<{root}>` (expected JUnit `<testsuites>` or `<testsuite>`, NUnit `<test-results>` or `<test-run>`, xUnit `<assemblies>`, or TRX `<TestRun>`)"
     )]
-    NotJunit {
+    NotATestReport {
         /// The file.
         file: String,
         /// The root element found.
@@ -96,7 +96,7 @@ pub struct TestReport {
 
 /// One attempt's outcome, most severe last in `Ord`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Attempt {
+pub(crate) enum Attempt {
     Skipped,
     Passed,
     Failed,
@@ -105,7 +105,7 @@ enum Attempt {
 
 /// A test while its attempts are read.
 #[derive(Debug)]
-struct Builder {
+pub(crate) struct Builder {
     suite: usize,
     case: TestCase,
     passed: bool,
@@ -119,22 +119,22 @@ struct Builder {
 
 /// What the current `<testcase>` element has said so far.
 #[derive(Debug, Default)]
-struct Element {
-    name: String,
-    classname: String,
-    file: Option<String>,
-    line: Option<u32>,
-    time: Option<f64>,
-    outcome: Option<Attempt>,
+pub(crate) struct Element {
+    pub(crate) name: String,
+    pub(crate) classname: String,
+    pub(crate) file: Option<String>,
+    pub(crate) line: Option<u32>,
+    pub(crate) time: Option<f64>,
+    pub(crate) outcome: Option<Attempt>,
     /// Failed attempts before this one (flaky or rerun elements).
-    earlier_failures: u32,
-    message: String,
-    kind: String,
-    details: String,
+    pub(crate) earlier_failures: u32,
+    pub(crate) message: String,
+    pub(crate) kind: String,
+    pub(crate) details: String,
     /// Collecting text for the failure or error element being read.
-    collecting: bool,
+    pub(crate) collecting: bool,
     /// A status attribute said skipped.
-    status_skipped: bool,
+    pub(crate) status_skipped: bool,
 }
 
 /// A `Read` that turns ISO-8859-1 or UTF-16 into UTF-8 as it goes.
@@ -241,7 +241,7 @@ fn sniff(start: &[u8]) -> (Encoding, usize) {
     (Encoding::Utf8, 0)
 }
 
-fn attribute(element: &BytesStart<'_>, wanted: &str) -> Option<String> {
+pub(crate) fn attribute(element: &BytesStart<'_>, wanted: &str) -> Option<String> {
     element
         .attributes()
         .with_checks(false)
@@ -267,8 +267,12 @@ fn cut(text: &mut String, limit: usize) {
     }
 }
 
-/// Reads one `JUnit` report.
-pub fn read_junit<R: BufRead>(file: &str, mut input: R) -> Result<TestReport, TestReportError> {
+/// Reads one test report: `JUnit` XML, or `NUnit`, `xUnit` or TRX (see [`crate::dotnet`]),
+/// recognised from the root element.
+pub fn read_test_report<R: BufRead>(
+    file: &str,
+    mut input: R,
+) -> Result<TestReport, TestReportError> {
     let io = |error: std::io::Error| TestReportError::Io {
         file: file.to_owned(),
         message: error.to_string(),
@@ -357,8 +361,14 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                 let name = name.as_ref();
                 if !root_seen {
                     root_seen = true;
+                    if let Some(dialect) = crate::dotnet::Dialect::of_root(name) {
+                        if empty {
+                            return Ok(TestReport::default());
+                        }
+                        return crate::dotnet::read_rest(file, dialect, &mut reader);
+                    }
                     if name != "testsuites" && name != "testsuite" {
-                        return Err(TestReportError::NotJunit {
+                        return Err(TestReportError::NotATestReport {
                             file: file.to_owned(),
                             root: name.to_owned(),
                         });
@@ -562,19 +572,53 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
         buffer.clear();
     }
     if !root_seen {
-        return Err(TestReportError::NotJunit {
+        return Err(TestReportError::NotATestReport {
             file: file.to_owned(),
             root: "(none)".to_owned(),
         });
     }
 
+    report.suites = assemble(suites, builders);
+    Ok(report)
+}
+
+/// The tests collected from one report, concluded and placed in their suites.
+pub(crate) fn assemble(mut suites: Vec<TestSuite>, builders: Vec<Builder>) -> Vec<TestSuite> {
     for builder in builders {
         let suite = builder.suite;
         suites[suite].cases.push(conclude(builder));
     }
     suites.retain(|suite| !suite.cases.is_empty());
-    report.suites = suites;
-    Ok(report)
+    suites
+}
+
+/// Attempts, gathered into tests (for readers of other formats).
+#[derive(Debug, Default)]
+pub(crate) struct Collector {
+    suites: Vec<TestSuite>,
+    builders: Vec<Builder>,
+    by_id: HashMap<(usize, String, String), usize>,
+}
+
+impl Collector {
+    /// A new suite; its index.
+    pub(crate) fn suite(&mut self, name: String) -> usize {
+        self.suites.push(TestSuite {
+            name,
+            cases: Vec::new(),
+        });
+        self.suites.len() - 1
+    }
+
+    /// One attempt of a test in `suite`.
+    pub(crate) fn add(&mut self, element: Element, suite: usize) {
+        finish(element, suite, &mut self.builders, &mut self.by_id);
+    }
+
+    /// The suites with their tests.
+    pub(crate) fn into_suites(self) -> Vec<TestSuite> {
+        assemble(self.suites, self.builders)
+    }
 }
 
 /// Adds one `<testcase>` element's attempt to its test.
@@ -701,7 +745,7 @@ mod tests {
     use gantry_core::junit::Totals;
 
     fn totals(xml: &str) -> Totals {
-        Totals::of(&read_junit("t.xml", xml.as_bytes()).unwrap().suites)
+        Totals::of(&read_test_report("t.xml", xml.as_bytes()).unwrap().suites)
     }
 
     #[test]
@@ -737,7 +781,7 @@ mod tests {
               <testcase name="root-level"/>
               <testsuite name="outer"><testsuite name="inner"><testcase classname="c" name="t"/></testsuite></testsuite>
             </testsuites>"#;
-        let report = read_junit("t.xml", xml.as_bytes()).unwrap();
+        let report = read_test_report("t.xml", xml.as_bytes()).unwrap();
         let names: Vec<&str> = report
             .suites
             .iter()
@@ -750,7 +794,7 @@ mod tests {
     fn entities_are_refused_and_never_expanded() {
         let xxe = r#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><testsuite><testcase name="&e;"/></testsuite>"#;
         assert!(matches!(
-            read_junit("x.xml", xxe.as_bytes()),
+            read_test_report("x.xml", xxe.as_bytes()),
             Err(TestReportError::Entities { .. })
         ));
         let mut declarations = String::from("<!ENTITY lol0 \"lol\">");
@@ -767,7 +811,7 @@ mod tests {
             "<?xml version=\"1.0\"?><!DOCTYPE lolz [{declarations}]><testsuite><testcase name=\"&lol9;\"/></testsuite>"
         );
         assert!(matches!(
-            read_junit("b.xml", laughs.as_bytes()),
+            read_test_report("b.xml", laughs.as_bytes()),
             Err(TestReportError::Entities { .. })
         ));
     }
@@ -775,31 +819,32 @@ mod tests {
     #[test]
     fn latin1_utf16_and_bad_input_are_handled() {
         let latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><testsuite><testcase name=\"caf\xE9\"/></testsuite>";
-        let report = read_junit("l.xml", &latin1[..]).unwrap();
+        let report = read_test_report("l.xml", &latin1[..]).unwrap();
         assert_eq!(report.suites[0].cases[0].name, "café");
         let mut utf16 = vec![0xFF, 0xFE];
         for unit in "<testsuite><testcase name=\"ü\"/></testsuite>".encode_utf16() {
             utf16.extend_from_slice(&unit.to_le_bytes());
         }
         assert_eq!(
-            read_junit("u.xml", &utf16[..]).unwrap().suites[0].cases[0].name,
+            read_test_report("u.xml", &utf16[..]).unwrap().suites[0].cases[0].name,
             "ü"
         );
         assert!(matches!(
-            read_junit("e.xml", &b"  \n"[..]),
+            read_test_report("e.xml", &b"  \n"[..]),
             Err(TestReportError::Empty { .. })
         ));
-        let error = read_junit("c.xml", &b"<testsuite><testcase></testsuite>"[..]).unwrap_err();
+        let error =
+            read_test_report("c.xml", &b"<testsuite><testcase></testsuite>"[..]).unwrap_err();
         assert!(
             error
                 .to_string()
                 .starts_with("c.xml: not well-formed XML at byte"),
             "{error}"
         );
-        let error = read_junit("h.xml", &b"<html><body/></html>"[..]).unwrap_err();
+        let error = read_test_report("h.xml", &b"<html><body/></html>"[..]).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "h.xml: not a JUnit test report: the root element is `<html>` (expected `<testsuites>` or `<testsuite>`)"
+            "h.xml: not a test report: the root element is `<html>` (expected JUnit `<testsuites>` or `<testsuite>`, NUnit `<test-results>` or `<test-run>`, xUnit `<assemblies>`, or TRX `<TestRun>`)"
         );
     }
 }

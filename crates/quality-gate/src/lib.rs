@@ -1,7 +1,9 @@
 //! gantry-quality-gate: tests, coverage and lint in one gate that people trust.
 //!
-//! Work in progress (issue 5): this crate has the test-report reader ([`junit`]): `JUnit` XML in
-//! its dialects, streamed, without entity expansion. Coverage, lint, the baseline, the gate and
-//! the action follow; the action is registered in the binary only once it is complete.
+//! Work in progress (issue 5): this crate has the test-report readers ([`junit`], [`dotnet`]):
+//! `JUnit` XML in its dialects, `NUnit`, `xUnit` and TRX, streamed, without entity expansion.
+//! Coverage, lint, the baseline, the gate and the action follow; the action is registered in
+//! the binary only once it is complete.
 
+pub mod dotnet;
 pub mod junit;
