@@ -22,7 +22,7 @@ use std::io::BufRead;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::junit::{
-    Attempt, Collector, Element, MAX_DETAILS, TestReport, TestReportError, attribute,
+    Attempt, Collector, Element, MAX_DETAILS, TestReport, TestReportError, attribute, next_event,
 };
 
 /// The formats of this module, by their root element.
@@ -159,27 +159,9 @@ pub(crate) fn read_rest<R: BufRead>(
     let mut trx_definition: Option<String> = None;
 
     loop {
-        let position = reader.buffer_position();
-        let event = reader
-            .read_event_into(&mut buffer)
-            .map_err(|error| TestReportError::Xml {
-                file: file.to_owned(),
-                position,
-                message: error.to_string(),
-            })?;
+        let event = next_event(reader, &mut buffer, file, depth)?;
         match event {
-            Event::Eof => {
-                if depth > 0 {
-                    return Err(TestReportError::Xml {
-                        file: file.to_owned(),
-                        position,
-                        message: format!(
-                            "the document ends inside {depth} open element(s): the file was cut short"
-                        ),
-                    });
-                }
-                break;
-            }
+            Event::Eof => break,
             Event::Start(ref tag) | Event::Empty(ref tag) => {
                 let empty = matches!(event, Event::Empty(_));
                 if !empty {

@@ -267,6 +267,34 @@ fn cut(text: &mut String, limit: usize) {
     }
 }
 
+/// The next event, naming the file and byte offset on errors; the end of the document while
+/// `open` elements are still open is an error too (a file cut short).
+pub(crate) fn next_event<'b, R: BufRead>(
+    reader: &mut quick_xml::Reader<R>,
+    buffer: &'b mut Vec<u8>,
+    file: &str,
+    open: usize,
+) -> Result<Event<'b>, TestReportError> {
+    let position = reader.buffer_position();
+    let event = reader
+        .read_event_into(buffer)
+        .map_err(|error| TestReportError::Xml {
+            file: file.to_owned(),
+            position,
+            message: error.to_string(),
+        })?;
+    if matches!(event, Event::Eof) && open > 0 {
+        return Err(TestReportError::Xml {
+            file: file.to_owned(),
+            position,
+            message: format!(
+                "the document ends inside {open} open element(s): the file was cut short"
+            ),
+        });
+    }
+    Ok(event)
+}
+
 /// Reads one test report: `JUnit` XML, or `NUnit`, `xUnit` or TRX (see [`crate::dotnet`]),
 /// recognised from the root element.
 pub fn read_test_report<R: BufRead>(
@@ -324,27 +352,9 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
     let mut declared: Vec<([u64; 4], bool)> = Vec::new();
 
     loop {
-        let position = reader.buffer_position();
-        let event = reader
-            .read_event_into(&mut buffer)
-            .map_err(|error| TestReportError::Xml {
-                file: file.to_owned(),
-                position,
-                message: error.to_string(),
-            })?;
+        let event = next_event(&mut reader, &mut buffer, file, depth)?;
         match event {
-            Event::Eof => {
-                if depth > 0 {
-                    return Err(TestReportError::Xml {
-                        file: file.to_owned(),
-                        position,
-                        message: format!(
-                            "the document ends inside {depth} open element(s): the file was cut short"
-                        ),
-                    });
-                }
-                break;
-            }
+            Event::Eof => break,
             Event::DocType(doctype)
                 if doctype.as_ref().to_ascii_uppercase().contains("<!ENTITY") =>
             {
