@@ -72,6 +72,14 @@ pub enum TestReportError {
         /// The root element found.
         root: String,
     },
+    /// Not a coverage report.
+    #[error("{file}: not a coverage report: {what} (expected Cobertura or JaCoCo XML, or LCOV)")]
+    NotCoverage {
+        /// The file.
+        file: String,
+        /// What it is instead.
+        what: String,
+    },
     /// The file could not be read.
     #[error("{file}: {message}")]
     Io {
