@@ -80,6 +80,16 @@ pub enum TestReportError {
         /// What it is instead.
         what: String,
     },
+    /// Not a linter report.
+    #[error(
+        "{file}: not a linter report gantry knows: {what} (supported: checkstyle XML, ESLint, pylint and ruff JSON, SARIF, cargo clippy JSON lines, and the output of flake8, pycodestyle, mypy, Black and isort)"
+    )]
+    NotLint {
+        /// The file.
+        file: String,
+        /// What it is instead.
+        what: String,
+    },
     /// The file could not be read.
     #[error("{file}: {message}")]
     Io {
