@@ -32,6 +32,18 @@ pub fn commands() -> &'static [Command] {
             ],
         },
         Command {
+            spec: &gantry_quality_gate::SPEC,
+            run: crate::actions::quality_gate::run_action,
+            demo: &[
+                ("junit", "quality/reports/*.xml"),
+                ("coverage", "quality/coverage.xml"),
+                ("lint", "quality/flake8.txt"),
+                ("baseline", "quality/baseline.json"),
+                ("min-coverage", "70"),
+                ("summary-file", "quality/gantry-quality-summary.json"),
+            ],
+        },
+        Command {
             spec: &gantry_terraform_plan::SPEC,
             run: crate::actions::terraform_plan::run_action,
             demo: &[

@@ -7,10 +7,12 @@
 //! attributes exist. The counting rules, the same for all:
 //!
 //! - A test is its suite, class name and name. A `<testcase>` repeating the name of a test
-//!   whose attempts so far failed (and did not pass) is a rerun of it (pytest-rerunfailures,
-//!   Playwright retries); repeating the name of a test that passed or was skipped, it is another
-//!   test of the same name (Jest allows them; runners do not rerun what passed). A case without
-//!   a name is its own test.
+//!   whose attempts so far failed (and did not pass) is a rerun of it (Playwright retries);
+//!   repeating the name of a test that passed or was skipped, it is another test of the same
+//!   name (Jest allows them; runners do not rerun what passed) — unless the suite says it ran
+//!   fewer tests than it lists cases: then every repeated name is one test's attempts, all but
+//!   the last failed (pytest-rerunfailures writes the failed attempts without details). A case
+//!   without a name is its own test.
 //! - A suite that lists no test cases but says how many it ran (`tests`, `failures`, `errors`,
 //!   `skipped` attributes) counts those, as unnamed tests.
 //! - One attempt's outcome: `<error>` over `<failure>` over `<skipped>` over a pass. Surefire's
@@ -376,6 +378,8 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
     let mut by_id: HashMap<(usize, String, String), usize> = HashMap::new();
     // Per open suite: its declared counts, and whether it listed any case itself.
     let mut declared: Vec<([u64; 4], bool)> = Vec::new();
+    // Test case elements read, by suite, until the suite ends (reruns are decided then).
+    let mut pending: HashMap<usize, Vec<Element>> = HashMap::new();
 
     loop {
         let event = next_event(&mut reader, &mut buffer, file, depth)?;
@@ -501,12 +505,10 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                             open.push(suites.len() - 1);
                         }
                         if empty {
-                            finish(
-                                current,
-                                *open.last().unwrap_or(&0),
-                                &mut builders,
-                                &mut by_id,
-                            );
+                            pending
+                                .entry(*open.last().unwrap_or(&0))
+                                .or_default()
+                                .push(current);
                         } else {
                             element = Some(current);
                             depth_in_case = 0;
@@ -531,20 +533,28 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                     }
                     if name == "testcase" {
                         if let Some(current) = element.take() {
-                            finish(
-                                current,
-                                *open.last().unwrap_or(&0),
-                                &mut builders,
-                                &mut by_id,
-                            );
+                            pending
+                                .entry(*open.last().unwrap_or(&0))
+                                .or_default()
+                                .push(current);
                         }
                     }
                     continue;
                 }
                 if name == "testsuite" {
                     let suite = open.pop();
+                    let counts = declared.pop();
+                    if let Some(suite) = suite {
+                        resolve(
+                            pending.remove(&suite).unwrap_or_default(),
+                            suite,
+                            counts.map_or(0, |(declared, _)| declared[0]),
+                            &mut builders,
+                            &mut by_id,
+                        );
+                    }
                     if let (Some(suite), Some(([tests, failures, errors, skipped], false))) =
-                        (suite, declared.pop())
+                        (suite, counts)
                     {
                         // Counted by the suite, not listed: unnamed tests of each outcome.
                         let passed = tests.saturating_sub(failures + errors + skipped);
@@ -559,7 +569,7 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                                     outcome,
                                     ..Element::default()
                                 };
-                                finish(unlisted, suite, &mut builders, &mut by_id);
+                                finish(unlisted, suite, &mut builders, &mut by_id, false);
                             }
                         }
                     }
@@ -607,8 +617,50 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
         });
     }
 
+    // Cases straight under the root.
+    let mut left: Vec<(usize, Vec<Element>)> = pending.into_iter().collect();
+    left.sort_by_key(|(suite, _)| *suite);
+    for (suite, elements) in left {
+        resolve(elements, suite, 0, &mut builders, &mut by_id);
+    }
     report.suites = assemble(suites, builders);
     Ok(report)
+}
+
+/// A suite's test case elements into tests. When a suite says it ran fewer tests than it lists
+/// cases (pytest-rerunfailures writes every attempt, the failed ones without details), cases
+/// repeating a name are attempts of one test: all but the last of them failed.
+fn resolve(
+    elements: Vec<Element>,
+    suite: usize,
+    declared_tests: u64,
+    builders: &mut Vec<Builder>,
+    by_id: &mut HashMap<(usize, String, String), usize>,
+) {
+    let reruns = declared_tests > 0 && elements.len() as u64 > declared_tests;
+    let mut remaining: HashMap<(String, String), usize> = HashMap::new();
+    if reruns {
+        for element in &elements {
+            *remaining
+                .entry((element.classname.clone(), element.name.clone()))
+                .or_default() += 1;
+        }
+    }
+    for mut element in elements {
+        if reruns {
+            let key = (element.classname.clone(), element.name.clone());
+            let left = remaining.get_mut(&key).map_or(0, |left| {
+                *left -= 1;
+                *left
+            });
+            if left > 0 && element.outcome.is_none() && !element.status_skipped {
+                element.outcome = Some(Attempt::Failed);
+                "failed, then rerun (the report keeps details of the last attempt only)"
+                    .clone_into(&mut element.message);
+            }
+        }
+        finish(element, suite, builders, by_id, reruns);
+    }
 }
 
 /// The tests collected from one report, concluded and placed in their suites.
@@ -641,7 +693,7 @@ impl Collector {
 
     /// One attempt of a test in `suite`.
     pub(crate) fn add(&mut self, element: Element, suite: usize) {
-        finish(element, suite, &mut self.builders, &mut self.by_id);
+        finish(element, suite, &mut self.builders, &mut self.by_id, false);
     }
 
     /// The suites with their tests.
@@ -656,6 +708,7 @@ fn finish(
     suite: usize,
     builders: &mut Vec<Builder>,
     by_id: &mut HashMap<(usize, String, String), usize>,
+    reruns: bool,
 ) {
     cut(&mut current.details, MAX_DETAILS);
     let attempt = if current.status_skipped && current.outcome.is_none() {
@@ -687,7 +740,7 @@ fn finish(
     };
     let rerun_of = by_id.get(&key).copied().filter(|&index| {
         let earlier = &builders[index];
-        !earlier.passed && earlier.failed + earlier.errored > 0
+        reruns || (!earlier.passed && earlier.failed + earlier.errored > 0)
     });
     let index = match rerun_of {
         Some(index) => index,

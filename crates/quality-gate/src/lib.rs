@@ -1,12 +1,623 @@
 //! gantry-quality-gate: tests, coverage and lint in one gate that people trust.
 //!
-//! Work in progress (issue 5): this crate has the test-report readers ([`junit`], [`dotnet`]):
-//! `JUnit` XML in its dialects, `NUnit`, `xUnit` and TRX, streamed, without entity expansion;
-//! the coverage reader ([`coverage`]): Cobertura, `JaCoCo`, LCOV; and the lint reader
-//! ([`lint`]). The baseline, the gate and the action follow; the action is registered in the binary only once it is
-//! complete.
+//! What it is: a sans-IO function from test reports ([`junit`], [`dotnet`]: `JUnit` in its
+//! dialects, `NUnit`, `xUnit`, TRX — streamed, entities never expanded), coverage reports
+//! ([`coverage`]: Cobertura, `JaCoCo`, LCOV) and linter reports ([`lint`]), plus the summary this
+//! action wrote on the base branch ([`gate`]), to a [`Report`]: the counts, new failures, flaky
+//! and fixed tests, coverage and its delta, new lint findings, the decision, a check run with
+//! annotations, a sticky comment, the step summary, a merged `JUnit` file and this run's summary.
+//!
+//! What it is not: a test runner, or a publisher.
 
 pub mod coverage;
 pub mod dotnet;
+pub mod gate;
 pub mod junit;
 pub mod lint;
+mod render;
+
+use std::io::BufRead;
+
+use gantry_core::action::{
+    ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
+};
+use gantry_core::junit::{Outcome, TestSuite, Totals, write_junit};
+use gantry_core::report::{
+    Annotation, CHECK_RUN_TEXT_LIMIT, COMMENT_BODY_BUDGET, CheckConclusion, CheckRunEffect,
+    CommentEffect, CommentMode, Effect, Marker, OutputFile, Report, Verdict,
+};
+use gantry_core::runner::{
+    AnnotationLevel, AnnotationPlace, InputError, Inputs, STEP_SUMMARY_LIMIT,
+};
+
+use crate::coverage::{Coverage, read_coverage};
+use crate::gate::{CoverageSummary, LintGate, Summary, new_lint, test_id};
+use crate::junit::{TestReportError, read_test_report};
+use crate::lint::{LintFinding, LintSeverity, read_lint};
+
+/// The action's name.
+pub const NAME: &str = "quality-gate";
+
+/// Where the summary is written unless `summary-file` says otherwise.
+pub const DEFAULT_SUMMARY_FILE: &str = "gantry-quality-summary.json";
+
+/// The action's declaration.
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    title: "Gantry: quality gate",
+    description: "Reads test reports (JUnit in its dialects, NUnit, xUnit, TRX), coverage (Cobertura, JaCoCo, LCOV) and linter reports into one gate: counts people can trust (reruns and flaky tests counted once), new failures and new lint against the base branch, coverage and its delta, a check run with annotations, and one sticky comment.",
+    inputs: &[
+        InputSpec {
+            name: "junit",
+            description: "Test reports, one path or glob per line: JUnit XML (pytest, Jest, Mocha, Surefire/Gradle, go-junit-report, gotestsum, cargo-nextest, PHPUnit, RSpec, googletest, ctest, Ant, Bazel, Playwright, Cypress…), NUnit 2/3, xUnit v2 or TRX, recognised from the content.",
+            required: false,
+            default: None,
+            kind: InputKind::List,
+        },
+        InputSpec {
+            name: "coverage",
+            description: "Coverage reports, one path or glob per line: Cobertura XML, JaCoCo XML or LCOV, recognised from the content.",
+            required: false,
+            default: None,
+            kind: InputKind::List,
+        },
+        InputSpec {
+            name: "min-coverage",
+            description: "Fail below this coverage, in percent.",
+            required: false,
+            default: None,
+            kind: InputKind::Number,
+        },
+        InputSpec {
+            name: "coverage-metric",
+            description: "`line` or `branch`: the coverage `min-coverage`, `max-coverage-drop` and the `coverage` output use.",
+            required: false,
+            default: Some("line"),
+            kind: InputKind::Choice(&["line", "branch"]),
+        },
+        InputSpec {
+            name: "max-coverage-drop",
+            description: "Fail when coverage falls more than this many percentage points below the baseline's.",
+            required: false,
+            default: None,
+            kind: InputKind::Number,
+        },
+        InputSpec {
+            name: "lint",
+            description: "Linter reports, one path or glob per line: checkstyle XML, ESLint JSON, pylint JSON, ruff JSON, SARIF, `cargo clippy --message-format=json` output, or the text of flake8, pycodestyle, mypy, Black --check and isort --check.",
+            required: false,
+            default: None,
+            kind: InputKind::List,
+        },
+        InputSpec {
+            name: "fail-on-lint",
+            description: "`error`, `warning` or `none`: the lint findings that fail the gate — new ones when a baseline is given, all otherwise.",
+            required: false,
+            default: Some("error"),
+            kind: InputKind::Choice(&["error", "warning", "none"]),
+        },
+        InputSpec {
+            name: "baseline",
+            description: "The summary file this action wrote on the base branch (the `summary-file` output there, passed as an artifact): gives new failures, fixed tests, the coverage delta and new lint findings.",
+            required: false,
+            default: None,
+            kind: InputKind::Text,
+        },
+        InputSpec {
+            name: "summary-file",
+            description: "Where to write this run's summary (the next baseline).",
+            required: false,
+            default: Some(DEFAULT_SUMMARY_FILE),
+            kind: InputKind::Text,
+        },
+        InputSpec {
+            name: "check-name",
+            description: "The check run's name.",
+            required: false,
+            default: Some("quality gate"),
+            kind: InputKind::Text,
+        },
+        InputSpec {
+            name: "comment",
+            description: "`update` keeps one sticky PR comment and edits it; `off` posts none (the check run and step summary are still written).",
+            required: false,
+            default: Some("update"),
+            kind: InputKind::Choice(&["update", "off"]),
+        },
+        InputSpec {
+            name: "merged-junit",
+            description: "Where to write all tests as one JUnit file (each test once, flaky tests as passed with a note).",
+            required: false,
+            default: None,
+            kind: InputKind::Text,
+        },
+        GITHUB_TOKEN_INPUT,
+    ],
+    outputs: &[
+        OutputSpec {
+            name: "tests",
+            description: "Tests, each counted once however often it ran.",
+        },
+        OutputSpec {
+            name: "passed",
+            description: "Tests that passed (flaky ones included).",
+        },
+        OutputSpec {
+            name: "failed",
+            description: "Tests that failed.",
+        },
+        OutputSpec {
+            name: "errors",
+            description: "Tests that errored (could not run to an assertion).",
+        },
+        OutputSpec {
+            name: "skipped",
+            description: "Tests skipped.",
+        },
+        OutputSpec {
+            name: "flaky",
+            description: "Tests that failed and then passed on a retry.",
+        },
+        OutputSpec {
+            name: "coverage",
+            description: "Coverage in percent, two decimals (`coverage-metric`); empty without coverage reports.",
+        },
+        OutputSpec {
+            name: "coverage-delta",
+            description: "Coverage minus the baseline's, in percentage points (`+0.42`); empty without both.",
+        },
+        OutputSpec {
+            name: "lint-errors",
+            description: "Lint errors (all of them, new or not).",
+        },
+        OutputSpec {
+            name: "lint-warnings",
+            description: "Lint warnings.",
+        },
+        OutputSpec {
+            name: "summary-file",
+            description: "Path of this run's summary, the next run's `baseline`.",
+        },
+        RESULT_OUTPUT,
+    ],
+};
+
+/// The action's options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Fail below this coverage.
+    pub min_coverage: Option<f64>,
+    /// Branch coverage rather than line.
+    pub branch_metric: bool,
+    /// Fail when coverage drops more than this.
+    pub max_coverage_drop: Option<f64>,
+    /// The lint gate.
+    pub fail_on_lint: LintGate,
+    /// Check run name.
+    pub check_name: String,
+    /// Post the comment.
+    pub comment: bool,
+    /// Where the merged `JUnit` goes.
+    pub merged_junit: Option<String>,
+    /// Where the summary goes.
+    pub summary_file: String,
+    /// Files changed in the pull request (annotations on them come first), when known.
+    pub changed_files: Vec<String>,
+    /// The workspace root, to make reported paths relative.
+    pub workspace_root: String,
+    /// `https://github.com/<owner>/<repo>/blob/<sha>/` for links, when known.
+    pub blob_base: Option<String>,
+    /// `GITHUB_WORKFLOW`/`GITHUB_JOB`, for the comment key.
+    pub workflow_and_job: String,
+}
+
+impl Options {
+    /// Reads the options from the inputs; the rest comes from the edge.
+    pub fn from_inputs(inputs: &Inputs) -> Result<Self, InputError> {
+        Ok(Self {
+            min_coverage: inputs.number("min-coverage", 0.0..=100.0)?,
+            branch_metric: inputs.choice("coverage-metric", &["line", "branch"], "line")?
+                == "branch",
+            max_coverage_drop: inputs.number("max-coverage-drop", 0.0..=100.0)?,
+            fail_on_lint: match inputs
+                .choice("fail-on-lint", &["error", "warning", "none"], "error")?
+                .as_str()
+            {
+                "warning" => LintGate::Warning,
+                "none" => LintGate::None,
+                _ => LintGate::Error,
+            },
+            check_name: inputs
+                .optional("check-name")
+                .unwrap_or_else(|| "quality gate".to_owned()),
+            comment: inputs.choice("comment", &["update", "off"], "update")? == "update",
+            merged_junit: inputs.optional("merged-junit"),
+            summary_file: inputs
+                .optional("summary-file")
+                .unwrap_or_else(|| DEFAULT_SUMMARY_FILE.to_owned()),
+            changed_files: Vec::new(),
+            workspace_root: String::new(),
+            blob_base: None,
+            workflow_and_job: String::new(),
+        })
+    }
+}
+
+/// One input file: its name and a reader of its bytes (files are streamed, not loaded).
+pub struct Source<'a> {
+    /// Workspace-relative name, for messages.
+    pub file: String,
+    /// Its contents.
+    pub reader: Box<dyn BufRead + 'a>,
+}
+
+impl Source<'_> {
+    /// The whole contents (linter reports and summaries are small).
+    fn bytes(&mut self) -> Result<Vec<u8>, TestReportError> {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut self.reader, &mut bytes).map_err(|error| {
+            TestReportError::Io {
+                file: self.file.clone(),
+                message: error.to_string(),
+            }
+        })?;
+        Ok(bytes)
+    }
+}
+
+impl std::fmt::Debug for Source<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Source")
+            .field("file", &self.file)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the inputs name.
+#[derive(Debug, Default)]
+pub struct Sources<'a> {
+    /// Test reports.
+    pub tests: Vec<Source<'a>>,
+    /// Coverage reports.
+    pub coverage: Vec<Source<'a>>,
+    /// Linter reports.
+    pub lint: Vec<Source<'a>>,
+    /// The baseline summary.
+    pub baseline: Option<Source<'a>>,
+}
+
+/// Everything read and decided, for rendering.
+#[derive(Debug)]
+pub(crate) struct Findings {
+    pub(crate) suites: Vec<TestSuite>,
+    pub(crate) totals: Totals,
+    pub(crate) coverage: Option<CoverageSummary>,
+    pub(crate) lint: Vec<LintFinding>,
+    pub(crate) new_lint: Vec<usize>,
+    pub(crate) baseline: Option<Summary>,
+    pub(crate) reasons: Vec<String>,
+    pub(crate) notes: Vec<String>,
+}
+
+fn relative(path: &str, root: &str) -> String {
+    let path = path.replace('\\', "/");
+    let root = root.trim_end_matches('/');
+    let inside = if root.is_empty() {
+        path.as_str()
+    } else {
+        path.strip_prefix(&format!("{root}/")).unwrap_or(&path)
+    };
+    inside.trim_start_matches("./").to_owned()
+}
+
+/// Runs the action.
+pub fn run(options: &Options, sources: Sources<'_>) -> Result<Report, TestReportError> {
+    if sources.tests.is_empty() && sources.coverage.is_empty() && sources.lint.is_empty() {
+        return Err(TestReportError::Io {
+            file: "inputs".to_owned(),
+            message: "none of `junit`, `coverage` and `lint` names a file: give at least one"
+                .to_owned(),
+        });
+    }
+    let mut notes = Vec::new();
+    let mut suites = Vec::new();
+    let mut attempts = 0u64;
+    for source in sources.tests {
+        let report = read_test_report(&source.file, source.reader)?;
+        attempts += report.attempts;
+        notes.extend(report.warnings.into_iter().take(10));
+        suites.extend(report.suites);
+    }
+    let mut coverage_reports: Vec<Coverage> = Vec::new();
+    for source in sources.coverage {
+        let mut report = read_coverage(&source.file, source.reader)?;
+        for file in &mut report.files {
+            file.path = relative(&file.path, &options.workspace_root);
+        }
+        coverage_reports.push(report);
+    }
+    let mut lint = Vec::new();
+    for mut source in sources.lint {
+        let bytes = source.bytes()?;
+        let mut report = read_lint(&source.file, &bytes)?;
+        for finding in &mut report.findings {
+            finding.file = relative(&finding.file, &options.workspace_root);
+        }
+        lint.extend(report.findings);
+    }
+    let baseline = match sources.baseline {
+        Some(mut source) => {
+            let bytes = source.bytes()?;
+            let summary: Summary = serde_json::from_slice(&bytes).map_err(|error| TestReportError::Io {
+                file: source.file.clone(),
+                message: format!(
+                    "not a summary this action wrote (line {}: {error}); pass the `summary-file` of a run on the base branch",
+                    error.line()
+                ),
+            })?;
+            Some(summary)
+        }
+        None => None,
+    };
+    for suite in &mut suites {
+        for case in &mut suite.cases {
+            if let Some(file) = &case.file {
+                case.file = Some(relative(file, &options.workspace_root));
+            }
+        }
+    }
+
+    let totals = Totals::of(&suites);
+    if attempts > totals.tests {
+        notes.push(format!(
+            "{attempts} test case element(s) for {} test(s): reruns are counted once",
+            totals.tests
+        ));
+    }
+    let coverage = CoverageSummary::of(&coverage_reports);
+    let new_lint_findings = new_lint(&lint, baseline.as_ref());
+    let new_lint: Vec<usize> = new_lint_findings
+        .iter()
+        .filter_map(|finding| {
+            lint.iter()
+                .position(|candidate| std::ptr::eq(candidate, *finding))
+        })
+        .collect();
+
+    // The decision.
+    let mut reasons = Vec::new();
+    if totals.failed + totals.errors > 0 {
+        reasons.push(format!(
+            "{} test(s) failed and {} errored",
+            totals.failed, totals.errors
+        ));
+    }
+    let metric = if options.branch_metric {
+        "branch"
+    } else {
+        "line"
+    };
+    let current = coverage
+        .as_ref()
+        .and_then(|coverage| coverage.percent(options.branch_metric));
+    if let (Some(minimum), Some(current)) = (options.min_coverage, current) {
+        if current + 1e-9 < minimum {
+            reasons.push(format!(
+                "{metric} coverage {current:.2}% is below min-coverage {minimum}%"
+            ));
+        }
+    }
+    if options.min_coverage.is_some() && current.is_none() {
+        reasons.push(format!(
+            "min-coverage is set but no {metric} coverage was reported"
+        ));
+    }
+    let before = baseline
+        .as_ref()
+        .and_then(|baseline| baseline.coverage.as_ref())
+        .and_then(|coverage| coverage.percent(options.branch_metric));
+    let delta = current.zip(before).map(|(now, then)| now - then);
+    if let (Some(allowed), Some(delta)) = (options.max_coverage_drop, delta) {
+        if -delta > allowed + 1e-9 {
+            reasons.push(format!(
+                "{metric} coverage dropped {:.2} points, more than max-coverage-drop {allowed}",
+                -delta
+            ));
+        }
+    }
+    let gating_lint = new_lint
+        .iter()
+        .filter(|&&index| options.fail_on_lint.fails(lint[index].severity))
+        .count();
+    if gating_lint > 0 {
+        reasons.push(format!(
+            "{gating_lint} {}lint finding(s) at or above fail-on-lint",
+            if baseline.is_some() { "new " } else { "" }
+        ));
+    }
+
+    let verdict = if reasons.is_empty() {
+        Verdict::Passed
+    } else {
+        Verdict::Failed
+    };
+    let headline = reasons.first().cloned().unwrap_or_else(|| {
+        format!(
+            "{} tests: {} passed, {} skipped{}",
+            totals.tests,
+            totals.passed,
+            totals.skipped,
+            current
+                .map(|c| format!("; {metric} coverage {c:.2}%"))
+                .unwrap_or_default()
+        )
+    });
+    let mut report = Report::new(NAME, verdict, headline.clone());
+    for (name, value) in [
+        ("tests", totals.tests),
+        ("passed", totals.passed),
+        ("failed", totals.failed),
+        ("errors", totals.errors),
+        ("skipped", totals.skipped),
+        ("flaky", totals.flaky),
+    ] {
+        report.outputs.set(name, value.to_string());
+    }
+    report.outputs.set(
+        "coverage",
+        current.map(|c| format!("{c:.2}")).unwrap_or_default(),
+    );
+    report.outputs.set(
+        "coverage-delta",
+        delta.map(|d| format!("{d:+.2}")).unwrap_or_default(),
+    );
+    let count = |severity| lint.iter().filter(|f| f.severity == severity).count();
+    report
+        .outputs
+        .set("lint-errors", count(LintSeverity::Error).to_string());
+    report
+        .outputs
+        .set("lint-warnings", count(LintSeverity::Warning).to_string());
+    report
+        .outputs
+        .set("summary-file", options.summary_file.clone());
+
+    let summary = Summary::of(&suites, coverage.clone(), &lint);
+    report.files.push(OutputFile {
+        path: options.summary_file.clone(),
+        contents: serde_json::to_string_pretty(&summary).unwrap_or_default(),
+    });
+    if let Some(path) = &options.merged_junit {
+        report.files.push(OutputFile {
+            path: path.clone(),
+            contents: write_junit("quality gate", &suites),
+        });
+    }
+
+    let outcome = Findings {
+        suites,
+        totals,
+        coverage,
+        lint,
+        new_lint,
+        baseline,
+        reasons,
+        notes,
+    };
+    report.annotations = annotations(&outcome, options);
+    let sections = render::sections(&outcome, options);
+    report.summary = render::render(
+        &outcome,
+        options,
+        &sections,
+        STEP_SUMMARY_LIMIT,
+        "the merged files",
+    );
+    let check_text = render::render(
+        &outcome,
+        options,
+        &sections,
+        CHECK_RUN_TEXT_LIMIT,
+        "the job's step summary",
+    );
+    report.effects.push(Effect::CheckRun(CheckRunEffect {
+        name: options.check_name.clone(),
+        head_sha: None,
+        conclusion: if verdict == Verdict::Passed {
+            CheckConclusion::Success
+        } else {
+            CheckConclusion::Failure
+        },
+        title: headline,
+        summary: check_text,
+        text: None,
+        annotations: report.annotations.clone(),
+    }));
+    if options.comment {
+        report.effects.push(Effect::Comment(CommentEffect {
+            marker: Marker::new(NAME, &options.workflow_and_job),
+            body: render::render(
+                &outcome,
+                options,
+                &sections,
+                COMMENT_BODY_BUDGET,
+                "the job's step summary",
+            ),
+            mode: CommentMode::Update,
+            issue_number: None,
+            section: None,
+        }));
+    }
+    Ok(report)
+}
+
+/// Annotations: failed tests and lint findings with a file and line, files changed in the pull
+/// request first, then the most serious.
+fn annotations(outcome: &Findings, options: &Options) -> Vec<Annotation> {
+    let mut found: Vec<(bool, u8, Annotation)> = Vec::new();
+    let changed = |file: &str| options.changed_files.iter().any(|changed| changed == file);
+    for suite in &outcome.suites {
+        for case in &suite.cases {
+            let (Outcome::Failed {
+                message, details, ..
+            }
+            | Outcome::Errored {
+                message, details, ..
+            }) = &case.outcome
+            else {
+                continue;
+            };
+            let Some(file) = &case.file else { continue };
+            let text = if message.trim().is_empty() {
+                details
+            } else {
+                message
+            };
+            found.push((
+                !changed(file),
+                0,
+                Annotation {
+                    level: AnnotationLevel::Error,
+                    place: AnnotationPlace {
+                        file: Some(file.clone()),
+                        line: Some(case.line.unwrap_or(1)),
+                        title: Some(format!("test failed: {}", test_id(suite, case))),
+                        ..AnnotationPlace::default()
+                    },
+                    message: gantry_core::markdown::shorten(text.trim(), 2_000).into_owned(),
+                },
+            ));
+        }
+    }
+    for finding in &outcome.lint {
+        if finding.file.is_empty() {
+            continue;
+        }
+        let (level, rank) = match finding.severity {
+            LintSeverity::Error => (AnnotationLevel::Error, 1),
+            LintSeverity::Warning => (AnnotationLevel::Warning, 2),
+            LintSeverity::Note => (AnnotationLevel::Notice, 3),
+        };
+        found.push((
+            !changed(&finding.file),
+            rank,
+            Annotation {
+                level,
+                place: AnnotationPlace {
+                    file: Some(finding.file.clone()),
+                    line: Some(finding.line.unwrap_or(1)),
+                    column: finding.column,
+                    title: Some(format!("{} {}", finding.tool, finding.rule)),
+                    ..AnnotationPlace::default()
+                },
+                message: gantry_core::markdown::shorten(&finding.message, 2_000).into_owned(),
+            },
+        ));
+    }
+    found.sort_by_key(|(unchanged, rank, _)| (*unchanged, *rank));
+    found
+        .into_iter()
+        .map(|(_, _, annotation)| annotation)
+        .collect()
+}

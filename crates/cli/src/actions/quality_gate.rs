@@ -1,0 +1,127 @@
+//! `gantry quality-gate`: finds the report files, opens them as streams (a 1 GB report is never
+//! loaded whole), asks GitHub which files the pull request changes (annotations on them come
+//! first), and hands everything to `gantry-quality-gate`.
+
+use std::io::BufReader;
+
+use gantry_core::event::Event;
+use gantry_core::report::Report;
+use gantry_github::clock::SystemClock;
+use gantry_github::rest::{Endpoint, RestClient};
+use gantry_github::retry::RetryPolicy;
+use gantry_quality_gate::{Options, Source, Sources, run};
+
+use crate::actions::expand;
+use crate::invocation::{ActionFailure, Invocation, io_reason};
+
+fn open(invocation: &Invocation, path: &str) -> Result<Source<'static>, ActionFailure> {
+    let resolved = invocation.resolve(path);
+    if resolved.is_dir() {
+        return Err(ActionFailure::InvalidInput(format!(
+            "{path}: is a folder, not a file"
+        )));
+    }
+    let file = std::fs::File::open(&resolved).map_err(|error| {
+        ActionFailure::InvalidInput(format!("{path}: cannot read: {}", io_reason(&error)))
+    })?;
+    Ok(Source {
+        file: path.to_owned(),
+        reader: Box::new(BufReader::with_capacity(256 * 1024, file)),
+    })
+}
+
+fn sources_of(invocation: &Invocation, input: &str) -> Result<Vec<Source<'static>>, ActionFailure> {
+    let mut seen = Vec::new();
+    let mut sources = Vec::new();
+    for line in invocation.inputs.list(input) {
+        for (relative, _) in expand(invocation, input, &line)? {
+            if seen.contains(&relative) {
+                continue;
+            }
+            sources.push(open(invocation, &relative)?);
+            seen.push(relative);
+        }
+    }
+    Ok(sources)
+}
+
+/// The files a pull request changes, from GitHub; empty when not a pull request, without a
+/// token, or when GitHub does not answer (annotations are then ordered by severity alone).
+fn changed_files(invocation: &Invocation) -> Vec<String> {
+    let (Some(number), Some(token), Some((owner, repository))) = (
+        invocation
+            .event
+            .as_ref()
+            .and_then(Event::pull_request_number),
+        invocation.inputs.optional("github-token"),
+        invocation.context.owner_and_name(),
+    ) else {
+        return Vec::new();
+    };
+    let endpoint = Endpoint {
+        api_url: invocation.context.api_url.clone(),
+        graphql_url: invocation.context.graphql_url.clone(),
+        token,
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return Vec::new();
+    };
+    let path = format!("/repos/{owner}/{repository}/pulls/{number}/files");
+    let listed = runtime.block_on(async {
+        let client = RestClient::new(
+            &endpoint,
+            std::sync::Arc::new(SystemClock),
+            RetryPolicy::default(),
+        )
+        .map_err(|error| error.to_string())?;
+        client
+            .list_all(&path, None, "list the pull request's files")
+            .await
+            .map_err(|error| error.to_string())
+    });
+    match listed {
+        Ok(files) => files
+            .iter()
+            .filter_map(|file| {
+                file.get("filename")
+                    .and_then(|name| name.as_str())
+                    .map(str::to_owned)
+            })
+            .collect(),
+        Err(error) => {
+            tracing::warn!(%error, "cannot list the pull request's files; annotations are ordered by severity only");
+            Vec::new()
+        }
+    }
+}
+
+/// Runs the action.
+pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
+    let mut options = Options::from_inputs(&invocation.inputs)?;
+    let context = &invocation.context;
+    options.workspace_root = invocation.workspace.to_string_lossy().into_owned();
+    options.workflow_and_job = format!(
+        "{}/{}",
+        context.workflow.as_deref().unwrap_or("local"),
+        context.job.as_deref().unwrap_or("local")
+    );
+    let sources = Sources {
+        tests: sources_of(invocation, "junit")?,
+        coverage: sources_of(invocation, "coverage")?,
+        lint: sources_of(invocation, "lint")?,
+        baseline: match invocation.inputs.optional("baseline") {
+            Some(path) => Some(open(invocation, &path)?),
+            None => None,
+        },
+    };
+    if sources.tests.is_empty() && sources.coverage.is_empty() && sources.lint.is_empty() {
+        return Err(ActionFailure::InvalidInput(
+            "give at least one of the inputs `junit`, `coverage` and `lint` (or `--junit`, `--coverage`, `--lint` when running locally)".to_owned(),
+        ));
+    }
+    options.changed_files = changed_files(invocation);
+    run(&options, sources).map_err(|error| ActionFailure::InvalidInput(error.to_string()))
+}

@@ -1,0 +1,221 @@
+//! The gate end to end in the crate: decisions, outputs, the summary as the next baseline,
+//! annotations, budgets and untrusted names.
+
+use gantry_core::report::{Effect, Verdict};
+use gantry_quality_gate::gate::LintGate;
+use gantry_quality_gate::{Options, Source, Sources, run};
+
+fn options() -> Options {
+    Options {
+        min_coverage: None,
+        branch_metric: false,
+        max_coverage_drop: None,
+        fail_on_lint: LintGate::Error,
+        check_name: "quality gate".into(),
+        comment: true,
+        merged_junit: Some("merged.xml".into()),
+        summary_file: "summary.json".into(),
+        changed_files: vec!["src/changed.py".into()],
+        workspace_root: "/home/runner/work/app/app".into(),
+        blob_base: None,
+        workflow_and_job: "ci/test".into(),
+    }
+}
+
+/// Markdown without its escapes, to look for words in it.
+fn plain(markdown: &str) -> String {
+    markdown.replace('\\', "")
+}
+
+fn source(file: &str, text: &str) -> Source<'static> {
+    Source {
+        file: file.to_owned(),
+        reader: Box::new(std::io::Cursor::new(text.as_bytes().to_vec())),
+    }
+}
+
+const JUNIT: &str = r#"<testsuite name="unit">
+  <testcase classname="t" name="ok" file="/home/runner/work/app/app/src/a.py" line="3"/>
+  <testcase classname="t" name="broken" file="src/a.py" line="9"><failure message="assert 1 == 2">trace</failure></testcase>
+  <testcase classname="t" name="retried"><failure message="flake"/></testcase>
+  <testcase classname="t" name="retried"/>
+  <testcase classname="t" name="skip"><skipped/></testcase>
+</testsuite>"#;
+
+const COBERTURA: &str = r#"<coverage lines-valid="10" lines-covered="8" branches-valid="4" branches-covered="1"><packages/></coverage>"#;
+
+#[test]
+fn outputs_decision_and_summary() {
+    let mut options = options();
+    options.min_coverage = Some(85.0);
+    let report = run(
+        &options,
+        Sources {
+            tests: vec![source("junit.xml", JUNIT)],
+            coverage: vec![source("coverage.xml", COBERTURA)],
+            lint: vec![source("flake8.txt", "src/changed.py:3:1: F401 'os' imported but unused\nsrc/a.py:4:80: W505 doc line too long\n")],
+            baseline: None,
+        },
+    )
+    .unwrap();
+    let output = |name: &str| report.outputs.value(name).unwrap().to_owned();
+    assert_eq!(
+        ["tests", "passed", "failed", "errors", "skipped", "flaky"].map(output),
+        ["4", "2", "1", "0", "1", "1"]
+    );
+    assert_eq!(output("coverage"), "80.00");
+    assert_eq!(output("coverage-delta"), "");
+    assert_eq!(
+        (output("lint-errors"), output("lint-warnings")),
+        ("1".into(), "1".into())
+    );
+    assert_eq!(report.verdict, Verdict::Failed);
+    assert!(
+        plain(&report.summary).contains("below min-coverage 85"),
+        "{}",
+        report.summary
+    );
+    // Annotations: the changed file's lint error first, then the failed test.
+    let first = &report.annotations[0];
+    assert_eq!(first.place.file.as_deref(), Some("src/changed.py"));
+    assert!(report.annotations.iter().any(|a| {
+        a.place
+            .title
+            .as_deref()
+            .is_some_and(|t| t.contains("broken"))
+    }));
+    let check = report.effects.iter().find_map(|e| match e {
+        Effect::CheckRun(check) => Some(check),
+        _ => None,
+    });
+    assert_eq!(check.unwrap().annotations.len(), report.annotations.len());
+    let merged = report
+        .files
+        .iter()
+        .find(|f| f.path == "merged.xml")
+        .unwrap();
+    assert!(merged.contents.contains("retried"));
+
+    // The summary is the next run's baseline: the same failure is not new, the lint is known,
+    // the coverage delta is measured.
+    let summary = report
+        .files
+        .iter()
+        .find(|f| f.path == "summary.json")
+        .unwrap()
+        .contents
+        .clone();
+    let mut options = self::options();
+    options.max_coverage_drop = Some(1.0);
+    let second = run(
+        &options,
+        Sources {
+            tests: vec![source(
+                "junit.xml",
+                &JUNIT.replace("assert 1 == 2", "assert 1 == 3"),
+            )],
+            coverage: vec![source(
+                "coverage.xml",
+                &COBERTURA.replace("lines-covered=\"8\"", "lines-covered=\"7\""),
+            )],
+            lint: vec![source(
+                "flake8.txt",
+                "src/changed.py:30:1: F401 'os' imported but unused\n",
+            )],
+            baseline: Some(source("summary.json", &summary)),
+        },
+    )
+    .unwrap();
+    assert_eq!(second.outputs.value("coverage-delta"), Some("-10.00"));
+    assert!(
+        second
+            .summary
+            .contains("Failing on the base branch too (1)"),
+        "{}",
+        second.summary
+    );
+    assert!(!second.summary.contains("New failures"));
+    assert!(plain(&second.summary).contains("dropped 10.00 points"));
+    assert!(
+        !plain(&second.summary).contains("lint finding(s) at or above"),
+        "the moved lint is known"
+    );
+}
+
+#[test]
+fn a_huge_failing_run_fits_every_budget_and_names_stay_text() {
+    let mut junit = String::from("<testsuites><testsuite name=\"big\">");
+    for index in 0..5_000 {
+        let _ = std::fmt::Write::write_fmt(
+            &mut junit,
+            format_args!(
+                "<testcase classname=\"c\" name=\"@octocat &lt;img src=x&gt; #{index}\"><failure message=\"&lt;/details&gt; boom {index}\">{}</failure></testcase>",
+                "stack line\n".repeat(20)
+            ),
+        );
+    }
+    junit.push_str("</testsuite></testsuites>");
+    let report = run(
+        &options(),
+        Sources {
+            tests: vec![source("big.xml", &junit)],
+            ..Sources::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(report.outputs.value("failed"), Some("5000"));
+    let comment = report
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Comment(comment) => Some(comment.body.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(comment.len() <= 65_536);
+    assert!(comment.starts_with("### ❌ Quality gate failed"));
+    assert!(report.summary.len() <= 1024 * 1024);
+    for text in [&comment, &report.summary] {
+        assert!(!text.contains("<img"), "HTML from a test name");
+        assert!(!text.contains("@octocat "), "a mention");
+        assert!(
+            !text.contains("</details> boom"),
+            "a closing tag from a message"
+        );
+    }
+}
+
+#[test]
+fn bad_inputs_name_the_file() {
+    let error = run(
+        &options(),
+        Sources {
+            tests: vec![source("cut.xml", "<testsuite><testcase name=\"x\">")],
+            ..Sources::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("cut.xml: not well-formed XML"),
+        "{error}"
+    );
+    let error = run(
+        &options(),
+        Sources {
+            lint: vec![source("l.txt", "")],
+            baseline: Some(source("base.json", "{\"nope\": 1}")),
+            ..Sources::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("base.json: not a summary this action wrote"),
+        "{error}"
+    );
+    let error = run(&options(), Sources::default()).unwrap_err();
+    assert!(error.to_string().contains("give at least one"), "{error}");
+}
