@@ -2,24 +2,9 @@
 //! pytest with pytest-rerunfailures (installed by `scripts/test.sh`), cargo-nextest with retries,
 //! and Node's built-in test runner.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use gantry_testkit::harness::RunnerHarness;
-
-fn tool(name: &str) -> PathBuf {
-    let venv = std::env::var_os("GANTRY_LINT_VENV").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/lint-venv"),
-        PathBuf::from,
-    );
-    let path = venv.join("bin").join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: run `bash scripts/test.sh`, which installs it",
-        path.display()
-    );
-    path
-}
 
 /// `N word` in a summary line (`2 passed`, `1 flaky`), 0 when absent.
 fn count(summary: &str, word: &str) -> u64 {
@@ -88,7 +73,7 @@ def test_setup_error(broken):
     pass
 "#,
     );
-    let output = Command::new(tool("pytest"))
+    let output = Command::new(gantry_testkit::python_tool("pytest"))
         .args([
             "-q",
             "-p",

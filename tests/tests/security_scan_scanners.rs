@@ -3,26 +3,11 @@
 //! line, fix one finding, add one — scan again, and check that exactly the added finding is
 //! `new` and exactly the fixed one `absent`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use gantry_testkit::harness::RunnerHarness;
 use serde_json::Value;
-
-/// The venv `scripts/test.sh` installs the Python tools into.
-fn tool(name: &str) -> PathBuf {
-    let venv = std::env::var_os("GANTRY_LINT_VENV").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/lint-venv"),
-        PathBuf::from,
-    );
-    let path = venv.join("bin").join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: run `bash scripts/test.sh`, which installs it",
-        path.display()
-    );
-    path
-}
 
 fn scan(harness: &RunnerHarness<'_>, program: &Path, args: &[&str]) {
     let output = Command::new(program)
@@ -121,7 +106,7 @@ def evaluate(text):
 
 #[test]
 fn bandit_baseline_marks_exactly_the_added_finding_new_and_the_fixed_one_absent() {
-    let bandit = tool("bandit");
+    let bandit = gantry_testkit::python_tool("bandit");
     let harness = RunnerHarness::new().without("GITHUB_TOKEN");
     harness.write("src/app.py", BEFORE);
     scan(
@@ -163,7 +148,7 @@ fn bandit_baseline_marks_exactly_the_added_finding_new_and_the_fixed_one_absent(
 
 #[test]
 fn semgrep_sarif_baseline_with_local_rules() {
-    let semgrep = tool("semgrep");
+    let semgrep = gantry_testkit::python_tool("semgrep");
     let harness = RunnerHarness::new().without("GITHUB_TOKEN");
     harness.write(
         "rules.yml",
