@@ -24,6 +24,14 @@ fn main() {
         let _ = writeln!(std::io::stdout(), "{text}");
         return;
     }
+    if inputs.optional("action").as_deref() == Some("quality-gate") {
+        let text = match gantry_quality_gate::junit::read_test_report("stdin", &payload[..]) {
+            Ok(report) => format!("{:?}", gantry_core::junit::Totals::of(&report.suites)),
+            Err(error) => error.to_string(),
+        };
+        let _ = writeln!(std::io::stdout(), "{text}");
+        return;
+    }
     if inputs.optional("action").as_deref() == Some("terraform-plan") {
         terraform_plan(&inputs, &payload);
         return;
