@@ -13,19 +13,6 @@ use gantry_quality_gate::junit::read_test_report;
 
 const CASES: usize = 100_000;
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 fn main() {
     let path = std::env::temp_dir().join(format!("gantry-junit-bench-{}.xml", std::process::id()));
     {
@@ -62,7 +49,7 @@ fn main() {
     #[expect(clippy::cast_precision_loss, reason = "sizes far below 2^52")]
     let megabytes = bytes as f64 / 1_048_576.0;
     #[expect(clippy::cast_precision_loss, reason = "RSS in KiB")]
-    let rss = peak_rss_kib() as f64 / 1024.0;
+    let rss = gantry_testkit::process_kib("VmHWM:") as f64 / 1024.0;
     println!("| report MB | test cases | failed | seconds | MB/s | peak RSS MB (× file) |");
     println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
     println!(

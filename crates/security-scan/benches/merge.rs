@@ -20,19 +20,6 @@ use serde_json::Value;
 const TARGET_RESULTS: usize = 200_000;
 const BIG_REPORT_BYTES: usize = 200 * 1024 * 1024;
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// The child: merge every file in `folder` into `output`; print seconds, peak RSS, results.
 fn measure_one(folder: &Path, output: &Path) {
     let start = Instant::now();
@@ -63,7 +50,7 @@ fn measure_one(folder: &Path, output: &Path) {
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "{seconds:.3} {} {}",
-        peak_rss_kib(),
+        gantry_testkit::process_kib("VmHWM:"),
         report.outputs.value("total").unwrap_or("0")
     );
 }

@@ -11,23 +11,10 @@ use std::time::Instant;
 
 use gantry_terraform_plan::{CommentSetting, Options, StackSource, run};
 
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with(field))
-                .and_then(|line| line.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// The child: read the file and run the action once; print seconds, peak RSS and the RSS before
 /// the work began (the process itself: binary, libc, stack).
 fn measure_one(path: &str) {
-    let before = status_kib("VmRSS:");
+    let before = gantry_testkit::process_kib("VmRSS:");
     let start = Instant::now();
     let bytes = std::fs::read(path).expect("read the plan");
     let options = Options {
@@ -49,7 +36,10 @@ fn measure_one(path: &str) {
     .expect("a valid plan");
     let seconds = start.elapsed().as_secs_f64();
     assert!(!report.summary.is_empty());
-    println!("{seconds:.4} {} {before}", status_kib("VmHWM:"));
+    println!(
+        "{seconds:.4} {} {before}",
+        gantry_testkit::process_kib("VmHWM:")
+    );
 }
 
 /// Seconds, peak RSS KiB and RSS KiB before the work, as the child printed them.
