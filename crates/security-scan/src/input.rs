@@ -82,16 +82,16 @@ pub fn read_report(file: &str, bytes: &[u8]) -> Result<ReportInput, ReportError>
             file: file.to_owned(),
         });
     }
-    // SARIF is read streaming, a result at a time.
-    if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'{')
-        && crate::sarif_input::looks_like_sarif(bytes)
-    {
-        let input = crate::sarif_input::read_sarif(file, bytes)?;
-        return Ok(ReportInput {
-            format: Format::Sarif,
-            findings: input.findings,
-            warnings: input.warnings,
-        });
+    // SARIF is read streaming, a result at a time, recognised as it is read.
+    if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'{') {
+        if let Some(sarif) = crate::sarif_input::read_sarif_if_sarif(file, bytes) {
+            let input = sarif?;
+            return Ok(ReportInput {
+                format: Format::Sarif,
+                findings: input.findings,
+                warnings: input.warnings,
+            });
+        }
     }
     let report: serde_json::Value = match serde_json::from_slice(bytes) {
         Ok(report) => report,

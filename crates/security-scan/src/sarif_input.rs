@@ -55,6 +55,24 @@ pub struct SarifInput {
 /// 200 MB report never exists as one JSON tree. A run whose `results` come before its `tool`
 /// (legal JSON; our own output does it) has its results held until the rules are known.
 pub fn read_sarif(file: &str, bytes: &[u8]) -> Result<SarifInput, SarifInputError> {
+    let (reader, outcome) = stream(file, bytes);
+    finish_sarif(file, reader, outcome)
+}
+
+/// [`read_sarif`], or `None` when the top level has no `runs` or no `version`/`$schema`: not
+/// SARIF, whatever else it is (one pass: the format is recognised while reading).
+pub fn read_sarif_if_sarif(
+    file: &str,
+    bytes: &[u8],
+) -> Option<Result<SarifInput, SarifInputError>> {
+    let (reader, outcome) = stream(file, bytes);
+    if !(reader.has_runs && (reader.version.is_some() || reader.has_schema)) {
+        return None;
+    }
+    Some(finish_sarif(file, reader, outcome))
+}
+
+fn stream<'f>(file: &'f str, bytes: &[u8]) -> (StreamReader<'f>, Result<(), serde_json::Error>) {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = StreamReader {
         file,
@@ -62,11 +80,20 @@ pub fn read_sarif(file: &str, bytes: &[u8]) -> Result<SarifInput, SarifInputErro
         shape: None,
         version: None,
         has_runs: false,
+        has_schema: false,
         runs: 0,
     };
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let outcome = serde::de::DeserializeSeed::deserialize(LogSeed(&mut reader), &mut deserializer)
         .and_then(|()| deserializer.end());
+    (reader, outcome)
+}
+
+fn finish_sarif(
+    file: &str,
+    mut reader: StreamReader<'_>,
+    outcome: Result<(), serde_json::Error>,
+) -> Result<SarifInput, SarifInputError> {
     if let Some(shape) = reader.shape.take() {
         return Err(shape);
     }
@@ -102,41 +129,6 @@ pub fn read_sarif(file: &str, bytes: &[u8]) -> Result<SarifInput, SarifInputErro
     Ok(reader.input)
 }
 
-/// Whether the text is a JSON object with `runs` and `version` or `$schema` at the top: SARIF
-/// (looked at without building anything).
-pub fn looks_like_sarif(bytes: &[u8]) -> bool {
-    struct Keys {
-        runs: bool,
-        version: bool,
-    }
-    struct KeysVisitor;
-    impl<'de> serde::de::Visitor<'de> for KeysVisitor {
-        type Value = Keys;
-        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            formatter.write_str("an object")
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
-            let mut keys = Keys {
-                runs: false,
-                version: false,
-            };
-            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                match key.as_ref() {
-                    "runs" => keys.runs = true,
-                    "version" | "$schema" => keys.version = true,
-                    _ => {}
-                }
-                map.next_value::<serde::de::IgnoredAny>()?;
-            }
-            Ok(keys)
-        }
-    }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    serde::Deserializer::deserialize_map(&mut deserializer, KeysVisitor)
-        .is_ok_and(|keys| keys.runs && keys.version)
-}
-
 struct StreamReader<'f> {
     file: &'f str,
     input: SarifInput,
@@ -144,6 +136,7 @@ struct StreamReader<'f> {
     shape: Option<SarifInputError>,
     version: Option<String>,
     has_runs: bool,
+    has_schema: bool,
     runs: usize,
 }
 
@@ -216,6 +209,10 @@ impl<'de> serde::de::Visitor<'de> for LogSeed<'_, '_> {
             match key.as_ref() {
                 "version" => {
                     self.0.version = map.next_value::<Value>()?.as_str().map(str::to_owned);
+                }
+                "$schema" => {
+                    self.0.has_schema = true;
+                    map.next_value::<serde::de::IgnoredAny>()?;
                 }
                 "runs" => {
                     self.0.has_runs = true;
