@@ -339,6 +339,16 @@ pub fn read_test_report<R: BufRead>(
             file: file.to_owned(),
         });
     }
+    // Entity declarations anywhere in the first buffer (a DTD fragment, a document type):
+    // refused before any parsing.
+    if start
+        .windows(8)
+        .any(|window| window.eq_ignore_ascii_case(b"<!ENTITY"))
+    {
+        return Err(TestReportError::Entities {
+            file: file.to_owned(),
+        });
+    }
     let (encoding, bom) = sniff(&start);
     input.consume(bom);
     let utf16 = match encoding {
