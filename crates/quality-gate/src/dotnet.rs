@@ -3,7 +3,7 @@
 //! as `JUnit` (see [`crate::junit`]).
 //!
 //! Outcomes, from each format's words:
-//! - `NUnit` 2 `result`: `Success` passed; `Failure` failed; `Error`, `Cancelled` and
+//! - `NUnit` 2 `result`: `Success` (or 3's `Passed`) passed; `Failure` (or `Failed`) failed; `Error`, `Cancelled` and
 //!   `NotRunnable` (an invalid test) errored; `Ignored`, `Skipped`, `Inconclusive` or
 //!   `executed="False"` skipped.
 //! - `NUnit` 3 `result`: `Passed` and `Warning` passed; `Failed` failed, whatever its `label`
@@ -38,7 +38,8 @@ impl Dialect {
     /// The dialect whose root element this is.
     pub(crate) fn of_root(root: &str) -> Option<Self> {
         match root {
-            "test-results" => Some(Self::NUnit2),
+            // `NUnit` 2, or a bare `<test-suite>` (`NUnit` 2 and 3 writers that leave out the run).
+            "test-results" | "test-suite" => Some(Self::NUnit2),
             "test-run" => Some(Self::NUnit3),
             "assemblies" | "assembly" => Some(Self::XUnit),
             "TestRun" => Some(Self::Trx),
@@ -78,8 +79,8 @@ fn outcome(dialect: Dialect, tag: &BytesStart<'_>) -> Attempt {
                 return Attempt::Skipped;
             }
             match result.as_str() {
-                "Success" => Attempt::Passed,
-                "Failure" => Attempt::Failed,
+                "Success" | "Passed" => Attempt::Passed,
+                "Failure" | "Failed" => Attempt::Failed,
                 "Error" | "Cancelled" | "NotRunnable" => Attempt::Errored,
                 "Ignored" | "Skipped" | "Inconclusive" => Attempt::Skipped,
                 _ => match attribute(tag, "success").as_deref() {

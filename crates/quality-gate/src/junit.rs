@@ -64,6 +64,12 @@ pub enum TestReportError {
         /// The file.
         file: String,
     },
+    /// Not XML at all.
+    #[error("{file}: no XML element in the file: not a test report")]
+    NoXml {
+        /// The file.
+        file: String,
+    },
     /// XML, but not a test report.
     #[error(
         "{file}: not a test report: the root element is `<{root}>` (expected JUnit `<testsuites>` or `<testsuite>`, NUnit `<test-results>` or `<test-run>`, xUnit `<assemblies>`, or TRX `<TestRun>`)"
@@ -84,7 +90,7 @@ pub enum TestReportError {
     },
     /// Not a linter report.
     #[error(
-        "{file}: not a linter report gantry knows: {what} (supported: checkstyle XML, ESLint, pylint and ruff JSON, SARIF, cargo clippy JSON lines, and the output of flake8, pycodestyle, mypy, Black and isort)"
+        "{file}: not a linter report gantry knows: {what} (supported: checkstyle XML, ESLint, pylint and ruff JSON, SARIF, reviewdog rdjson, cargo clippy JSON lines, and the output of flake8, pycodestyle, mypy, Black and isort)"
     )]
     NotLint {
         /// The file.
@@ -621,9 +627,8 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
         buffer.clear();
     }
     if !root_seen {
-        return Err(TestReportError::NotATestReport {
+        return Err(TestReportError::NoXml {
             file: file.to_owned(),
-            root: "(none)".to_owned(),
         });
     }
 

@@ -1,7 +1,7 @@
 //! Linter reports, one finding model for every format, recognised from the content:
-//! checkstyle XML, `ESLint` JSON, pylint JSON, ruff JSON, SARIF, clippy's JSON lines
-//! (`cargo clippy --message-format=json`), and the text of flake8/pycodestyle, mypy, Black
-//! `--check` and isort `--check`.
+//! checkstyle XML, `ESLint` JSON, pylint JSON, ruff JSON, SARIF, reviewdog's rdjson, clippy's
+//! JSON lines (`cargo clippy --message-format=json`), and the text of flake8/pycodestyle, mypy,
+//! Black `--check` and isort `--check`.
 //!
 //! Severity is the tool's own where it has one (`ESLint` 2/1, checkstyle and SARIF levels, pylint
 //! types, mypy and clippy levels). Where it has none, a finding is an **error**, because the
@@ -181,6 +181,9 @@ fn json(file: &str, text: &str) -> Result<Vec<LintFinding>, TestReportError> {
     if value.get("runs").is_some() && value.get("version").is_some() {
         return Ok(sarif(&value));
     }
+    if value["diagnostics"].is_array() {
+        return Ok(rdjson(&value));
+    }
     if items.is_empty() && value.is_array() {
         return Ok(Vec::new());
     }
@@ -213,6 +216,35 @@ fn json(file: &str, text: &str) -> Result<Vec<LintFinding>, TestReportError> {
             _ => "JSON of a shape no supported linter writes".to_owned(),
         },
     ))
+}
+
+/// reviewdog's Diagnostic Format.
+fn rdjson(report: &Value) -> Vec<LintFinding> {
+    let source = report["source"]["name"].as_str().unwrap_or("reviewdog");
+    report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|diagnostic| {
+            let range = &diagnostic["location"]["range"]["start"];
+            LintFinding {
+                tool: diagnostic["source"]["name"]
+                    .as_str()
+                    .unwrap_or(source)
+                    .to_owned(),
+                file: text_of(&diagnostic["location"]["path"]),
+                line: number(&range["line"]),
+                column: number(&range["column"]),
+                rule: text_of(&diagnostic["code"]["value"]),
+                severity: match diagnostic["severity"].as_str().unwrap_or("ERROR") {
+                    "WARNING" => LintSeverity::Warning,
+                    "INFO" => LintSeverity::Note,
+                    _ => LintSeverity::Error,
+                },
+                message: text_of(&diagnostic["message"]),
+            }
+        })
+        .collect()
 }
 
 fn eslint(items: &[Value]) -> Vec<LintFinding> {

@@ -1,8 +1,46 @@
 //! Every test report of the corpus (`.xml`, `.trx`) is read or refused with a message naming the
-//! file; the XXE attack files are refused; counts add up everywhere.
+//! file (a snapshot of each: the counts and the first tests that did not pass, or the message);
+//! the XXE attack files are refused; counts add up everywhere.
 
-use gantry_core::junit::Totals;
-use gantry_quality_gate::junit::{TestReportError, read_test_report};
+use std::fmt::Write as _;
+
+use gantry_core::junit::{Outcome, Totals};
+use gantry_quality_gate::junit::{TestReport, TestReportError, read_test_report};
+
+fn shown(report: &TestReport) -> String {
+    let totals = Totals::of(&report.suites);
+    let mut shown = format!(
+        "tests={} passed={} failed={} errors={} skipped={} flaky={} (attempts {})\n",
+        totals.tests,
+        totals.passed,
+        totals.failed,
+        totals.errors,
+        totals.skipped,
+        totals.flaky,
+        report.attempts
+    );
+    for warning in report.warnings.iter().take(3) {
+        let _ = writeln!(shown, "warning: {warning}");
+    }
+    let not_passed = report.suites.iter().flat_map(|suite| {
+        suite.cases.iter().filter_map(move |case| {
+            let word = match &case.outcome {
+                Outcome::Failed { .. } => "failed",
+                Outcome::Errored { .. } => "errored",
+                Outcome::Flaky { .. } => "flaky",
+                _ => return None,
+            };
+            Some(format!(
+                "  {word}: {} › {} › {}",
+                suite.name, case.classname, case.name
+            ))
+        })
+    });
+    for line in not_passed.take(8) {
+        let _ = writeln!(shown, "{}", line.chars().take(200).collect::<String>());
+    }
+    shown
+}
 
 #[test]
 fn every_test_report_is_read_or_refused_naming_the_file() {
@@ -28,7 +66,7 @@ fn every_test_report_is_read_or_refused_naming_the_file() {
                 .to_string_lossy()
                 .into_owned();
             let file = std::fs::File::open(&path).unwrap();
-            match read_test_report(&name, std::io::BufReader::new(file)) {
+            let text = match read_test_report(&name, std::io::BufReader::new(file)) {
                 Ok(report) => {
                     read += 1;
                     let totals = Totals::of(&report.suites);
@@ -38,6 +76,7 @@ fn every_test_report_is_read_or_refused_naming_the_file() {
                         "{name}"
                     );
                     assert!(totals.flaky <= totals.passed, "{name}");
+                    shown(&report)
                 }
                 Err(error) => {
                     let message = error.to_string();
@@ -48,9 +87,14 @@ fn every_test_report_is_read_or_refused_naming_the_file() {
                             "{message}"
                         );
                     }
-                    refused.push(name);
+                    refused.push(name.clone());
+                    format!("refused: {message}\n")
                 }
-            }
+            };
+            let snapshot = name.replace(['/', '.', '#', ' '], "_");
+            insta::with_settings!({snapshot_path => "snapshots/tests", prepend_module_to_snapshot => false}, {
+                insta::assert_snapshot!(snapshot, text);
+            });
         }
     }
     assert!(read > 450, "{read} read");
@@ -59,8 +103,8 @@ fn every_test_report_is_read_or_refused_naming_the_file() {
             && refused.iter().any(|name| name.contains("testXxe-oob")),
         "{refused:?}"
     );
-    // Refused on purpose: corrupt, empty, not test reports, entity declarations. Every one
-    // named; a new refusal is seen here.
+    // Refused on purpose: corrupt, empty, not test reports, entity declarations — each named in
+    // its snapshot.
     assert!(
         refused.len() < 40,
         "{} refused: {refused:#?}",
