@@ -5,46 +5,32 @@ use gantry_quality_gate::coverage::{CoverageFormat, read_coverage};
 
 #[test]
 fn coverage_reports_are_read_with_the_tools_totals() {
-    let root = gantry_testkit::shared_dir().join("corpus/quality/coverage");
-    let mut stack = vec![root.clone()];
     let mut read = 0;
     let mut refused: Vec<String> = Vec::new();
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
+    for (name, path) in gantry_testkit::corpus_files("quality/coverage") {
+        let bytes = std::fs::read(&path).unwrap();
+        match read_coverage(&name, &bytes[..]) {
+            Ok(coverage) => {
+                read += 1;
+                assert!(coverage.lines_covered <= coverage.lines_valid, "{name}");
+                assert!(
+                    coverage.branches_covered <= coverage.branches_valid,
+                    "{name}"
+                );
+                let files: u64 = coverage.files.iter().map(|f| f.lines_valid).sum();
+                // LCOV's totals are its files'. (Cobertura's root totals may count otherwise —
+                // old `dotnet test` counts every sequence point — and one JaCoCo fixture
+                // repeats a package without updating the report's counters.)
+                if coverage.format == CoverageFormat::Lcov {
+                    assert_eq!(files, coverage.lines_valid, "{name}: files add up");
+                }
             }
-            let name = path
-                .strip_prefix(&root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let bytes = std::fs::read(&path).unwrap();
-            match read_coverage(&name, &bytes[..]) {
-                Ok(coverage) => {
-                    read += 1;
-                    assert!(coverage.lines_covered <= coverage.lines_valid, "{name}");
-                    assert!(
-                        coverage.branches_covered <= coverage.branches_valid,
-                        "{name}"
-                    );
-                    let files: u64 = coverage.files.iter().map(|f| f.lines_valid).sum();
-                    // LCOV's totals are its files'. (Cobertura's root totals may count otherwise —
-                    // old `dotnet test` counts every sequence point — and one JaCoCo fixture
-                    // repeats a package without updating the report's counters.)
-                    if coverage.format == CoverageFormat::Lcov {
-                        assert_eq!(files, coverage.lines_valid, "{name}: files add up");
-                    }
-                }
-                Err(error) => {
-                    assert!(
-                        error.to_string().starts_with(&format!("{name}: ")),
-                        "{error}"
-                    );
-                    refused.push(name);
-                }
+            Err(error) => {
+                assert!(
+                    error.to_string().starts_with(&format!("{name}: ")),
+                    "{error}"
+                );
+                refused.push(name);
             }
         }
     }

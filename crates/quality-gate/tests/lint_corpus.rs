@@ -176,38 +176,24 @@ fn json_formats_and_duplicates_across_targets() {
 
 #[test]
 fn every_linter_report_is_read_or_refused_naming_the_file() {
-    let root = gantry_testkit::shared_dir().join("corpus/quality/lint");
-    let mut stack = vec![root.clone()];
     let mut refused = Vec::new();
     let mut read = 0;
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            // Expected outputs of the anchors, not reports.
-            if path
-                .extension()
-                .is_some_and(|ext| ext == "ok" || ext == "expect" || ext == "md")
-            {
-                continue;
-            }
-            let name = path
-                .strip_prefix(&root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            match read_lint(&name, &std::fs::read(&path).unwrap()) {
-                Ok(_) => read += 1,
-                Err(error) => {
-                    assert!(
-                        error.to_string().starts_with(&format!("{name}: ")),
-                        "{error}"
-                    );
-                    refused.push(name);
-                }
+    for (name, path) in gantry_testkit::corpus_files("quality/lint") {
+        // Expected outputs of the anchors, not reports.
+        if path
+            .extension()
+            .is_some_and(|ext| ext == "ok" || ext == "expect" || ext == "md")
+        {
+            continue;
+        }
+        match read_lint(&name, &std::fs::read(&path).unwrap()) {
+            Ok(_) => read += 1,
+            Err(error) => {
+                assert!(
+                    error.to_string().starts_with(&format!("{name}: ")),
+                    "{error}"
+                );
+                refused.push(name);
             }
         }
     }

@@ -44,58 +44,44 @@ fn shown(report: &TestReport) -> String {
 
 #[test]
 fn every_test_report_is_read_or_refused_naming_the_file() {
-    let root = gantry_testkit::shared_dir().join("corpus/quality/tests");
-    let mut stack = vec![root.clone()];
     let (mut read, mut refused) = (0, Vec::new());
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            if !path
-                .extension()
-                .is_some_and(|ext| ext == "xml" || ext == "trx")
-            {
-                continue;
-            }
-            let name = path
-                .strip_prefix(&root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            let file = std::fs::File::open(&path).unwrap();
-            let text = match read_test_report(&name, std::io::BufReader::new(file)) {
-                Ok(report) => {
-                    read += 1;
-                    let totals = Totals::of(&report.suites);
-                    assert_eq!(
-                        totals.passed + totals.failed + totals.errors + totals.skipped,
-                        totals.tests,
-                        "{name}"
-                    );
-                    assert!(totals.flaky <= totals.passed, "{name}");
-                    shown(&report)
-                }
-                Err(error) => {
-                    let message = error.to_string();
-                    assert!(message.starts_with(&format!("{name}: ")), "{message}");
-                    if name.contains("testXxe") {
-                        assert!(
-                            matches!(error, TestReportError::Entities { .. }),
-                            "{message}"
-                        );
-                    }
-                    refused.push(name.clone());
-                    format!("refused: {message}\n")
-                }
-            };
-            let snapshot = name.replace(['/', '.', '#', ' '], "_");
-            insta::with_settings!({snapshot_path => "snapshots/tests", prepend_module_to_snapshot => false}, {
-                insta::assert_snapshot!(snapshot, text);
-            });
+    for (name, path) in gantry_testkit::corpus_files("quality/tests") {
+        if !path
+            .extension()
+            .is_some_and(|ext| ext == "xml" || ext == "trx")
+        {
+            continue;
         }
+        let file = std::fs::File::open(&path).unwrap();
+        let text = match read_test_report(&name, std::io::BufReader::new(file)) {
+            Ok(report) => {
+                read += 1;
+                let totals = Totals::of(&report.suites);
+                assert_eq!(
+                    totals.passed + totals.failed + totals.errors + totals.skipped,
+                    totals.tests,
+                    "{name}"
+                );
+                assert!(totals.flaky <= totals.passed, "{name}");
+                shown(&report)
+            }
+            Err(error) => {
+                let message = error.to_string();
+                assert!(message.starts_with(&format!("{name}: ")), "{message}");
+                if name.contains("testXxe") {
+                    assert!(
+                        matches!(error, TestReportError::Entities { .. }),
+                        "{message}"
+                    );
+                }
+                refused.push(name.clone());
+                format!("refused: {message}\n")
+            }
+        };
+        let snapshot = name.replace(['/', '.', '#', ' '], "_");
+        insta::with_settings!({snapshot_path => "snapshots/tests", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(snapshot, text);
+        });
     }
     assert!(read > 450, "{read} read");
     assert!(
