@@ -28,6 +28,10 @@ if [ ! -x "$lint_venv/bin/zizmor" ] || [ ! -x "$lint_venv/bin/actionlint" ] \
 fi
 case "$lint_venv" in /*) ;; *) lint_venv="$PWD/$lint_venv" ;; esac
 export GANTRY_LINT_VENV="$lint_venv"
+# cargo-nextest: the quality-gate tests run it as a real runner (with retries).
+if ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install --locked cargo-nextest
+fi
 if ! command -v terraform >/dev/null; then
   echo "terraform must be on PATH: the terraform-plan tests run the real CLI (it cannot be downloaded here)" >&2
   exit 2
