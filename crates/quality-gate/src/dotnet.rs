@@ -146,7 +146,11 @@ pub(crate) fn read_rest<R: BufRead>(
     reader: &mut quick_xml::Reader<R>,
 ) -> Result<TestReport, TestReportError> {
     let mut buffer = Vec::new();
-    let mut collector = Collector::default();
+    let mut sink = Sink {
+        dialect,
+        collector: Collector::default(),
+        trx_results: Vec::new(),
+    };
     let mut report = TestReport::default();
     // Suite names open, innermost last, and the suite index of each.
     let mut suites: Vec<usize> = Vec::new();
@@ -155,7 +159,6 @@ pub(crate) fn read_rest<R: BufRead>(
     let mut leaf = String::new();
     let mut depth = 1usize;
     // TRX: results by test id until the definitions name their classes.
-    let mut trx_results: Vec<(String, Element)> = Vec::new();
     let mut trx_class: HashMap<String, String> = HashMap::new();
     let mut trx_definition: Option<String> = None;
 
@@ -192,9 +195,8 @@ pub(crate) fn read_rest<R: BufRead>(
                     let (test, class, time) = identity(dialect, tag);
                     let suite = match suites.last() {
                         Some(&suite) => suite,
-                        None => {
-                            *default_suite.get_or_insert_with(|| collector.suite(String::new()))
-                        }
+                        None => *default_suite
+                            .get_or_insert_with(|| sink.collector.suite(String::new())),
                     };
                     let element = Element {
                         name: test,
@@ -205,14 +207,7 @@ pub(crate) fn read_rest<R: BufRead>(
                     };
                     let id = attribute(tag, "testId").unwrap_or_default();
                     if empty {
-                        finish(
-                            dialect,
-                            element,
-                            suite,
-                            id,
-                            &mut collector,
-                            &mut trx_results,
-                        );
+                        sink.take(element, suite, id);
                     } else {
                         current = Some((element, suite, id));
                         leaf.clear();
@@ -224,10 +219,13 @@ pub(crate) fn read_rest<R: BufRead>(
                         let suite_name = attribute(tag, "fullname")
                             .or_else(|| attribute(tag, "name"))
                             .unwrap_or_default();
-                        suites.push(collector.suite(suite_name));
+                        suites.push(sink.collector.suite(suite_name));
                     }
                     (Dialect::XUnit, "collection") if !empty => {
-                        suites.push(collector.suite(attribute(tag, "name").unwrap_or_default()));
+                        suites.push(
+                            sink.collector
+                                .suite(attribute(tag, "name").unwrap_or_default()),
+                        );
                     }
                     (Dialect::Trx, "UnitTest") => {
                         trx_definition = attribute(tag, "id");
@@ -248,14 +246,7 @@ pub(crate) fn read_rest<R: BufRead>(
                 let name = name.as_ref();
                 if name == dialect.test_element() {
                     if let Some((element, suite, id)) = current.take() {
-                        finish(
-                            dialect,
-                            element,
-                            suite,
-                            id,
-                            &mut collector,
-                            &mut trx_results,
-                        );
+                        sink.take(element, suite, id);
                     }
                     continue;
                 }
@@ -285,30 +276,33 @@ pub(crate) fn read_rest<R: BufRead>(
     }
     if dialect == Dialect::Trx {
         let mut by_class: HashMap<String, usize> = HashMap::new();
-        for (id, mut element) in trx_results {
+        for (id, mut element) in std::mem::take(&mut sink.trx_results) {
             element.classname = trx_class.get(&id).cloned().unwrap_or_default();
             let suite = *by_class
                 .entry(element.classname.clone())
-                .or_insert_with(|| collector.suite(element.classname.clone()));
-            collector.add(element, suite);
+                .or_insert_with(|| sink.collector.suite(element.classname.clone()));
+            sink.collector.add(element, suite);
         }
     }
-    report.suites = collector.into_suites();
+    report.suites = sink.collector.into_suites();
     Ok(report)
 }
 
-fn finish(
+/// Where finished test elements go: the collector, or (TRX) a list waiting for the definitions
+/// that name their classes.
+struct Sink {
     dialect: Dialect,
-    element: Element,
-    suite: usize,
-    id: String,
-    collector: &mut Collector,
-    trx_results: &mut Vec<(String, Element)>,
-) {
-    if dialect == Dialect::Trx {
-        trx_results.push((id, element));
-    } else {
-        collector.add(element, suite);
+    collector: Collector,
+    trx_results: Vec<(String, Element)>,
+}
+
+impl Sink {
+    fn take(&mut self, element: Element, suite: usize, id: String) {
+        if self.dialect == Dialect::Trx {
+            self.trx_results.push((id, element));
+        } else {
+            self.collector.add(element, suite);
+        }
     }
 }
 

@@ -16,7 +16,7 @@ fn options() -> Options {
         merged_junit: Some("merged.xml".into()),
         summary_file: "summary.json".into(),
         changed_files: vec!["src/changed.py".into()],
-        workspace_root: "/home/runner/work/app/app".into(),
+        workspace_root: "/srv/checkout/app".into(),
         blob_base: None,
         workflow_and_job: "ci/test".into(),
     }
@@ -35,7 +35,7 @@ fn source(file: &str, text: &str) -> Source<'static> {
 }
 
 const JUNIT: &str = r#"<testsuite name="unit">
-  <testcase classname="t" name="ok" file="/home/runner/work/app/app/src/a.py" line="3"/>
+  <testcase classname="t" name="ok" file="/srv/checkout/app/src/a.py" line="3"/>
   <testcase classname="t" name="broken" file="src/a.py" line="9"><failure message="assert 1 == 2">trace</failure></testcase>
   <testcase classname="t" name="retried"><failure message="flake"/></testcase>
   <testcase classname="t" name="retried"/>

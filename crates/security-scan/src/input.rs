@@ -2,7 +2,7 @@
 
 use crate::finding::Finding;
 use crate::native::{Format, detect, read_native};
-use crate::sarif_input::{SarifInputError, read_sarif_value};
+use crate::sarif_input::{JsonError, SarifInputError};
 
 /// Why a report file was refused. Every message starts with the file's name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -14,17 +14,8 @@ pub enum ReportError {
         file: String,
     },
     /// Not JSON, or cut short.
-    #[error("{file}: not valid JSON at line {line}, column {column}: {message}")]
-    Json {
-        /// The file.
-        file: String,
-        /// Line.
-        line: usize,
-        /// Column.
-        column: usize,
-        /// What the reader said.
-        message: String,
-    },
+    #[error("{0}")]
+    Json(#[from] JsonError),
     /// JSON of a shape no supported tool writes.
     #[error(
         "{file}: not a report format gantry knows ({shape}); supported: SARIF 2.1.0 from any tool and the JSON of Trivy, Grype, Snyk, OSV-Scanner, npm audit, yarn audit, pip-audit, cargo audit, Bandit, Semgrep, gosec, Gitleaks, detect-secrets, Checkov, tfsec, KICS, Terrascan, KubeLinter, hadolint, ShellCheck, zizmor, TruffleHog, govulncheck and reviewdog (rdjson)"
@@ -49,20 +40,6 @@ pub struct ReportInput {
     pub findings: Vec<Finding>,
     /// Oddities read past.
     pub warnings: Vec<String>,
-}
-
-fn json_error(file: &str, error: &serde_json::Error) -> ReportError {
-    ReportError::Json {
-        file: file.to_owned(),
-        line: error.line(),
-        column: error.column(),
-        message: error
-            .to_string()
-            .split(" at line ")
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
-    }
 }
 
 /// Several JSON values one after another (JSON lines, or the pretty-printed stream govulncheck
@@ -97,9 +74,9 @@ pub fn read_report(file: &str, bytes: &[u8]) -> Result<ReportInput, ReportError>
         Ok(report) => report,
         // JSON lines (yarn audit, TruffleHog) or a stream of objects (govulncheck): a list.
         Err(error) if error.to_string().starts_with("trailing characters") => {
-            json_stream(bytes).map_err(|error| json_error(file, &error))?
+            json_stream(bytes).map_err(|error| JsonError::new(file, &error))?
         }
-        Err(error) => return Err(json_error(file, &error)),
+        Err(error) => return Err(JsonError::new(file, &error).into()),
     };
     let Some(format) = detect(&report) else {
         let shape = match &report {
@@ -126,7 +103,8 @@ pub fn read_report(file: &str, bytes: &[u8]) -> Result<ReportInput, ReportError>
         });
     };
     if format == Format::Sarif {
-        let input = read_sarif_value(file, &report)?;
+        // Not reached (SARIF is recognised while streamed, above); read it that way regardless.
+        let input = crate::sarif_input::read_sarif(file, bytes)?;
         return Ok(ReportInput {
             format,
             findings: input.findings,

@@ -422,7 +422,7 @@ mod tests {
     struct Files(Vec<(&'static str, &'static str)>);
     impl Workspace for Files {
         fn root(&self) -> &'static str {
-            "/home/runner/work/app/app"
+            "/srv/checkout/app"
         }
         fn is_file(&self, relative: &str) -> bool {
             self.0.iter().any(|(path, _)| *path == relative)
@@ -439,7 +439,7 @@ mod tests {
     fn absolute_paths_become_workspace_relative() {
         let files = Files(vec![("src/app.py", ""), ("modules/vpc/main.tf", "")]);
         assert_eq!(
-            relative_path("/home/runner/work/app/app/src/app.py", &files),
+            relative_path("/srv/checkout/app/src/app.py", &files),
             ("src/app.py".into(), false)
         );
         assert_eq!(

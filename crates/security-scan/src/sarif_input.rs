@@ -17,17 +17,8 @@ use crate::severity::{Severity, SeveritySource};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SarifInputError {
     /// Not JSON.
-    #[error("{file}: not valid JSON at line {line}, column {column}: {message}")]
-    Json {
-        /// The file.
-        file: String,
-        /// Line.
-        line: usize,
-        /// Column.
-        column: usize,
-        /// What the reader said.
-        message: String,
-    },
+    #[error("{0}")]
+    Json(#[from] JsonError),
     /// JSON, but not SARIF 2.1.0 in a way that matters.
     #[error("{file}: {path}: {problem}")]
     Shape {
@@ -38,6 +29,37 @@ pub enum SarifInputError {
         /// What is wrong.
         problem: String,
     },
+}
+
+/// A report that is not valid JSON, or is cut short: the file and the place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: not valid JSON at line {line}, column {column}: {message}")]
+pub struct JsonError {
+    /// The file.
+    pub file: String,
+    /// Line.
+    pub line: usize,
+    /// Column.
+    pub column: usize,
+    /// What the reader said, without its own place.
+    pub message: String,
+}
+
+impl JsonError {
+    /// From the JSON reader's error.
+    pub fn new(file: &str, error: &serde_json::Error) -> Self {
+        Self {
+            file: file.to_owned(),
+            line: error.line(),
+            column: error.column(),
+            message: error
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
 }
 
 /// What one SARIF file held.
@@ -97,17 +119,7 @@ fn finish_sarif(
     if let Some(shape) = reader.shape.take() {
         return Err(shape);
     }
-    outcome.map_err(|error| SarifInputError::Json {
-        file: file.to_owned(),
-        line: error.line(),
-        column: error.column(),
-        message: error
-            .to_string()
-            .split(" at line ")
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
-    })?;
+    outcome.map_err(|error| JsonError::new(file, &error))?;
     let shape = |path: &str, problem: String| SarifInputError::Shape {
         file: file.to_owned(),
         path: path.to_owned(),
@@ -401,64 +413,6 @@ impl<'de> serde::de::Visitor<'de> for ResultsSeed<'_, '_, '_> {
             .reader
             .fail(format!("{}.results", self.at), "must be a list of results"))
     }
-}
-
-/// Reads a SARIF log already parsed as JSON (the report reader parses once and recognises the
-/// format from the value).
-pub fn read_sarif_value(file: &str, log: &Value) -> Result<SarifInput, SarifInputError> {
-    let shape = |path: &str, problem: &str| SarifInputError::Shape {
-        file: file.to_owned(),
-        path: path.to_owned(),
-        problem: problem.to_owned(),
-    };
-    let version = log.get("version").and_then(Value::as_str).unwrap_or("");
-    if version != "2.1.0" {
-        return Err(shape(
-            "$.version",
-            &format!("SARIF version `{version}` is not 2.1.0 (GitHub reads only 2.1.0)"),
-        ));
-    }
-    let Some(runs) = log.get("runs").and_then(Value::as_array) else {
-        return Err(shape("$.runs", "a SARIF log needs a `runs` list"));
-    };
-    let mut input = SarifInput::default();
-    for (run_index, run) in runs.iter().enumerate() {
-        let at = format!("$.runs[{run_index}]");
-        let driver = &run["tool"]["driver"];
-        let tool = match driver.get("name").and_then(Value::as_str) {
-            Some(name) if !name.trim().is_empty() => name.trim().to_owned(),
-            _ => {
-                input.warnings.push(format!(
-                    "{file}: {at}.tool.driver.name is missing; the run is named `unknown tool`"
-                ));
-                "unknown tool".to_owned()
-            }
-        };
-        input.tools.push(tool.clone());
-        let rules = Rules::of(run);
-        let results = match run.get("results") {
-            None | Some(Value::Null) => continue,
-            Some(Value::Array(results)) => results,
-            Some(_) => return Err(shape(&format!("{at}.results"), "must be a list of results")),
-        };
-        for (result_index, result) in results.iter().enumerate() {
-            // A result the producer marked `absent` (fixed since its baseline) is not a finding.
-            if result.get("baselineState").and_then(Value::as_str) == Some("absent") {
-                continue;
-            }
-            let place = Place {
-                file,
-                at: &at,
-                index: result_index,
-            };
-            if let Some(finding) =
-                read_result(&tool, result, &rules, run, &place, &mut input.warnings)
-            {
-                input.findings.push(finding);
-            }
-        }
-    }
-    Ok(input)
 }
 
 /// The rules of a run: the driver's and every extension's, by id and by the driver's index.
