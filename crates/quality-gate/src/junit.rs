@@ -131,7 +131,7 @@ pub(crate) enum Attempt {
 
 /// A test while its attempts are read.
 #[derive(Debug)]
-pub(crate) struct Builder {
+struct Builder {
     suite: usize,
     case: TestCase,
     passed: bool,
@@ -382,7 +382,7 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
     reader.config_mut().check_end_names = true;
     let mut buffer = Vec::new();
     let mut report = TestReport::default();
-    let mut suites: Vec<TestSuite> = Vec::new();
+    let mut collector = Collector::default();
     // Open suites: index into `suites` of each, innermost last.
     let mut open: Vec<usize> = Vec::new();
     let mut root_seen = false;
@@ -390,8 +390,6 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
     let mut depth = 0usize;
     let mut element: Option<Element> = None;
     let mut depth_in_case = 0usize;
-    let mut builders: Vec<Builder> = Vec::new();
-    let mut by_id: HashMap<(usize, String, String), usize> = HashMap::new();
     // Per open suite: its declared counts, and whether it listed any case itself.
     let mut declared: Vec<([u64; 4], bool)> = Vec::new();
     // Test case elements read, by suite, until the suite ends (reruns are decided then).
@@ -457,16 +455,12 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                     "testsuite" if !empty => {
                         let suite_name = attribute(tag, "name").unwrap_or_default();
                         let full = match open.last() {
-                            Some(&parent) if !suites[parent].name.is_empty() => {
-                                format!("{} / {suite_name}", suites[parent].name)
+                            Some(&parent) if !collector.suite_name(parent).is_empty() => {
+                                format!("{} / {suite_name}", collector.suite_name(parent))
                             }
                             _ => suite_name,
                         };
-                        suites.push(TestSuite {
-                            name: full,
-                            cases: Vec::new(),
-                        });
-                        open.push(suites.len() - 1);
+                        open.push(collector.suite(full));
                         let count = |name: &str| {
                             attribute(tag, name)
                                 .and_then(|value| value.trim().parse::<u64>().ok())
@@ -517,8 +511,7 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                             ..Element::default()
                         };
                         if open.is_empty() {
-                            suites.push(TestSuite::default());
-                            open.push(suites.len() - 1);
+                            open.push(collector.suite(String::new()));
                         }
                         if empty {
                             pending
@@ -561,12 +554,10 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                     let suite = open.pop();
                     let counts = declared.pop();
                     if let Some(suite) = suite {
-                        resolve(
+                        collector.resolve(
                             pending.remove(&suite).unwrap_or_default(),
                             suite,
                             counts.map_or(0, |(declared, _)| declared[0]),
-                            &mut builders,
-                            &mut by_id,
                         );
                     }
                     if let (Some(suite), Some(([tests, failures, errors, skipped], false))) =
@@ -585,7 +576,7 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                                     outcome,
                                     ..Element::default()
                                 };
-                                finish(unlisted, suite, &mut builders, &mut by_id, false);
+                                collector.add(unlisted, suite);
                             }
                         }
                     }
@@ -636,59 +627,13 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
     let mut left: Vec<(usize, Vec<Element>)> = pending.into_iter().collect();
     left.sort_by_key(|(suite, _)| *suite);
     for (suite, elements) in left {
-        resolve(elements, suite, 0, &mut builders, &mut by_id);
+        collector.resolve(elements, suite, 0);
     }
-    report.suites = assemble(suites, builders);
+    report.suites = collector.into_suites();
     Ok(report)
 }
 
-/// A suite's test case elements into tests. When a suite says it ran fewer tests than it lists
-/// cases (pytest-rerunfailures writes every attempt, the failed ones without details), cases
-/// repeating a name are attempts of one test: all but the last of them failed.
-fn resolve(
-    elements: Vec<Element>,
-    suite: usize,
-    declared_tests: u64,
-    builders: &mut Vec<Builder>,
-    by_id: &mut HashMap<(usize, String, String), usize>,
-) {
-    let reruns = declared_tests > 0 && elements.len() as u64 > declared_tests;
-    let mut remaining: HashMap<(String, String), usize> = HashMap::new();
-    if reruns {
-        for element in &elements {
-            *remaining
-                .entry((element.classname.clone(), element.name.clone()))
-                .or_default() += 1;
-        }
-    }
-    for mut element in elements {
-        if reruns {
-            let key = (element.classname.clone(), element.name.clone());
-            let left = remaining.get_mut(&key).map_or(0, |left| {
-                *left -= 1;
-                *left
-            });
-            if left > 0 && element.outcome.is_none() && !element.status_skipped {
-                element.outcome = Some(Attempt::Failed);
-                "failed, then rerun (the report keeps details of the last attempt only)"
-                    .clone_into(&mut element.message);
-            }
-        }
-        finish(element, suite, builders, by_id, reruns);
-    }
-}
-
-/// The tests collected from one report, concluded and placed in their suites.
-pub(crate) fn assemble(mut suites: Vec<TestSuite>, builders: Vec<Builder>) -> Vec<TestSuite> {
-    for builder in builders {
-        let suite = builder.suite;
-        suites[suite].cases.push(conclude(builder));
-    }
-    suites.retain(|suite| !suite.cases.is_empty());
-    suites
-}
-
-/// Attempts, gathered into tests (for readers of other formats).
+/// Attempts, gathered into tests, by suite.
 #[derive(Debug, Default)]
 pub(crate) struct Collector {
     suites: Vec<TestSuite>,
@@ -706,14 +651,54 @@ impl Collector {
         self.suites.len() - 1
     }
 
+    /// A suite's name.
+    fn suite_name(&self, suite: usize) -> &str {
+        &self.suites[suite].name
+    }
+
     /// One attempt of a test in `suite`.
     pub(crate) fn add(&mut self, element: Element, suite: usize) {
         finish(element, suite, &mut self.builders, &mut self.by_id, false);
     }
 
-    /// The suites with their tests.
-    pub(crate) fn into_suites(self) -> Vec<TestSuite> {
-        assemble(self.suites, self.builders)
+    /// A suite's test case elements into tests. When a suite says it ran fewer tests than it lists
+    /// cases (pytest-rerunfailures writes every attempt, the failed ones without details), cases
+    /// repeating a name are attempts of one test: all but the last of them failed.
+    fn resolve(&mut self, elements: Vec<Element>, suite: usize, declared_tests: u64) {
+        let reruns = declared_tests > 0 && elements.len() as u64 > declared_tests;
+        let mut remaining: HashMap<(String, String), usize> = HashMap::new();
+        if reruns {
+            for element in &elements {
+                *remaining
+                    .entry((element.classname.clone(), element.name.clone()))
+                    .or_default() += 1;
+            }
+        }
+        for mut element in elements {
+            if reruns {
+                let key = (element.classname.clone(), element.name.clone());
+                let left = remaining.get_mut(&key).map_or(0, |left| {
+                    *left -= 1;
+                    *left
+                });
+                if left > 0 && element.outcome.is_none() && !element.status_skipped {
+                    element.outcome = Some(Attempt::Failed);
+                    "failed, then rerun (the report keeps details of the last attempt only)"
+                        .clone_into(&mut element.message);
+                }
+            }
+            finish(element, suite, &mut self.builders, &mut self.by_id, reruns);
+        }
+    }
+
+    /// The suites with their tests, concluded; suites without tests left out.
+    pub(crate) fn into_suites(mut self) -> Vec<TestSuite> {
+        for builder in self.builders {
+            let suite = builder.suite;
+            self.suites[suite].cases.push(conclude(builder));
+        }
+        self.suites.retain(|suite| !suite.cases.is_empty());
+        self.suites
     }
 }
 
