@@ -46,6 +46,17 @@ fn states(harness: &RunnerHarness<'_>, file: &str) -> Vec<(String, u64, String)>
 }
 
 fn gantry(harness: &RunnerHarness<'_>, report: &str, output: &str, baseline: Option<&str>) {
+    gantry_gate(harness, report, output, baseline, "none", 0);
+}
+
+fn gantry_gate(
+    harness: &RunnerHarness<'_>,
+    report: &str,
+    output: &str,
+    baseline: Option<&str>,
+    fail_on: &str,
+    exit_code: i32,
+) {
     let mut args = vec![
         "security-scan",
         "--dry-run",
@@ -54,7 +65,7 @@ fn gantry(harness: &RunnerHarness<'_>, report: &str, output: &str, baseline: Opt
         "--output",
         output,
         "--fail-on",
-        "none",
+        fail_on,
         "--comment",
         "off",
     ];
@@ -64,7 +75,7 @@ fn gantry(harness: &RunnerHarness<'_>, report: &str, output: &str, baseline: Opt
     let outcome = harness.run(&args);
     assert_eq!(
         outcome.exit_code,
-        Some(0),
+        Some(exit_code),
         "{}\n{}",
         outcome.stdout,
         outcome.stderr
@@ -195,4 +206,217 @@ fn semgrep_sarif_baseline_with_local_rules() {
     assert_eq!(rules("new"), ["no-eval"], "{found:?}");
     assert_eq!(rules("absent"), ["unsafe-yaml"], "{found:?}");
     assert_eq!(rules("unchanged"), ["no-shell", "no-shell"], "{found:?}");
+}
+
+fn rows(expected: &[(&str, u64, &str)]) -> Vec<(String, u64, String)> {
+    expected
+        .iter()
+        .map(|(rule, line, state)| ((*rule).to_owned(), *line, (*state).to_owned()))
+        .collect()
+}
+
+fn semgrep_sarif(harness: &RunnerHarness<'_>, out: &str, target: &str) {
+    let semgrep = gantry_testkit::python_tool("semgrep");
+    scan(
+        harness,
+        &semgrep,
+        &[
+            "scan",
+            "--config",
+            "rules.yml",
+            "--sarif",
+            "--output",
+            out,
+            "--metrics=off",
+            "--disable-version-check",
+            "--quiet",
+            target,
+        ],
+    );
+}
+
+const SECURITY_GROUP_BEFORE: &str = r#"resource "aws_security_group" "web" {
+  name = "web"
+
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"#;
+
+/// The PR narrows SSH to 10.0.0.0/8 and inserts an RDP block open to the internet between the
+/// SSH and HTTPS blocks; its `cidr_blocks` line reads like the old SSH one (spacing aside).
+const SECURITY_GROUP_AFTER: &str = r#"resource "aws_security_group" "web" {
+  name = "web"
+
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["10.0.0.0/8"]
+  }
+
+  ingress {
+    from_port = 3389
+    to_port   = 3389
+    protocol  = "tcp"
+    cidr_blocks = [ "0.0.0.0/0" ]
+  }
+
+  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"#;
+
+// Issue 9, section 1: the new RDP hole was `unchanged` (matched by its line text to the SSH
+// finding the same PR fixed), and of the `ingress {` findings (all one line text) the untouched
+// first was `new` and the inserted one `unchanged`.
+#[test]
+fn semgrep_on_terraform_a_new_open_port_is_new_and_fails_the_gate() {
+    let harness = RunnerHarness::new().without("GITHUB_TOKEN");
+    harness.write(
+        "rules.yml",
+        r#"rules:
+  - id: public-ingress
+    languages: [hcl]
+    severity: ERROR
+    message: a rule open to the whole internet
+    pattern-regex: 'cidr_blocks\s*=\s*\[\s*"0\.0\.0\.0/0"\s*\]'
+  - id: block-without-description
+    languages: [hcl]
+    severity: WARNING
+    message: a security group rule without a description
+    pattern-regex: '(ingress|egress)\s*\{'
+"#,
+    );
+    harness.write("infra/main.tf", SECURITY_GROUP_BEFORE);
+    semgrep_sarif(&harness, "base-semgrep.sarif", "infra");
+    gantry(&harness, "base-semgrep.sarif", "baseline.sarif", None);
+    let base = states(&harness, "baseline.sarif");
+    assert_eq!(
+        base.iter()
+            .map(|(rule, line, _)| (rule.as_str(), *line))
+            .collect::<Vec<_>>(),
+        [
+            ("block-without-description", 4),
+            ("block-without-description", 11),
+            ("block-without-description", 18),
+            ("public-ingress", 8),
+            ("public-ingress", 15),
+            ("public-ingress", 22),
+        ],
+        "semgrep found what the test expects on the base"
+    );
+
+    harness.write("infra/main.tf", SECURITY_GROUP_AFTER);
+    semgrep_sarif(&harness, "head-semgrep.sarif", "infra");
+    gantry_gate(
+        &harness,
+        "head-semgrep.sarif",
+        "head.sarif",
+        Some("baseline.sarif"),
+        "medium",
+        1,
+    );
+    let found = states(&harness, "head.sarif");
+    let expected = rows(&[
+        ("block-without-description", 4, "unchanged"),
+        ("block-without-description", 11, "new"),
+        ("block-without-description", 18, "unchanged"),
+        ("block-without-description", 25, "unchanged"),
+        ("public-ingress", 8, "absent"),
+        ("public-ingress", 15, "new"),
+        ("public-ingress", 22, "unchanged"),
+        ("public-ingress", 29, "unchanged"),
+    ]);
+    assert_eq!(found, expected);
+}
+
+const HANDLERS_BEFORE: &str = r"import subprocess
+
+
+def build(target):
+    print('building', target)
+    return subprocess.call(target, shell=True)
+
+
+def clean(target):
+    print('cleaning', target)
+    return subprocess.call(target, shell=True)
+";
+
+/// The PR fixes `build` and adds `deploy` after it, whose call reads like the old one.
+const HANDLERS_AFTER: &str = r"import subprocess
+
+
+def build(target):
+    print('building', target)
+    return subprocess.call(['make', target])
+
+
+def deploy(target):
+    print('deploying', target)
+    return subprocess.call(target, shell=True)
+
+
+def clean(target):
+    print('cleaning', target)
+    return subprocess.call(target, shell=True)
+";
+
+#[test]
+fn semgrep_on_python_a_fixed_call_and_an_added_copy_are_absent_and_new() {
+    let harness = RunnerHarness::new().without("GITHUB_TOKEN");
+    harness.write(
+        "rules.yml",
+        "rules:\n  - id: no-shell\n    languages: [python]\n    severity: ERROR\n    message: a shell runs this command\n    pattern: subprocess.call(..., shell=True)\n",
+    );
+    harness.write("src/handlers.py", HANDLERS_BEFORE);
+    semgrep_sarif(&harness, "base-semgrep.sarif", "src");
+    gantry(&harness, "base-semgrep.sarif", "baseline.sarif", None);
+    harness.write("src/handlers.py", HANDLERS_AFTER);
+    semgrep_sarif(&harness, "head-semgrep.sarif", "src");
+    gantry_gate(
+        &harness,
+        "head-semgrep.sarif",
+        "head.sarif",
+        Some("baseline.sarif"),
+        "medium",
+        1,
+    );
+    let found = states(&harness, "head.sarif");
+    let expected = rows(&[
+        ("no-shell", 6, "absent"),
+        ("no-shell", 11, "new"),
+        ("no-shell", 16, "unchanged"),
+    ]);
+    assert_eq!(found, expected);
 }

@@ -9,6 +9,7 @@
 //!
 //! What it is not: a scanner, or a publisher. Secret scanners' matched text never comes through.
 
+pub mod baseline;
 pub mod finding;
 pub mod fingerprint;
 pub mod input;
@@ -19,6 +20,7 @@ pub mod sarif_input;
 pub mod sarif_out;
 pub mod severity;
 pub mod suppress;
+pub mod tools;
 
 use gantry_core::action::{
     ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
@@ -291,6 +293,7 @@ fn read_findings(
         let input = input?;
         notes.extend(input.warnings.into_iter().take(20));
         for mut found in input.findings {
+            found.tool = tools::tool_identity(&found.tool).name;
             if let Some(path) = found
                 .location
                 .path
@@ -343,7 +346,7 @@ pub fn run(
     let mut tools = Vec::new();
     let findings = read_findings(reports, workspace, &mut notes, &mut tools)?;
     let mut merged = merge::dedupe(findings);
-    merge::hash_lines(&mut merged, workspace);
+    baseline::hash_lines(&mut merged, workspace);
 
     let with_baseline = baseline.is_some();
     let absent = match baseline {
@@ -352,7 +355,7 @@ pub fn run(
             let mut baseline_tools = Vec::new();
             let old = read_findings(&[source], workspace, &mut ignored, &mut baseline_tools)
                 .map_err(ScanError::Baseline)?;
-            merge::match_baseline(&mut merged, merge::dedupe(old))
+            baseline::match_baseline(&mut merged, merge::dedupe(old), workspace)
         }
         None => Vec::new(),
     };

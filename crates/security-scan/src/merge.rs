@@ -1,21 +1,16 @@
-//! Deduplication across tools, workspace-relative paths, and matching against a baseline.
+//! Deduplication across tools and workspace-relative paths (matching against a baseline is
+//! [`crate::baseline`]).
 //!
 //! **Deduplication.** A dependency finding is identified by its vulnerability id, package and
 //! installed version: the same CVE in the same package version from Trivy, Grype and Snyk is one
-//! finding naming all three. Any other finding is identified by its tool, rule and place (file,
-//! first line, first column): the same rule at the same place reported twice is one finding;
-//! different places stay different. The merged finding keeps the report with the strongest
+//! finding naming all three. Any other finding is identified by its tool identity
+//! ([`crate::tools`]), rule and place (file, first line): the same rule at the same line reported
+//! twice is one finding — also when one report gives a column and the other none (Trivy's SARIF
+//! says `startColumn: 1`, its JSON no column). A column only separates two findings of one line
+//! that both have one. The merged finding keeps the report with the strongest
 //! severity evidence (a score over a tool's word over a SARIF level), then the most severe.
-//!
-//! **Baselines.** Matching is by content, not line number: a code finding matches a baseline
-//! finding of the same tool, rule and file with the same `primaryLocationLineHash` (the upload
-//! action's hash of the line's text and what follows it), so lines moving keeps it matched and a
-//! fixed finding and a new one of the same rule in the same file are told apart. Where a side has
-//! no hash (its file is not in the workspace) the message and the nearest line decide. A
-//! dependency finding matches the same vulnerability in the same package; another installed
-//! version is `updated`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::finding::Finding;
 use crate::severity::SeveritySource;
@@ -31,6 +26,8 @@ pub struct Merged {
     pub line_hash: Option<String>,
     /// A key of the text of the finding's first line ([`crate::fingerprint::line_content_keys`]).
     pub content_key: Option<String>,
+    /// Keys of the non-blank lines around it ([`crate::baseline::Neighbourhood`]).
+    pub context: Option<String>,
     /// Against the baseline, when one is given.
     pub state: Option<BaselineState>,
     /// The suppression that applies, by index into the suppressions.
@@ -85,7 +82,7 @@ fn stronger(candidate: &Finding, current: &Finding) -> bool {
     }
 }
 
-/// The identity two reports of one finding share.
+/// The identity two reports of one finding share (beside the column, see [`dedupe`]).
 pub fn identity(finding: &Finding) -> String {
     match (&finding.vulnerability, &finding.package) {
         (Some(vulnerability), Some(package)) => format!(
@@ -94,12 +91,11 @@ pub fn identity(finding: &Finding) -> String {
             finding.version.as_deref().unwrap_or_default()
         ),
         _ => format!(
-            "place\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
-            finding.tool,
+            "place\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+            crate::tools::tool_identity(&finding.tool).slug,
             finding.rule_id,
             finding.location.path.as_deref().unwrap_or_default(),
             finding.location.start_line.unwrap_or(0),
-            finding.location.start_column.unwrap_or(0)
         ),
     }
 }
@@ -107,16 +103,30 @@ pub fn identity(finding: &Finding) -> String {
 /// The `partialFingerprints` entry holding [`Merged::content_key`] in the SARIF we write.
 pub const CONTENT_KEY: &str = "gantryLineContent/v1";
 
+/// The `partialFingerprints` entry holding [`Merged::context`] in the SARIF we write.
+pub const CONTEXT_KEY: &str = "gantryLineContext/v1";
+
 /// Deduplicates findings, keeping the order in which each was first seen.
 pub fn dedupe(findings: Vec<Finding>) -> Vec<Merged> {
     let mut merged: Vec<Merged> = Vec::new();
-    let mut by_identity: HashMap<String, usize> = HashMap::new();
+    // Findings of one identity, by their index; a column separates them only when both have one.
+    let mut by_identity: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for finding in findings {
         let key = identity(&finding);
-        if let Some(&index) = by_identity.get(&key) {
+        let column = finding.location.start_column;
+        let same = by_identity.get(&key).and_then(|indexes| {
+            indexes.iter().copied().find(|&index| {
+                let other = merged[index].finding.location.start_column;
+                column.is_none() || other.is_none() || column == other
+            })
+        });
+        if let Some(index) = same {
             let entry = &mut merged[index];
             if entry.content_key.is_none() {
                 entry.content_key = finding.fingerprints.get(CONTENT_KEY).cloned();
+            }
+            if entry.context.is_none() {
+                entry.context = finding.fingerprints.get(CONTEXT_KEY).cloned();
             }
             if !entry.tools.contains(&finding.tool) {
                 entry.tools.push(finding.tool.clone());
@@ -126,18 +136,25 @@ pub fn dedupe(findings: Vec<Finding>) -> Vec<Merged> {
                 entry.line_hash = finding.fingerprints.get("primaryLocationLineHash").cloned();
             }
             entry.finding.suppressed_in_source |= finding.suppressed_in_source;
+            if entry.finding.location.start_column.is_none() {
+                entry.finding.location.start_column = column;
+            }
             if stronger(&finding, &entry.finding) {
                 let suppressed = entry.finding.suppressed_in_source;
+                let kept_column = entry.finding.location.start_column;
                 entry.finding = finding;
                 entry.finding.suppressed_in_source = suppressed;
+                entry.finding.location.start_column =
+                    entry.finding.location.start_column.or(kept_column);
             }
             continue;
         }
-        by_identity.insert(key, merged.len());
+        by_identity.entry(key).or_default().push(merged.len());
         merged.push(Merged {
             tools: vec![finding.tool.clone()],
             line_hash: finding.fingerprints.get("primaryLocationLineHash").cloned(),
             content_key: finding.fingerprints.get(CONTENT_KEY).cloned(),
+            context: finding.fingerprints.get(CONTEXT_KEY).cloned(),
             finding,
             state: None,
             suppressed_by: None,
@@ -215,143 +232,8 @@ pub fn relative_path(path: &str, workspace: &dyn Workspace) -> (String, bool) {
     (parts.join("/"), true)
 }
 
-type LineKeys = Option<(Vec<String>, Vec<String>)>;
-
-/// Computes `primaryLocationLineHash` and the content key from the workspace's files (a hash the
-/// tool gave is replaced: the upload action would compute the same one from the same file).
-pub fn hash_lines(merged: &mut [Merged], workspace: &dyn Workspace) {
-    let mut files: HashMap<String, LineKeys> = HashMap::new();
-    for entry in merged.iter_mut() {
-        let location = &entry.finding.location;
-        let (Some(path), Some(line)) = (&location.path, location.start_line) else {
-            continue;
-        };
-        let keys = files.entry(path.clone()).or_insert_with(|| {
-            workspace.read_text(path).map(|text| {
-                (
-                    crate::fingerprint::line_hashes(&text),
-                    crate::fingerprint::line_content_keys(&text),
-                )
-            })
-        });
-        let Some((hashes, contents)) = keys.as_ref() else {
-            continue;
-        };
-        let index = usize::try_from(line).unwrap_or(usize::MAX) - 1;
-        if let (Some(hash), Some(content)) = (hashes.get(index), contents.get(index)) {
-            entry.line_hash = Some(hash.clone());
-            entry.content_key = Some(content.clone());
-        }
-    }
-}
-
-fn is_dependency(entry: &Merged) -> bool {
-    entry.finding.package.is_some() && entry.finding.vulnerability.is_some()
-}
-
-fn hash_without_occurrence(hash: &str) -> &str {
-    hash.split(':').next().unwrap_or(hash)
-}
-
-/// One matching pass: whether a current finding and a baseline one of the same group match.
-type Pass = fn(&Merged, &Merged) -> bool;
-
-/// Marks each finding `new`, `unchanged` or `updated` against the baseline's findings and
-/// returns the baseline findings that are gone (`absent`: fixed).
-pub fn match_baseline(merged: &mut [Merged], baseline: Vec<Merged>) -> Vec<Merged> {
-    let mut left: Vec<Option<Merged>> = baseline.into_iter().map(Some).collect();
-    // Candidates by the part of the identity that does not move: tool (or vulnerability),
-    // rule, file.
-    let group = |entry: &Merged| -> String {
-        let finding = &entry.finding;
-        match (&finding.vulnerability, &finding.package) {
-            (Some(vulnerability), Some(package)) => {
-                format!(
-                    "dependency\u{0}{vulnerability}\u{0}{}",
-                    package.to_ascii_lowercase()
-                )
-            }
-            _ => format!(
-                "code\u{0}{}\u{0}{}\u{0}{}",
-                finding.tool.to_ascii_lowercase(),
-                finding.rule_id,
-                finding.location.path.as_deref().unwrap_or_default()
-            ),
-        }
-    };
-    let mut by_group: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (index, entry) in left.iter().enumerate() {
-        if let Some(entry) = entry {
-            by_group.entry(group(entry)).or_default().push(index);
-        }
-    }
-    let mut states: Vec<Option<BaselineState>> = vec![None; merged.len()];
-    // Passes from the surest to the loosest; each pairs one-to-one.
-    let passes: [Pass; 5] = [
-        // Dependencies (grouped by vulnerability and package): same version; then any version.
-        |current, old| is_dependency(current) && current.finding.version == old.finding.version,
-        |current, _| is_dependency(current),
-        // Code (grouped by tool, rule, file): the same line text, nearest first.
-        |current, old| matches!((&current.content_key, &old.content_key), (Some(a), Some(b)) if a == b),
-        // The same upload hash (when a tool gave one and the file is not here).
-        |current, old| match (&current.line_hash, &old.line_hash) {
-            (Some(a), Some(b)) => hash_without_occurrence(a) == hash_without_occurrence(b),
-            _ => false,
-        },
-        // Nothing to compare the text by on one side: the same message, nearest first.
-        |current, old| {
-            (current.content_key.is_none() || old.content_key.is_none())
-                && (current.line_hash.is_none() || old.line_hash.is_none())
-                && current.finding.message == old.finding.message
-        },
-    ];
-    for pass in passes {
-        for (index, entry) in merged.iter().enumerate() {
-            if states[index].is_some() {
-                continue;
-            }
-            let Some(candidates) = by_group.get(&group(entry)) else {
-                continue;
-            };
-            let line = i64::from(entry.finding.location.start_line.unwrap_or(0));
-            let best = candidates
-                .iter()
-                .copied()
-                .filter(|&candidate| left[candidate].as_ref().is_some_and(|old| pass(entry, old)))
-                .min_by_key(|&candidate| {
-                    let old_line = left[candidate].as_ref().map_or(0, |old| {
-                        i64::from(old.finding.location.start_line.unwrap_or(0))
-                    });
-                    (line - old_line).abs()
-                });
-            if let Some(found) = best {
-                let Some(old) = left[found].take() else {
-                    continue;
-                };
-                let changed = old.finding.severity != entry.finding.severity
-                    || old.finding.version != entry.finding.version;
-                states[index] = Some(if changed {
-                    BaselineState::Updated
-                } else {
-                    BaselineState::Unchanged
-                });
-            }
-        }
-    }
-    for (entry, state) in merged.iter_mut().zip(states) {
-        entry.state = Some(state.unwrap_or(BaselineState::New));
-    }
-    left.into_iter()
-        .flatten()
-        .map(|mut gone| {
-            gone.state = Some(BaselineState::Absent);
-            gone
-        })
-        .collect()
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::finding::Location;
     use crate::severity::Severity;
@@ -379,7 +261,7 @@ mod tests {
         }
     }
 
-    fn dependency(
+    pub(crate) fn dependency(
         tool: &str,
         id: &str,
         package: &str,
@@ -419,7 +301,7 @@ mod tests {
         assert_eq!(merged[2].tools, ["Bandit"]);
     }
 
-    struct Files(Vec<(&'static str, &'static str)>);
+    pub(crate) struct Files(pub(crate) Vec<(&'static str, &'static str)>);
     impl Workspace for Files {
         fn root(&self) -> &'static str {
             "/srv/checkout/app"
@@ -462,60 +344,5 @@ mod tests {
             relative_path("C:\\work\\src\\app.py", &files),
             ("src/app.py".into(), false)
         );
-    }
-
-    #[test]
-    fn baseline_matching_survives_moves_and_tells_fixed_from_new() {
-        let before = Files(vec![("a.py", "import os\nos.system(a)\nos.system(b)\n")]);
-        let after = Files(vec![(
-            "a.py",
-            "import os\n\n\nos.system(b)\nos.system(c)\n",
-        )]);
-        let mut baseline = dedupe(vec![
-            finding("Bandit", "B605", "a.py", 2),
-            finding("Bandit", "B605", "a.py", 3),
-        ]);
-        hash_lines(&mut baseline, &before);
-        let mut current = dedupe(vec![
-            finding("Bandit", "B605", "a.py", 4),
-            finding("Bandit", "B605", "a.py", 5),
-        ]);
-        hash_lines(&mut current, &after);
-        let absent = match_baseline(&mut current, baseline);
-        assert_eq!(
-            current[0].state,
-            Some(BaselineState::Unchanged),
-            "moved from line 3 to 4"
-        );
-        assert_eq!(
-            current[1].state,
-            Some(BaselineState::New),
-            "os.system(c) was added"
-        );
-        assert_eq!(absent.len(), 1);
-        assert_eq!(
-            absent[0].finding.location.start_line,
-            Some(2),
-            "os.system(a) was fixed"
-        );
-    }
-
-    #[test]
-    fn a_dependency_at_another_version_is_updated() {
-        let baseline = dedupe(vec![dependency(
-            "Trivy",
-            "CVE-1",
-            "openssl",
-            "1.1",
-            Severity::High,
-        )]);
-        let mut current = dedupe(vec![
-            dependency("Trivy", "CVE-1", "openssl", "1.2", Severity::High),
-            dependency("Trivy", "CVE-2", "openssl", "1.2", Severity::High),
-        ]);
-        let absent = match_baseline(&mut current, baseline);
-        assert_eq!(current[0].state, Some(BaselineState::Updated));
-        assert_eq!(current[1].state, Some(BaselineState::New));
-        assert!(absent.is_empty());
     }
 }

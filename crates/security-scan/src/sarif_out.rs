@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 
-use crate::merge::{BaselineState, CONTENT_KEY, Merged};
+use crate::merge::{BaselineState, CONTENT_KEY, CONTEXT_KEY, Merged};
 use crate::severity::Severity;
 use crate::suppress::Suppression;
 
@@ -51,23 +51,7 @@ pub struct WriteNotes {
     pub dropped: Vec<(String, usize)>,
 }
 
-/// A URI-safe slug of a tool name for `automationDetails.id`.
-pub fn slug(tool: &str) -> String {
-    let mut slug = String::new();
-    for character in tool.chars() {
-        if character.is_ascii_alphanumeric() {
-            slug.push(character.to_ascii_lowercase());
-        } else if !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    let slug = slug.trim_matches('-').to_owned();
-    if slug.is_empty() {
-        "tool".to_owned()
-    } else {
-        slug
-    }
-}
+pub use crate::tools::slug;
 
 /// Groups findings into runs within GitHub's limits.
 pub fn plan_runs<'m>(findings: &[&'m Merged]) -> (Vec<RunPlan<'m>>, WriteNotes) {
@@ -377,6 +361,9 @@ fn result_value(
     }
     if let Some(key) = &merged.content_key {
         fingerprints.insert(CONTENT_KEY.into(), json!(key));
+    }
+    if let Some(context) = &merged.context {
+        fingerprints.insert(CONTEXT_KEY.into(), json!(context));
     }
     if !fingerprints.is_empty() {
         result.insert("partialFingerprints".into(), Value::Object(fingerprints));
