@@ -382,6 +382,9 @@ fn render_stack(stack: &StackView<'_, '_>, document: &mut Sections<'_>, skipped:
         header.push_str("\n\n<sub>Read from HCP Terraform's redacted plan format.</sub>");
     }
     document.essential(&header);
+    if let Some(moves) = moves_block(plan) {
+        document.essential(&moves);
+    }
 
     let shown: Vec<&ResourceChange<'_>> = plan
         .resource_changes
@@ -581,13 +584,122 @@ fn resource_block(change: &ResourceChange<'_>, secrets: &Secrets, drift: bool) -
         ));
     }
     let summary = secrets.scrub(&summary);
-    let folded = format!(
-        "- {} {} — {} attribute change(s); details left out\n",
-        html_text(action.symbol()),
-        code(&address),
-        total
-    );
+    let folded = match change.moved_from() {
+        // A pure move has no details to leave out: where it was is what matters.
+        Some(from) if total == 0 => format!(
+            "- {} → {} — moved, no attribute changes\n",
+            code(from),
+            code(&address)
+        ),
+        _ => format!(
+            "- {} {} — {} attribute change(s); details left out\n",
+            html_text(action.symbol()),
+            code(&address),
+            total
+        ),
+    };
     (details(&summary, &body, false), folded)
+}
+
+/// Moves listed at most, after folding module-instance renames.
+const MOVES_LISTED: usize = 50;
+
+/// An address's steps (`module.a["k.1"]`, `aws_instance`, `b[0]`): dots inside keys don't split.
+fn address_steps(address: &str) -> Vec<&str> {
+    let mut steps = Vec::new();
+    let (mut start, mut depth, mut quoted, mut escaped) = (0, 0usize, false, false);
+    for (index, byte) in address.bytes().enumerate() {
+        match byte {
+            _ if escaped => escaped = false,
+            b'\\' if quoted => escaped = true,
+            b'"' => quoted = !quoted,
+            b'[' if !quoted => depth += 1,
+            b']' if !quoted => depth = depth.saturating_sub(1),
+            b'.' if !quoted && depth == 0 => {
+                steps.push(&address[start..index]);
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    steps.push(&address[start..]);
+    steps
+}
+
+/// The module-instance prefixes of a move whose resource part stays the same
+/// (`module.shard["s00"]` → `module.shard["s00-renamed"]`), if it is one.
+fn module_rename(from: &str, to: &str) -> Option<(String, String)> {
+    let (from_steps, to_steps) = (address_steps(from), address_steps(to));
+    let common = from_steps
+        .iter()
+        .rev()
+        .zip(to_steps.iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let from_prefix = &from_steps[..from_steps.len() - common];
+    let to_prefix = &to_steps[..to_steps.len() - common];
+    // What remains must be whole `module.<name>[key]` pairs on both sides.
+    let is_modules = |prefix: &[&str]| {
+        !prefix.is_empty()
+            && prefix.len() % 2 == 0
+            && prefix.chunks(2).all(|pair| pair[0] == "module")
+    };
+    (common >= 2 && is_modules(from_prefix) && is_modules(to_prefix))
+        .then(|| (from_prefix.join("."), to_prefix.join(".")))
+}
+
+/// Every move as `from → to`, module-instance renames folded into one line with their count;
+/// essential (moves are never cut before attribute details are).
+fn moves_block(plan: &Plan<'_>) -> Option<String> {
+    // (from, to, how many resources a folded rename holds, the first move's own addresses).
+    let mut lines: Vec<(String, String, usize, String, String)> = Vec::new();
+    let mut renames: std::collections::BTreeMap<(String, String), usize> =
+        std::collections::BTreeMap::new();
+    let mut total = 0usize;
+    for change in &plan.resource_changes {
+        let Some(from) = change.moved_from() else {
+            continue;
+        };
+        total += 1;
+        match module_rename(from, &change.address) {
+            Some(key) => {
+                if let Some(&index) = renames.get(&key) {
+                    lines[index].2 += 1;
+                } else {
+                    renames.insert(key.clone(), lines.len());
+                    lines.push((key.0, key.1, 1, from.to_owned(), change.address.to_string()));
+                }
+            }
+            None => lines.push((
+                from.to_owned(),
+                change.address.to_string(),
+                0,
+                String::new(),
+                String::new(),
+            )),
+        }
+    }
+    if total == 0 {
+        return None;
+    }
+    let mut block = format!("**Moved** ({total}):\n");
+    for (from, to, count, first_from, first_to) in lines.iter().take(MOVES_LISTED) {
+        match count {
+            0 => {
+                let _ = writeln!(block, "- {} → {}", code(from), code(to));
+            }
+            1 => {
+                let _ = writeln!(block, "- {} → {}", code(first_from), code(first_to));
+            }
+            _ => {
+                let _ = writeln!(block, "- {} → {} ({count} resources)", code(from), code(to));
+            }
+        }
+    }
+    if lines.len() > MOVES_LISTED {
+        let _ = writeln!(block, "- … and {} more", lines.len() - MOVES_LISTED);
+    }
+    Some(block)
 }
 
 fn drift_word(action: &Action) -> String {
@@ -719,4 +831,47 @@ fn checks_section(plan: &Plan<'_>, secrets: &Secrets) -> Option<String> {
         }
     }
     Some(block)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{address_steps, module_rename};
+
+    #[test]
+    fn addresses_split_into_steps_outside_keys() {
+        assert_eq!(
+            address_steps(r#"module.a["x.y]"].aws_s3_bucket.b[0]"#),
+            ["module", r#"a["x.y]"]"#, "aws_s3_bucket", "b[0]"]
+        );
+    }
+
+    #[test]
+    fn only_module_instance_renames_fold() {
+        assert_eq!(
+            module_rename(
+                r#"module.shard["s00"].terraform_data.r[3]"#,
+                r#"module.shard["s00-renamed"].terraform_data.r[3]"#
+            ),
+            Some((
+                r#"module.shard["s00"]"#.into(),
+                r#"module.shard["s00-renamed"]"#.into()
+            ))
+        );
+        assert_eq!(
+            module_rename(
+                "module.old.aws_instance.a",
+                "module.platform.module.new.aws_instance.a"
+            ),
+            Some(("module.old".into(), "module.platform.module.new".into()))
+        );
+        // A resource renamed inside a module, or a count index changed, is no module rename.
+        assert_eq!(
+            module_rename("module.a.aws_instance.x", "module.a.aws_instance.y"),
+            None
+        );
+        assert_eq!(
+            module_rename("aws_instance.x[0]", "aws_instance.x[1]"),
+            None
+        );
+    }
 }

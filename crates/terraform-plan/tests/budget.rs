@@ -73,3 +73,62 @@ fn a_five_megabyte_plan_gives_a_comment_under_the_limit_with_totals_and_warnings
         "the summary keeps as many details as fit: {details_kept}"
     );
 }
+
+// Issue 9, section 3: a renamed module instance's 50 moves were listed as "0 attribute change(s);
+// details left out" without their old address.
+#[test]
+fn moves_survive_the_cut_as_from_and_to_with_module_renames_folded() {
+    let (plan, _) = synthetic_plan(3_700);
+    let mut plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    let changes = plan["resource_changes"].as_array_mut().unwrap();
+    let no_op = |address: &str, previous: &str| {
+        serde_json::json!({
+            "address": address,
+            "previous_address": previous,
+            "mode": "managed",
+            "type": "terraform_data",
+            "name": "r",
+            "provider_name": "terraform.io/builtin/terraform",
+            "change": {"actions": ["no-op"], "before": {"input": "x"}, "after": {"input": "x"},
+                       "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}}
+        })
+    };
+    for index in 0..50 {
+        changes.push(no_op(
+            &format!("module.shard[\"s00-renamed\"].terraform_data.r[{index}]"),
+            &format!("module.shard[\"s00\"].terraform_data.r[{index}]"),
+        ));
+    }
+    changes.push(no_op("terraform_data.new_name", "terraform_data.old_name"));
+    let plan = serde_json::to_string(&plan).unwrap();
+    let options = Options {
+        comment: CommentSetting::Update,
+        comment_key: None,
+        fail_on_destroy: false,
+        destroy_allowlist: Vec::new(),
+        expect_digest: None,
+        workflow_and_job: "ci/plan".into(),
+    };
+    let report = run(
+        &options,
+        &[StackSource {
+            name: "prod".into(),
+            file: "big.json".into(),
+            bytes: plan.as_bytes(),
+        }],
+    )
+    .unwrap();
+    let Effect::Comment(comment) = &report.effects[0] else {
+        panic!("no comment")
+    };
+    let body = comment.body_with_marker();
+    assert!(body.len() <= COMMENT_LIMIT_BYTES);
+    assert!(body.contains("too long for GitHub"), "the comment was cut");
+    assert!(body.contains("**Moved** (51):"), "{}", &body[..3000]);
+    assert!(
+        body.contains("- `module.shard[\"s00\"]` → `module.shard[\"s00-renamed\"]` (50 resources)")
+    );
+    assert!(body.contains("- `terraform_data.old_name` → `terraform_data.new_name`"));
+    assert!(!body.contains("0 attribute change(s)"));
+    assert!(report.summary.contains("(50 resources)"));
+}
