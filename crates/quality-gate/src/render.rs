@@ -14,6 +14,9 @@ use crate::{Findings, Options};
 
 const ROWS: usize = 2_000;
 
+/// Failing tests listed one line each when their details do not fit.
+const LISTED_FAILURES: usize = 50;
+
 /// Details, rendered once for every budget.
 pub(crate) fn sections(findings: &Findings, options: &Options) -> Document {
     let mut document = Document::new();
@@ -26,6 +29,9 @@ pub(crate) fn sections(findings: &Findings, options: &Options) -> Document {
     let mut old_failures = Vec::new();
     let mut flaky = Vec::new();
     let mut shown = 0usize;
+    // One line per new failure (the first LISTED_FAILURES), and how many there are.
+    let mut failure_lines = String::new();
+    let mut new_failure_count = 0usize;
     let mut failing_now = BTreeSet::new();
     let mut passing_now = BTreeSet::new();
     for suite in &findings.suites {
@@ -46,6 +52,15 @@ pub(crate) fn sections(findings: &Findings, options: &Options) -> Document {
                     if was_failing.contains(id.as_str()) {
                         old_failures.push(id);
                         continue;
+                    }
+                    new_failure_count += 1;
+                    if new_failure_count <= LISTED_FAILURES {
+                        let first_line = message.trim().lines().next().unwrap_or_default();
+                        let _ = write!(failure_lines, "- {}", text(&shorten(&id, 160)));
+                        if !first_line.is_empty() {
+                            let _ = write!(failure_lines, " — {}", text(&shorten(first_line, 120)));
+                        }
+                        failure_lines.push('\n');
                     }
                     if shown >= ROWS {
                         continue;
@@ -96,7 +111,16 @@ pub(crate) fn sections(findings: &Findings, options: &Options) -> Document {
         } else {
             "#### Failures\n\n"
         };
-        document.detail("failures", format!("{heading}{new_failures}"), None);
+        let word = if findings.baseline.is_some() {
+            "New failures"
+        } else {
+            "Failures"
+        };
+        let mut list = format!("#### {word} ({new_failure_count})\n\n{failure_lines}");
+        if new_failure_count > LISTED_FAILURES {
+            let _ = writeln!(list, "- … and {} more", new_failure_count - LISTED_FAILURES);
+        }
+        document.detail("failures", format!("{heading}{new_failures}"), Some(list));
     }
     if !old_failures.is_empty() {
         let mut block = format!(

@@ -185,6 +185,87 @@ fn a_huge_failing_run_fits_every_budget_and_names_stay_text() {
     }
 }
 
+// Issue 9, section 3b: with 1,000 of 20,000 tests failing, the comment said "1 section(s) left
+// out (failures)" and the check run's text was empty: nobody could tell which tests failed.
+#[test]
+fn a_thousand_failures_are_listed_one_line_each_when_their_details_do_not_fit() {
+    let mut junit = String::from("<testsuites><testsuite name=\"api\">");
+    for index in 0..20_000 {
+        if index % 20 == 0 {
+            let _ = std::fmt::Write::write_fmt(
+                &mut junit,
+                format_args!(
+                    "<testcase classname=\"orders\" name=\"case_{index}\"><failure message=\"expected 200, got 500 in case {index}&#10;second line\">{}</failure><system-out>{}</system-out></testcase>",
+                    "Traceback line of a long stack\n".repeat(20),
+                    "output\n".repeat(5)
+                ),
+            );
+        } else {
+            let _ = std::fmt::Write::write_fmt(
+                &mut junit,
+                format_args!("<testcase classname=\"orders\" name=\"case_{index}\"/>"),
+            );
+        }
+    }
+    junit.push_str("</testsuite></testsuites>");
+    let report = run(
+        &options(),
+        Sources {
+            tests: vec![source("big.xml", &junit)],
+            ..Sources::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(report.outputs.value("failed"), Some("1000"));
+    let comment = report
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Comment(comment) => Some(comment.body.clone()),
+            _ => None,
+        })
+        .unwrap();
+    // The check run's output: its summary, and its text when there is one.
+    let check_text = report
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::CheckRun(check) => Some(format!(
+                "{}{}",
+                check.summary,
+                check.text.as_deref().unwrap_or_default()
+            )),
+            _ => None,
+        })
+        .unwrap();
+    for (what, body) in [("comment", &comment), ("check run text", &check_text)] {
+        let plain = plain(body);
+        assert!(
+            plain.contains("Failures (1000)"),
+            "{what}: {}",
+            &body[..body.len().min(3000)]
+        );
+        assert!(
+            plain.contains("api › orders › case_0 — expected 200, got 500 in case 0"),
+            "{what}: the first failure, with its message's first line"
+        );
+        assert!(
+            plain.contains("api › orders › case_980"),
+            "{what}: the 50th"
+        );
+        assert!(
+            !plain.contains("case_1000 "),
+            "{what}: the 51st is counted, not listed"
+        );
+        assert!(
+            !plain.contains("second line"),
+            "{what}: only the first line"
+        );
+        assert!(plain.contains("… and 950 more"), "{what}");
+    }
+    assert!(comment.len() <= 65_536);
+}
+
 #[test]
 fn bad_inputs_name_the_file() {
     let error = run(
