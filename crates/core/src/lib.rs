@@ -14,6 +14,7 @@
 //! The edges that do touch the world are `gantry-github` and the `gantry` binary.
 
 pub mod action;
+pub mod collections;
 pub mod event;
 pub mod junit;
 pub mod markdown;

@@ -553,7 +553,7 @@ impl Document {
                     std::cmp::Reverse(index),
                 )
             });
-            let mut dropped_folded = std::collections::HashSet::new();
+            let mut dropped_folded = crate::collections::FixedHashSet::default();
             for &index in &by_current_size {
                 if size <= target {
                     break;

@@ -16,7 +16,7 @@
 //!   skipped. TRX names a test's class in its definitions, usually after the results; results
 //!   wait for them.
 
-use std::collections::HashMap;
+use gantry_core::collections::FixedHashMap;
 use std::io::BufRead;
 
 use quick_xml::events::{BytesStart, Event};
@@ -159,7 +159,7 @@ pub(crate) fn read_rest<R: BufRead>(
     let mut leaf = String::new();
     let mut depth = 1usize;
     // TRX: results by test id until the definitions name their classes.
-    let mut trx_class: HashMap<String, String> = HashMap::new();
+    let mut trx_class: FixedHashMap<String, String> = FixedHashMap::default();
     let mut trx_definition: Option<String> = None;
 
     loop {
@@ -275,7 +275,7 @@ pub(crate) fn read_rest<R: BufRead>(
         buffer.clear();
     }
     if dialect == Dialect::Trx {
-        let mut by_class: HashMap<String, usize> = HashMap::new();
+        let mut by_class: FixedHashMap<String, usize> = FixedHashMap::default();
         for (id, mut element) in std::mem::take(&mut sink.trx_results) {
             element.classname = trx_class.get(&id).cloned().unwrap_or_default();
             let suite = *by_class

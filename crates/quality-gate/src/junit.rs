@@ -28,7 +28,7 @@
 //! Reading is streamed: memory grows with the number of distinct tests, not the file's size
 //! (failure details are kept to [`MAX_DETAILS`] bytes each).
 
-use std::collections::HashMap;
+use gantry_core::collections::FixedHashMap;
 use std::io::{BufRead, Read};
 
 use gantry_core::junit::{Outcome, TestCase, TestSuite};
@@ -393,7 +393,7 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
     // Per open suite: its declared counts, and whether it listed any case itself.
     let mut declared: Vec<([u64; 4], bool)> = Vec::new();
     // Test case elements read, by suite, until the suite ends (reruns are decided then).
-    let mut pending: HashMap<usize, Vec<Element>> = HashMap::new();
+    let mut pending: FixedHashMap<usize, Vec<Element>> = FixedHashMap::default();
 
     loop {
         let event = next_event(&mut reader, &mut buffer, file, depth)?;
@@ -638,7 +638,7 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
 pub(crate) struct Collector {
     suites: Vec<TestSuite>,
     builders: Vec<Builder>,
-    by_id: HashMap<(usize, String, String), usize>,
+    by_id: FixedHashMap<(usize, String, String), usize>,
 }
 
 impl Collector {
@@ -666,7 +666,7 @@ impl Collector {
     /// repeating a name are attempts of one test: all but the last of them failed.
     fn resolve(&mut self, elements: Vec<Element>, suite: usize, declared_tests: u64) {
         let reruns = declared_tests > 0 && elements.len() as u64 > declared_tests;
-        let mut remaining: HashMap<(String, String), usize> = HashMap::new();
+        let mut remaining: FixedHashMap<(String, String), usize> = FixedHashMap::default();
         if reruns {
             for element in &elements {
                 *remaining
@@ -707,7 +707,7 @@ fn finish(
     mut current: Element,
     suite: usize,
     builders: &mut Vec<Builder>,
-    by_id: &mut HashMap<(usize, String, String), usize>,
+    by_id: &mut FixedHashMap<(usize, String, String), usize>,
     reruns: bool,
 ) {
     cut(&mut current.details, MAX_DETAILS);

@@ -12,7 +12,7 @@
 //! Duplicates are counted once: clippy reports a warning once per build target (lib, tests,
 //! benches), and the same file, place, rule and message is one finding.
 
-use std::collections::HashSet;
+use gantry_core::collections::FixedHashSet;
 
 use quick_xml::events::Event;
 use serde_json::Value;
@@ -86,7 +86,7 @@ pub fn read_lint(file: &str, bytes: &[u8]) -> Result<LintReport, TestReportError
     } else {
         lines(file, &text)?
     };
-    let mut seen = HashSet::new();
+    let mut seen = FixedHashSet::default();
     findings.retain(|finding| seen.insert(finding.clone()));
     Ok(LintReport { findings })
 }

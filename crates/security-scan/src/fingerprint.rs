@@ -9,7 +9,7 @@
 //! every line has its hash. A hash is printed in lower-case hexadecimal followed by `:n`, its
 //! n-th occurrence in the file, so identical lines stay distinct.
 
-use std::collections::HashMap;
+use gantry_core::collections::FixedHashMap;
 
 const BLOCK: usize = 100;
 const MULTIPLIER: u64 = 37;
@@ -27,7 +27,7 @@ pub fn line_hashes(text: &str) -> Vec<String> {
     let mut line = 0usize;
     let mut line_start = true;
     let mut previous_cr = false;
-    let mut seen: HashMap<u64, usize> = HashMap::new();
+    let mut seen: FixedHashMap<u64, usize> = FixedHashMap::default();
     let mut hashes: Vec<String> = Vec::new();
 
     let mut emit = |hash: u64, line: usize, hashes: &mut Vec<String>| {

@@ -1475,7 +1475,7 @@ fn trufflehog(report: &Value) -> Vec<Finding> {
 /// required module only a note — since OSV records for Go carry no score.
 fn govulncheck(report: &Value) -> Vec<Finding> {
     let items = report.as_array().map_or(&[][..], Vec::as_slice);
-    let records: std::collections::HashMap<&str, &Value> = items
+    let records: gantry_core::collections::FixedHashMap<&str, &Value> = items
         .iter()
         .filter_map(|item| {
             let osv = item.get("osv")?;

@@ -255,7 +255,8 @@ fn write_run(
         upload.push_str(&head);
     }
     let mut rules: Vec<Value> = Vec::new();
-    let mut rule_index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut rule_index: gantry_core::collections::FixedHashMap<String, usize> =
+        gantry_core::collections::FixedHashMap::default();
     let mut rule_scores: Vec<Option<f64>> = Vec::new();
     let (mut first_in_file, mut first_in_upload) = (true, true);
     for merged in &plan.results {

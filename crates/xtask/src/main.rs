@@ -3,8 +3,8 @@
 //! - `codegen [--check]`: writes `actions/<action>/action.yml`, the root `action.yml` and the
 //!   README's input/output tables from the action registry; `--check` fails when the checked-in
 //!   files differ (CI runs it).
-//! - `wasm-check`: builds the sans-IO crates into a WASI module and fails unless every import
-//!   comes from `wasi_snapshot_preview1`.
+//! - `wasm-check`: builds the sans-IO crates into a WASI module and fails unless every import is
+//!   on [`ALLOWED_WASI_IMPORTS`].
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -13,6 +13,18 @@ use std::process::Command;
 
 use anyhow::{Context as _, bail, ensure};
 use gantry_core::action::{ActionSpec, GITHUB_TOKEN_INPUT};
+
+// The probe's own needs and nothing more: stdin and stdout, the exit status, and the two
+// environment calls the module imports today (not yet traced to their caller: issue 9, section
+// 4). Anything else, `random_get` (the default `HashMap` hasher), `clock_time_get`
+// (`SystemTime::now`) or `path_open` (`std::fs`), means a sans-IO crate touches the world.
+const ALLOWED_WASI_IMPORTS: [&str; 5] = [
+    "fd_read",
+    "fd_write",
+    "proc_exit",
+    "environ_get",
+    "environ_sizes_get",
+];
 
 /// Where a container action finds its image: the repository's Dockerfile, built by the runner.
 const ACTION_IMAGE: &str = "../../Dockerfile";
@@ -206,16 +218,18 @@ fn wasm_check(root: &Path) -> anyhow::Result<()> {
     let imports = wasm_imports(&bytes).with_context(|| format!("parse {}", module.display()))?;
     let foreign: Vec<String> = imports
         .iter()
-        .filter(|(module, _)| module != "wasi_snapshot_preview1")
+        .filter(|(module, name)| {
+            module != "wasi_snapshot_preview1" || !ALLOWED_WASI_IMPORTS.contains(&name.as_str())
+        })
         .map(|(module, name)| format!("{module}::{name}"))
         .collect();
     ensure!(
         foreign.is_empty(),
-        "the WASI module imports from outside WASI: {}",
+        "the WASI module imports what a pure computation does not need: {}",
         foreign.join(", ")
     );
     println!(
-        "wasm-check: {} ({} bytes) imports {} functions, all from wasi_snapshot_preview1",
+        "wasm-check: {} ({} bytes) imports {} functions, all on the allowed list",
         module.strip_prefix(root).unwrap_or(&module).display(),
         bytes.len(),
         imports.len()
