@@ -237,50 +237,21 @@ impl Scan {
     }
 }
 
-/// Reads every report, several at a time where the platform has threads (not under WASI), in
-/// the given order.
-fn read_all(sources: &[Source<'_>]) -> Vec<Result<input::ReportInput, ReportError>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(8)
-        .min(sources.len());
-    if workers <= 1 {
-        return sources
-            .iter()
-            .map(|source| read_report(source.file, source.bytes))
-            .collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut read: Vec<(usize, Result<input::ReportInput, ReportError>)> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut done = Vec::new();
-                        loop {
-                            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(source) = sources.get(index) else {
-                                return done;
-                            };
-                            done.push((index, read_report(source.file, source.bytes)));
-                        }
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|handle| {
-                    handle
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        });
-    read.sort_by_key(|(index, _)| *index);
-    read.into_iter().map(|(_, input)| input).collect()
+/// Reads reports into findings, in the given order. [`read_in_order`] is the sans-IO default;
+/// an edge with threads may pass one that reads several at a time (the CLI does), as long as it
+/// returns one result per source in the sources' order.
+pub type ReadReports = dyn Fn(&[Source<'_>]) -> Vec<Result<input::ReportInput, ReportError>>;
+
+/// Reads every report, one after another.
+pub fn read_in_order(sources: &[Source<'_>]) -> Vec<Result<input::ReportInput, ReportError>> {
+    sources
+        .iter()
+        .map(|source| read_report(source.file, source.bytes))
+        .collect()
 }
 
 fn read_findings(
+    read: &ReadReports,
     sources: &[Source<'_>],
     workspace: &dyn Workspace,
     notes: &mut Vec<String>,
@@ -289,7 +260,7 @@ fn read_findings(
     let mut findings = Vec::new();
     let mut guessed = 0usize;
     let mut remote = 0usize;
-    for input in read_all(sources) {
+    for input in read(sources) {
         let input = input?;
         notes.extend(input.warnings.into_iter().take(20));
         for mut found in input.findings {
@@ -327,13 +298,32 @@ fn read_findings(
     Ok(findings)
 }
 
-/// Runs the action.
+/// Runs the action, reading the reports one after another.
 pub fn run(
     options: &Options,
     reports: &[Source<'_>],
     baseline: Option<Source<'_>>,
     suppressions: Option<Source<'_>>,
     workspace: &dyn Workspace,
+) -> Result<Report, ScanError> {
+    run_with_reader(
+        options,
+        reports,
+        baseline,
+        suppressions,
+        workspace,
+        &read_in_order,
+    )
+}
+
+/// Runs the action, reading the reports with `read` ([`ReadReports`]).
+pub fn run_with_reader(
+    options: &Options,
+    reports: &[Source<'_>],
+    baseline: Option<Source<'_>>,
+    suppressions: Option<Source<'_>>,
+    workspace: &dyn Workspace,
+    read: &ReadReports,
 ) -> Result<Report, ScanError> {
     if reports.is_empty() {
         return Err(ScanError::NoReports);
@@ -344,7 +334,7 @@ pub fn run(
     };
     let mut notes = Vec::new();
     let mut tools = Vec::new();
-    let findings = read_findings(reports, workspace, &mut notes, &mut tools)?;
+    let findings = read_findings(read, reports, workspace, &mut notes, &mut tools)?;
     let mut merged = merge::dedupe(findings);
     baseline::hash_lines(&mut merged, workspace);
 
@@ -353,8 +343,14 @@ pub fn run(
         Some(source) => {
             let mut ignored = Vec::new();
             let mut baseline_tools = Vec::new();
-            let old = read_findings(&[source], workspace, &mut ignored, &mut baseline_tools)
-                .map_err(ScanError::Baseline)?;
+            let old = read_findings(
+                read,
+                &[source],
+                workspace,
+                &mut ignored,
+                &mut baseline_tools,
+            )
+            .map_err(ScanError::Baseline)?;
             baseline::match_baseline(&mut merged, merge::dedupe(old), workspace)
         }
         None => Vec::new(),

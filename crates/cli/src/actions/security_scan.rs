@@ -7,8 +7,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use gantry_core::event::Event;
 use gantry_core::report::Report;
+use gantry_security_scan::input::{ReportError, ReportInput, read_report};
 use gantry_security_scan::merge::Workspace;
-use gantry_security_scan::{Options, Source, run};
+use gantry_security_scan::{Options, Source, run_with_reader};
 
 use crate::actions::expand;
 use crate::invocation::{ActionFailure, Invocation};
@@ -148,14 +149,57 @@ pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
         root_text: root.to_string_lossy().trim_end_matches('/').to_owned(),
         root,
     };
-    run(
+    run_with_reader(
         &options,
         &sources,
         as_source(baseline.as_ref()),
         as_source(suppressions.as_ref()),
         &workspace,
+        &read_all,
     )
     .map_err(|error| ActionFailure::InvalidInput(error.to_string()))
+}
+
+/// Reads every report, up to eight at a time, in the given order (the sans-IO crate reads them
+/// one after another; the fan-out lives here, at the edge).
+fn read_all(sources: &[Source<'_>]) -> Vec<Result<ReportInput, ReportError>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8)
+        .min(sources.len());
+    if workers <= 1 {
+        return sources
+            .iter()
+            .map(|source| read_report(source.file, source.bytes))
+            .collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut read: Vec<(usize, Result<ReportInput, ReportError>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(source) = sources.get(index) else {
+                            return done;
+                        };
+                        done.push((index, read_report(source.file, source.bytes)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    read.sort_by_key(|(index, _)| *index);
+    read.into_iter().map(|(_, input)| input).collect()
 }
 
 #[cfg(test)]
