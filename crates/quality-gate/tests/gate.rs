@@ -27,6 +27,17 @@ fn plain(markdown: &str) -> String {
     markdown.replace('\\', "")
 }
 
+fn comment_body(report: &gantry_core::report::Report) -> String {
+    report
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Comment(comment) => Some(comment.body.clone()),
+            _ => None,
+        })
+        .unwrap()
+}
+
 fn source(file: &str, text: &str) -> Source<'static> {
     Source {
         file: file.to_owned(),
@@ -164,14 +175,7 @@ fn a_huge_failing_run_fits_every_budget_and_names_stay_text() {
     )
     .unwrap();
     assert_eq!(report.outputs.value("failed"), Some("5000"));
-    let comment = report
-        .effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::Comment(comment) => Some(comment.body.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let comment = comment_body(&report);
     assert!(comment.len() <= 65_536);
     assert!(comment.starts_with("### ❌ Quality gate failed"));
     assert!(report.summary.len() <= 1024 * 1024);
@@ -217,14 +221,7 @@ fn a_thousand_failures_are_listed_one_line_each_when_their_details_do_not_fit() 
     )
     .unwrap();
     assert_eq!(report.outputs.value("failed"), Some("1000"));
-    let comment = report
-        .effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::Comment(comment) => Some(comment.body.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let comment = comment_body(&report);
     // The check run's output: its summary, and its text when there is one.
     let check_text = report
         .effects

@@ -6,18 +6,22 @@ use gantry_core::runner::STEP_SUMMARY_LIMIT;
 use gantry_terraform_plan::{CommentSetting, Options, StackSource, run};
 use gantry_testkit::terraform::{SYNTHETIC_SECRET, synthetic_plan};
 
+fn options(fail_on_destroy: bool) -> Options {
+    Options {
+        comment: CommentSetting::Update,
+        comment_key: None,
+        fail_on_destroy,
+        destroy_allowlist: Vec::new(),
+        expect_digest: None,
+        workflow_and_job: "ci/plan".into(),
+    }
+}
+
 #[test]
 fn a_five_megabyte_plan_gives_a_comment_under_the_limit_with_totals_and_warnings() {
     let (plan, counts) = synthetic_plan(3_700);
     assert!(plan.len() > 5_000_000, "{} bytes", plan.len());
-    let options = Options {
-        comment: CommentSetting::Update,
-        comment_key: None,
-        fail_on_destroy: true,
-        destroy_allowlist: Vec::new(),
-        expect_digest: None,
-        workflow_and_job: "ci/plan".into(),
-    };
+    let options = options(true);
     let report = run(
         &options,
         &[StackSource {
@@ -101,14 +105,7 @@ fn moves_survive_the_cut_as_from_and_to_with_module_renames_folded() {
     }
     changes.push(no_op("terraform_data.new_name", "terraform_data.old_name"));
     let plan = serde_json::to_string(&plan).unwrap();
-    let options = Options {
-        comment: CommentSetting::Update,
-        comment_key: None,
-        fail_on_destroy: false,
-        destroy_allowlist: Vec::new(),
-        expect_digest: None,
-        workflow_and_job: "ci/plan".into(),
-    };
+    let options = options(false);
     let report = run(
         &options,
         &[StackSource {
