@@ -77,7 +77,14 @@ pub fn read_lint(file: &str, bytes: &[u8]) -> Result<LintReport, TestReportError
     let text = String::from_utf8_lossy(bytes);
     let trimmed = text.trim_start();
     let mut findings = if trimmed.is_empty() {
-        // A linter that found nothing may write nothing.
+        // A text linter that found nothing writes nothing; a structured report (checkstyle,
+        // JSON, SARIF) always has a root even when clean, so an empty one means the linter did
+        // not run to the end: refused rather than read as clean.
+        if is_structured_name(file) {
+            return Err(TestReportError::Empty {
+                file: file.to_owned(),
+            });
+        }
         Vec::new()
     } else if trimmed.starts_with('<') {
         checkstyle(file, bytes)?
@@ -89,6 +96,17 @@ pub fn read_lint(file: &str, bytes: &[u8]) -> Result<LintReport, TestReportError
     let mut seen = FixedHashSet::default();
     findings.retain(|finding| seen.insert(finding.clone()));
     Ok(LintReport { findings })
+}
+
+/// Whether the file's name says it holds a structured report (which is never empty).
+fn is_structured_name(file: &str) -> bool {
+    let extension = file
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase());
+    matches!(
+        extension.as_deref(),
+        Some("xml" | "json" | "jsonl" | "ndjson" | "sarif" | "rdjson" | "rdjsonl")
+    )
 }
 
 fn checkstyle(file: &str, bytes: &[u8]) -> Result<Vec<LintFinding>, TestReportError> {

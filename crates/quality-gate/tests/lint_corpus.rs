@@ -112,12 +112,19 @@ fn checkstyle_reads_as_cs2pr_annotates() {
         compared += 1;
     }
     assert!(compared >= 5);
-    // The broken and empty ones are refused naming the file; a header-only report is clean.
-    for broken in ["fail/invalid.xml", "fail/empty.xml"] {
-        let error = read_lint(broken, &corpus(&format!("checkstyle/cs2pr/{broken}")));
-        if let Err(error) = error {
-            assert!(error.to_string().starts_with(broken), "{error}");
-        }
+    // The broken and empty ones are refused naming the file (cs2pr fails on both); a
+    // header-only report is clean.
+    for (broken, reason) in [
+        ("fail/invalid.xml", "not a linter report gantry knows"),
+        ("fail/empty.xml", "the file is empty"),
+    ] {
+        let error = read_lint(broken, &corpus(&format!("checkstyle/cs2pr/{broken}"))).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("{broken}: {reason}")),
+            "{error}"
+        );
     }
     let clean = read_lint(
         "h.xml",
@@ -164,7 +171,22 @@ fn json_formats_and_duplicates_across_targets() {
         (finding.severity, finding.column),
         (LintSeverity::Note, Some(1))
     );
+    // A text linter that found nothing writes nothing; an empty JSON or XML report is a linter
+    // that did not finish.
     assert!(read_lint("clean.txt", b"").unwrap().findings.is_empty());
+    assert!(read_lint("flake8.log", b"\n").unwrap().findings.is_empty());
+    for structured in [
+        "eslint.json",
+        "checkstyle.XML",
+        "clippy.jsonl",
+        "lint.sarif",
+    ] {
+        let error = read_lint(structured, b" \n").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("{structured}: the file is empty")
+        );
+    }
     let error = read_lint("x.txt", b"hello world\n").unwrap_err();
     assert!(
         error.to_string().starts_with(
@@ -203,6 +225,7 @@ fn every_linter_report_is_read_or_refused_naming_the_file() {
     assert_eq!(
         refused,
         [
+            "checkstyle/cs2pr/fail/empty.xml",
             "checkstyle/cs2pr/fail/invalid.xml",
             "errorformat/bandit.in",
             "errorformat/dotnet.in",
@@ -214,6 +237,7 @@ fn every_linter_report_is_read_or_refused_naming_the_file() {
             "errorformat/standardjs.in",
             "errorformat/stylelint.in",
             "errorformat/tsc.in",
+            "eslint-json/eslint-annotate-action/eslintReport-empty.json",
         ]
     );
 }

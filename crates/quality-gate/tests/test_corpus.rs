@@ -1,6 +1,7 @@
 //! Every test report of the corpus (`.xml`, `.trx`) is read or refused with a message naming the
 //! file (a snapshot of each: the counts and the first tests that did not pass, or the message);
-//! the XXE attack files are refused; counts add up everywhere.
+//! the XXE attack files are refused; and on every self-consistent `JUnit` file the counts equal an
+//! independent reading (Python's `ElementTree`, `independent/junit_counts.py`).
 
 use std::fmt::Write as _;
 
@@ -45,6 +46,7 @@ fn shown(report: &TestReport) -> String {
 #[test]
 fn every_test_report_is_read_or_refused_naming_the_file() {
     let (mut read, mut refused) = (0, Vec::new());
+    let mut cases = gantry_testkit::EveryCase::default();
     for (name, path) in gantry_testkit::corpus_files("quality/tests") {
         if !path
             .extension()
@@ -52,37 +54,33 @@ fn every_test_report_is_read_or_refused_naming_the_file() {
         {
             continue;
         }
-        let file = std::fs::File::open(&path).unwrap();
-        let text = match read_test_report(&name, std::io::BufReader::new(file)) {
-            Ok(report) => {
-                read += 1;
-                let totals = Totals::of(&report.suites);
-                assert_eq!(
-                    totals.passed + totals.failed + totals.errors + totals.skipped,
-                    totals.tests,
-                    "{name}"
-                );
-                assert!(totals.flaky <= totals.passed, "{name}");
-                shown(&report)
-            }
-            Err(error) => {
-                let message = error.to_string();
-                assert!(message.starts_with(&format!("{name}: ")), "{message}");
-                if name.contains("testXxe") {
-                    assert!(
-                        matches!(error, TestReportError::Entities { .. }),
-                        "{message}"
-                    );
+        cases.check(&name.clone(), || {
+            let file = std::fs::File::open(&path).unwrap();
+            let text = match read_test_report(&name, std::io::BufReader::new(file)) {
+                Ok(report) => {
+                    read += 1;
+                    shown(&report)
                 }
-                refused.push(name.clone());
-                format!("refused: {message}\n")
-            }
-        };
-        let snapshot = name.replace(['/', '.', '#', ' '], "_");
-        insta::with_settings!({snapshot_path => "snapshots/tests", prepend_module_to_snapshot => false}, {
-            insta::assert_snapshot!(snapshot, text);
+                Err(error) => {
+                    let message = error.to_string();
+                    assert!(message.starts_with(&format!("{name}: ")), "{message}");
+                    if name.contains("testXxe") {
+                        assert!(
+                            matches!(error, TestReportError::Entities { .. }),
+                            "{message}"
+                        );
+                    }
+                    refused.push(name.clone());
+                    format!("refused: {message}\n")
+                }
+            };
+            let snapshot = name.replace(['/', '.', '#', ' '], "_");
+            insta::with_settings!({snapshot_path => "snapshots/tests", prepend_module_to_snapshot => false}, {
+                insta::assert_snapshot!(snapshot, text);
+            });
         });
     }
+    cases.finish();
     assert!(read > 450, "{read} read");
     assert!(
         refused.iter().any(|name| name.contains("testXxe-xxe"))
@@ -96,4 +94,83 @@ fn every_test_report_is_read_or_refused_naming_the_file() {
         "{} refused: {refused:#?}",
         refused.len()
     );
+}
+
+/// `(tests, failures, errors, skipped)` of each self-consistent `JUnit` file, by Python.
+fn independent_counts(files: &[(String, std::path::PathBuf)]) -> Vec<(String, [u64; 4])> {
+    use std::io::Write as _;
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/independent/junit_counts.py");
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut stdin = child.stdin.take().unwrap();
+    for (_, path) in files {
+        writeln!(stdin, "{}", path.display()).unwrap();
+    }
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "junit_counts.py failed");
+    let by_path: std::collections::BTreeMap<String, serde_json::Value> =
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let value: serde_json::Value = serde_json::from_str(line).unwrap();
+                (value["file"].as_str().unwrap().to_owned(), value)
+            })
+            .collect();
+    assert_eq!(by_path.len(), files.len(), "one reading per file");
+    files
+        .iter()
+        .filter_map(|(name, path)| {
+            let value = &by_path[&path.display().to_string()];
+            (value["consistent"] == true).then(|| {
+                let count = |key: &str| value[key].as_u64().unwrap();
+                (
+                    name.clone(),
+                    [
+                        count("tests"),
+                        count("failures"),
+                        count("errors"),
+                        count("skipped"),
+                    ],
+                )
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn counts_equal_an_independent_reading_of_every_self_consistent_junit_file() {
+    let files: Vec<(String, std::path::PathBuf)> = gantry_testkit::corpus_files("quality/tests")
+        .into_iter()
+        .filter(|(_, path)| path.extension().is_some_and(|ext| ext == "xml"))
+        .collect();
+    let expected = independent_counts(&files);
+    let mut mismatches = Vec::new();
+    for (name, [tests, failures, errors, skipped]) in &expected {
+        let path = &files.iter().find(|(n, _)| n == name).unwrap().1;
+        let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+        let totals = match read_test_report(name, file) {
+            Ok(report) => Totals::of(&report.suites),
+            Err(error) => {
+                mismatches.push(format!("{name}: refused ({error})"));
+                continue;
+            }
+        };
+        let ours = [totals.tests, totals.failed, totals.errors, totals.skipped];
+        if ours != [*tests, *failures, *errors, *skipped] {
+            mismatches.push(format!(
+                "{name}: ours (tests, failed, errors, skipped) {ours:?}, ElementTree {:?}",
+                [tests, failures, errors, skipped]
+            ));
+        }
+    }
+    // Enough of the corpus is self-consistent that this compares something real.
+    assert!(expected.len() >= 150, "{} files compared", expected.len());
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

@@ -151,6 +151,36 @@ fn sensitive_strings(plan: &Value) -> Vec<String> {
     out
 }
 
+/// The plan JSON of a corpus file as people hand it to the action, decoded here without the
+/// action's reader: plain, after a UTF-8 byte-order mark, UTF-16 (PowerShell's `>`), or the one
+/// JSON line inside setup-terraform's wrapper output.
+fn plan_json(bytes: &[u8]) -> Option<Value> {
+    let utf16 = |bytes: &[u8], big_endian: bool| {
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|pair| {
+                if big_endian {
+                    u16::from_be_bytes([pair[0], pair[1]])
+                } else {
+                    u16::from_le_bytes([pair[0], pair[1]])
+                }
+            })
+            .collect();
+        String::from_utf16(&units).ok()
+    };
+    let text = match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, false)?,
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, true)?,
+        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8(rest.to_vec()).ok()?,
+        _ => String::from_utf8(bytes.to_vec()).ok()?,
+    };
+    serde_json::from_str(&text).ok().or_else(|| {
+        text.lines()
+            .filter(|line| line.starts_with('{'))
+            .find_map(|line| serde_json::from_str(line).ok())
+    })
+}
+
 fn everything_written(report: &Report) -> String {
     let mut all = report.summary.clone();
     for (name, value) in report.outputs.iter() {
@@ -172,58 +202,62 @@ fn every_corpus_file_is_read_or_rejected_clearly() {
     let expected = expected_actions();
     let mut read = 0;
     let mut rejected = 0;
+    let mut leak_checked = 0;
+    let mut cases = gantry_testkit::EveryCase::default();
     for path in files() {
         let file = relative(&path);
         if file == "PROVENANCE.md" || path.extension().is_some_and(|ext| ext == "md") {
             continue;
         }
-        let snapshot_name = file.replace(['/', '.'], "_");
-        match run_file(&path) {
-            Ok(report) => {
-                read += 1;
-                let comment = report
-                    .effects
-                    .iter()
-                    .find_map(|effect| match effect {
-                        Effect::Comment(comment) => Some(comment.body_with_marker()),
-                        _ => None,
-                    })
-                    .unwrap();
-                assert!(
-                    comment.len() <= COMMENT_LIMIT_BYTES,
-                    "{file}: comment {} bytes",
-                    comment.len()
-                );
-                assert!(
-                    report.summary.len() <= STEP_SUMMARY_LIMIT,
-                    "{file}: summary too long"
-                );
+        cases.check(&file.clone(), || {
+            let snapshot_name = file.replace(['/', '.'], "_");
+            match run_file(&path) {
+                Ok(report) => {
+                    read += 1;
+                    let comment = report
+                        .effects
+                        .iter()
+                        .find_map(|effect| match effect {
+                            Effect::Comment(comment) => Some(comment.body_with_marker()),
+                            _ => None,
+                        })
+                        .unwrap();
+                    assert!(
+                        comment.len() <= COMMENT_LIMIT_BYTES,
+                        "{file}: comment {} bytes",
+                        comment.len()
+                    );
+                    assert!(
+                        report.summary.len() <= STEP_SUMMARY_LIMIT,
+                        "{file}: summary too long"
+                    );
 
-                let output =
-                    |name: &str| report.outputs.value(name).unwrap().parse::<u64>().unwrap();
-                if let Some(actions) = expected.get(&file) {
-                    let count = |key: &str| actions.get(key).copied().unwrap_or(0);
-                    let replaces = count("delete+create") + count("create+delete");
-                    assert_eq!(
-                        output("add"),
-                        count("create") + replaces,
-                        "{file}: add vs PROVENANCE {actions:?}"
-                    );
-                    assert_eq!(
-                        output("change"),
-                        count("update"),
-                        "{file}: change vs PROVENANCE {actions:?}"
-                    );
-                    assert_eq!(
-                        output("destroy"),
-                        count("delete") + replaces,
-                        "{file}: destroy vs PROVENANCE {actions:?}"
-                    );
-                    assert_eq!(output("replace"), replaces, "{file}: replace");
-                }
+                    let output =
+                        |name: &str| report.outputs.value(name).unwrap().parse::<u64>().unwrap();
+                    if let Some(actions) = expected.get(&file) {
+                        let count = |key: &str| actions.get(key).copied().unwrap_or(0);
+                        let replaces = count("delete+create") + count("create+delete");
+                        assert_eq!(
+                            output("add"),
+                            count("create") + replaces,
+                            "{file}: add vs PROVENANCE {actions:?}"
+                        );
+                        assert_eq!(
+                            output("change"),
+                            count("update"),
+                            "{file}: change vs PROVENANCE {actions:?}"
+                        );
+                        assert_eq!(
+                            output("destroy"),
+                            count("delete") + replaces,
+                            "{file}: destroy vs PROVENANCE {actions:?}"
+                        );
+                        assert_eq!(output("replace"), replaces, "{file}: replace");
+                    }
 
-                let text = std::fs::read(&path).unwrap();
-                if let Ok(plan) = serde_json::from_slice::<Value>(&text) {
+                    // Every plan read is checked, however it was encoded.
+                    let plan = plan_json(&std::fs::read(&path).unwrap())
+                        .unwrap_or_else(|| panic!("{file}: read by the action, not by the test"));
                     let written = everything_written(&report);
                     for secret in sensitive_strings(&plan) {
                         assert!(
@@ -231,37 +265,40 @@ fn every_corpus_file_is_read_or_rejected_clearly() {
                             "{file}: the sensitive value {secret:?} was written"
                         );
                     }
-                }
-                let again = run_file(&path).unwrap();
-                assert_eq!(
-                    again.outputs.value("plan-digest"),
-                    report.outputs.value("plan-digest"),
-                    "{file}: digest is stable"
-                );
+                    leak_checked += 1;
+                    let again = run_file(&path).unwrap();
+                    assert_eq!(
+                        again.outputs.value("plan-digest"),
+                        report.outputs.value("plan-digest"),
+                        "{file}: digest is stable"
+                    );
 
-                let mut shown = String::new();
-                for (name, value) in report.outputs.iter() {
-                    let _ = writeln!(shown, "{name}={value}");
+                    let mut shown = String::new();
+                    for (name, value) in report.outputs.iter() {
+                        let _ = writeln!(shown, "{name}={value}");
+                    }
+                    shown.push_str("---\n");
+                    shown.push_str(&comment);
+                    insta::with_settings!({snapshot_path => "snapshots/corpus", prepend_module_to_snapshot => false}, {
+                        insta::assert_snapshot!(snapshot_name, shown);
+                    });
                 }
-                shown.push_str("---\n");
-                shown.push_str(&comment);
-                insta::with_settings!({snapshot_path => "snapshots/corpus", prepend_module_to_snapshot => false}, {
-                    insta::assert_snapshot!(snapshot_name, shown);
-                });
+                Err(message) => {
+                    rejected += 1;
+                    assert!(
+                        message.starts_with(&format!("{file}: ")),
+                        "the error names the file: {message}"
+                    );
+                    insta::with_settings!({snapshot_path => "snapshots/corpus", prepend_module_to_snapshot => false}, {
+                        insta::assert_snapshot!(snapshot_name, message);
+                    });
+                }
             }
-            Err(message) => {
-                rejected += 1;
-                assert!(
-                    message.starts_with(&format!("{file}: ")),
-                    "the error names the file: {message}"
-                );
-                insta::with_settings!({snapshot_path => "snapshots/corpus", prepend_module_to_snapshot => false}, {
-                    insta::assert_snapshot!(snapshot_name, message);
-                });
-            }
-        }
+        });
     }
+    cases.finish();
     assert!(read >= 60, "only {read} plans read");
+    assert_eq!(leak_checked, read, "every plan read was checked for leaks");
     assert!(rejected >= 25, "only {rejected} files rejected");
 }
 
@@ -269,7 +306,7 @@ fn every_corpus_file_is_read_or_rejected_clearly() {
 fn the_corpus_has_sensitive_values_to_protect() {
     let with_secrets = files()
         .iter()
-        .filter_map(|path| serde_json::from_slice::<Value>(&std::fs::read(path).ok()?).ok())
+        .filter_map(|path| plan_json(&std::fs::read(path).ok()?))
         .filter(|plan| !sensitive_strings(plan).is_empty())
         .count();
     assert!(
@@ -300,4 +337,60 @@ fn expected_errors_for_the_deliberately_broken_files() {
     let wrapped =
         run_file(&corpus().join("invalid/infracost__plan_with_terraform_wrapper.txt")).unwrap();
     assert!(wrapped.summary.contains("wrapper output"));
+}
+
+#[test]
+fn no_sensitive_value_leaks_from_a_plan_in_utf16_with_a_bom_or_in_the_wrapper() {
+    // The corpus's encoded plans hold no secrets: re-encode each plan that does, every way.
+    let plans: Vec<(PathBuf, Vec<u8>)> = files()
+        .into_iter()
+        .filter_map(|path| {
+            let bytes = std::fs::read(&path).ok()?;
+            let plan = serde_json::from_slice::<Value>(&bytes).ok()?;
+            (!sensitive_strings(&plan).is_empty()).then_some((path, bytes))
+        })
+        .collect();
+    assert!(plans.len() >= 3);
+    for (path, bytes) in plans {
+        let text = String::from_utf8(bytes).unwrap();
+        let secrets = sensitive_strings(&serde_json::from_str(&text).unwrap());
+        let one_line =
+            serde_json::to_string(&serde_json::from_str::<Value>(&text).unwrap()).unwrap();
+        let plain = run_file(&path).unwrap();
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let encodings = [
+            ("bom", [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()),
+            ("utf-16", utf16),
+            (
+                "wrapper",
+                format!(
+                    "[command]/tmp/x/terraform-bin show -json plan.tfplan\n{one_line}\n::debug::Terraform exited with code 0.\n"
+                )
+                .into_bytes(),
+            ),
+        ];
+        for (how, bytes) in encodings {
+            let report = run(
+                &options(),
+                &[StackSource {
+                    name: "stack".into(),
+                    file: format!("{}.{how}", relative(&path)),
+                    bytes: &bytes,
+                }],
+            )
+            .unwrap_or_else(|error| panic!("{how} {}: {error}", path.display()));
+            let written = everything_written(&report);
+            for secret in &secrets {
+                assert!(!written.contains(secret), "{how}: {secret:?} written");
+            }
+            for count in ["add", "change", "destroy", "replace"] {
+                assert_eq!(
+                    report.outputs.value(count),
+                    plain.outputs.value(count),
+                    "{how}: {count}: the plan was really read"
+                );
+            }
+        }
+    }
 }
