@@ -6,11 +6,11 @@
 //! `action.yml` files are generated from ([`action`]), and the SARIF and `JUnit` models the actions
 //! share ([`sarif`], [`junit`]).
 //!
-//! What it is deliberately not: an I/O layer. Nothing here reads `std::env`, the clock, randomness,
+//! What it is deliberately not: an I/O layer. Nothing here reads the process environment, the clock, randomness,
 //! the network, processes or files by path. Callers pass those in: an environment *map*, a
 //! heredoc delimiter, a `now`, file contents as bytes or a reader. That is why every action can be
 //! a pure function from inputs to a `Report`, why tests need no runner, no GitHub and no sleeps,
-//! and why the crate builds for `wasm32-wasip1` (CI checks the module imports nothing but WASI).
+//! and why the crate builds for `wasm32-wasip1` (CI checks which WASI calls the module imports).
 //! The edges that do touch the world are `gantry-github` and the `gantry` binary.
 
 pub mod action;

@@ -67,6 +67,36 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order detection tries them.
+    pub const ALL: [Self; 26] = [
+        Self::Nothing,
+        Self::Sarif,
+        Self::Trivy,
+        Self::Grype,
+        Self::Bandit,
+        Self::Semgrep,
+        Self::Gitleaks,
+        Self::Snyk,
+        Self::NpmAudit,
+        Self::CargoAudit,
+        Self::Checkov,
+        Self::Hadolint,
+        Self::Shellcheck,
+        Self::YarnAudit,
+        Self::Zizmor,
+        Self::PipAudit,
+        Self::OsvScanner,
+        Self::Tfsec,
+        Self::Gosec,
+        Self::Kics,
+        Self::Rdjson,
+        Self::DetectSecrets,
+        Self::Trufflehog,
+        Self::Govulncheck,
+        Self::KubeLinter,
+        Self::Terrascan,
+    ];
+
     /// The tool's name as findings carry it.
     pub fn tool(self) -> &'static str {
         match self {

@@ -13,8 +13,6 @@
 //! `expires` day has passed stops suppressing and is listed as expired, so it is renewed or
 //! removed rather than forgotten.
 
-use serde::Deserialize;
-
 use crate::finding::Finding;
 
 /// Why the suppressions file was refused. Every message starts with the file's name.
@@ -42,25 +40,197 @@ pub enum SuppressionError {
     },
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileShape {
-    #[serde(default)]
-    suppressions: Vec<EntryShape>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One entry as written, before it is checked.
+#[derive(Debug, Default)]
 struct EntryShape {
     id: String,
-    #[serde(default)]
     path: Option<String>,
-    #[serde(default)]
     tool: Option<String>,
-    #[serde(default)]
     reason: Option<String>,
-    #[serde(default)]
     expires: Option<String>,
+}
+
+const EXPECTED_SHAPE: &str = "expected `suppressions:` with a list of entries of `id`, `reason` and optional `path`, `tool`, `expires`";
+
+/// Reads the YAML events of a suppressions file into its entries. The shape is small (a mapping
+/// with one key holding a list of mappings of text), so it is read from the parser's events
+/// rather than through a generic deserializer (which would hash with the OS's randomness).
+/// Aliases, tags that change a value's type, and a second document are refused.
+struct ShapeReader<'input> {
+    parser: saphyr_parser::Parser<'input, saphyr_parser::StrInput<'input>>,
+    at: saphyr_parser::Marker,
+}
+
+type Shape<T> = Result<T, String>;
+
+impl<'input> ShapeReader<'input> {
+    fn new(text: &'input str) -> Self {
+        Self {
+            parser: saphyr_parser::Parser::new_from_str(text),
+            at: saphyr_parser::Marker::default(),
+        }
+    }
+
+    fn place(marker: saphyr_parser::Marker) -> String {
+        format!("line {} column {}", marker.line(), marker.col() + 1)
+    }
+
+    fn next(&mut self) -> Shape<saphyr_parser::Event<'input>> {
+        match self.parser.next_event() {
+            Some(Ok((event, span))) => {
+                self.at = span.start;
+                Ok(event)
+            }
+            Some(Err(error)) => Err(format!(
+                "not valid YAML at {}: {}",
+                Self::place(*error.marker()),
+                error.info()
+            )),
+            None => Err("the YAML ends early".to_owned()),
+        }
+    }
+
+    fn here(&self, problem: &str) -> String {
+        format!("{problem} at {}", Self::place(self.at))
+    }
+
+    /// The whole file: `suppressions:` and its list, or nothing.
+    fn file(mut self) -> Shape<Vec<EntryShape>> {
+        use saphyr_parser::Event;
+        let mut entries = None;
+        loop {
+            match self.next()? {
+                Event::StreamStart | Event::DocumentEnd => {}
+                Event::StreamEnd => return Ok(entries.unwrap_or_default()),
+                Event::DocumentStart(_) => {
+                    if entries.is_some() {
+                        return Err(self.here("a second YAML document"));
+                    }
+                    entries = Some(self.document()?);
+                }
+                _ => return Err(self.here("unexpected content")),
+            }
+        }
+    }
+
+    fn document(&mut self) -> Shape<Vec<EntryShape>> {
+        use saphyr_parser::Event;
+        match self.next()? {
+            Event::MappingStart(..) => {}
+            Event::Scalar(text, saphyr_parser::ScalarStyle::Plain, _, None) if is_null(&text) => {
+                return Ok(Vec::new());
+            }
+            _ => return Err(self.here("the file is not a mapping")),
+        }
+        let mut entries = None;
+        loop {
+            match self.next()? {
+                Event::MappingEnd => return Ok(entries.unwrap_or_default()),
+                Event::Scalar(key, ..) if key == "suppressions" => {
+                    if entries.is_some() {
+                        return Err(self.here("`suppressions` twice"));
+                    }
+                    entries = Some(self.list()?);
+                }
+                Event::Scalar(key, ..) => {
+                    return Err(self.here(&format!("unknown field `{key}`")));
+                }
+                Event::Alias(_) => return Err(self.here("YAML aliases are not accepted")),
+                _ => return Err(self.here("a key that is not text")),
+            }
+        }
+    }
+
+    fn list(&mut self) -> Shape<Vec<EntryShape>> {
+        use saphyr_parser::Event;
+        match self.next()? {
+            Event::SequenceStart(..) => {}
+            Event::Scalar(text, saphyr_parser::ScalarStyle::Plain, _, None) if is_null(&text) => {
+                return Ok(Vec::new());
+            }
+            Event::Alias(_) => return Err(self.here("YAML aliases are not accepted")),
+            _ => return Err(self.here("`suppressions` is not a list")),
+        }
+        let mut entries = Vec::new();
+        loop {
+            match self.next()? {
+                Event::SequenceEnd => return Ok(entries),
+                Event::MappingStart(..) => entries.push(self.entry(entries.len())?),
+                Event::Alias(_) => return Err(self.here("YAML aliases are not accepted")),
+                _ => {
+                    return Err(
+                        self.here(&format!("suppressions[{}] is not a mapping", entries.len()))
+                    );
+                }
+            }
+        }
+    }
+
+    fn entry(&mut self, index: usize) -> Shape<EntryShape> {
+        use saphyr_parser::Event;
+        let start = self.at;
+        let mut entry = EntryShape::default();
+        let mut id = None;
+        let mut seen = [false; FIELDS.len()];
+        loop {
+            let key = match self.next()? {
+                Event::MappingEnd => break,
+                Event::Scalar(key, ..) => key.into_owned(),
+                Event::Alias(_) => return Err(self.here("YAML aliases are not accepted")),
+                _ => {
+                    return Err(
+                        self.here(&format!("suppressions[{index}]: a key that is not text"))
+                    );
+                }
+            };
+            let slot = match key.as_str() {
+                "id" => &mut id,
+                "path" => &mut entry.path,
+                "tool" => &mut entry.tool,
+                "reason" => &mut entry.reason,
+                "expires" => &mut entry.expires,
+                other => {
+                    return Err(
+                        self.here(&format!("suppressions[{index}]: unknown field `{other}`"))
+                    );
+                }
+            };
+            if std::mem::replace(
+                &mut seen[FIELDS.iter().position(|f| *f == key).unwrap_or(0)],
+                true,
+            ) {
+                return Err(self.here(&format!("suppressions[{index}]: `{key}` twice")));
+            }
+            let value = match self.next()? {
+                Event::Scalar(text, style, _, tag) => {
+                    if tag.is_some_and(|tag| !tag.is_yaml_core_schema() || tag.suffix != "str") {
+                        return Err(self.here(&format!(
+                            "suppressions[{index}].{key}: a tag other than !!str"
+                        )));
+                    }
+                    (style != saphyr_parser::ScalarStyle::Plain || !is_null(&text))
+                        .then(|| text.into_owned())
+                }
+                Event::Alias(_) => return Err(self.here("YAML aliases are not accepted")),
+                _ => return Err(self.here(&format!("suppressions[{index}].{key} is not text"))),
+            };
+            *slot = value;
+        }
+        entry.id = id.ok_or_else(|| {
+            format!(
+                "suppressions[{index}]: missing field `id` at {}",
+                Self::place(start)
+            )
+        })?;
+        Ok(entry)
+    }
+}
+
+const FIELDS: [&str; 5] = ["id", "path", "tool", "reason", "expires"];
+
+/// YAML's plain null: empty, `~`, `null`.
+fn is_null(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 
 /// One suppression.
@@ -145,16 +315,13 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Vec<Suppression>, SuppressionEr
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let shape: FileShape =
-        serde_saphyr::from_str(text).map_err(|error| SuppressionError::Shape {
+    let entries = ShapeReader::new(text)
+        .file()
+        .map_err(|problem| SuppressionError::Shape {
             file: file.to_owned(),
-            message: format!(
-                "{}; expected `suppressions:` with a list of entries of `id`, `reason` and optional `path`, `tool`, `expires`",
-                error.to_string().lines().next().unwrap_or_default()
-            ),
+            message: format!("{problem}; {EXPECTED_SHAPE}"),
         })?;
-    shape
-        .suppressions
+    entries
         .into_iter()
         .enumerate()
         .map(|(index, entry)| {
@@ -269,5 +436,57 @@ mod tests {
         assert!(error.to_string().starts_with("s.yml: "), "{error}");
         assert!(error.to_string().contains("expire"), "{error}");
         assert!(parse("s.yml", b"\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_yaml_is_read_from_its_events_with_places_in_every_refusal() {
+        let entries = parse(
+            "s.yml",
+            b"# reviewed\nsuppressions:\n  - id: 2071\n    reason: \"numbers are ids too\"\n    path: ~\n  - {id: 'null', reason: quoted null is text}\n",
+        )
+        .unwrap();
+        assert_eq!(entries[0].id, "2071");
+        assert_eq!(entries[0].path, None);
+        assert_eq!(entries[1].id, "null");
+        assert!(parse("s.yml", b"suppressions:\n").unwrap().is_empty());
+        assert!(parse("s.yml", b"---\n...\n").unwrap().is_empty());
+        let refused = |yaml: &str| parse("s.yml", yaml.as_bytes()).unwrap_err().to_string();
+        assert_eq!(
+            refused("suppressions:\n  - id: X\n    reason: r\n    expire: 2026-01-01\n"),
+            format!(
+                "s.yml: suppressions[0]: unknown field `expire` at line 4 column 5; {EXPECTED_SHAPE}"
+            )
+        );
+        assert!(
+            refused("suppressions:\n  - &a {id: X, reason: r}\n  - *a\n")
+                .contains("YAML aliases are not accepted at line 3 column 5"),
+        );
+        assert!(
+            refused("suppressions:\n  - id: X\n    id: Y\n    reason: r\n")
+                .contains("`id` twice at line 3")
+        );
+        assert!(
+            refused("suppressions:\n  - reason: r\n")
+                .contains("missing field `id` at line 2 column 5")
+        );
+        assert!(
+            refused("suppressions:\n  - id: [X]\n    reason: r\n")
+                .contains("suppressions[0].id is not text")
+        );
+        assert!(
+            refused("suppressions:\n  - id: !!int 5\n    reason: r\n")
+                .contains("a tag other than !!str")
+        );
+        assert!(
+            refused("suppression:\n  - id: X\n").contains("unknown field `suppression` at line 1")
+        );
+        assert!(refused("suppressions: yes\n").contains("`suppressions` is not a list"));
+        assert!(refused("- id: X\n").contains("the file is not a mapping"));
+        assert!(
+            refused("suppressions: []\n---\nsuppressions: []\n").contains("a second YAML document")
+        );
+        assert!(
+            refused("suppressions:\n  - id: \"X\n").starts_with("s.yml: not valid YAML at line")
+        );
     }
 }

@@ -1,84 +1,202 @@
-//! gantry-wasm-probe: links every sans-IO crate into one WASI program.
+//! gantry-wasm-probe: links every sans-IO crate into one WASI program and runs each action's
+//! whole `run` in it.
 //!
-//! Not a product: `cargo xtask wasm-check` builds it with `--target wasm32-wasip1` and reads the
-//! module's import section; anything imported from outside `wasi_snapshot_preview1` means a
-//! sans-IO crate reached for the host (a clock, a socket, a process) and the check fails. It
-//! reads an event payload on stdin and renders it, so the crates' code is really linked in.
+//! Not a product: `cargo xtask wasm-check` builds it with `--target wasm32-wasip1`, reads the
+//! module's import section (anything beyond the few WASI calls a pure computation needs means a
+//! sans-IO crate reached for the host: a clock, randomness, a file, a socket), then runs it
+//! under Node's WASI on the bundled examples and compares what it prints with the same program
+//! built natively.
+//!
+//! Everything comes on stdin, so the probe itself imports nothing more than the actions do (no
+//! environment, no arguments):
+//!
+//! ```text
+//! security-scan                 the action: terraform-plan, security-scan, quality-gate, event
+//! INPUT_FAIL-ON=high            inputs, one a line, up to the first `<<< ` line
+//! <<< report reports/trivy.sarif  then files: `<<< <role> <name>` and the file's text
+//! …
+//! ```
 
 use std::io::{Read as _, Write as _};
 
 use gantry_core::event::Event;
-use gantry_core::markdown::{Align, Document, Table, text};
-use gantry_core::report::{COMMENT_BODY_BUDGET, Report, Verdict};
-use gantry_core::runner::{Inputs, Outputs};
+use gantry_core::report::Report;
+use gantry_core::runner::{Inputs, RunnerContext};
+
+/// One file on stdin: its role (`plan`, `report`, `baseline`, `suppressions`, `tests`,
+/// `coverage`, `lint`), its name and its bytes.
+struct File<'a> {
+    role: &'a str,
+    name: &'a str,
+    bytes: &'a [u8],
+}
 
 fn main() {
-    let mut payload = Vec::new();
-    let _ = std::io::stdin().read_to_end(&mut payload);
-    let inputs = Inputs::from_environment(std::env::vars());
-    if inputs.optional("action").as_deref() == Some("security-scan") {
-        let text = match gantry_security_scan::sarif_input::read_sarif("stdin", &payload) {
-            Ok(input) => format!("{} finding(s)", input.findings.len()),
-            Err(error) => error.to_string(),
-        };
-        let _ = writeln!(std::io::stdout(), "{text}");
-        return;
+    let mut stdin = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut stdin);
+    let (action, inputs, files) = parse(&stdin);
+    let shown = match action {
+        "terraform-plan" => terraform_plan(&inputs, &files),
+        "security-scan" => security_scan(&inputs, &files),
+        "quality-gate" => quality_gate(&inputs, &files),
+        "event" => event(&inputs, &files),
+        other => Err(format!("unknown action `{other}`")),
+    };
+    let text = match shown {
+        Ok(report) => shown_report(&report),
+        Err(message) => format!("error: {message}\n"),
+    };
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+fn text_of(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default().trim_end()
+}
+
+fn parse(stdin: &[u8]) -> (&str, Inputs, Vec<File<'_>>) {
+    let mut parts = split_on_headers(stdin);
+    let head = parts.next().unwrap_or_default();
+    let mut lines = head.split(|byte| *byte == b'\n').map(text_of);
+    let action = lines.next().unwrap_or_default();
+    let inputs = Inputs::from_environment(lines.filter_map(|line| line.split_once('=')));
+    let files = parts
+        .map(|part| {
+            let (header, bytes) = part
+                .iter()
+                .position(|byte| *byte == b'\n')
+                .map_or((part, &[][..]), |end| (&part[..end], &part[end + 1..]));
+            let (role, name) = text_of(header).split_once(' ').unwrap_or(("", ""));
+            File { role, name, bytes }
+        })
+        .collect();
+    (action, inputs, files)
+}
+
+/// The head, then each `<<< …` section without its `<<< `.
+fn split_on_headers(stdin: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut starts = vec![0];
+    let mut at = 0;
+    while let Some(found) = find(&stdin[at..], b"\n<<< ") {
+        starts.push(at + found + 5);
+        at += found + 5;
     }
-    if inputs.optional("action").as_deref() == Some("quality-gate") {
-        let text = match gantry_quality_gate::junit::read_test_report("stdin", &payload[..]) {
-            Ok(report) => format!("{:?}", gantry_core::junit::Totals::of(&report.suites)),
-            Err(error) => error.to_string(),
-        };
-        let _ = writeln!(std::io::stdout(), "{text}");
-        return;
+    let ends: Vec<usize> = starts
+        .iter()
+        .skip(1)
+        .map(|start| start - 5)
+        .chain([stdin.len()])
+        .collect();
+    starts
+        .into_iter()
+        .zip(ends)
+        .map(move |(start, end)| &stdin[start..end])
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+fn of_role<'a>(files: &'a [File<'a>], role: &str) -> impl Iterator<Item = &'a File<'a>> {
+    let role = role.to_owned();
+    files.iter().filter(move |file| file.role == role)
+}
+
+fn terraform_plan(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
+    let options = gantry_terraform_plan::Options::from_inputs(inputs, &RunnerContext::default())
+        .map_err(|error| error.to_string())?;
+    let sources: Vec<gantry_terraform_plan::StackSource<'_>> = of_role(files, "plan")
+        .map(|file| gantry_terraform_plan::StackSource {
+            name: gantry_terraform_plan::stack_name_for(file.name),
+            file: file.name.to_owned(),
+            bytes: file.bytes,
+        })
+        .collect();
+    gantry_terraform_plan::run(&options, &sources).map_err(|error| error.to_string())
+}
+
+fn source<'a>(file: &File<'a>) -> gantry_security_scan::Source<'a> {
+    gantry_security_scan::Source {
+        file: file.name,
+        bytes: file.bytes,
     }
-    if inputs.optional("action").as_deref() == Some("terraform-plan") {
-        terraform_plan(&inputs, &payload);
-        return;
-    }
-    let event_name = inputs
+}
+
+fn security_scan(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
+    let options = gantry_security_scan::Options::from_inputs(
+        inputs,
+        "2026-12-03".to_owned(),
+        None,
+        "ci/scan".to_owned(),
+    )
+    .map_err(|error| error.to_string())?;
+    let reports: Vec<gantry_security_scan::Source<'_>> =
+        of_role(files, "report").map(source).collect();
+    gantry_security_scan::run(
+        &options,
+        &reports,
+        of_role(files, "baseline").next().map(source),
+        of_role(files, "suppressions").next().map(source),
+        &gantry_security_scan::merge::NoWorkspace,
+    )
+    .map_err(|error| error.to_string())
+}
+
+fn quality_gate(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
+    let options =
+        gantry_quality_gate::Options::from_inputs(inputs).map_err(|error| error.to_string())?;
+    let sources = |role: &str| -> Vec<gantry_quality_gate::Source<'_>> {
+        of_role(files, role)
+            .map(|file| gantry_quality_gate::Source {
+                file: file.name.to_owned(),
+                reader: Box::new(file.bytes),
+            })
+            .collect()
+    };
+    let sources = gantry_quality_gate::Sources {
+        tests: sources("tests"),
+        coverage: sources("coverage"),
+        lint: sources("lint"),
+        baseline: sources("baseline").into_iter().next(),
+    };
+    gantry_quality_gate::run(&options, sources).map_err(|error| error.to_string())
+}
+
+fn event(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
+    let name = inputs
         .optional("event")
         .unwrap_or_else(|| "push".to_owned());
-    let mut report = Report::new("wasm-probe", Verdict::Passed, "probe");
-    let mut table = Table::new(&[("event", Align::Left), ("head", Align::Left)]);
-    match Event::parse(&event_name, &payload) {
-        Ok(event) => {
-            table.row([text(&event.name), text(event.head_sha().unwrap_or("-"))]);
-        }
-        Err(error) => {
-            report.verdict = Verdict::Failed;
-            report.headline = error.to_string();
-        }
-    }
-    let mut document = Document::new();
-    document.essential(text(&report.headline));
-    document.detail("event", table.render(), None);
-    let (body, _) = document.render_within(COMMENT_BODY_BUDGET, "the log");
-    let mut outputs = Outputs::default();
+    let payload = of_role(files, "payload")
+        .next()
+        .map_or(&[][..], |file| file.bytes);
+    let event = Event::parse(&name, payload).map_err(|error| error.to_string())?;
+    let mut report = Report::new(
+        "event",
+        gantry_core::report::Verdict::Passed,
+        format!(
+            "{} pr={:?} head={}",
+            event.name,
+            event.pull_request_number(),
+            event.head_sha().unwrap_or("-")
+        ),
+    );
+    report.summary = format!("fork: {}\n", event.is_fork_pull_request());
+    Ok(report)
+}
+
+/// Everything the report says, as the CLI would publish it, plus its JSON.
+fn shown_report(report: &Report) -> String {
+    let mut outputs = report.outputs.clone();
     outputs.set("result", report.verdict.word());
     let rendered = outputs
         .render_github_output("ghadelimiter_wasm_probe_0000")
         .unwrap_or_default();
-    let json = serde_json::to_string(&report).unwrap_or_default();
-    let _ = write!(std::io::stdout(), "{body}\n{rendered}\n{json}\n");
-}
-
-/// Runs the terraform-plan action on a plan read from stdin.
-fn terraform_plan(inputs: &Inputs, plan: &[u8]) {
-    let context = gantry_core::runner::RunnerContext::default();
-    let outcome = gantry_terraform_plan::Options::from_inputs(inputs, &context)
-        .map_err(|error| error.to_string())
-        .and_then(|options| {
-            let source = gantry_terraform_plan::StackSource {
-                name: "stdin".to_owned(),
-                file: "stdin".to_owned(),
-                bytes: plan,
-            };
-            gantry_terraform_plan::run(&options, &[source]).map_err(|error| error.to_string())
-        });
-    let text = match outcome {
-        Ok(report) => report.summary,
-        Err(message) => message,
-    };
-    let _ = writeln!(std::io::stdout(), "{text}");
+    let json = serde_json::to_string(report).unwrap_or_default();
+    format!(
+        "{}: {}\n{}\n{rendered}\n{json}\n",
+        report.verdict.word(),
+        report.headline,
+        report.summary
+    )
 }

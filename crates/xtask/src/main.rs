@@ -14,10 +14,13 @@ use std::process::Command;
 use anyhow::{Context as _, bail, ensure};
 use gantry_core::action::{ActionSpec, GITHUB_TOKEN_INPUT};
 
-// The probe's own needs and nothing more: stdin and stdout, the exit status, and the two
-// environment calls the module imports today (not yet traced to their caller: issue 9, section
-// 4). Anything else, `random_get` (the default `HashMap` hasher), `clock_time_get`
-// (`SystemTime::now`) or `path_open` (`std::fs`), means a sans-IO crate touches the world.
+// What a pure computation reading stdin and writing stdout needs, and nothing more: `fd_read`,
+// `fd_write`, `proc_exit`, and `environ_get`/`environ_sizes_get`, which std itself imports (a
+// program that only copies stdin to stdout imports them: the panic hook reads
+// `RUST_BACKTRACE`). The probe takes its inputs on stdin, not the environment; that no sans-IO
+// crate reads the environment is checked in their sources ([`SANS_IO_CRATES`]). Anything else,
+// `random_get` (the default `HashMap` hasher), `clock_time_get` (`SystemTime::now`),
+// `path_open` (`std::fs`), means a sans-IO crate touches the world.
 const ALLOWED_WASI_IMPORTS: [&str; 5] = [
     "fd_read",
     "fd_write",
@@ -25,6 +28,9 @@ const ALLOWED_WASI_IMPORTS: [&str; 5] = [
     "environ_get",
     "environ_sizes_get",
 ];
+
+/// The crates that do no I/O: their sources may not name the environment.
+const SANS_IO_CRATES: [&str; 4] = ["core", "terraform-plan", "security-scan", "quality-gate"];
 
 /// Where a container action finds its image: the repository's Dockerfile, built by the runner.
 const ACTION_IMAGE: &str = "../../Dockerfile";
@@ -228,6 +234,12 @@ fn wasm_check(root: &Path) -> anyhow::Result<()> {
         "the WASI module imports what a pure computation does not need: {}",
         foreign.join(", ")
     );
+    let readers = environment_readers(root)?;
+    ensure!(
+        readers.is_empty(),
+        "a sans-IO crate reads the environment (std::env), which the WASI imports cannot show: {}",
+        readers.join(", ")
+    );
     println!(
         "wasm-check: {} ({} bytes) imports {} functions, all on the allowed list",
         module.strip_prefix(root).unwrap_or(&module).display(),
@@ -237,42 +249,156 @@ fn wasm_check(root: &Path) -> anyhow::Result<()> {
     run_under_node(root, &module)
 }
 
-/// Runs the module under Node's WASI on an example plan: the sans-IO crates work in a WASI
-/// host, not just build for one.
+/// `file:line` of every mention of `std::env` / `env::var` / `env::args` in a sans-IO crate's
+/// sources (comments included: cheaper to reword a comment than to miss a call).
+fn environment_readers(root: &Path) -> anyhow::Result<Vec<String>> {
+    let mut found = Vec::new();
+    let mut stack: Vec<PathBuf> = SANS_IO_CRATES
+        .iter()
+        .map(|name| root.join("crates").join(name).join("src"))
+        .collect();
+    while let Some(folder) = stack.pop() {
+        for entry in
+            std::fs::read_dir(&folder).with_context(|| format!("read {}", folder.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                let text = std::fs::read_to_string(&path)?;
+                for (number, line) in text.lines().enumerate() {
+                    if ["std::env", "env::var", "env::args"]
+                        .iter()
+                        .any(|word| line.contains(word))
+                    {
+                        let shown = path.strip_prefix(root).unwrap_or(&path).display();
+                        found.push(format!("{shown}:{}", number + 1));
+                    }
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The probe's cases: an action, its inputs, its files (role, path under `examples/`), and a
+/// line its output must hold.
+type ProbeCase = (
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
+const PROBE_CASES: [ProbeCase; 4] = [
+    (
+        "terraform-plan",
+        &[],
+        &[
+            ("plan", "terraform/app/plan.json"),
+            ("plan", "terraform/network/plan.json"),
+        ],
+        "passed: Plan: 4 to add, 2 to change, 3 to destroy.",
+    ),
+    (
+        "security-scan",
+        &["INPUT_FAIL-ON=high"],
+        &[
+            ("report", "security/reports/trivy.sarif"),
+            ("report", "security/reports/trivy.json"),
+            ("report", "security/reports/bandit.json"),
+            ("baseline", "security/baseline.sarif"),
+            ("suppressions", "security/suppressions.yml"),
+        ],
+        "failed: 1 new finding(s) at or above high",
+    ),
+    (
+        "quality-gate",
+        &["INPUT_MIN-COVERAGE=80"],
+        &[
+            ("tests", "quality/reports/pytest.xml"),
+            ("coverage", "quality/coverage.xml"),
+            ("lint", "quality/flake8.txt"),
+            ("baseline", "quality/baseline.json"),
+        ],
+        "failed: 1 test(s) failed",
+    ),
+    (
+        "event",
+        &["INPUT_EVENT=pull_request"],
+        &[("payload", "../crates/xtask/src/pull_request.json")],
+        "passed: pull_request pr=Some(7)",
+    ),
+];
+
+/// Runs each action's whole `run` in the module under Node's WASI on the bundled examples, and
+/// natively: the outputs must be the same, byte for byte (a sans-IO crate that behaved
+/// differently in a WASI host would show here), and hold the expected line.
 #[expect(
     clippy::print_stdout,
     reason = "a developer command reporting its result"
 )]
 fn run_under_node(root: &Path, module: &Path) -> anyhow::Result<()> {
-    use std::io::Write as _;
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args(["build", "--quiet", "--package", "gantry-wasm-probe"])
+        .current_dir(root)
+        .status()
+        .context("build the probe natively")?;
+    ensure!(status.success(), "the probe does not build natively");
+    let target_dir =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let native = target_dir.join("debug/gantry-wasm-probe");
     let script = root.join("crates/xtask/src/run-wasi.mjs");
-    let plan = std::fs::read(root.join("examples/terraform/app/plan.json"))
-        .context("read the example plan")?;
-    let mut child = match Command::new("node")
-        .arg("--no-warnings")
-        .arg(&script)
-        .arg(module)
-        .arg("INPUT_ACTION=terraform-plan")
+    for (action, inputs, files, expected) in PROBE_CASES {
+        let mut stdin = format!("{action}\n{}\n", inputs.join("\n")).into_bytes();
+        for (role, path) in files {
+            let bytes = std::fs::read(root.join("examples").join(path))
+                .with_context(|| format!("read examples/{path}"))?;
+            stdin.extend_from_slice(format!("\n<<< {role} {path}\n").as_bytes());
+            stdin.extend_from_slice(&bytes);
+        }
+        let under_node = run_with_stdin(
+            Command::new("node")
+                .arg("--no-warnings")
+                .arg(&script)
+                .arg(module),
+            &stdin,
+        )
+        .with_context(|| format!("{action} under node's WASI (node is needed)"))?;
+        let natively = run_with_stdin(&mut Command::new(&native), &stdin)
+            .with_context(|| format!("{action} natively"))?;
+        ensure!(
+            under_node
+                .lines()
+                .next()
+                .is_some_and(|line| line.starts_with(expected)),
+            "{action} under WASI: expected `{expected}` first, got `{}`",
+            under_node.lines().next().unwrap_or_default()
+        );
+        ensure!(
+            under_node == natively,
+            "{action}: the WASI module and the native build disagree:\n--- WASI\n{under_node}\n--- native\n{natively}"
+        );
+        println!(
+            "wasm-check: {action}'s whole run under Node's WASI matches the native build ({} bytes of output)",
+            under_node.len()
+        );
+    }
+    Ok(())
+}
+
+fn run_with_stdin(command: &mut Command, stdin: &[u8]) -> anyhow::Result<String> {
+    use std::io::Write as _;
+    let mut child = command
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(error) => bail!("node is needed to run the WASI module: {error}"),
-    };
-    child.stdin.take().context("stdin")?.write_all(&plan)?;
+        .spawn()?;
+    child.stdin.take().context("stdin")?.write_all(stdin)?;
     let output = child.wait_with_output()?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    ensure!(
-        output.status.success(),
-        "the WASI module failed under node: {text}"
-    );
-    ensure!(
-        text.contains("Plan: 2 to add, 1 to change, 1 to destroy."),
-        "the WASI module rendered the example plan wrongly:\n{text}"
-    );
-    println!("wasm-check: the module rendered examples/terraform/app/plan.json under Node's WASI");
-    Ok(())
+    let text = String::from_utf8(output.stdout).context("output is UTF-8")?;
+    ensure!(output.status.success(), "exited {}: {text}", output.status);
+    Ok(text)
 }
 
 /// The (module, name) pairs of a WebAssembly module's import section.
