@@ -1,0 +1,25 @@
+//! Every native scanner reader on the same bytes (each reader, not only the detected one: a
+//! reader must not panic on a report that merely looks like its format), then the whole
+//! security-scan action.
+#![no_main]
+
+use gantry_security_scan::merge::NoWorkspace;
+use gantry_security_scan::native::{Format, read_native};
+use gantry_security_scan::{Source, run};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|bytes: &[u8]| {
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        for format in Format::ALL {
+            let _ = read_native(format, &value);
+        }
+    }
+    let options = gantry_fuzz::scan_options(true);
+    let source = Source {
+        file: "report.json",
+        bytes,
+    };
+    if let Ok(report) = run(&options, &[source], None, None, &NoWorkspace) {
+        gantry_fuzz::check_report(&report);
+    }
+});
