@@ -36,6 +36,12 @@ pub(crate) fn sections(findings: &Findings, options: &Options) -> Document {
     let mut passing_now = BTreeSet::new();
     for suite in &findings.suites {
         for case in &suite.cases {
+            if matches!(case.outcome, Outcome::Passed | Outcome::Skipped { .. })
+                && was_failing.is_empty()
+            {
+                // Only a test that failed on the base branch has anything to say when it passes.
+                continue;
+            }
             let id = test_id(suite, case);
             match &case.outcome {
                 Outcome::Failed {
@@ -95,11 +101,15 @@ pub(crate) fn sections(findings: &Findings, options: &Options) -> Document {
                 Outcome::Flaky {
                     failed_attempts, ..
                 } => {
-                    passing_now.insert(id.clone());
+                    if was_failing.contains(id.as_str()) {
+                        passing_now.insert(id.clone());
+                    }
                     flaky.push((id, *failed_attempts));
                 }
                 Outcome::Passed => {
-                    passing_now.insert(id);
+                    if was_failing.contains(id.as_str()) {
+                        passing_now.insert(id);
+                    }
                 }
                 Outcome::Skipped { .. } => {}
             }
