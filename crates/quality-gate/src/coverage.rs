@@ -12,7 +12,8 @@ use std::io::BufRead;
 
 use quick_xml::events::Event;
 
-use crate::junit::{TestReportError, attribute, next_event};
+use crate::test_report::TestReportError;
+use crate::xml::{attribute, next_event};
 
 /// One file's coverage.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! .NET test reports: `NUnit` 2 (`<test-results>`) and 3 (`<test-run>`), `xUnit` v2
 //! (`<assemblies>`) and Visual Studio's TRX (`<TestRun>`), read with the same counting rules
-//! as `JUnit` (see [`crate::junit`]).
+//! as `JUnit` (see [`crate::junit`] for the counting rules, [`crate::collect`] for where they live).
 //!
 //! Outcomes, from each format's words:
 //! - `NUnit` 2 `result`: `Success` (or 3's `Passed`) passed; `Failure` (or `Failed`) failed; `Error`, `Cancelled` and
@@ -21,9 +21,9 @@ use std::io::BufRead;
 
 use quick_xml::events::{BytesStart, Event};
 
-use crate::junit::{
-    Attempt, Collector, Element, MAX_DETAILS, TestReport, TestReportError, attribute, next_event,
-};
+use crate::collect::{Attempt, Collector, Element};
+use crate::test_report::{MAX_DETAILS, TestReport, TestReportError};
+use crate::xml::{attribute, next_event};
 
 /// The formats of this module, by their root element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,12 +9,15 @@
 //!
 //! What it is not: a test runner, or a publisher.
 
+mod collect;
 pub mod coverage;
 pub mod dotnet;
 pub mod gate;
 pub mod junit;
 pub mod lint;
 mod render;
+pub mod test_report;
+mod xml;
 
 use std::io::BufRead;
 

@@ -17,7 +17,8 @@ use gantry_core::collections::FixedHashSet;
 use quick_xml::events::Event;
 use serde_json::Value;
 
-use crate::junit::{TestReportError, attribute, next_event};
+use crate::test_report::TestReportError;
+use crate::xml::{attribute, next_event};
 
 /// How serious a lint finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::analysis::Secrets;
+use crate::secrets::Secrets;
 use crate::value::{Node, push_json_string};
 
 /// The longest value shown before it is shortened.

@@ -15,6 +15,7 @@ pub mod analysis;
 pub mod diff;
 pub mod plan;
 mod render;
+pub mod secrets;
 pub mod value;
 
 use gantry_core::action::{
@@ -305,7 +306,7 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
         .iter()
         .map(|stack| (stack.name.as_str(), stack.file.as_str(), stack.plan))
         .collect();
-    let (secrets, digest) = analysis::scan(&named)?;
+    let (secrets, digest) = secrets::scan(&named)?;
 
     let mut decision = Decision::default();
     let blocked: Vec<&analysis::Warning> = stacks

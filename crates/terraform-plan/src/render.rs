@@ -8,9 +8,10 @@ use gantry_core::markdown::{
     self, Align, Document, Table, code, code_block, details, html_text, text,
 };
 
-use crate::analysis::{Counts, Secrets, Warning, WarningKind, reason_in_words, replace_paths};
+use crate::analysis::{Counts, Warning, WarningKind, reason_in_words, replace_paths};
 use crate::diff::{DiffLine, Sides, diff};
 use crate::plan::{Action, Change, Plan, ResourceChange};
+use crate::secrets::Secrets;
 use crate::value::Node;
 
 /// One stack, read and analysed.

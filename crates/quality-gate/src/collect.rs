@@ -1,0 +1,255 @@
+//! Attempts gathered into tests: the counting rules of [`crate::junit`]'s documentation, shared
+//! by every dialect's reader.
+
+use gantry_core::collections::FixedHashMap;
+use gantry_core::junit::{Outcome, TestCase, TestSuite};
+
+use crate::test_report::MAX_DETAILS;
+
+/// One attempt's outcome, most severe last in `Ord`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Attempt {
+    Skipped,
+    Passed,
+    Failed,
+    Errored,
+}
+
+/// A test while its attempts are read.
+#[derive(Debug)]
+struct Builder {
+    suite: usize,
+    case: TestCase,
+    passed: bool,
+    failed: u32,
+    errored: u32,
+    skipped: bool,
+    // Boxed: most tests pass, and 100,000 inline triples of strings were a third of the
+    // reader's memory.
+    message: Option<Box<(String, String, String)>>,
+    error_message: Option<Box<(String, String, String)>>,
+    skip_message: Option<Box<str>>,
+}
+
+/// What the current `<testcase>` element has said so far.
+#[derive(Debug, Default)]
+pub(crate) struct Element {
+    pub(crate) name: String,
+    pub(crate) classname: String,
+    pub(crate) file: Option<String>,
+    pub(crate) line: Option<u32>,
+    pub(crate) time: Option<f64>,
+    pub(crate) outcome: Option<Attempt>,
+    /// Failed attempts before this one (flaky or rerun elements).
+    pub(crate) earlier_failures: u32,
+    pub(crate) message: String,
+    pub(crate) kind: String,
+    pub(crate) details: String,
+    /// Collecting text for the failure or error element being read.
+    pub(crate) collecting: bool,
+    /// A status attribute said skipped.
+    pub(crate) status_skipped: bool,
+}
+
+fn cut(text: &mut String, limit: usize) {
+    if text.len() > limit {
+        let mut end = limit;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+}
+
+/// Attempts, gathered into tests, by suite.
+#[derive(Debug, Default)]
+pub(crate) struct Collector {
+    suites: Vec<TestSuite>,
+    builders: Vec<Builder>,
+    by_id: FixedHashMap<(usize, String, String), usize>,
+}
+
+impl Collector {
+    /// A new suite; its index.
+    pub(crate) fn suite(&mut self, name: String) -> usize {
+        self.suites.push(TestSuite {
+            name,
+            cases: Vec::new(),
+        });
+        self.suites.len() - 1
+    }
+
+    /// A suite's name.
+    pub(crate) fn suite_name(&self, suite: usize) -> &str {
+        &self.suites[suite].name
+    }
+
+    /// One attempt of a test in `suite`.
+    pub(crate) fn add(&mut self, element: Element, suite: usize) {
+        finish(element, suite, &mut self.builders, &mut self.by_id, false);
+    }
+
+    /// A suite's test case elements into tests. When a suite says it ran fewer tests than it lists
+    /// cases (pytest-rerunfailures writes every attempt, the failed ones without details), cases
+    /// repeating a name are attempts of one test: all but the last of them failed.
+    pub(crate) fn resolve(&mut self, elements: Vec<Element>, suite: usize, declared_tests: u64) {
+        let reruns = declared_tests > 0 && elements.len() as u64 > declared_tests;
+        let mut remaining: FixedHashMap<(String, String), usize> = FixedHashMap::default();
+        if reruns {
+            for element in &elements {
+                *remaining
+                    .entry((element.classname.clone(), element.name.clone()))
+                    .or_default() += 1;
+            }
+        }
+        for mut element in elements {
+            if reruns {
+                let key = (element.classname.clone(), element.name.clone());
+                let left = remaining.get_mut(&key).map_or(0, |left| {
+                    *left -= 1;
+                    *left
+                });
+                if left > 0 && element.outcome.is_none() && !element.status_skipped {
+                    element.outcome = Some(Attempt::Failed);
+                    "failed, then rerun (the report keeps details of the last attempt only)"
+                        .clone_into(&mut element.message);
+                }
+            }
+            finish(element, suite, &mut self.builders, &mut self.by_id, reruns);
+        }
+    }
+
+    /// The suites with their tests, concluded; suites without tests left out.
+    pub(crate) fn into_suites(mut self) -> Vec<TestSuite> {
+        for builder in self.builders {
+            let suite = builder.suite;
+            self.suites[suite].cases.push(conclude(builder));
+        }
+        self.suites.retain(|suite| !suite.cases.is_empty());
+        self.suites
+    }
+}
+
+/// Adds one `<testcase>` element's attempt to its test.
+fn finish(
+    mut current: Element,
+    suite: usize,
+    builders: &mut Vec<Builder>,
+    by_id: &mut FixedHashMap<(usize, String, String), usize>,
+    reruns: bool,
+) {
+    cut(&mut current.details, MAX_DETAILS);
+    let attempt = if current.status_skipped && current.outcome.is_none() {
+        Attempt::Skipped
+    } else {
+        current.outcome.unwrap_or(Attempt::Passed)
+    };
+    let named = !current.name.is_empty();
+    let key = (
+        suite,
+        std::mem::take(&mut current.classname),
+        std::mem::take(&mut current.name),
+    );
+    let rerun_of = by_id.get(&key).copied().filter(|&index| {
+        let earlier = &builders[index];
+        reruns || (!earlier.passed && earlier.failed + earlier.errored > 0)
+    });
+    let index = if let Some(index) = rerun_of {
+        index
+    } else {
+        builders.push(Builder {
+            suite,
+            case: TestCase {
+                name: key.2.clone(),
+                classname: key.1.clone(),
+                file: current.file.take(),
+                line: current.line,
+                time: current.time,
+                outcome: Outcome::Passed,
+            },
+            passed: false,
+            failed: 0,
+            errored: 0,
+            skipped: false,
+            message: None,
+            error_message: None,
+            skip_message: None,
+        });
+        let index = builders.len() - 1;
+        if named {
+            by_id.insert(key, index);
+        }
+        index
+    };
+    let builder = &mut builders[index];
+    builder.failed += current.earlier_failures;
+    let detail = || {
+        Box::new((
+            std::mem::take(&mut current.message),
+            std::mem::take(&mut current.kind),
+            std::mem::take(&mut current.details),
+        ))
+    };
+    match attempt {
+        Attempt::Passed => builder.passed = true,
+        Attempt::Skipped => {
+            builder.skipped = true;
+            builder
+                .skip_message
+                .get_or_insert_with(|| std::mem::take(&mut current.message).into_boxed_str());
+        }
+        Attempt::Failed => {
+            builder.failed += 1;
+            builder.message.get_or_insert_with(detail);
+        }
+        Attempt::Errored => {
+            builder.errored += 1;
+            builder.error_message.get_or_insert_with(detail);
+        }
+    }
+}
+
+/// The test's outcome over its attempts (see the module documentation).
+fn conclude(builder: Builder) -> TestCase {
+    let mut case = builder.case;
+    let failures = builder.failed + builder.errored;
+    case.outcome = if builder.passed && failures > 0 {
+        Outcome::Flaky {
+            failed_attempts: failures,
+            message: builder
+                .message
+                .as_ref()
+                .or(builder.error_message.as_ref())
+                .map(|detail| detail.0.clone())
+                .unwrap_or_default(),
+        }
+    } else if let Some(detail) = builder.error_message {
+        let (message, kind, details) = *detail;
+        Outcome::Errored {
+            message,
+            kind,
+            details,
+        }
+    } else if let Some(detail) = builder.message {
+        let (message, kind, details) = *detail;
+        Outcome::Failed {
+            message,
+            kind,
+            details,
+        }
+    } else if builder.passed {
+        Outcome::Passed
+    } else if builder.skipped {
+        Outcome::Skipped {
+            message: builder.skip_message.map(String::from).unwrap_or_default(),
+        }
+    } else {
+        // Only flaky/rerun elements and no final outcome: the last attempt passed.
+        Outcome::Flaky {
+            failed_attempts: failures,
+            message: String::new(),
+        }
+    };
+    case
+}
