@@ -311,6 +311,32 @@ impl RestClient {
         Ok(items)
     }
 
+    /// The paths a pull request changes (`GET /repos/{owner}/{repo}/pulls/{number}/files`, every
+    /// page; GitHub lists at most 3,000). A listed file without a `filename` is an invalid
+    /// response, not a file to skip.
+    pub async fn pull_request_files(
+        &self,
+        owner: &str,
+        repository: &str,
+        number: u64,
+    ) -> Result<Vec<String>, GitHubError> {
+        let operation = "list the pull request's files";
+        let path = format!("/repos/{owner}/{repository}/pulls/{number}/files");
+        self.list_all(&path, None, operation)
+            .await?
+            .iter()
+            .map(|file| {
+                file.get("filename")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| GitHubError::InvalidResponse {
+                        operation: operation.to_owned(),
+                        detail: "a listed file has no `filename`".to_owned(),
+                    })
+            })
+            .collect()
+    }
+
     /// A GraphQL request; GraphQL errors become [`GitHubError::Rejected`].
     pub async fn graphql(
         &self,

@@ -69,7 +69,6 @@ fn changed_files(invocation: &Invocation) -> Vec<String> {
     else {
         return Vec::new();
     };
-    let path = format!("/repos/{owner}/{repository}/pulls/{number}/files");
     let listed = runtime.block_on(async {
         let client = RestClient::new(
             &endpoint,
@@ -78,19 +77,12 @@ fn changed_files(invocation: &Invocation) -> Vec<String> {
         )
         .map_err(|error| error.to_string())?;
         client
-            .list_all(&path, None, "list the pull request's files")
+            .pull_request_files(&owner, &repository, number)
             .await
             .map_err(|error| error.to_string())
     });
     match listed {
-        Ok(files) => files
-            .iter()
-            .filter_map(|file| {
-                file.get("filename")
-                    .and_then(|name| name.as_str())
-                    .map(str::to_owned)
-            })
-            .collect(),
+        Ok(files) => files,
         Err(error) => {
             tracing::warn!(%error, "cannot list the pull request's files; annotations are ordered by severity only");
             Vec::new()
