@@ -217,6 +217,11 @@ pub fn run(
             };
             let inputs = inputs_for(command.spec.inputs, environment, sub);
             mask_secrets(command.spec.inputs, &inputs, &context, &mut console);
+            // Every input as its spec declares it (required, choices, booleans, numbers),
+            // once for every action, before it reads any.
+            if let Err(error) = inputs.check(command.spec.inputs) {
+                return invalid_input(&mut console, &context, &error.to_string());
+            }
             let event = match read_event(&context) {
                 Ok(event) => event,
                 Err(message) => return invalid_input(&mut console, &context, &message),

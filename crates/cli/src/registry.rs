@@ -62,3 +62,49 @@ pub fn commands() -> &'static [Command] {
 pub fn command(name: &str) -> Option<&'static Command> {
     commands().iter().find(|command| command.spec.name == name)
 }
+
+#[cfg(test)]
+mod tests {
+    use gantry_core::action::InputKind;
+
+    #[test]
+    fn every_spec_can_be_read_by_itself() {
+        for command in super::commands() {
+            let spec = command.spec;
+            for input in spec.inputs {
+                let name = format!("{}: `{}`", spec.name, input.name);
+                assert!(
+                    !(input.required && input.default.is_some()),
+                    "{name}: a required input with a default is never missing"
+                );
+                match input.kind {
+                    InputKind::Choice(words) => assert!(
+                        input
+                            .default
+                            .is_some_and(|default| words.contains(&default)),
+                        "{name}: its default is one of its words"
+                    ),
+                    InputKind::Boolean => assert!(
+                        matches!(input.default, Some("true" | "false")),
+                        "{name}: a boolean documents its default"
+                    ),
+                    _ => {}
+                }
+            }
+            // The defaults pass the checks the registry applies to every run.
+            let mut inputs = gantry_core::runner::Inputs::default();
+            for input in spec.inputs {
+                let value = input.default.filter(|d| !d.contains("${{")).unwrap_or("x");
+                inputs.set(
+                    input.name,
+                    if input.kind == InputKind::Number {
+                        "1"
+                    } else {
+                        value
+                    },
+                );
+            }
+            assert_eq!(inputs.check(spec.inputs), Ok(()), "{}", spec.name);
+        }
+    }
+}

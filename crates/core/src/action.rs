@@ -88,6 +88,16 @@ impl ActionSpec {
         self.inputs.iter().find(|input| input.name == name)
     }
 
+    /// The declared input of that name, for reading it by its spec.
+    ///
+    /// # Panics
+    /// When the action declares no such input: a programming error, caught by every test that
+    /// reads the action's options.
+    pub fn declared(&self, name: &str) -> &InputSpec {
+        self.input(name)
+            .unwrap_or_else(|| panic!("{} declares no input `{name}`", self.name))
+    }
+
     /// `action.yml` for `actions/<name>/`: a container action running the shared image, with
     /// the subcommand as its argument.
     pub fn action_yml(&self, image: &str) -> String {

@@ -144,6 +144,60 @@ impl Inputs {
         }
     }
 
+    /// Checks every input the way its spec declares it, once, before an action reads them: a
+    /// required input is present, a choice is one of its words, a boolean is one of the six
+    /// spellings, a number parses. The first problem, in the order the inputs are documented.
+    pub fn check(&self, specs: &[crate::action::InputSpec]) -> Result<(), InputError> {
+        use crate::action::InputKind;
+        for spec in specs {
+            if spec.required && self.optional(spec.name).is_none() {
+                return Err(InputError::Missing {
+                    name: spec.name.to_owned(),
+                });
+            }
+            match spec.kind {
+                InputKind::Choice(_) => {
+                    self.chosen(spec)?;
+                }
+                InputKind::Boolean => {
+                    self.flag(spec)?;
+                }
+                InputKind::Number => {
+                    // The range is the action's to say; here only that it is a number.
+                    if let Some(value) = self.optional(spec.name) {
+                        let parsed = value.trim_end_matches('%').trim().parse::<f64>();
+                        if !parsed.is_ok_and(f64::is_finite) {
+                            return Err(InputError::NotANumber {
+                                name: spec.name.to_owned(),
+                                value,
+                                expected: "a number".to_owned(),
+                            });
+                        }
+                    }
+                }
+                InputKind::Text | InputKind::List | InputKind::Secret => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A choice input's word, read by its spec: its words and its default are the ones the
+    /// `action.yml` documents.
+    ///
+    /// # Panics
+    /// When the spec is not a choice (a programming error).
+    pub fn chosen(&self, spec: &crate::action::InputSpec) -> Result<String, InputError> {
+        let crate::action::InputKind::Choice(words) = spec.kind else {
+            panic!("input `{}` is not a choice", spec.name);
+        };
+        self.choice(spec.name, words, spec.default.unwrap_or_default())
+    }
+
+    /// A boolean input, read by its spec (its documented default when absent).
+    pub fn flag(&self, spec: &crate::action::InputSpec) -> Result<bool, InputError> {
+        self.boolean(spec.name, spec.default == Some("true"))
+    }
+
     /// One of a fixed set of words; absent or blank gives `default`.
     pub fn choice(
         &self,
@@ -683,5 +737,79 @@ mod tests {
         let context = RunnerContext::from_environment(&environment);
         assert_eq!(context.api_url, "https://ghe.example.com/api/v3");
         assert_eq!(context.graphql_url, "https://ghe.example.com/api/graphql");
+    }
+
+    #[test]
+    fn inputs_are_checked_by_their_specs_once() {
+        use crate::action::{InputKind, InputSpec};
+        const SPECS: [InputSpec; 4] = [
+            InputSpec {
+                name: "plan",
+                description: "",
+                required: true,
+                default: None,
+                kind: InputKind::List,
+            },
+            InputSpec {
+                name: "comment",
+                description: "",
+                required: false,
+                default: Some("update"),
+                kind: InputKind::Choice(&["update", "off"]),
+            },
+            InputSpec {
+                name: "upload",
+                description: "",
+                required: false,
+                default: Some("true"),
+                kind: InputKind::Boolean,
+            },
+            InputSpec {
+                name: "min",
+                description: "",
+                required: false,
+                default: None,
+                kind: InputKind::Number,
+            },
+        ];
+        let check = |pairs: &[(&str, &str)]| {
+            Inputs::from_environment(pairs.iter().copied())
+                .check(&SPECS)
+                .map_err(|error| error.to_string())
+        };
+        assert_eq!(
+            check(&[]),
+            Err(
+                "input `plan` is required (set `with: plan: …`, or `--plan` when running locally)"
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            check(&[("INPUT_PLAN", "  \n ")]).unwrap_err(),
+            check(&[]).unwrap_err()
+        );
+        assert_eq!(check(&[("INPUT_PLAN", "a.json")]), Ok(()));
+        assert_eq!(
+            check(&[("INPUT_PLAN", "a.json"), ("INPUT_COMMENT", "sometimes")]),
+            Err("input `comment` must be one of `update`, `off`, got `sometimes`".to_owned())
+        );
+        assert!(
+            check(&[("INPUT_PLAN", "a"), ("INPUT_UPLOAD", "yes")])
+                .unwrap_err()
+                .contains("must be a boolean")
+        );
+        assert!(
+            check(&[("INPUT_PLAN", "a"), ("INPUT_MIN", "NaN")])
+                .unwrap_err()
+                .contains("must be a number")
+        );
+        assert_eq!(check(&[("INPUT_PLAN", "a"), ("INPUT_MIN", "80%")]), Ok(()));
+        let inputs = Inputs::default();
+        assert_eq!(
+            inputs.chosen(&SPECS[1]),
+            Ok("update".to_owned()),
+            "the documented default"
+        );
+        assert_eq!(inputs.flag(&SPECS[2]), Ok(true), "the documented default");
     }
 }

@@ -695,12 +695,18 @@ async fn matrix_jobs_sharing_a_key_land_in_one_comment_even_when_they_race() {
 #[tokio::test]
 async fn a_pull_requests_files_are_listed_over_every_page() {
     let fake = fake_with_pr();
-    let files: Vec<String> = (0..250).map(|index| format!("src/file_{index:03}.rs")).collect();
+    let files: Vec<String> = (0..250)
+        .map(|index| format!("src/file_{index:03}.rs"))
+        .collect();
     fake.set_pull_files(7, &files.iter().map(String::as_str).collect::<Vec<_>>());
     let (client, _) = connect(&fake, "");
     let listed = client.pull_request_files("octo", "repo", 7).await.unwrap();
     assert_eq!(listed, files);
-    assert_eq!(fake.state().requests_to("GET", "/pulls/7/files"), 3, "100 a page");
+    assert_eq!(
+        fake.state().requests_to("GET", "/pulls/7/files"),
+        3,
+        "100 a page"
+    );
     assert!(
         client
             .pull_request_files("octo", "repo", 8)

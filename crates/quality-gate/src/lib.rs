@@ -219,13 +219,9 @@ impl Options {
     pub fn from_inputs(inputs: &Inputs) -> Result<Self, InputError> {
         Ok(Self {
             min_coverage: inputs.number("min-coverage", 0.0..=100.0)?,
-            branch_metric: inputs.choice("coverage-metric", &["line", "branch"], "line")?
-                == "branch",
+            branch_metric: inputs.chosen(SPEC.declared("coverage-metric"))? == "branch",
             max_coverage_drop: inputs.number("max-coverage-drop", 0.0..=100.0)?,
-            fail_on_lint: match inputs
-                .choice("fail-on-lint", &["error", "warning", "none"], "error")?
-                .as_str()
-            {
+            fail_on_lint: match inputs.chosen(SPEC.declared("fail-on-lint"))?.as_str() {
                 "warning" => LintGate::Warning,
                 "none" => LintGate::None,
                 _ => LintGate::Error,
@@ -233,7 +229,7 @@ impl Options {
             check_name: inputs
                 .optional("check-name")
                 .unwrap_or_else(|| "quality gate".to_owned()),
-            comment: inputs.choice("comment", &["update", "off"], "update")? == "update",
+            comment: inputs.chosen(SPEC.declared("comment"))? == "update",
             merged_junit: inputs.optional("merged-junit"),
             summary_file: inputs
                 .optional("summary-file")

@@ -170,18 +170,14 @@ impl Options {
         blob_base: Option<String>,
         workflow_and_job: String,
     ) -> Result<Self, InputError> {
-        let fail_on = inputs.choice(
-            "fail-on",
-            &["critical", "high", "medium", "low", "none"],
-            "high",
-        )?;
+        let fail_on = inputs.chosen(SPEC.declared("fail-on"))?;
         Ok(Self {
             fail_on: Severity::threshold(&fail_on).flatten(),
             output: inputs
                 .optional("output")
                 .unwrap_or_else(|| "gantry-security.sarif".to_owned()),
-            upload: inputs.boolean("upload", false)?,
-            comment: inputs.choice("comment", &["update", "off"], "update")? == "update",
+            upload: inputs.flag(SPEC.declared("upload"))?,
+            comment: inputs.chosen(SPEC.declared("comment"))? == "update",
             today,
             blob_base,
             workflow_and_job,

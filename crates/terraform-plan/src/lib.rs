@@ -176,10 +176,7 @@ pub struct Options {
 impl Options {
     /// Reads the options from the step's inputs.
     pub fn from_inputs(inputs: &Inputs, context: &RunnerContext) -> Result<Self, InputError> {
-        let comment = match inputs
-            .choice("comment", &["update", "new", "off"], "update")?
-            .as_str()
-        {
+        let comment = match inputs.chosen(SPEC.declared("comment"))?.as_str() {
             "new" => CommentSetting::New,
             "off" => CommentSetting::Off,
             _ => CommentSetting::Update,
@@ -202,7 +199,7 @@ impl Options {
         Ok(Self {
             comment,
             comment_key: inputs.optional("comment-key"),
-            fail_on_destroy: inputs.boolean("fail-on-destroy", false)?,
+            fail_on_destroy: inputs.flag(SPEC.declared("fail-on-destroy"))?,
             destroy_allowlist: inputs.list("destroy-allowlist"),
             expect_digest,
             workflow_and_job: format!(

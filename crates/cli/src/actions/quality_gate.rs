@@ -77,7 +77,7 @@ fn changed_files(invocation: &Invocation) -> Vec<String> {
         )
         .map_err(|error| error.to_string())?;
         client
-            .pull_request_files(&owner, &repository, number)
+            .pull_request_files(owner, repository, number)
             .await
             .map_err(|error| error.to_string())
     });

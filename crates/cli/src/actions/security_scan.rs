@@ -116,12 +116,8 @@ pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
             context.job.as_deref().unwrap_or("local")
         ),
     )?;
+    // Required: the registry checked that it is set.
     let lines = invocation.inputs.list("reports");
-    if lines.is_empty() {
-        return Err(ActionFailure::InvalidInput(
-            "input `reports` is required (set `with: reports: …`, or `--reports` when running locally)".to_owned(),
-        ));
-    }
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for line in &lines {
         for (relative, _) in expand(invocation, "reports", line)? {

@@ -14,13 +14,8 @@ use crate::invocation::{ActionFailure, Invocation, io_reason};
 /// Runs the action.
 pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
     let options = Options::from_inputs(&invocation.inputs, &invocation.context)?;
+    // Required: the registry checked that it is set.
     let lines = invocation.inputs.list("plan");
-    if lines.is_empty() {
-        return Err(ActionFailure::InvalidInput(
-            "input `plan` is required (set `with: plan: …`, or `--plan` when running locally)"
-                .to_owned(),
-        ));
-    }
     let command = invocation
         .inputs
         .optional("terraform-command")
