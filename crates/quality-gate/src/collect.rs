@@ -1,7 +1,9 @@
 //! Attempts gathered into tests: the counting rules of [`crate::junit`]'s documentation, shared
 //! by every dialect's reader.
 
-use gantry_core::collections::FixedHashMap;
+use std::hash::BuildHasher as _;
+
+use gantry_core::collections::{FixedHashMap, FixedState};
 use gantry_core::junit::{Outcome, TestCase, TestSuite};
 
 use crate::test_report::MAX_DETAILS;
@@ -18,7 +20,9 @@ pub(crate) enum Attempt {
 /// A test while its attempts are read.
 #[derive(Debug)]
 struct Builder {
-    suite: usize,
+    /// The previous test (suite, index) whose key hashes the same: the chain [`Collector`]'s
+    /// map heads.
+    same_hash: Option<(usize, usize)>,
     case: TestCase,
     passed: bool,
     failed: u32,
@@ -66,8 +70,12 @@ fn cut(text: &mut String, limit: usize) {
 #[derive(Debug, Default)]
 pub(crate) struct Collector {
     suites: Vec<TestSuite>,
-    builders: Vec<Builder>,
-    by_id: FixedHashMap<(usize, String, String), usize>,
+    /// Per suite, its tests as they are read, in the order first seen.
+    builders: Vec<Vec<Builder>>,
+    /// By the hash of (suite, class name, name): the most recent test of that key, heading a
+    /// chain through [`Builder::same_hash`]. Keyed by the hash so the names are not held twice
+    /// (100,000 tests of copied names were a fifth of the reader's memory).
+    by_id: FixedHashMap<u64, (usize, usize)>,
 }
 
 impl Collector {
@@ -77,6 +85,7 @@ impl Collector {
             name,
             cases: Vec::new(),
         });
+        self.builders.push(Vec::new());
         self.suites.len() - 1
     }
 
@@ -121,13 +130,19 @@ impl Collector {
     }
 
     /// The suites with their tests, concluded; suites without tests left out.
-    pub(crate) fn into_suites(mut self) -> Vec<TestSuite> {
-        for builder in self.builders {
-            let suite = builder.suite;
-            self.suites[suite].cases.push(conclude(builder));
+    pub(crate) fn into_suites(self) -> Vec<TestSuite> {
+        let Self {
+            mut suites,
+            builders,
+            by_id,
+        } = self;
+        drop(by_id);
+        // Suite by suite, so the tests are not held twice over.
+        for (suite, tests) in suites.iter_mut().zip(builders) {
+            suite.cases = tests.into_iter().map(conclude).collect();
         }
-        self.suites.retain(|suite| !suite.cases.is_empty());
-        self.suites
+        suites.retain(|suite| !suite.cases.is_empty());
+        suites
     }
 }
 
@@ -135,8 +150,8 @@ impl Collector {
 fn finish(
     mut current: Element,
     suite: usize,
-    builders: &mut Vec<Builder>,
-    by_id: &mut FixedHashMap<(usize, String, String), usize>,
+    builders: &mut [Vec<Builder>],
+    by_id: &mut FixedHashMap<u64, (usize, usize)>,
     reruns: bool,
 ) {
     cut(&mut current.details, MAX_DETAILS);
@@ -146,23 +161,45 @@ fn finish(
         current.outcome.unwrap_or(Attempt::Passed)
     };
     let named = !current.name.is_empty();
-    let key = (
-        suite,
-        std::mem::take(&mut current.classname),
-        std::mem::take(&mut current.name),
-    );
-    let rerun_of = by_id.get(&key).copied().filter(|&index| {
-        let earlier = &builders[index];
+    let hash = FixedState::default().hash_one((suite, &current.classname, &current.name));
+    // The most recent test of this key, if any (the chain also holds other keys that hash
+    // alike).
+    let mut link = if named {
+        by_id.get(&hash).copied()
+    } else {
+        None
+    };
+    let mut latest = None;
+    while let Some((in_suite, index)) = link {
+        let earlier = &builders[in_suite][index];
+        if in_suite == suite
+            && earlier.case.name == current.name
+            && earlier.case.classname == current.classname
+        {
+            latest = Some(index);
+            break;
+        }
+        link = earlier.same_hash;
+    }
+    let rerun_of = latest.filter(|&index| {
+        let earlier = &builders[suite][index];
         reruns || (!earlier.passed && earlier.failed + earlier.errored > 0)
     });
+    let tests = &mut builders[suite];
     let index = if let Some(index) = rerun_of {
         index
     } else {
-        builders.push(Builder {
-            suite,
+        let index = tests.len();
+        let same_hash = if named {
+            by_id.insert(hash, (suite, index))
+        } else {
+            None
+        };
+        tests.push(Builder {
+            same_hash,
             case: TestCase {
-                name: key.2.clone(),
-                classname: key.1.clone(),
+                name: std::mem::take(&mut current.name),
+                classname: std::mem::take(&mut current.classname),
                 file: current.file.take(),
                 line: current.line,
                 time: current.time,
@@ -176,13 +213,9 @@ fn finish(
             error_message: None,
             skip_message: None,
         });
-        let index = builders.len() - 1;
-        if named {
-            by_id.insert(key, index);
-        }
         index
     };
-    let builder = &mut builders[index];
+    let builder = &mut tests[index];
     builder.failed += current.earlier_failures;
     let detail = || {
         Box::new((
