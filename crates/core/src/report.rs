@@ -183,6 +183,18 @@ fn sections_of(body: &str) -> Vec<(String, String)> {
 }
 
 impl CommentEffect {
+    /// The one sticky comment of `action` for `key` (`workflow/job`, and whatever else tells
+    /// runs apart), edited in place on every run, on the pull request of the run.
+    pub fn sticky(action: &str, key: &str, body: String) -> Self {
+        Self {
+            marker: Marker::new(action, key),
+            body,
+            mode: CommentMode::Update,
+            issue_number: None,
+            section: None,
+        }
+    }
+
     /// The body with the marker appended.
     pub fn body_with_marker(&self) -> String {
         self.body_merged_into(&[])

@@ -562,6 +562,16 @@ impl RunnerContext {
         }
     }
 
+    /// `GITHUB_WORKFLOW/GITHUB_JOB` (`local` for either outside Actions): what tells one job's
+    /// sticky comment from another's, so two jobs running the same action keep one each.
+    pub fn workflow_and_job(&self) -> String {
+        format!(
+            "{}/{}",
+            self.workflow.as_deref().unwrap_or("local"),
+            self.job.as_deref().unwrap_or("local")
+        )
+    }
+
     /// `owner` and `name` of `GITHUB_REPOSITORY`, when it has that shape.
     pub fn owner_and_name(&self) -> Option<(&str, &str)> {
         let (owner, name) = self.repository.as_deref()?.split_once('/')?;

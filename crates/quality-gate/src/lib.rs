@@ -27,7 +27,7 @@ use gantry_core::action::{
 use gantry_core::junit::{Outcome, TestSuite, Totals, write_junit};
 use gantry_core::report::{
     Annotation, CHECK_RUN_TEXT_LIMIT, COMMENT_BODY_BUDGET, CheckConclusion, CheckRunEffect,
-    CommentEffect, CommentMode, Effect, Marker, OutputFile, Report, Verdict,
+    CommentEffect, Effect, OutputFile, Report, Verdict,
 };
 use gantry_core::runner::{
     AnnotationLevel, AnnotationPlace, InputError, Inputs, STEP_SUMMARY_LIMIT,
@@ -534,19 +534,17 @@ pub fn run(options: &Options, sources: Sources<'_>) -> Result<Report, TestReport
         annotations: report.annotations.clone(),
     }));
     if options.comment {
-        report.effects.push(Effect::Comment(CommentEffect {
-            marker: Marker::new(NAME, &options.workflow_and_job),
-            body: render::render(
+        report.effects.push(Effect::Comment(CommentEffect::sticky(
+            NAME,
+            &options.workflow_and_job,
+            render::render(
                 &outcome,
                 options,
                 &sections,
                 COMMENT_BODY_BUDGET,
                 "the job's step summary",
             ),
-            mode: CommentMode::Update,
-            issue_number: None,
-            section: None,
-        }));
+        )));
     }
     Ok(report)
 }

@@ -26,8 +26,8 @@ use gantry_core::action::{
     ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
 };
 use gantry_core::report::{
-    ANNOTATIONS_SHOWN_PER_LEVEL, Annotation, COMMENT_BODY_BUDGET, CommentEffect, CommentMode,
-    Effect, Marker, OutputFile, Report, SarifUploadEffect, Verdict,
+    ANNOTATIONS_SHOWN_PER_LEVEL, Annotation, COMMENT_BODY_BUDGET, CommentEffect, Effect,
+    OutputFile, Report, SarifUploadEffect, Verdict,
 };
 use gantry_core::runner::{
     AnnotationLevel, AnnotationPlace, InputError, Inputs, STEP_SUMMARY_LIMIT,
@@ -584,13 +584,11 @@ fn report(options: &Options, mut scan: Scan) -> Report {
             COMMENT_BODY_BUDGET,
             "the job's step summary",
         );
-        report.effects.push(Effect::Comment(CommentEffect {
-            marker: Marker::new(NAME, &options.workflow_and_job),
+        report.effects.push(Effect::Comment(CommentEffect::sticky(
+            NAME,
+            &options.workflow_and_job,
             body,
-            mode: CommentMode::Update,
-            issue_number: None,
-            section: None,
-        }));
+        )));
     }
     for (path, file, upload) in files {
         if options.upload {

@@ -22,7 +22,7 @@ use gantry_core::action::{
     ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
 };
 use gantry_core::report::{
-    Annotation, COMMENT_BODY_BUDGET, CommentEffect, CommentMode, Effect, Marker, Report, Verdict,
+    Annotation, COMMENT_BODY_BUDGET, CommentEffect, CommentMode, Effect, Report, Verdict,
 };
 use gantry_core::runner::{
     AnnotationLevel, AnnotationPlace, InputError, Inputs, RunnerContext, STEP_SUMMARY_LIMIT,
@@ -202,11 +202,7 @@ impl Options {
             fail_on_destroy: inputs.flag(SPEC.declared("fail-on-destroy"))?,
             destroy_allowlist: inputs.list("destroy-allowlist"),
             expect_digest,
-            workflow_and_job: format!(
-                "{}/{}",
-                context.workflow.as_deref().unwrap_or("local"),
-                context.job.as_deref().unwrap_or("local")
-            ),
+            workflow_and_job: context.workflow_and_job(),
         })
     }
 }
@@ -436,17 +432,12 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
             ),
         };
         let body = render::render(&request(budget, "the job's step summary", 50), &sections);
-        report.effects.push(Effect::Comment(CommentEffect {
-            marker: Marker::new(NAME, &key),
-            body,
-            mode: if options.comment == CommentSetting::New {
-                CommentMode::New
-            } else {
-                CommentMode::Update
-            },
-            issue_number: None,
-            section,
-        }));
+        let mut comment = CommentEffect::sticky(NAME, &key, body);
+        if options.comment == CommentSetting::New {
+            comment.mode = CommentMode::New;
+        }
+        comment.section = section;
+        report.effects.push(Effect::Comment(comment));
     }
     // The buffer is the summary when it fits (it does unless the first blocks alone are huge).
     report.summary = if buffer.len() <= STEP_SUMMARY_LIMIT {

@@ -95,11 +95,7 @@ pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
     let mut options = Options::from_inputs(&invocation.inputs)?;
     let context = &invocation.context;
     options.workspace_root = invocation.workspace.to_string_lossy().into_owned();
-    options.workflow_and_job = format!(
-        "{}/{}",
-        context.workflow.as_deref().unwrap_or("local"),
-        context.job.as_deref().unwrap_or("local")
-    );
+    options.workflow_and_job = context.workflow_and_job();
     let sources = Sources {
         tests: sources_of(invocation, "junit")?,
         coverage: sources_of(invocation, "coverage")?,

@@ -110,11 +110,7 @@ pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
         &invocation.inputs,
         today(),
         blob_base,
-        format!(
-            "{}/{}",
-            context.workflow.as_deref().unwrap_or("local"),
-            context.job.as_deref().unwrap_or("local")
-        ),
+        context.workflow_and_job(),
     )?;
     // Required: the registry checked that it is set.
     let lines = invocation.inputs.list("reports");
