@@ -137,3 +137,53 @@ fn a_broken_report_exits_2_naming_it_and_posts_nothing() {
     assert_eq!(comments(&fake), 0);
     assert!(state.sarif_uploads.is_empty());
 }
+
+#[test]
+fn the_runner_is_shown_ten_annotations_of_each_kind_and_told_where_the_rest_are() {
+    // 25 high, 12 medium and 3 low findings, each on its own line of one file.
+    let results: Vec<String> = (0..40)
+        .map(|index| {
+            let score = match index {
+                0..25 => "8.0",
+                25..37 => "5.0",
+                _ => "2.0",
+            };
+            format!(
+                r#"{{"ruleId":"R{index}","properties":{{"security-severity":"{score}"}},"message":{{"text":"finding {index}"}},"locations":[{{"physicalLocation":{{"artifactLocation":{{"uri":"src/app.py"}},"region":{{"startLine":{}}}}}}}]}}"#,
+                index + 1
+            )
+        })
+        .collect();
+    let sarif = format!(
+        r#"{{"version":"2.1.0","runs":[{{"tool":{{"driver":{{"name":"lint-o-matic"}}}},"results":[{}]}}]}}"#,
+        results.join(",")
+    );
+    let harness = RunnerHarness::new()
+        .input("reports", "many.sarif")
+        .input("fail-on", "none");
+    harness.write("many.sarif", sarif);
+    harness.write("src/app.py", "x = 1\n".repeat(40));
+    let outcome = harness.run(&["security-scan"]);
+    assert_eq!(outcome.exit_code, Some(0), "{}", outcome.stderr);
+    let count = |prefix: &str| {
+        outcome
+            .stdout
+            .lines()
+            .filter(|line| line.starts_with(prefix))
+            .count()
+    };
+    assert_eq!(count("::error file="), 10, "{}", outcome.stdout);
+    assert_eq!(count("::warning file="), 10, "{}", outcome.stdout);
+    // The three lows, and one note about the other 17 (15 highs, 2 mediums).
+    assert_eq!(count("::notice file="), 3, "{}", outcome.stdout);
+    let note = outcome
+        .stdout
+        .lines()
+        .find(|line| line.contains("more annotation(s)"))
+        .expect("a note says how many more");
+    assert!(
+        note.contains("17 more annotation(s)")
+            && note.contains("the step summary and the merged SARIF"),
+        "{note}"
+    );
+}

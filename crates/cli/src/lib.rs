@@ -439,7 +439,9 @@ fn finish(
             return EXIT_SERVICE_ERROR;
         }
     }
-    for command in report.workflow_commands("the check run or the step summary") {
+    let elsewhere = registry::command(&report.action)
+        .map_or("the step summary", |command| command.annotations_elsewhere);
+    for command in report.workflow_commands(elsewhere) {
         console.command(&command);
     }
     let local_summary = publishing

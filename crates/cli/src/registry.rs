@@ -16,6 +16,8 @@ pub struct Command {
     pub run: fn(&Invocation) -> Result<Report, ActionFailure>,
     /// Inputs for `gantry demo`, paths relative to the repository's `examples/` folder.
     pub demo: &'static [(&'static str, &'static str)],
+    /// Where every annotation can be read when the runner shows only ten of each kind.
+    pub annotations_elsewhere: &'static str,
 }
 
 /// Every implemented action, in pipeline order.
@@ -24,6 +26,7 @@ pub fn commands() -> &'static [Command] {
         Command {
             spec: &gantry_security_scan::SPEC,
             run: crate::actions::security_scan::run_action,
+            annotations_elsewhere: "the step summary and the merged SARIF",
             demo: &[
                 ("reports", "security/reports/*"),
                 ("baseline", "security/baseline.sarif"),
@@ -34,6 +37,7 @@ pub fn commands() -> &'static [Command] {
         Command {
             spec: &gantry_quality_gate::SPEC,
             run: crate::actions::quality_gate::run_action,
+            annotations_elsewhere: "the check run and the step summary",
             demo: &[
                 ("junit", "quality/reports/*.xml"),
                 ("coverage", "quality/coverage.xml"),
@@ -46,6 +50,7 @@ pub fn commands() -> &'static [Command] {
         Command {
             spec: &gantry_terraform_plan::SPEC,
             run: crate::actions::terraform_plan::run_action,
+            annotations_elsewhere: "the step summary",
             demo: &[
                 (
                     "plan",

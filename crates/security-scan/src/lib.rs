@@ -26,8 +26,8 @@ use gantry_core::action::{
     ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
 };
 use gantry_core::report::{
-    ANNOTATIONS_SHOWN_PER_LEVEL, Annotation, COMMENT_BODY_BUDGET, CommentEffect, Effect,
-    OutputFile, Report, SarifUploadEffect, Verdict,
+    Annotation, COMMENT_BODY_BUDGET, CommentEffect, Effect, OutputFile, Report, SarifUploadEffect,
+    Verdict,
 };
 use gantry_core::runner::{
     AnnotationLevel, AnnotationPlace, InputError, Inputs, STEP_SUMMARY_LIMIT,
@@ -506,25 +506,18 @@ fn report(options: &Options, mut scan: Scan) -> Report {
         .filter(|entry| Scan::is_new(entry))
         .collect();
     new_findings.sort_by(|a, b| sarif_out::severity_order(a, b));
-    // The runner shows ten annotations of each kind per step: annotate the most severe ten of
-    // each, and say how many more there are.
-    let mut per_level = [0usize; 3];
-    let mut more = 0usize;
+    // Every new finding with a place, most severe first: the edge shows the runner's ten of each
+    // kind and says how many more there are (`Report::workflow_commands`).
     for entry in &new_findings {
         let finding = &entry.finding;
         let Some(path) = &finding.location.path else {
             continue;
         };
-        let (level, slot) = match finding.severity {
-            Severity::Critical | Severity::High => (AnnotationLevel::Error, 0),
-            Severity::Medium => (AnnotationLevel::Warning, 1),
-            Severity::Low | Severity::Note => (AnnotationLevel::Notice, 2),
+        let level = match finding.severity {
+            Severity::Critical | Severity::High => AnnotationLevel::Error,
+            Severity::Medium => AnnotationLevel::Warning,
+            Severity::Low | Severity::Note => AnnotationLevel::Notice,
         };
-        if per_level[slot] >= ANNOTATIONS_SHOWN_PER_LEVEL {
-            more += 1;
-            continue;
-        }
-        per_level[slot] += 1;
         report.annotations.push(Annotation {
             level,
             place: AnnotationPlace {
@@ -540,29 +533,6 @@ fn report(options: &Options, mut scan: Scan) -> Report {
                 ..AnnotationPlace::default()
             },
             message: markdown_free(&finding.message),
-        });
-    }
-    if more > 0 {
-        // The note itself is a notice: make room for it.
-        if per_level[2] >= ANNOTATIONS_SHOWN_PER_LEVEL {
-            if let Some(last) = report
-                .annotations
-                .iter()
-                .rposition(|annotation| annotation.level == AnnotationLevel::Notice)
-            {
-                report.annotations.remove(last);
-                more += 1;
-            }
-        }
-        report.annotations.push(Annotation {
-            level: AnnotationLevel::Notice,
-            place: AnnotationPlace {
-                title: Some("More findings".to_owned()),
-                ..AnnotationPlace::default()
-            },
-            message: format!(
-                "{more} more new finding(s) are not annotated (the runner shows {ANNOTATIONS_SHOWN_PER_LEVEL} of each kind per step); all are in the step summary and the merged SARIF"
-            ),
         });
     }
 
