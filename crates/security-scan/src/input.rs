@@ -18,7 +18,8 @@ pub enum ReportError {
     Json(#[from] JsonError),
     /// JSON of a shape no supported tool writes.
     #[error(
-        "{file}: not a report format gantry knows ({shape}); supported: SARIF 2.1.0 from any tool and the JSON of Trivy, Grype, Snyk, OSV-Scanner, npm audit, yarn audit, pip-audit, cargo audit, Bandit, Semgrep, gosec, Gitleaks, detect-secrets, Checkov, tfsec, KICS, Terrascan, KubeLinter, hadolint, ShellCheck, zizmor, TruffleHog, govulncheck and reviewdog (rdjson)"
+        "{file}: not a report format gantry knows ({shape}); supported: SARIF 2.1.0 from any tool and the JSON of {supported}",
+        supported = crate::native::SUPPORTED
     )]
     Unknown {
         /// The file.

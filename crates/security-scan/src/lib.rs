@@ -49,7 +49,11 @@ pub const SPEC: ActionSpec = ActionSpec {
     inputs: &[
         InputSpec {
             name: "reports",
-            description: "Report files, one path or glob per line: SARIF 2.1.0 from any tool, or the JSON of Trivy, Grype, Snyk, OSV-Scanner, npm audit, yarn audit, pip-audit, cargo audit, Bandit, Semgrep, gosec, Gitleaks, detect-secrets, Checkov, tfsec, KICS, hadolint, ShellCheck, zizmor or reviewdog (rdjson). The format is recognised from the content.",
+            description: concat!(
+                "Report files, one path or glob per line: SARIF 2.1.0 from any tool, or the JSON of ",
+                native::supported_native!(),
+                ". The format is recognised from the content."
+            ),
             required: true,
             default: None,
             kind: InputKind::List,

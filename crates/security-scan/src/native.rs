@@ -1,8 +1,19 @@
 //! Scanners' native JSON, recognised from content (never from the file name), read into
-//! [`Finding`]s. Done so far: Trivy (vulnerabilities, misconfigurations, secrets), Grype, Bandit,
-//! Semgrep, Gitleaks (v6–v8), Snyk, npm audit (6 and 7+), cargo audit, Checkov, hadolint,
-//! `ShellCheck` and yarn audit. Secrets found by secret scanners are never kept: a finding
-//! names the rule and the place, not the matched text.
+//! [`Finding`]s: every format of [`Format::ALL`], named in [`SUPPORTED`] (which the `reports`
+//! input's description and the "not a report format" error are built from). Secrets found by
+//! secret scanners are never kept: a finding names the rule and the place, not the matched text.
+
+/// The native formats, by the names their tools go by: one list for the docs, the `reports`
+/// description and the errors (a test keeps it equal to [`Format::ALL`]).
+macro_rules! supported_native {
+    () => {
+        "Trivy, Grype, Snyk, OSV-Scanner, npm audit, yarn audit, pip-audit, cargo audit, Bandit, Semgrep, gosec, Gitleaks, detect-secrets, Checkov, tfsec, KICS, Terrascan, KubeLinter, hadolint, ShellCheck, zizmor, TruffleHog, govulncheck and reviewdog (rdjson)"
+    };
+}
+pub(crate) use supported_native;
+
+/// The native formats gantry reads, as a sentence's list.
+pub const SUPPORTED: &str = supported_native!();
 
 use serde_json::Value;
 
@@ -1651,4 +1662,33 @@ fn terrascan(report: &Value) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod supported_tests {
+    use super::*;
+
+    #[test]
+    fn the_supported_list_names_every_native_format_and_nothing_else() {
+        let names: Vec<&str> = SUPPORTED
+            .split(", ")
+            .flat_map(|part| part.split(" and "))
+            .collect();
+        let formats: Vec<Format> = Format::ALL
+            .into_iter()
+            .filter(|format| !matches!(format, Format::Nothing | Format::Sarif))
+            .collect();
+        assert_eq!(names.len(), formats.len(), "{names:?}");
+        for format in formats {
+            // `cargo-audit` is called as `cargo audit`.
+            let spoken = |name: &str| name.replace('-', " ");
+            assert!(
+                names
+                    .iter()
+                    .any(|name| spoken(name).starts_with(&spoken(format.tool()))),
+                "{} is not in SUPPORTED",
+                format.tool()
+            );
+        }
+    }
 }
