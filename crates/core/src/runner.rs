@@ -93,6 +93,16 @@ pub struct Inputs {
     variables: BTreeMap<String, String>,
 }
 
+/// A finite number as inputs write it (`80`, `80%`, ` 0.5 `).
+fn parse_number(value: &str) -> Option<f64> {
+    value
+        .trim_end_matches('%')
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|number| number.is_finite())
+}
+
 impl Inputs {
     /// Keeps the `INPUT_*` variables of an environment (everything else is ignored).
     pub fn from_environment<I, K, V>(environment: I) -> Self
@@ -165,8 +175,7 @@ impl Inputs {
                 InputKind::Number => {
                     // The range is the action's to say; here only that it is a number.
                     if let Some(value) = self.optional(spec.name) {
-                        let parsed = value.trim_end_matches('%').trim().parse::<f64>();
-                        if !parsed.is_ok_and(f64::is_finite) {
+                        if parse_number(&value).is_none() {
                             return Err(InputError::NotANumber {
                                 name: spec.name.to_owned(),
                                 value,
@@ -230,8 +239,8 @@ impl Inputs {
         let Some(value) = self.optional(name) else {
             return Ok(None);
         };
-        match value.trim_end_matches('%').trim().parse::<f64>() {
-            Ok(number) if number.is_finite() && range.contains(&number) => Ok(Some(number)),
+        match parse_number(&value) {
+            Some(number) if range.contains(&number) => Ok(Some(number)),
             _ => Err(InputError::NotANumber {
                 name: name.to_owned(),
                 value,

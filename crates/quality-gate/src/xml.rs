@@ -151,19 +151,10 @@ fn attribute_value(attribute: &quick_xml::events::attributes::Attribute<'_>) -> 
     }
 }
 
+/// One attribute's value (the first of that name).
 pub(crate) fn attribute(element: &BytesStart<'_>, wanted: &str) -> Option<String> {
-    element
-        .attributes()
-        .with_checks(false)
-        .flatten()
-        .find(|attribute| attribute.key.local_name().as_ref() == wanted)
-        .map(
-            |attribute| match attribute.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
-                Ok(value) => value.into_owned(),
-                // An undeclared entity: keep the text as written.
-                Err(_) => attribute.value.clone().into_owned(),
-            },
-        )
+    let [value] = attributes(element, [wanted]);
+    value
 }
 
 /// The next event, naming the file and byte offset on errors. Also errors: the end of the

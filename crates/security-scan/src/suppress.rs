@@ -117,9 +117,7 @@ impl<'input> ShapeReader<'input> {
         use saphyr_parser::Event;
         match self.next()? {
             Event::MappingStart(..) => {}
-            Event::Scalar(text, saphyr_parser::ScalarStyle::Plain, _, None) if is_null(&text) => {
-                return Ok(Vec::new());
-            }
+            event if is_null_event(&event) => return Ok(Vec::new()),
             _ => return Err(self.here("the file is not a mapping")),
         }
         let mut entries = None;
@@ -145,9 +143,7 @@ impl<'input> ShapeReader<'input> {
         use saphyr_parser::Event;
         match self.next()? {
             Event::SequenceStart(..) => {}
-            Event::Scalar(text, saphyr_parser::ScalarStyle::Plain, _, None) if is_null(&text) => {
-                return Ok(Vec::new());
-            }
+            event if is_null_event(&event) => return Ok(Vec::new()),
             Event::Alias(_) => return Err(self.here("YAML aliases are not accepted")),
             _ => return Err(self.here("`suppressions` is not a list")),
         }
@@ -171,7 +167,8 @@ impl<'input> ShapeReader<'input> {
         let start = self.at;
         let mut entry = EntryShape::default();
         let mut id = None;
-        let mut seen = [false; FIELDS.len()];
+        // Which of the five fields were given (a null value is given too).
+        let mut seen = [false; 5];
         loop {
             let key = match self.next()? {
                 Event::MappingEnd => break,
@@ -183,22 +180,19 @@ impl<'input> ShapeReader<'input> {
                     );
                 }
             };
-            let slot = match key.as_str() {
-                "id" => &mut id,
-                "path" => &mut entry.path,
-                "tool" => &mut entry.tool,
-                "reason" => &mut entry.reason,
-                "expires" => &mut entry.expires,
+            let (field, slot) = match key.as_str() {
+                "id" => (0, &mut id),
+                "path" => (1, &mut entry.path),
+                "tool" => (2, &mut entry.tool),
+                "reason" => (3, &mut entry.reason),
+                "expires" => (4, &mut entry.expires),
                 other => {
                     return Err(
                         self.here(&format!("suppressions[{index}]: unknown field `{other}`"))
                     );
                 }
             };
-            if std::mem::replace(
-                &mut seen[FIELDS.iter().position(|f| *f == key).unwrap_or(0)],
-                true,
-            ) {
+            if std::mem::replace(&mut seen[field], true) {
                 return Err(self.here(&format!("suppressions[{index}]: `{key}` twice")));
             }
             let value = match self.next()? {
@@ -226,7 +220,13 @@ impl<'input> ShapeReader<'input> {
     }
 }
 
-const FIELDS: [&str; 5] = ["id", "path", "tool", "reason", "expires"];
+/// A plain, untagged null scalar (`suppressions:` with nothing after it).
+fn is_null_event(event: &saphyr_parser::Event<'_>) -> bool {
+    matches!(
+        event,
+        saphyr_parser::Event::Scalar(text, saphyr_parser::ScalarStyle::Plain, _, None) if is_null(text)
+    )
+}
 
 /// YAML's plain null: empty, `~`, `null`.
 fn is_null(text: &str) -> bool {
