@@ -139,11 +139,29 @@ impl Collector {
         drop(by_id);
         // Suite by suite, so the tests are not held twice over.
         for (suite, tests) in suites.iter_mut().zip(builders) {
-            suite.cases = tests.into_iter().map(conclude).collect();
+            concluded(&mut suite.cases, tests);
         }
         suites.retain(|suite| !suite.cases.is_empty());
         suites
     }
+
+    /// A suite whose element ended: its tests concluded now, so a report's builders are never
+    /// all held at once (a test's attempts are all inside its suite's element).
+    pub(crate) fn close(&mut self, suite: usize) {
+        let tests = std::mem::take(&mut self.builders[suite]);
+        if tests.is_empty() {
+            return;
+        }
+        self.by_id.retain(|_, (in_suite, _)| *in_suite != suite);
+        concluded(&mut self.suites[suite].cases, tests);
+    }
+}
+
+/// Appends the concluded tests, in an allocation of their own size: collecting in place would
+/// keep the larger builders' buffer.
+fn concluded(cases: &mut Vec<TestCase>, tests: Vec<Builder>) {
+    cases.reserve_exact(tests.len());
+    cases.extend(tests.into_iter().map(conclude));
 }
 
 /// Adds one `<testcase>` element's attempt to its test.
@@ -171,7 +189,11 @@ fn finish(
     };
     let mut latest = None;
     while let Some((in_suite, index)) = link {
-        let earlier = &builders[in_suite][index];
+        // A closed suite's tests are gone; a chain reaching one (two keys of different suites
+        // hashing alike) has nothing more of this suite.
+        let Some(earlier) = builders[in_suite].get(index) else {
+            break;
+        };
         if in_suite == suite
             && earlier.case.name == current.name
             && earlier.case.classname == current.classname

@@ -294,6 +294,9 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                             }
                         }
                     }
+                    if let Some(suite) = suite {
+                        collector.close(suite);
+                    }
                 }
             }
             Event::Text(ref text) => {
