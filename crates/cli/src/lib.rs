@@ -381,6 +381,14 @@ fn write_outputs(
         })
 }
 
+/// Writes a file through a buffer, straight from its model when it has one.
+fn write_file(path: &Path, contents: &gantry_core::report::Contents) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, std::fs::File::create(path)?);
+    contents.write_to(&mut out)?;
+    out.flush()
+}
+
 fn write_result_only(context: &RunnerContext, result: &str) {
     let mut outputs = Outputs::default();
     outputs.set(RESULT_OUTPUT.name, result);
@@ -428,7 +436,7 @@ fn finish(
         let written = path
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&path, &file.contents));
+            .and_then(|()| write_file(&path, &file.contents));
         if let Err(error) = written {
             console.error(&format!(
                 "{}: cannot write: {}",

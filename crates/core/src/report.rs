@@ -71,7 +71,73 @@ pub struct OutputFile {
     /// Workspace-relative path.
     pub path: String,
     /// Contents.
-    pub contents: String,
+    pub contents: Contents,
+}
+
+/// What a file holds: text, or a model the edge writes straight to the file (the merged
+/// `JUnit` of 100,000 tests is 10 MB that need never be held as text). Saved and compared as
+/// the text it writes.
+#[derive(Debug, Clone)]
+pub enum Contents {
+    /// The text itself.
+    Text(String),
+    /// Suites, written by [`crate::junit::write_junit_to`] under a `<testsuites>` root of
+    /// this name.
+    Junit {
+        /// The root's name.
+        name: String,
+        /// The suites.
+        suites: Vec<crate::junit::TestSuite>,
+    },
+}
+
+impl Contents {
+    /// The text (rendered, for a model).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Self::Text(text) => std::borrow::Cow::Borrowed(text),
+            Self::Junit { name, suites } => {
+                std::borrow::Cow::Owned(crate::junit::write_junit(name, suites))
+            }
+        }
+    }
+
+    /// Writes the contents to `out`.
+    ///
+    /// # Errors
+    /// What `out` returns.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        match self {
+            Self::Text(text) => out.write_all(text.as_bytes()),
+            Self::Junit { name, suites } => crate::junit::write_junit_to(name, suites, out),
+        }
+    }
+}
+
+impl From<String> for Contents {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl PartialEq for Contents {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl Eq for Contents {}
+
+impl Serialize for Contents {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text())
+    }
+}
+
+impl<'de> Deserialize<'de> for Contents {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::Text)
+    }
 }
 
 /// The hidden marker that finds our own comment or issue again: `<!-- gantry:<action>:<key> -->`.

@@ -4,7 +4,7 @@
 use std::hash::BuildHasher as _;
 
 use gantry_core::collections::{FixedHashMap, FixedState};
-use gantry_core::junit::{Outcome, TestCase, TestSuite};
+use gantry_core::junit::{Failure, Outcome, TestCase, TestSuite};
 
 use crate::test_report::MAX_DETAILS;
 
@@ -30,8 +30,8 @@ struct Builder {
     skipped: bool,
     // Boxed: most tests pass, and 100,000 inline triples of strings were a third of the
     // reader's memory.
-    message: Option<Box<(String, String, String)>>,
-    error_message: Option<Box<(String, String, String)>>,
+    message: Option<Box<Failure>>,
+    error_message: Option<Box<Failure>>,
     skip_message: Option<Box<str>>,
 }
 
@@ -240,11 +240,11 @@ fn finish(
     let builder = &mut tests[index];
     builder.failed += current.earlier_failures;
     let detail = || {
-        Box::new((
-            std::mem::take(&mut current.message),
-            std::mem::take(&mut current.kind),
-            std::mem::take(&mut current.details),
-        ))
+        Box::new(Failure {
+            message: std::mem::take(&mut current.message),
+            kind: std::mem::take(&mut current.kind),
+            details: std::mem::take(&mut current.details),
+        })
     };
     match attempt {
         Attempt::Passed => builder.passed = true,
@@ -276,34 +276,24 @@ fn conclude(builder: Builder) -> TestCase {
                 .message
                 .as_ref()
                 .or(builder.error_message.as_ref())
-                .map(|detail| detail.0.clone())
+                .map(|failure| failure.message.as_str().into())
                 .unwrap_or_default(),
         }
-    } else if let Some(detail) = builder.error_message {
-        let (message, kind, details) = *detail;
-        Outcome::Errored {
-            message,
-            kind,
-            details,
-        }
-    } else if let Some(detail) = builder.message {
-        let (message, kind, details) = *detail;
-        Outcome::Failed {
-            message,
-            kind,
-            details,
-        }
+    } else if let Some(failure) = builder.error_message {
+        Outcome::Errored(failure)
+    } else if let Some(failure) = builder.message {
+        Outcome::Failed(failure)
     } else if builder.passed {
         Outcome::Passed
     } else if builder.skipped {
         Outcome::Skipped {
-            message: builder.skip_message.map(String::from).unwrap_or_default(),
+            message: builder.skip_message.unwrap_or_default(),
         }
     } else {
         // Only flaky/rerun elements and no final outcome: the last attempt passed.
         Outcome::Flaky {
             failed_attempts: failures,
-            message: String::new(),
+            message: Box::default(),
         }
     };
     case

@@ -24,10 +24,10 @@ use std::io::BufRead;
 use gantry_core::action::{
     ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
 };
-use gantry_core::junit::{Outcome, TestSuite, Totals, write_junit};
+use gantry_core::junit::{Outcome, TestSuite, Totals};
 use gantry_core::report::{
     Annotation, CHECK_RUN_TEXT_LIMIT, COMMENT_BODY_BUDGET, CheckConclusion, CheckRunEffect,
-    CommentEffect, Effect, OutputFile, Report, Verdict,
+    CommentEffect, Contents, Effect, OutputFile, Report, Verdict,
 };
 use gantry_core::runner::{
     AnnotationLevel, AnnotationPlace, InputError, Inputs, STEP_SUMMARY_LIMIT,
@@ -485,14 +485,10 @@ pub fn run(options: &Options, sources: Sources<'_>) -> Result<Report, TestReport
     let summary = Summary::of(&suites, coverage.clone(), &lint);
     report.files.push(OutputFile {
         path: options.summary_file.clone(),
-        contents: serde_json::to_string_pretty(&summary).unwrap_or_default(),
+        contents: serde_json::to_string_pretty(&summary)
+            .unwrap_or_default()
+            .into(),
     });
-    if let Some(path) = &options.merged_junit {
-        report.files.push(OutputFile {
-            path: path.clone(),
-            contents: write_junit("quality gate", &suites),
-        });
-    }
 
     let outcome = Findings {
         suites,
@@ -546,6 +542,17 @@ pub fn run(options: &Options, sources: Sources<'_>) -> Result<Report, TestReport
             ),
         )));
     }
+    if let Some(path) = &options.merged_junit {
+        // Last: the suites move into the file, which the edge writes without rendering it
+        // whole in memory.
+        report.files.push(OutputFile {
+            path: path.clone(),
+            contents: Contents::Junit {
+                name: "quality gate".to_owned(),
+                suites: outcome.suites,
+            },
+        });
+    }
     Ok(report)
 }
 
@@ -556,20 +563,14 @@ fn annotations(outcome: &Findings, options: &Options) -> Vec<Annotation> {
     let changed = |file: &str| options.changed_files.iter().any(|changed| changed == file);
     for suite in &outcome.suites {
         for case in &suite.cases {
-            let (Outcome::Failed {
-                message, details, ..
-            }
-            | Outcome::Errored {
-                message, details, ..
-            }) = &case.outcome
-            else {
+            let (Outcome::Failed(failure) | Outcome::Errored(failure)) = &case.outcome else {
                 continue;
             };
             let Some(file) = &case.file else { continue };
-            let text = if message.trim().is_empty() {
-                details
+            let text = if failure.message.trim().is_empty() {
+                &failure.details
             } else {
-                message
+                &failure.message
             };
             found.push((
                 !changed(file),

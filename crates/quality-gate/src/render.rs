@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use gantry_core::junit::Outcome;
+use gantry_core::junit::{Failure, Outcome};
 use gantry_core::markdown::{Align, Document, Table, code, code_block, details, shorten, text};
 
 use crate::gate::test_id;
@@ -44,16 +44,12 @@ pub(crate) fn sections(findings: &Findings, options: &Options) -> Document {
             }
             let id = test_id(suite, case);
             match &case.outcome {
-                Outcome::Failed {
-                    message,
-                    kind,
-                    details: trace,
-                }
-                | Outcome::Errored {
-                    message,
-                    kind,
-                    details: trace,
-                } => {
+                Outcome::Failed(failure) | Outcome::Errored(failure) => {
+                    let Failure {
+                        message,
+                        kind,
+                        details: trace,
+                    } = &**failure;
                     failing_now.insert(id.clone());
                     if was_failing.contains(id.as_str()) {
                         old_failures.push(id);

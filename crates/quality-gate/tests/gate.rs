@@ -105,7 +105,7 @@ fn outputs_decision_and_summary() {
         .iter()
         .find(|f| f.path == "merged.xml")
         .unwrap();
-    assert!(merged.contents.contains("retried"));
+    assert!(merged.contents.text().contains("retried"));
 
     // The summary is the next run's baseline: the same failure is not new, the lint is known,
     // the coverage delta is measured.
@@ -115,7 +115,8 @@ fn outputs_decision_and_summary() {
         .find(|f| f.path == "summary.json")
         .unwrap()
         .contents
-        .clone();
+        .text()
+        .into_owned();
     let mut options = self::options();
     options.max_coverage_drop = Some(1.0);
     let second = run(

@@ -46,7 +46,8 @@ fn measure_one(folder: &Path, output: &Path) {
         workflow_and_job: "bench/merge".into(),
     };
     let report = run(&options, &sources, None, None, &NoWorkspace).expect("the reports merge");
-    std::fs::write(output, &report.files[0].contents).expect("write the merged SARIF");
+    std::fs::write(output, report.files[0].contents.text().as_bytes())
+        .expect("write the merged SARIF");
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "{seconds:.3} {} {}",

@@ -575,7 +575,7 @@ fn report(options: &Options, mut scan: Scan) -> Report {
         }
         report.files.push(OutputFile {
             path,
-            contents: file,
+            contents: file.into(),
         });
     }
     report

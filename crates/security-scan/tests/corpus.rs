@@ -116,7 +116,7 @@ fn every_corpus_file_is_read_or_refused_with_snapshots_and_invariants() {
                     .unwrap_or_else(|error| panic!("{name}: {error}"));
                     let output =
                         |key: &str| -> usize { report.outputs.value(key).unwrap().parse().unwrap() };
-                    let log: Value = serde_json::from_str(&report.files[0].contents).unwrap();
+                    let log: Value = serde_json::from_str(&report.files[0].contents.text()).unwrap();
                     assert_outputs_count_the_sarif(&name, &report, &log);
                     let violations = schema.validate(&log);
                     assert!(violations.is_empty(), "{name}: {violations:#?}");
@@ -213,7 +213,7 @@ fn the_merged_corpus_is_valid_sarif_that_github_accepts() {
     options.blob_base = Some("https://github.com/o/r/blob/abc/".into());
     let report = run(&options, &sources, None, None, &NoWorkspace).unwrap();
 
-    let log: Value = serde_json::from_str(&report.files[0].contents).unwrap();
+    let log: Value = serde_json::from_str(&report.files[0].contents.text()).unwrap();
     let schema = gantry_testkit::contract::Contract::load_schema(
         &gantry_testkit::shared_dir().join("corpus/security/schema/sarif-schema-2.1.0.json"),
     )

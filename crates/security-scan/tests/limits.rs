@@ -43,7 +43,7 @@ fn sarif(tool: &str, count: usize, message: &dyn Fn(usize) -> String) -> Vec<u8>
 }
 
 fn log_of(report: &gantry_core::report::Report, index: usize) -> Value {
-    serde_json::from_str(&report.files[index].contents).unwrap()
+    serde_json::from_str(&report.files[index].contents.text()).unwrap()
 }
 
 #[test]
