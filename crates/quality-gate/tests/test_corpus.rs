@@ -174,3 +174,83 @@ fn counts_equal_an_independent_reading_of_every_self_consistent_junit_file() {
     assert!(expected.len() >= 150, "{} files compared", expected.len());
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// What a test looks like after the merged file: flaky tests are written as passed (with their
+/// history in `<system-out>`), times with three decimals, characters XML 1.0 cannot carry
+/// replaced.
+fn as_merged(case: &gantry_core::junit::TestCase) -> String {
+    let safe = |text: &str| -> String {
+        text.chars()
+            .map(|c| {
+                if c.is_control() && !matches!(c, '\n' | '\r' | '\t') {
+                    '\u{FFFD}'
+                } else {
+                    c
+                }
+            })
+            .collect::<String>()
+            // XML end-of-line handling: a reader sees every line end as `\n`.
+            .replace("\r\n", "\n")
+    };
+    let outcome = match &case.outcome {
+        Outcome::Passed | Outcome::Flaky { .. } => "passed".to_owned(),
+        Outcome::Failed(failure) | Outcome::Errored(failure) => format!(
+            "{} {:?} {:?} {:?}",
+            if matches!(case.outcome, Outcome::Failed(_)) {
+                "failed"
+            } else {
+                "errored"
+            },
+            safe(&failure.message),
+            safe(&failure.kind),
+            safe(&failure.details)
+        ),
+        Outcome::Skipped { message } => format!("skipped {:?}", safe(message)),
+    };
+    format!(
+        "{:?} {:?} {:?} {:?} {:?} {outcome}",
+        safe(&case.name),
+        safe(&case.classname),
+        case.file.as_deref().map(safe),
+        case.line,
+        case.time.map(|time| format!("{time:.3}"))
+    )
+}
+
+/// The merged `JUnit` quality-gate writes (`junit::write_junit_to`, straight to the file) reads
+/// back, by our own reader, as the tests it was written from: every suite, name, place,
+/// outcome, message, type and trace — on every report of the corpus we read.
+#[test]
+fn the_merged_junit_reads_back_as_the_tests_it_was_written_from() {
+    let mut checked = 0;
+    for (name, path) in gantry_testkit::corpus_files("quality/tests") {
+        let Ok(file) = std::fs::File::open(&path) else {
+            continue;
+        };
+        let Ok(report) = read_test_report(&name, std::io::BufReader::new(file)) else {
+            continue;
+        };
+        let mut merged = Vec::new();
+        gantry_core::junit::write_junit_to("quality gate", &report.suites, &mut merged).unwrap();
+        let again = read_test_report("merged.xml", merged.as_slice())
+            .unwrap_or_else(|error| panic!("{name}: the merged file is refused: {error}"));
+        let tests = |suites: &[gantry_core::junit::TestSuite]| -> Vec<String> {
+            suites
+                .iter()
+                .flat_map(|suite| {
+                    suite
+                        .cases
+                        .iter()
+                        .map(move |case| format!("{:?} {}", suite.name, as_merged(case)))
+                })
+                .collect()
+        };
+        let (before, after) = (tests(&report.suites), tests(&again.suites));
+        for (index, (was, is)) in before.iter().zip(&after).enumerate() {
+            assert_eq!(was, is, "{name}: test {index}");
+        }
+        assert_eq!(before.len(), after.len(), "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 400, "only {checked} reports were read");
+}
