@@ -221,6 +221,14 @@ fn write_counts(
 /// XML 1.0 cannot carry most control characters even escaped; replace them (borrowed when
 /// there are none, which is nearly always).
 fn xml_safe(text: &str) -> Cow<'_, str> {
+    // Bytes first: a control character is a byte below 0x20 other than tab, line feed and
+    // carriage return, DEL, or a C1 control (`0xC2` then `0x80`–`0x9F`). Text with none of
+    // those bytes has none.
+    if !text.bytes().any(|byte| {
+        (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r')) || byte == 0x7F || byte == 0xC2
+    }) {
+        return Cow::Borrowed(text);
+    }
     let unsafe_char = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
     if !text.chars().any(unsafe_char) {
         return Cow::Borrowed(text);
@@ -235,11 +243,20 @@ fn xml_safe(text: &str) -> Cow<'_, str> {
 /// ` key="value"`, the value escaped as quick-xml escapes attribute values: its text escape
 /// and the newline and tab that attribute-value normalisation would turn into spaces.
 fn write_attribute(out: &mut impl std::io::Write, key: &str, value: &str) -> std::io::Result<()> {
-    let value = xml_safe(value);
-    let escaped = escape(value.as_ref());
     out.write_all(b" ")?;
     out.write_all(key.as_bytes())?;
     out.write_all(b"=\"")?;
+    let plain = |byte: u8| {
+        (0x20..0x7F).contains(&byte) && !matches!(byte, b'<' | b'>' | b'&' | b'\'' | b'"')
+            || byte >= 0x80 && byte != 0xC2
+    };
+    if value.bytes().all(plain) {
+        // Nothing to escape or replace: nearly every name.
+        out.write_all(value.as_bytes())?;
+        return out.write_all(b"\"");
+    }
+    let value = xml_safe(value);
+    let escaped = escape(value.as_ref());
     let mut rest = escaped.as_bytes();
     while let Some(at) = rest.iter().position(|&b| b == b'\n' || b == b'\t') {
         out.write_all(&rest[..at])?;
@@ -250,12 +267,56 @@ fn write_attribute(out: &mut impl std::io::Write, key: &str, value: &str) -> std
     out.write_all(b"\"")
 }
 
-/// Seconds with three decimals, written into a reused buffer.
+/// Seconds with three decimals, as `{:.3}` writes them, into a reused buffer. Whole
+/// milliseconds are written as integers when the product is exact enough (below 1e9 ms its
+/// error is under 1e-6 ms; formatting 100,000 floats was a fifth of the
+/// writer's time); a time within a hair of a half millisecond, where rounding the product
+/// could differ from rounding the decimal, is formatted as a float.
 fn seconds(buffer: &mut String, time: f64) -> &str {
     use std::fmt::Write as _;
     buffer.clear();
-    let _ = write!(buffer, "{time:.3}");
+    let scaled = time * 1000.0;
+    let fraction = scaled - scaled.floor();
+    if (0.0..1e9).contains(&scaled) && (fraction - 0.5).abs() > 1e-6 {
+        // In range and far from a tie: the rounded product is the rounded decimal.
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "non-negative and below 1e9, checked above"
+        )]
+        let millis = scaled.round() as u64;
+        push_decimal(buffer, millis / 1000);
+        buffer.push('.');
+        let thousandths = millis % 1000;
+        for digit in [thousandths / 100, thousandths / 10 % 10, thousandths % 10] {
+            buffer.push(char::from(b'0' + digit_byte(digit)));
+        }
+    } else {
+        let _ = write!(buffer, "{time:.3}");
+    }
     buffer
+}
+
+/// A digit's value as a byte (`digit` is below 10).
+fn digit_byte(digit: u64) -> u8 {
+    u8::try_from(digit % 10).unwrap_or(0)
+}
+
+/// A number's decimal digits, without the formatting machinery (100,000 of them per report).
+fn push_decimal(buffer: &mut String, mut number: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + digit_byte(number);
+        number /= 10;
+        if number == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        buffer.push(char::from(digit));
+    }
 }
 
 fn write_case(
@@ -269,11 +330,18 @@ fn write_case(
     if let Some(file) = &case.file {
         write_attribute(out, "file", file)?;
     }
+    // Digits need no escaping.
     if let Some(line) = case.line {
-        write!(out, " line=\"{line}\"")?;
+        number.clear();
+        push_decimal(number, u64::from(line));
+        out.write_all(b" line=\"")?;
+        out.write_all(number.as_bytes())?;
+        out.write_all(b"\"")?;
     }
     if let Some(time) = case.time {
-        write_attribute(out, "time", seconds(number, time))?;
+        out.write_all(b" time=\"")?;
+        out.write_all(seconds(number, time).as_bytes())?;
+        out.write_all(b"\"")?;
     }
     match &case.outcome {
         Outcome::Passed => return out.write_all(b"/>"),
@@ -405,5 +473,61 @@ mod tests {
         assert!(xml.contains(r#"name="t&quot;&lt;x&gt;�""#), "{xml}");
         assert!(xml.contains("x ]]&gt; y"), "{xml}");
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+    }
+
+    #[test]
+    fn seconds_are_written_as_the_float_formatting_writes_them() {
+        let mut buffer = String::new();
+        let mut checked = 0;
+        // Every half millisecond and its neighbours up to 10 s (ties included), and far ones.
+        for step in 0..200_000u32 {
+            let base = f64::from(step) / 20_000.0;
+            for time in [base, base + 1e-7, base - 1e-7, base * 37.0, base * 1e4] {
+                if time < 0.0 {
+                    continue;
+                }
+                assert_eq!(seconds(&mut buffer, time), format!("{time:.3}"), "{time:e}");
+                checked += 1;
+            }
+        }
+        for time in [
+            0.0,
+            0.0005,
+            0.0015,
+            2.5e-4,
+            1e6 + 0.0005,
+            123_456.789_5,
+            1e12,
+            4e9,
+        ] {
+            assert_eq!(seconds(&mut buffer, time), format!("{time:.3}"), "{time:e}");
+        }
+        assert!(checked > 900_000);
+        // The sum of no times is -0.0 in Rust; a document says 0.
+        assert_eq!(
+            seconds(&mut buffer, std::iter::empty::<f64>().sum()),
+            "0.000"
+        );
+        assert!(write_junit("none", &[]).contains(r#"time="0.000""#));
+    }
+
+    #[test]
+    fn control_characters_are_replaced_wherever_they_are() {
+        for (text, safe) in [
+            ("plain", "plain"),
+            ("tab\tline\nreturn\r", "tab\tline\nreturn\r"),
+            ("bell\u{7}", "bell\u{FFFD}"),
+            ("del\u{7F}", "del\u{FFFD}"),
+            ("c1\u{85}next", "c1\u{FFFD}next"),
+            ("latin é and ĉ", "latin é and ĉ"),
+            ("Â stays", "Â stays"),
+        ] {
+            assert_eq!(xml_safe(text), safe, "{text:?}");
+            let mut out = Vec::new();
+            write_attribute(&mut out, "k", text).unwrap();
+            let written = String::from_utf8(out).unwrap();
+            let escaped = escape(safe).replace('\n', "&#10;").replace('\t', "&#9;");
+            assert_eq!(written, format!(" k=\"{escaped}\""), "{text:?}");
+        }
     }
 }

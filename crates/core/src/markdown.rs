@@ -158,6 +158,10 @@ fn longest_run(text: &str, wanted: u8) -> usize {
 
 /// At most `max_chars` characters of `untrusted`, with `…` when cut (apply before escaping).
 pub fn shorten(untrusted: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    if untrusted.len() <= max_chars {
+        // No more bytes than the limit, so no more characters.
+        return std::borrow::Cow::Borrowed(untrusted);
+    }
     match untrusted.char_indices().nth(max_chars.saturating_sub(1)) {
         Some((index, _)) if untrusted[index..].chars().nth(1).is_some() => {
             std::borrow::Cow::Owned(format!("{}…", &untrusted[..index]))

@@ -28,8 +28,10 @@
 //! Reading is streamed: memory grows with the number of distinct tests, not the file's size
 //! (failure details are kept to [`MAX_DETAILS`] bytes each).
 
-use gantry_core::collections::FixedHashMap;
+use std::borrow::Cow;
 use std::io::BufRead;
+
+use gantry_core::collections::FixedHashMap;
 
 use quick_xml::events::Event;
 
@@ -144,8 +146,8 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                         if stronger {
                             current.outcome = Some(outcome);
                             let [message, kind] = attributes(tag, ["message", "type"]);
-                            current.message = message.unwrap_or_default();
-                            current.kind = kind.unwrap_or_default();
+                            current.message = message.map(Cow::into_owned).unwrap_or_default();
+                            current.kind = kind.map(Cow::into_owned).unwrap_or_default();
                             current.details.clear();
                             current.collecting = !empty && outcome != Attempt::Skipped;
                         }
@@ -158,7 +160,7 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                             tag,
                             ["name", "tests", "failures", "errors", "skipped", "skips"],
                         );
-                        let suite_name = suite_name.unwrap_or_default();
+                        let suite_name = suite_name.map(Cow::into_owned).unwrap_or_default();
                         let full = match open.last() {
                             Some(&parent) if !collector.suite_name(parent).is_empty() => {
                                 format!("{} / {suite_name}", collector.suite_name(parent))
@@ -166,7 +168,7 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                             _ => suite_name,
                         };
                         open.push(collector.suite(full));
-                        let count = |value: Option<String>| {
+                        let count = |value: Option<Cow<'_, str>>| {
                             value
                                 .and_then(|value| value.trim().parse::<u64>().ok())
                                 .unwrap_or(0)
@@ -200,7 +202,12 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                                 ],
                             );
                         let time = time.and_then(|time| {
-                            let parsed = time.trim().replace(',', "").parse::<f64>().ok();
+                            let trimmed = time.trim();
+                            let parsed = if trimmed.contains(',') {
+                                trimmed.replace(',', "").parse::<f64>().ok()
+                            } else {
+                                trimmed.parse::<f64>().ok()
+                            };
                             if parsed.is_none_or(|seconds| !seconds.is_finite() || seconds < 0.0) {
                                 if report.warnings.len() < 20 {
                                     report.warnings.push(format!(
@@ -211,15 +218,15 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                             }
                             parsed
                         });
-                        let status = status.unwrap_or_default().to_ascii_lowercase();
+                        let status = status.map(|status| status.to_ascii_lowercase());
                         let current = Element {
-                            name: name.unwrap_or_default(),
-                            classname: classname.or(class).unwrap_or_default(),
-                            file: file_attribute,
+                            name: name.map(Cow::into_owned).unwrap_or_default(),
+                            classname: classname.or(class).map(Cow::into_owned).unwrap_or_default(),
+                            file: file_attribute.map(Cow::into_owned),
                             line: line.and_then(|line| line.trim().parse().ok()),
                             time,
                             status_skipped: matches!(
-                                status.as_str(),
+                                status.as_deref().unwrap_or_default(),
                                 "skipped" | "notrun" | "disabled" | "skip"
                             ),
                             ..Element::default()

@@ -2,6 +2,7 @@
 //! says, the next event with the file and byte offset on errors (and no entity ever expanded),
 //! and attributes read in one pass.
 
+use std::borrow::Cow;
 use std::io::{BufRead, Read};
 
 use quick_xml::events::{BytesStart, Event};
@@ -125,11 +126,11 @@ pub(crate) fn sniff(start: &[u8]) -> (Encoding, usize) {
 }
 
 /// The values of the `wanted` attributes, read in one pass over the element's attributes (the
-/// first of each name wins).
-pub(crate) fn attributes<const N: usize>(
-    element: &BytesStart<'_>,
+/// first of each name wins), borrowed from the element when nothing needed resolving.
+pub(crate) fn attributes<'a, const N: usize>(
+    element: &'a BytesStart<'_>,
     wanted: [&str; N],
-) -> [Option<String>; N] {
+) -> [Option<Cow<'a, str>>; N] {
     let mut found = [const { None }; N];
     for attribute in element.attributes().with_checks(false).flatten() {
         let key = attribute.key.local_name();
@@ -143,18 +144,18 @@ pub(crate) fn attributes<const N: usize>(
     found
 }
 
-fn attribute_value(attribute: &quick_xml::events::attributes::Attribute<'_>) -> String {
+fn attribute_value<'a>(attribute: &quick_xml::events::attributes::Attribute<'a>) -> Cow<'a, str> {
     match attribute.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
-        Ok(value) => value.into_owned(),
+        Ok(value) => value,
         // An undeclared entity: keep the text as written.
-        Err(_) => attribute.value.clone().into_owned(),
+        Err(_) => attribute.value.clone(),
     }
 }
 
 /// One attribute's value (the first of that name).
 pub(crate) fn attribute(element: &BytesStart<'_>, wanted: &str) -> Option<String> {
     let [value] = attributes(element, [wanted]);
-    value
+    value.map(Cow::into_owned)
 }
 
 /// The next event, naming the file and byte offset on errors. Also errors: the end of the
