@@ -14,6 +14,8 @@
 
 use gantry_core::collections::FixedHashSet;
 
+use gantry_security_scan::finding::{Finding, Level};
+use gantry_security_scan::native::{Format, read_native};
 use quick_xml::events::Event;
 use serde_json::Value;
 
@@ -184,6 +186,23 @@ fn number(value: &Value) -> Option<u32> {
 }
 
 fn json(file: &str, text: &str) -> Result<Vec<LintFinding>, TestReportError> {
+    // SARIF and rdjson are read by security-scan's readers, the same for both actions.
+    let maybe_sarif = text.contains("\"runs\"");
+    if let Some(read) = maybe_sarif
+        .then(|| gantry_security_scan::sarif_input::read_sarif_if_sarif(file, text.as_bytes()))
+        .flatten()
+    {
+        let read = read.map_err(|error| TestReportError::Io {
+            file: file.to_owned(),
+            message: {
+                let message = error.to_string();
+                message
+                    .strip_prefix(&format!("{file}: "))
+                    .map_or_else(|| message.clone(), str::to_owned)
+            },
+        })?;
+        return Ok(read.findings.into_iter().filter_map(from_finding).collect());
+    }
     let value: Value = match serde_json::from_str(text) {
         Ok(value) => value,
         Err(error) if error.to_string().starts_with("trailing characters") => {
@@ -197,11 +216,11 @@ fn json(file: &str, text: &str) -> Result<Vec<LintFinding>, TestReportError> {
     };
     let items = value.as_array().map(Vec::as_slice).unwrap_or_default();
     let every = |test: &dyn Fn(&Value) -> bool| !items.is_empty() && items.iter().all(test);
-    if value.get("runs").is_some() && value.get("version").is_some() {
-        return Ok(sarif(&value));
-    }
     if value["diagnostics"].is_array() {
-        return Ok(rdjson(&value));
+        return Ok(read_native(Format::Rdjson, &value)
+            .into_iter()
+            .filter_map(from_finding)
+            .collect());
     }
     if items.is_empty() && value.is_array() {
         return Ok(Vec::new());
@@ -237,33 +256,25 @@ fn json(file: &str, text: &str) -> Result<Vec<LintFinding>, TestReportError> {
     ))
 }
 
-/// reviewdog's Diagnostic Format.
-fn rdjson(report: &Value) -> Vec<LintFinding> {
-    let source = report["source"]["name"].as_str().unwrap_or("reviewdog");
-    report["diagnostics"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|diagnostic| {
-            let range = &diagnostic["location"]["range"]["start"];
-            LintFinding {
-                tool: diagnostic["source"]["name"]
-                    .as_str()
-                    .unwrap_or(source)
-                    .to_owned(),
-                file: text_of(&diagnostic["location"]["path"]),
-                line: number(&range["line"]),
-                column: number(&range["column"]),
-                rule: text_of(&diagnostic["code"]["value"]),
-                severity: match diagnostic["severity"].as_str().unwrap_or("ERROR") {
-                    "WARNING" => LintSeverity::Warning,
-                    "INFO" => LintSeverity::Note,
-                    _ => LintSeverity::Error,
-                },
-                message: text_of(&diagnostic["message"]),
-            }
-        })
-        .collect()
+/// A finding of security-scan's readers as a lint finding; `None` when the tool itself
+/// suppressed it in the source (an accepted SARIF suppression: not a live finding).
+fn from_finding(finding: Finding) -> Option<LintFinding> {
+    if finding.suppressed_in_source {
+        return None;
+    }
+    Some(LintFinding {
+        tool: finding.tool,
+        file: finding.location.path.unwrap_or_default(),
+        line: finding.location.start_line,
+        column: finding.location.start_column,
+        rule: finding.rule_id,
+        severity: match finding.level {
+            Level::Error => LintSeverity::Error,
+            Level::Warning => LintSeverity::Warning,
+            Level::Note => LintSeverity::Note,
+        },
+        message: finding.message,
+    })
 }
 
 fn eslint(items: &[Value]) -> Vec<LintFinding> {
@@ -331,32 +342,6 @@ fn ruff(items: &[Value]) -> Vec<LintFinding> {
             message: text_of(&item["message"]),
         })
         .collect()
-}
-
-fn sarif(log: &Value) -> Vec<LintFinding> {
-    let mut findings = Vec::new();
-    for run in log["runs"].as_array().into_iter().flatten() {
-        let tool = run["tool"]["driver"]["name"].as_str().unwrap_or("SARIF");
-        for result in run["results"].as_array().into_iter().flatten() {
-            let place = &result["locations"][0]["physicalLocation"];
-            findings.push(LintFinding {
-                tool: tool.to_owned(),
-                file: text_of(&place["artifactLocation"]["uri"])
-                    .trim_start_matches("file://")
-                    .to_owned(),
-                line: number(&place["region"]["startLine"]),
-                column: number(&place["region"]["startColumn"]),
-                rule: text_of(&result["ruleId"]),
-                severity: match result["level"].as_str().unwrap_or("warning") {
-                    "error" => LintSeverity::Error,
-                    "warning" => LintSeverity::Warning,
-                    _ => LintSeverity::Note,
-                },
-                message: text_of(&result["message"]["text"]),
-            });
-        }
-    }
-    findings
 }
 
 /// cargo's JSON messages: clippy and rustc diagnostics at their primary span.

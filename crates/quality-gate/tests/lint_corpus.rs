@@ -241,3 +241,119 @@ fn every_linter_report_is_read_or_refused_naming_the_file() {
         ]
     );
 }
+
+/// A finding's file, line, column, rule and severity.
+type Place<'a> = (String, Option<u32>, Option<u32>, &'a str, LintSeverity);
+
+/// SARIF from a linter is read by security-scan's reader: a relative `uriBaseId` joins the path,
+/// `%20` is decoded, a result without a level takes its rule's default, `none` is a note, and a
+/// result the tool suppressed in the source is not a finding.
+#[test]
+fn sarif_lint_is_read_as_security_scan_reads_it() {
+    let log = br#"{
+      "version": "2.1.0",
+      "runs": [{
+        "tool": {"driver": {"name": "ESLint", "rules": [
+          {"id": "no-eval", "defaultConfiguration": {"level": "error"}},
+          {"id": "semi"}
+        ]}},
+        "originalUriBaseIds": {"SRC": {"uri": "web/"}},
+        "results": [
+          {"ruleId": "no-eval", "ruleIndex": 0, "message": {"text": "eval is evil"},
+           "locations": [{"physicalLocation": {"artifactLocation": {"uri": "app%20main.js", "uriBaseId": "SRC"},
+                          "region": {"startLine": 3, "startColumn": 5}}}]},
+          {"ruleId": "semi", "ruleIndex": 1, "level": "none", "message": {"text": "missing semicolon"},
+           "locations": [{"physicalLocation": {"artifactLocation": {"uri": "file:///abs/lib.js"},
+                          "region": {"startLine": 9}}}]},
+          {"ruleId": "semi", "ruleIndex": 1, "message": {"text": "suppressed"},
+           "suppressions": [{"kind": "inSource"}],
+           "locations": [{"physicalLocation": {"artifactLocation": {"uri": "lib.js"},
+                          "region": {"startLine": 10}}}]}
+        ]
+      }]
+    }"#;
+    let report = read_lint("eslint.sarif", log).unwrap();
+    let found: Vec<Place<'_>> = report
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.file.clone(),
+                f.line,
+                f.column,
+                f.rule.as_str(),
+                f.severity,
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "web/app main.js".to_owned(),
+                Some(3),
+                Some(5),
+                "no-eval",
+                LintSeverity::Error
+            ),
+            (
+                "/abs/lib.js".to_owned(),
+                Some(9),
+                None,
+                "semi",
+                LintSeverity::Note
+            ),
+        ]
+    );
+    // Not SARIF 2.1.0 in a way that matters: refused naming the file and the place.
+    let error = read_lint("bad.sarif", br#"{"version": "2.1.0", "runs": {"no": 1}}"#).unwrap_err();
+    assert!(
+        error.to_string().starts_with("bad.sarif: $.runs"),
+        "{error}"
+    );
+}
+
+/// reviewdog's rdjson is read by the same reader as in security-scan; a diagnostic without a
+/// severity is reported at reviewdog's default `-level`, error — checked against the raw JSON.
+#[test]
+fn rdjson_lint_is_read_with_reviewdogs_default_level() {
+    let bytes = corpus("rdjson/reviewdog/custom_rdjson.json");
+    let raw: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let report = read_lint("custom_rdjson.json", &bytes).unwrap();
+    let mut expected: Vec<(String, Option<u64>, LintSeverity)> = raw["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|diagnostic| {
+            let severity = match diagnostic["severity"].as_str() {
+                Some("WARNING") => LintSeverity::Warning,
+                Some("INFO") => LintSeverity::Note,
+                _ => LintSeverity::Error,
+            };
+            (
+                diagnostic["location"]["path"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                diagnostic["location"]["range"]["start"]["line"].as_u64(),
+                severity,
+            )
+        })
+        .collect();
+    let mut ours: Vec<(String, Option<u64>, LintSeverity)> = report
+        .findings
+        .iter()
+        .map(|f| (f.file.clone(), f.line.map(u64::from), f.severity))
+        .collect();
+    // The same places and levels (identical diagnostics are one finding).
+    for list in [&mut expected, &mut ours] {
+        list.sort();
+        list.dedup();
+    }
+    assert_eq!(ours, expected);
+    assert!(
+        expected
+            .iter()
+            .any(|(_, _, severity)| *severity == LintSeverity::Error)
+    );
+}

@@ -30,6 +30,44 @@ pub struct Location {
     pub end_column: Option<u32>,
 }
 
+/// The SARIF `level` of a finding: what a linter's gate (quality-gate's `fail-on-lint`) reads.
+/// From SARIF, the result's level, else its rule's default, else `warning` (`none` is a note);
+/// from other formats, the level their severity word stands for.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// `error`.
+    Error,
+    /// `warning`, SARIF's default.
+    #[default]
+    Warning,
+    /// `note` or `none`.
+    Note,
+}
+
+impl Level {
+    /// A SARIF level word; anything else is SARIF's default, `warning`.
+    pub fn from_sarif(word: &str) -> Self {
+        match word {
+            "error" => Self::Error,
+            "note" | "none" => Self::Note,
+            _ => Self::Warning,
+        }
+    }
+
+    /// The level a severity read from a level stands for (the inverse of
+    /// [`Severity::from_sarif_level`]): medium and above are errors, low a warning.
+    pub fn of(severity: Severity) -> Self {
+        match severity {
+            Severity::Critical | Severity::High | Severity::Medium => Self::Error,
+            Severity::Low => Self::Warning,
+            Severity::Note => Self::Note,
+        }
+    }
+}
+
 /// A finding, normalised.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
@@ -47,6 +85,9 @@ pub struct Finding {
     pub severity: Severity,
     /// What the severity was decided from.
     pub severity_source: SeveritySource,
+    /// The SARIF level.
+    #[serde(default)]
+    pub level: Level,
     /// The 0–10 score, when the tool gave one.
     pub score: Option<f64>,
     /// One line (the rule's short description or the message's first line).

@@ -247,6 +247,7 @@ pub(crate) mod tests {
             version: None,
             severity: Severity::Medium,
             severity_source: SeveritySource::ToolWord,
+            level: crate::finding::Level::Error,
             score: None,
             title: rule.into(),
             message: format!("{rule} message"),

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::finding::{Finding, Location, vulnerability_id};
+use crate::finding::{Finding, Level, Location, vulnerability_id};
 use crate::severity::{Severity, SeveritySource};
 
 /// Why a SARIF file was refused.
@@ -534,6 +534,7 @@ fn read_result(
     );
 
     let (severity, severity_source, score) = severity_of(result, rule);
+    let level = Level::from_sarif(level_word(result, rule));
     let vulnerability = vulnerability_id(&rule_id)
         .or_else(|| {
             rule.get("name")
@@ -578,6 +579,7 @@ fn read_result(
         version,
         severity,
         severity_source,
+        level,
         score,
         title,
         message,
@@ -602,6 +604,19 @@ fn property_strings(holder: &Value, key: &str) -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// The result's level, else its rule's default, else SARIF's default `warning`.
+fn level_word<'v>(result: &'v Value, rule: &'v Value) -> &'v str {
+    result
+        .get("level")
+        .and_then(Value::as_str)
+        .or_else(|| {
+            rule["defaultConfiguration"]
+                .get("level")
+                .and_then(Value::as_str)
+        })
+        .unwrap_or("warning")
 }
 
 /// Score first, then the tool's word, then the level (see [`crate::severity`]).
@@ -640,17 +655,8 @@ fn severity_of(result: &Value, rule: &Value) -> (Severity, SeveritySource, Optio
             }
         }
     }
-    let level = result
-        .get("level")
-        .and_then(Value::as_str)
-        .or_else(|| {
-            rule["defaultConfiguration"]
-                .get("level")
-                .and_then(Value::as_str)
-        })
-        .unwrap_or("warning");
     (
-        Severity::from_sarif_level(level),
+        Severity::from_sarif_level(level_word(result, rule)),
         SeveritySource::Level,
         None,
     )

@@ -379,6 +379,7 @@ mod tests {
             version: None,
             severity: Severity::High,
             severity_source: SeveritySource::ToolWord,
+            level: crate::finding::Level::Error,
             score: None,
             title: "t".into(),
             message: "m".into(),

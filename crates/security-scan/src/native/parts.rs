@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::finding::{Finding, Location, vulnerability_id};
+use crate::finding::{Finding, Level, Location, vulnerability_id};
 use crate::severity::{Severity, SeveritySource};
 
 /// A non-empty list whose every item satisfies `test`.
@@ -44,6 +44,7 @@ pub(super) fn finding(
         version: None,
         severity: severity.0,
         severity_source: severity.1,
+        level: Level::of(severity.0),
         score: severity.2,
         title,
         message,

@@ -21,8 +21,18 @@ pub(super) fn read(report: &Value) -> Vec<Finding> {
             let tool = text(&diagnostic["source"]["name"]).unwrap_or_else(|| source.clone());
             let id = text(&diagnostic["code"]["value"]).unwrap_or_else(|| tool.clone());
             let message = text(&diagnostic["message"]).unwrap_or_else(|| id.clone());
-            // Severity is a level (ERROR, WARNING, INFO); numbers are the enum and say nothing.
-            let level = diagnostic["severity"].as_str().map(str::to_ascii_lowercase);
+            // Severity is a level (ERROR, WARNING, INFO). Without one (absent,
+            // UNKNOWN_SEVERITY, or the enum's number) reviewdog reports at its `-level`, which
+            // is `error` unless told otherwise: so is it here.
+            let level = match diagnostic["severity"]
+                .as_str()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("warning") => "warning",
+                Some("info") => "info",
+                _ => "error",
+            };
             let range = &diagnostic["location"]["range"];
             let location = Location {
                 path: text(&diagnostic["location"]["path"]),
@@ -36,7 +46,7 @@ pub(super) fn read(report: &Value) -> Vec<Finding> {
                 id,
                 message.lines().next().unwrap_or_default().to_owned(),
                 message,
-                lint_level(level.as_deref()),
+                lint_level(Some(level)),
                 location,
             );
             found.help_uri = text(&diagnostic["code"]["url"]);
