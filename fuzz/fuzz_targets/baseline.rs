@@ -4,7 +4,7 @@
 
 use gantry_core::runner::Inputs;
 use gantry_security_scan::baseline::{FileLines, Neighbourhood};
-use gantry_security_scan::merge::NoWorkspace;
+use gantry_core::workspace::NoWorkspace;
 use libfuzzer_sys::fuzz_target;
 
 const REPORT: &[u8] = include_bytes!("../seeds/report.sarif");
@@ -44,7 +44,7 @@ fuzz_target!(|bytes: &[u8]| {
         }],
         ..gantry_quality_gate::Sources::default()
     };
-    if let Ok(report) = gantry_quality_gate::run(&options, sources) {
+    if let Ok(report) = gantry_quality_gate::run(&options, sources, &gantry_core::workspace::NoWorkspace) {
         gantry_fuzz::check_report(&report);
     }
 });

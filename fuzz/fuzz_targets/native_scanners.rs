@@ -3,7 +3,7 @@
 //! security-scan action.
 #![no_main]
 
-use gantry_security_scan::merge::NoWorkspace;
+use gantry_core::workspace::NoWorkspace;
 use gantry_security_scan::native::{Format, read_native};
 use gantry_security_scan::{Source, run};
 use libfuzzer_sys::fuzz_target;

@@ -1,7 +1,7 @@
 //! The suppressions file, parsed and then applied by the whole security-scan action.
 #![no_main]
 
-use gantry_security_scan::merge::NoWorkspace;
+use gantry_core::workspace::NoWorkspace;
 use gantry_security_scan::{Source, run};
 use libfuzzer_sys::fuzz_target;
 

@@ -82,7 +82,7 @@ pub fn quality_gate(inputs: &[(&str, &str)], role: Role, file: &str, bytes: &[u8
         Role::Coverage => sources.coverage = source,
         Role::Lint => sources.lint = source,
     }
-    if let Ok(report) = gantry_quality_gate::run(&options, sources) {
+    if let Ok(report) = gantry_quality_gate::run(&options, sources, &gantry_core::workspace::NoWorkspace) {
         check_report(&report);
     }
 }

@@ -21,3 +21,4 @@ pub mod markdown;
 pub mod report;
 pub mod runner;
 pub mod sarif;
+pub mod workspace;

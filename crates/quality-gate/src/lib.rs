@@ -24,6 +24,7 @@ use std::io::BufRead;
 use gantry_core::action::{
     ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
 };
+use gantry_core::collections::FixedHashMap;
 use gantry_core::junit::{Outcome, TestSuite, Totals};
 use gantry_core::report::{
     Annotation, CHECK_RUN_TEXT_LIMIT, COMMENT_BODY_BUDGET, CheckConclusion, CheckRunEffect,
@@ -32,6 +33,7 @@ use gantry_core::report::{
 use gantry_core::runner::{
     AnnotationLevel, AnnotationPlace, InputError, Inputs, STEP_SUMMARY_LIMIT,
 };
+use gantry_core::workspace::{Workspace, relative_path};
 
 use crate::coverage::{Coverage, read_coverage};
 use crate::gate::{CoverageSummary, LintGate, Summary, new_lint, test_id};
@@ -206,8 +208,6 @@ pub struct Options {
     pub summary_file: String,
     /// Files changed in the pull request (annotations on them come first), when known.
     pub changed_files: Vec<String>,
-    /// The workspace root, to make reported paths relative.
-    pub workspace_root: String,
     /// `https://github.com/<owner>/<repo>/blob/<sha>/` for links, when known.
     pub blob_base: Option<String>,
     /// `GITHUB_WORKFLOW`/`GITHUB_JOB`, for the comment key.
@@ -235,7 +235,6 @@ impl Options {
                 .optional("summary-file")
                 .unwrap_or_else(|| DEFAULT_SUMMARY_FILE.to_owned()),
             changed_files: Vec::new(),
-            workspace_root: String::new(),
             blob_base: None,
             workflow_and_job: String::new(),
         })
@@ -299,19 +298,32 @@ pub(crate) struct Findings {
     pub(crate) notes: Vec<String>,
 }
 
-fn relative(path: &str, root: &str) -> String {
-    let path = path.replace('\\', "/");
-    let root = root.trim_end_matches('/');
-    let inside = if root.is_empty() {
-        path.as_str()
-    } else {
-        path.strip_prefix(&format!("{root}/")).unwrap_or(&path)
-    };
-    inside.trim_start_matches("./").to_owned()
+/// Reported paths, workspace-relative by the rule both actions share
+/// ([`gantry_core::workspace::relative_path`]), each distinct path worked out once (100,000
+/// tests name a few hundred files, and a path under a foreign root is looked for on disk).
+struct Rebase<'w> {
+    workspace: &'w dyn Workspace,
+    seen: FixedHashMap<String, String>,
 }
 
-/// Runs the action.
-pub fn run(options: &Options, sources: Sources<'_>) -> Result<Report, TestReportError> {
+impl Rebase<'_> {
+    fn relative(&mut self, path: &str) -> String {
+        if let Some(known) = self.seen.get(path) {
+            return known.clone();
+        }
+        let relative = relative_path(path, self.workspace).0;
+        self.seen.insert(path.to_owned(), relative.clone());
+        relative
+    }
+}
+
+/// Runs the action. `workspace` makes the reports' paths relative (a path under another
+/// root, as a tool in a container writes it, is found by the files it names).
+pub fn run(
+    options: &Options,
+    sources: Sources<'_>,
+    workspace: &dyn Workspace,
+) -> Result<Report, TestReportError> {
     if sources.tests.is_empty() && sources.coverage.is_empty() && sources.lint.is_empty() {
         return Err(TestReportError::Io {
             file: "inputs".to_owned(),
@@ -319,6 +331,10 @@ pub fn run(options: &Options, sources: Sources<'_>) -> Result<Report, TestReport
                 .to_owned(),
         });
     }
+    let mut rebase = Rebase {
+        workspace,
+        seen: FixedHashMap::default(),
+    };
     let mut notes = Vec::new();
     let mut suites = Vec::new();
     let mut attempts = 0u64;
@@ -332,7 +348,7 @@ pub fn run(options: &Options, sources: Sources<'_>) -> Result<Report, TestReport
     for source in sources.coverage {
         let mut report = read_coverage(&source.file, source.reader)?;
         for file in &mut report.files {
-            file.path = relative(&file.path, &options.workspace_root);
+            file.path = rebase.relative(&file.path);
         }
         coverage_reports.push(report);
     }
@@ -341,7 +357,7 @@ pub fn run(options: &Options, sources: Sources<'_>) -> Result<Report, TestReport
         let bytes = source.bytes()?;
         let mut report = read_lint(&source.file, &bytes)?;
         for finding in &mut report.findings {
-            finding.file = relative(&finding.file, &options.workspace_root);
+            finding.file = rebase.relative(&finding.file);
         }
         lint.extend(report.findings);
     }
@@ -362,7 +378,7 @@ pub fn run(options: &Options, sources: Sources<'_>) -> Result<Report, TestReport
     for suite in &mut suites {
         for case in &mut suite.cases {
             if let Some(file) = &case.file {
-                case.file = Some(relative(file, &options.workspace_root));
+                case.file = Some(rebase.relative(file));
             }
         }
     }

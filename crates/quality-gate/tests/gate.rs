@@ -2,8 +2,12 @@
 //! annotations, budgets and untrusted names.
 
 use gantry_core::report::{Effect, Verdict};
+use gantry_core::workspace::Root;
 use gantry_quality_gate::gate::LintGate;
 use gantry_quality_gate::{Options, Source, Sources, run};
+
+/// Where the reports say the checkout was.
+const WORKSPACE: Root<'static> = Root("/srv/checkout/app");
 
 fn options() -> Options {
     Options {
@@ -16,7 +20,6 @@ fn options() -> Options {
         merged_junit: Some("merged.xml".into()),
         summary_file: "summary.json".into(),
         changed_files: vec!["src/changed.py".into()],
-        workspace_root: "/srv/checkout/app".into(),
         blob_base: None,
         workflow_and_job: "ci/test".into(),
     }
@@ -67,6 +70,7 @@ fn outputs_decision_and_summary() {
             lint: vec![source("flake8.txt", "src/changed.py:3:1: F401 'os' imported but unused\nsrc/a.py:4:80: W505 doc line too long\n")],
             baseline: None,
         },
+        &WORKSPACE,
     )
     .unwrap();
     let output = |name: &str| report.outputs.value(name).unwrap().to_owned();
@@ -136,6 +140,7 @@ fn outputs_decision_and_summary() {
             )],
             baseline: Some(source("summary.json", &summary)),
         },
+        &WORKSPACE,
     )
     .unwrap();
     assert_eq!(second.outputs.value("coverage-delta"), Some("-10.00"));
@@ -173,6 +178,7 @@ fn a_huge_failing_run_fits_every_budget_and_names_stay_text() {
             tests: vec![source("big.xml", &junit)],
             ..Sources::default()
         },
+        &WORKSPACE,
     )
     .unwrap();
     assert_eq!(report.outputs.value("failed"), Some("5000"));
@@ -219,6 +225,7 @@ fn a_thousand_failures_are_listed_one_line_each_when_their_details_do_not_fit() 
             tests: vec![source("big.xml", &junit)],
             ..Sources::default()
         },
+        &WORKSPACE,
     )
     .unwrap();
     assert_eq!(report.outputs.value("failed"), Some("1000"));
@@ -272,6 +279,7 @@ fn bad_inputs_name_the_file() {
             tests: vec![source("cut.xml", "<testsuite><testcase name=\"x\">")],
             ..Sources::default()
         },
+        &WORKSPACE,
     )
     .unwrap_err();
     assert!(
@@ -287,6 +295,7 @@ fn bad_inputs_name_the_file() {
             baseline: Some(source("base.json", "{\"nope\": 1}")),
             ..Sources::default()
         },
+        &WORKSPACE,
     )
     .unwrap_err();
     assert!(
@@ -295,6 +304,50 @@ fn bad_inputs_name_the_file() {
             .starts_with("base.json: not a summary this action wrote"),
         "{error}"
     );
-    let error = run(&options(), Sources::default()).unwrap_err();
+    let error = run(&options(), Sources::default(), &WORKSPACE).unwrap_err();
     assert!(error.to_string().contains("give at least one"), "{error}");
+}
+
+/// A workspace with a few files, under the root the reports name.
+struct Checkout(&'static [&'static str]);
+
+impl gantry_core::workspace::Workspace for Checkout {
+    fn root(&self) -> &'static str {
+        "/home/runner/work/app/app"
+    }
+    fn is_file(&self, relative: &str) -> bool {
+        self.0.contains(&relative)
+    }
+    fn read_text(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+/// Paths follow the rule security-scan follows (`gantry_core::workspace::relative_path`): the
+/// root comes off, a tool's container root (`/github/workspace`) comes off when the rest names
+/// a file of the checkout, and so does another checkout's prefix.
+#[test]
+fn reported_paths_are_made_workspace_relative_as_security_scan_makes_them() {
+    let checkout = Checkout(&["src/app.py", "src/db.py", "tests/test_app.py"]);
+    let junit = r#"<testsuite name="unit">
+  <testcase classname="t" name="a" file="/home/runner/work/app/app/tests/test_app.py" line="3"><failure message="boom"/></testcase>
+</testsuite>"#;
+    let flake8 = "/github/workspace/src/app.py:3:1: E101 indentation\n/builds/other/checkout/src/db.py:7:2: W291 trailing whitespace\n";
+    let report = run(
+        &options(),
+        Sources {
+            tests: vec![source("junit.xml", junit)],
+            lint: vec![source("flake8.txt", flake8)],
+            ..Sources::default()
+        },
+        &checkout,
+    )
+    .unwrap();
+    let mut files: Vec<&str> = report
+        .annotations
+        .iter()
+        .filter_map(|annotation| annotation.place.file.as_deref())
+        .collect();
+    files.sort_unstable();
+    assert_eq!(files, ["src/app.py", "src/db.py", "tests/test_app.py"]);
 }

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use gantry_core::workspace::NoWorkspace;
 use gantry_security_scan::input::read_report;
-use gantry_security_scan::merge::NoWorkspace;
 use gantry_security_scan::severity::Severity;
 use gantry_security_scan::{Options, Source, run};
 use serde_json::Value;

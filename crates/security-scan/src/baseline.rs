@@ -28,7 +28,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::merge::{BaselineState, Merged, Workspace};
+use gantry_core::workspace::Workspace;
+
+use crate::merge::{BaselineState, Merged};
 use crate::tools::tool_identity;
 
 /// Non-blank lines kept on each side of a finding.
@@ -494,9 +496,10 @@ fn best_edit_sites(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::merge::dedupe;
     use crate::merge::tests::{Files, dependency, finding};
-    use crate::merge::{NoWorkspace, dedupe};
     use crate::severity::Severity;
+    use gantry_core::workspace::NoWorkspace;
 
     /// States of `after`'s findings (by line) and the lines of the absent ones, for findings of
     /// one rule at the given lines of `a.tf` before and after.

@@ -34,7 +34,9 @@ use gantry_core::runner::{
 };
 
 use crate::input::{ReportError, read_report};
-use crate::merge::{BaselineState, Merged, Workspace};
+use gantry_core::workspace::Workspace;
+
+use crate::merge::{BaselineState, Merged};
 use crate::severity::Severity;
 use crate::suppress::{Suppression, SuppressionError};
 
@@ -275,7 +277,8 @@ fn read_findings(
                 found.message = format!("{} (at {path})", found.message);
             }
             if let Some(path) = &found.location.path {
-                let (relative, was_guessed) = merge::relative_path(path, workspace);
+                let (relative, was_guessed) =
+                    gantry_core::workspace::relative_path(path, workspace);
                 guessed += usize::from(was_guessed);
                 found.location.path = Some(relative);
             }

@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use gantry_core::workspace::NoWorkspace;
 use gantry_security_scan::input::read_report;
-use gantry_security_scan::merge::NoWorkspace;
 use gantry_security_scan::severity::Severity;
 use gantry_security_scan::{Options, Source, run};
 use serde_json::Value;

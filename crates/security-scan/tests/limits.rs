@@ -2,7 +2,7 @@
 //! enough to need them.
 
 use gantry_core::report::Effect;
-use gantry_security_scan::merge::NoWorkspace;
+use gantry_core::workspace::NoWorkspace;
 use gantry_security_scan::severity::Severity;
 use gantry_security_scan::{Options, Source, run};
 use serde_json::{Value, json};

@@ -138,7 +138,7 @@ fn security_scan(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> 
         &reports,
         of_role(files, "baseline").next().map(source),
         of_role(files, "suppressions").next().map(source),
-        &gantry_security_scan::merge::NoWorkspace,
+        &gantry_core::workspace::NoWorkspace,
     )
     .map_err(|error| error.to_string())
 }
@@ -160,7 +160,8 @@ fn quality_gate(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
         lint: sources("lint"),
         baseline: sources("baseline").into_iter().next(),
     };
-    gantry_quality_gate::run(&options, sources).map_err(|error| error.to_string())
+    gantry_quality_gate::run(&options, sources, &gantry_core::workspace::NoWorkspace)
+        .map_err(|error| error.to_string())
 }
 
 fn event(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {

@@ -7,6 +7,8 @@ pub mod terraform_plan;
 
 use std::path::{Path, PathBuf};
 
+use gantry_core::workspace::Workspace;
+
 use crate::invocation::{ActionFailure, Invocation};
 
 /// Expands one path-or-glob input line against the workspace. A plain path must exist; a glob
@@ -51,4 +53,77 @@ pub fn relative_to(base: &Path, path: &Path) -> String {
         .unwrap_or(path)
         .to_string_lossy()
         .replace('\\', "/")
+}
+
+/// Source files larger than this are not hashed (a generated bundle, a binary).
+const MAX_HASHED_FILE: u64 = 8 * 1024 * 1024;
+
+/// The workspace on disk, as the actions see it: its root, whether a path is one of its files,
+/// and a file's text (for line hashes), never outside it.
+pub struct Files {
+    pub(crate) root: PathBuf,
+    pub(crate) root_text: String,
+}
+
+impl Files {
+    /// The invocation's workspace.
+    pub fn of(invocation: &Invocation) -> Self {
+        let root = invocation.workspace.clone();
+        Self {
+            root_text: root.to_string_lossy().trim_end_matches('/').to_owned(),
+            root,
+        }
+    }
+}
+
+impl Workspace for Files {
+    fn root(&self) -> &str {
+        &self.root_text
+    }
+
+    fn is_file(&self, relative: &str) -> bool {
+        inside(&self.root, relative).is_some_and(|path| path.is_file())
+    }
+
+    fn read_text(&self, relative: &str) -> Option<String> {
+        let path = inside(&self.root, relative)?;
+        let metadata = std::fs::metadata(&path).ok()?;
+        if !metadata.is_file() || metadata.len() > MAX_HASHED_FILE {
+            return None;
+        }
+        String::from_utf8(std::fs::read(path).ok()?).ok()
+    }
+}
+
+/// `relative` under `root`, refusing `..` and absolute paths (a report must not make us read
+/// outside the workspace).
+fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
+    let relative = Path::new(relative);
+    if relative.is_absolute()
+        || relative.components().any(|part| {
+            !matches!(
+                part,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        })
+    {
+        return None;
+    }
+    Some(root.join(relative))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_cannot_make_us_read_outside_the_workspace() {
+        let root = Path::new("/w");
+        assert!(inside(root, "../etc/passwd").is_none());
+        assert!(inside(root, "/etc/passwd").is_none());
+        assert_eq!(
+            inside(root, "./src/a.py"),
+            Some(PathBuf::from("/w/./src/a.py"))
+        );
+    }
 }

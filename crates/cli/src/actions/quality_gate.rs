@@ -11,7 +11,7 @@ use gantry_github::rest::{Endpoint, RestClient};
 use gantry_github::retry::RetryPolicy;
 use gantry_quality_gate::{Options, Source, Sources, run};
 
-use crate::actions::expand;
+use crate::actions::{Files, expand};
 use crate::invocation::{ActionFailure, Invocation, io_reason};
 
 fn open(invocation: &Invocation, path: &str) -> Result<Source<'static>, ActionFailure> {
@@ -94,7 +94,6 @@ fn changed_files(invocation: &Invocation) -> Vec<String> {
 pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
     let mut options = Options::from_inputs(&invocation.inputs)?;
     let context = &invocation.context;
-    options.workspace_root = invocation.workspace.to_string_lossy().into_owned();
     options.workflow_and_job = context.workflow_and_job();
     let sources = Sources {
         tests: sources_of(invocation, "junit")?,
@@ -111,5 +110,6 @@ pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
         ));
     }
     options.changed_files = changed_files(invocation);
-    run(&options, sources).map_err(|error| ActionFailure::InvalidInput(error.to_string()))
+    run(&options, sources, &Files::of(invocation))
+        .map_err(|error| ActionFailure::InvalidInput(error.to_string()))
 }

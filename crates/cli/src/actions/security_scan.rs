@@ -2,61 +2,15 @@
 //! suppressions, gives the action read access to the workspace (for line hashes and path
 //! rebasing) and today's date, and hands everything to `gantry-security-scan`.
 
-use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use gantry_core::event::Event;
 use gantry_core::report::Report;
 use gantry_security_scan::input::{ReportError, ReportInput, read_report};
-use gantry_security_scan::merge::Workspace;
 use gantry_security_scan::{Options, Source, run_with_reader};
 
-use crate::actions::expand;
+use crate::actions::{Files, expand};
 use crate::invocation::{ActionFailure, Invocation};
-
-/// Source files larger than this are not hashed (a generated bundle, a binary).
-const MAX_HASHED_FILE: u64 = 8 * 1024 * 1024;
-
-struct Files {
-    root: PathBuf,
-    root_text: String,
-}
-
-impl Workspace for Files {
-    fn root(&self) -> &str {
-        &self.root_text
-    }
-
-    fn is_file(&self, relative: &str) -> bool {
-        inside(&self.root, relative).is_some_and(|path| path.is_file())
-    }
-
-    fn read_text(&self, relative: &str) -> Option<String> {
-        let path = inside(&self.root, relative)?;
-        let metadata = std::fs::metadata(&path).ok()?;
-        if !metadata.is_file() || metadata.len() > MAX_HASHED_FILE {
-            return None;
-        }
-        String::from_utf8(std::fs::read(path).ok()?).ok()
-    }
-}
-
-/// `relative` under `root`, refusing `..` and absolute paths (a report must not make us read
-/// outside the workspace).
-fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
-    let relative = Path::new(relative);
-    if relative.is_absolute()
-        || relative.components().any(|part| {
-            !matches!(
-                part,
-                std::path::Component::Normal(_) | std::path::Component::CurDir
-            )
-        })
-    {
-        return None;
-    }
-    Some(root.join(relative))
-}
 
 /// Today in UTC, `YYYY-MM-DD` (days-to-civil from Howard Hinnant's calendar algorithms).
 pub fn today() -> String {
@@ -136,11 +90,7 @@ pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
         .iter()
         .map(|(file, bytes)| Source { file, bytes })
         .collect();
-    let root = invocation.workspace.clone();
-    let workspace = Files {
-        root_text: root.to_string_lossy().trim_end_matches('/').to_owned(),
-        root,
-    };
+    let workspace = Files::of(invocation);
     run_with_reader(
         &options,
         &sources,
@@ -204,16 +154,5 @@ mod tests {
         assert_eq!(civil_day(11_016), "2000-02-29");
         assert_eq!(civil_day(20_783), "2026-11-26");
         assert_eq!(civil_day(-1), "1969-12-31");
-    }
-
-    #[test]
-    fn reports_cannot_make_us_read_outside_the_workspace() {
-        let root = Path::new("/w");
-        assert!(inside(root, "../etc/passwd").is_none());
-        assert!(inside(root, "/etc/passwd").is_none());
-        assert_eq!(
-            inside(root, "./src/a.py"),
-            Some(PathBuf::from("/w/./src/a.py"))
-        );
     }
 }
