@@ -4,14 +4,15 @@
 #![no_main]
 
 use gantry_core::workspace::NoWorkspace;
-use gantry_security_scan::native::{Format, read_native};
+use gantry_security_scan::native::FORMATS;
 use gantry_security_scan::{Source, run};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
-        for format in Format::ALL {
-            let _ = read_native(format, &value);
+        for native in &FORMATS {
+            let _ = (native.detect)(&value);
+            let _ = (native.read)(&value);
         }
     }
     let options = gantry_fuzz::scan_options(true);
