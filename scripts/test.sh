@@ -59,6 +59,9 @@ step "tests"
 cargo build --locked --package gantry
 cargo test --workspace --locked
 
+step "fuzz targets still build (CI does not fuzz: scripts/fuzz.sh does)"
+cargo check --locked --manifest-path fuzz/Cargo.toml --bins --target-dir target/fuzz-check
+
 step "sans-IO crates build for WASI and import nothing else"
 cargo xtask wasm-check
 
