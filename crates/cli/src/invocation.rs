@@ -17,6 +17,24 @@ pub enum ActionFailure {
     Service(String),
 }
 
+impl ActionFailure {
+    /// The process exit status for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::InvalidInput(_) => crate::EXIT_INVALID_INPUT,
+            Self::Service(_) => crate::EXIT_SERVICE_ERROR,
+        }
+    }
+
+    /// The `result` output for this failure.
+    pub fn result(&self) -> &'static str {
+        match self {
+            Self::InvalidInput(_) => "invalid-input",
+            Self::Service(_) => "service-error",
+        }
+    }
+}
+
 impl From<InputError> for ActionFailure {
     fn from(error: InputError) -> Self {
         Self::InvalidInput(error.to_string())

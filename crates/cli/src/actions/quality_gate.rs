@@ -70,16 +70,13 @@ fn changed_files(invocation: &Invocation) -> Vec<String> {
         return Vec::new();
     };
     let listed = runtime.block_on(async {
-        let client = RestClient::new(
+        RestClient::new(
             &endpoint,
             std::sync::Arc::new(SystemClock),
             RetryPolicy::default(),
-        )
-        .map_err(|error| error.to_string())?;
-        client
-            .pull_request_files(owner, repository, number)
-            .await
-            .map_err(|error| error.to_string())
+        )?
+        .pull_request_files(owner, repository, number)
+        .await
     });
     match listed {
         Ok(files) => files,
