@@ -21,4 +21,5 @@ pub mod markdown;
 pub mod report;
 pub mod runner;
 pub mod sarif;
+pub mod saved;
 pub mod workspace;

@@ -135,6 +135,76 @@ pub fn code_block(language: &str, untrusted: &str) -> String {
     format!("{fence}{language}\n{content}{newline}{fence}\n")
 }
 
+/// Zero-width space, as a character: [`inert`] puts it in text it must not re-escape (a code
+/// block shows an entity as written).
+const ZERO_WIDTH_SPACE: char = '\u{200B}';
+
+/// Markdown written by someone else (a saved report from a fork's run), made inert without
+/// changing how it reads: outside code, `@name` no longer mentions anyone and `#123`, `GH-123`
+/// and `owner/repo#123` no longer link an issue; everywhere, code included, an HTML comment
+/// that opens like gantry's markers (`<!-- gantry:`) is broken, so the text can neither pose as
+/// one of our comments nor end one of our sections. Code keeps its text otherwise: nothing in a
+/// code span or block links or mentions.
+pub fn inert(untrusted: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let mut code: Vec<std::ops::Range<usize>> = Vec::new();
+    for (event, range) in Parser::new_ext(untrusted, options).into_offset_iter() {
+        if matches!(event, Event::Code(_) | Event::Start(Tag::CodeBlock(_))) {
+            code.push(range);
+        }
+    }
+    let in_code = |at: usize| code.iter().any(|range| range.contains(&at));
+    let mut out = String::with_capacity(untrusted.len() + untrusted.len() / 16);
+    let mut characters = untrusted.char_indices().peekable();
+    while let Some((at, character)) = characters.next() {
+        out.push(character);
+        let next = characters.peek().map(|&(_, next)| next);
+        match character {
+            '@' | '#' if !in_code(at) => {
+                let links = if character == '@' {
+                    next.is_some_and(|next| next.is_ascii_alphanumeric())
+                } else {
+                    next.is_some_and(|next| next.is_ascii_digit())
+                };
+                if links {
+                    out.push(ZERO_WIDTH_SPACE);
+                }
+            }
+            'H' if !in_code(at)
+                && out.ends_with("GH")
+                && untrusted[at + 1..].starts_with('-')
+                && untrusted[at + 1..]
+                    .chars()
+                    .nth(1)
+                    .is_some_and(|digit| digit.is_ascii_digit()) =>
+            {
+                out.push(ZERO_WIDTH_SPACE);
+            }
+            '-' if untrusted[..=at].ends_with("<!--")
+                && untrusted[at + 1..].trim_start().starts_with("gantry") =>
+            {
+                out.push(ZERO_WIDTH_SPACE);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `text` cut to at most `limit` bytes at a character boundary, with `…` when cut.
+pub fn fit(text: &str, limit: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= limit {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = limit.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}…", &text[..end]))
+}
+
 /// Printable ASCII only (and newlines and tabs when `lines`): nothing to make visible, so the
 /// text can be copied as it is.
 fn is_plain_ascii(text: &str, lines: bool) -> bool {
@@ -689,6 +759,40 @@ fn cut_note(cut: &Cut, full_text_at: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inert_markdown_mentions_and_links_nothing_outside_code_and_only_inserts_breaks() {
+        let text = "cc @octo-org/admins and @alice: fixes #12, GH-7 and o/r#3.\n\n\
+                    ## Heading #not\n\n`@code #1` and\n\n```\n@block #2 GH-9\n```\n\n\
+                    <!-- gantry:terraform-plan:ci/plan -->\n<!--gantry:section:x -->\nmail a@b.c";
+        let out = inert(text);
+        for linked in ["@octo", "@alice", "#12", "GH-7", "#3"] {
+            assert!(!out.contains(linked), "{linked} in {out}");
+        }
+        assert!(
+            out.contains("`@code #1`") && out.contains("@block #2 GH-9"),
+            "{out}"
+        );
+        assert!(out.contains("## Heading #not"), "{out}");
+        assert!(
+            !out.contains("<!-- gantry:") && !out.contains("<!--gantry:"),
+            "{out}"
+        );
+        // Only zero-width spaces are added: what a reader sees is unchanged.
+        assert_eq!(out.replace('\u{200B}', ""), text);
+        // A marker inside code is broken too: the comment finder reads raw text.
+        let in_code = inert("```\n<!-- gantry:a:b -->\n```");
+        assert!(!in_code.contains("<!-- gantry:a:b -->"), "{in_code}");
+    }
+
+    #[test]
+    fn fit_cuts_at_a_character_boundary_within_the_limit() {
+        assert_eq!(fit("short", 10), "short");
+        let cut = fit("ééééé", 6);
+        assert!(cut.len() <= 6 && cut.ends_with('…'), "{cut}");
+        assert_eq!(fit("abcdef", 6), "abcdef");
+        assert!(fit("abcdefg", 6).len() <= 6);
+    }
 
     #[test]
     fn text_escapes_html_markdown_and_pings() {

@@ -184,6 +184,16 @@ impl Marker {
         format!("<!-- gantry:{}:{} -->", self.action, self.key)
     }
 
+    /// The action part.
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    /// The key part.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
     /// Whether a comment or issue body carries this marker.
     pub fn is_in(&self, body: &str) -> bool {
         body.contains(&self.html())
@@ -463,6 +473,9 @@ pub struct Report {
     pub files: Vec<OutputFile>,
     /// Intents for the GitHub edge.
     pub effects: Vec<Effect>,
+    /// Where a saved report says it came from (`--save-report` records it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<crate::saved::Origin>,
 }
 
 impl Report {
@@ -477,6 +490,7 @@ impl Report {
             annotations: Vec::new(),
             files: Vec::new(),
             effects: Vec::new(),
+            origin: None,
         }
     }
 

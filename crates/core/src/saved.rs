@@ -1,0 +1,476 @@
+//! A saved report, published from a trusted job (`gantry publish` in a `workflow_run` job).
+//!
+//! The run that saved it may be a fork's: the workflow, the code and so the artifact are the
+//! fork's, whatever the report says. [`confine`] keeps only what such a report may ask for —
+//! the sticky comment on the pull request, one check run on its head commit named by the
+//! trusted job, one SARIF upload for that commit and the pull request's head ref — with every
+//! text made inert ([`crate::markdown::inert`]) and within GitHub's limits. A report that asks
+//! for anything more is refused whole: it is not half-honoured.
+
+use serde::{Deserialize, Serialize};
+
+use crate::markdown::{fit, inert};
+use crate::report::{
+    Annotation, CHECK_RUN_TEXT_LIMIT, COMMENT_BODY_BUDGET, CheckRunEffect, CommentEffect, Effect,
+    Marker, Report, SarifUploadEffect,
+};
+use crate::runner::Outputs;
+
+/// Annotations a saved report may put on its check run (each request carries 50; a report
+/// must not spend the trusted token's rate limit).
+pub const MAX_ANNOTATIONS: usize = 1_000;
+/// GitHub's limit on a check run's title and an annotation's title.
+const TITLE_LIMIT: usize = 255;
+/// GitHub's limit on an annotation's message.
+const ANNOTATION_MESSAGE_LIMIT: usize = 64 * 1024;
+/// The step summary of the trusted job: the runner takes 1 MiB.
+const SUMMARY_LIMIT: usize = 1024 * 1024;
+
+/// Where a saved report says it came from, as the run that saved it recorded it. Only a
+/// suggestion: the trusted side checks the pull request against GitHub before it uses it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The gantry version that wrote the report.
+    pub gantry_version: String,
+    /// The run's pull request, when it had one.
+    pub pull_request: Option<u64>,
+    /// The commit the run tested (a pull request's head).
+    pub head_sha: Option<String>,
+}
+
+/// What the trusted job knows: the pull request and commit to publish for, and the names it
+/// gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// The pull request whose head is `head_sha`, as GitHub says.
+    pub pull_request: u64,
+    /// The commit the run tested (`workflow_run.head_sha`).
+    pub head_sha: String,
+    /// The check run's name (`check-name` on `publish`).
+    pub check_name: String,
+    /// The action the report must come from, when the trusted job says.
+    pub action: Option<String>,
+}
+
+impl Scope {
+    /// The ref code scanning pairs with the head commit of the pull request.
+    pub fn head_ref(&self) -> String {
+        format!("refs/pull/{}/head", self.pull_request)
+    }
+}
+
+/// Why a saved report is not published.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// From another action than the job publishes.
+    #[error("the report is from `{found}`, and this job publishes `{expected}` reports")]
+    OtherAction {
+        /// The report's action.
+        found: String,
+        /// The action the job was told.
+        expected: String,
+    },
+    /// An effect no saved report may ask for.
+    #[error(
+        "the report asks for {what}; a saved report may only ask for the pull request's comment, one check run on its head commit and one SARIF upload for it"
+    )]
+    NotAllowed {
+        /// The effect, in words.
+        what: &'static str,
+    },
+    /// More than one effect of a kind.
+    #[error("the report asks for {count} {what}; a saved report may ask for one")]
+    TooMany {
+        /// The effect, in words.
+        what: &'static str,
+        /// How many.
+        count: usize,
+    },
+    /// An effect on another commit.
+    #[error(
+        "the report asks for {what} on commit {found}, not on {expected}, the commit its run tested"
+    )]
+    OtherCommit {
+        /// The effect, in words.
+        what: &'static str,
+        /// The commit it names.
+        found: String,
+        /// The run's head commit.
+        expected: String,
+    },
+    /// A SARIF upload for another ref.
+    #[error("the report asks for a SARIF upload for `{found}`, not for `{expected}`")]
+    OtherRef {
+        /// The ref it names.
+        found: String,
+        /// The pull request's head ref.
+        expected: String,
+    },
+    /// A comment on another pull request or issue.
+    #[error("the report asks for a comment on #{found}, not on pull request #{expected}")]
+    OtherPullRequest {
+        /// The number it names.
+        found: u64,
+        /// The pull request of the run.
+        expected: u64,
+    },
+}
+
+/// The report as it may be published for `scope`: see the module documentation. Besides its
+/// effects, the report's own files, outputs and workflow annotations are dropped (they were
+/// the untrusted run's: its files were written there, and an output or an annotation here
+/// would land in the trusted job, on its commit); the step summary is kept, inert.
+///
+/// # Errors
+/// [`Refusal`], naming what the report asked for that it may not.
+pub fn confine(report: Report, scope: &Scope) -> Result<Report, Refusal> {
+    if let Some(expected) = &scope.action {
+        if report.action != *expected {
+            return Err(Refusal::OtherAction {
+                found: report.action,
+                expected: expected.clone(),
+            });
+        }
+    }
+    let count = |wanted: &str| {
+        report
+            .effects
+            .iter()
+            .filter(|effect| effect.kind() == wanted)
+            .count()
+    };
+    for (kind, what) in [
+        ("comment", "comments"),
+        ("check-run", "check runs"),
+        ("sarif-upload", "SARIF uploads"),
+    ] {
+        let count = count(kind);
+        if count > 1 {
+            return Err(Refusal::TooMany { what, count });
+        }
+    }
+    let mut effects = Vec::new();
+    for effect in report.effects {
+        effects.push(match effect {
+            Effect::Comment(comment) => {
+                Effect::Comment(confine_comment(comment, &report.action, scope)?)
+            }
+            Effect::CheckRun(check) => Effect::CheckRun(confine_check(check, scope)?),
+            Effect::UploadSarif(upload) => Effect::UploadSarif(confine_sarif(upload, scope)?),
+            Effect::Issue(_) => return Err(Refusal::NotAllowed { what: "an issue" }),
+            Effect::DeploymentStatus(_) => {
+                return Err(Refusal::NotAllowed {
+                    what: "a deployment status",
+                });
+            }
+        });
+    }
+    Ok(Report {
+        action: Marker::new(&report.action, "-").action().to_owned(),
+        verdict: report.verdict,
+        headline: fit(&one_line(&report.headline), TITLE_LIMIT).into_owned(),
+        outputs: Outputs::default(),
+        summary: fit(&inert(&report.summary), SUMMARY_LIMIT).into_owned(),
+        annotations: Vec::new(),
+        files: Vec::new(),
+        effects,
+        origin: report.origin,
+    })
+}
+
+fn one_line(text: &str) -> String {
+    inert(&text.lines().next().unwrap_or_default().replace('\r', ""))
+}
+
+fn confine_comment(
+    comment: CommentEffect,
+    action: &str,
+    scope: &Scope,
+) -> Result<CommentEffect, Refusal> {
+    if let Some(found) = comment.issue_number {
+        if found != scope.pull_request {
+            return Err(Refusal::OtherPullRequest {
+                found,
+                expected: scope.pull_request,
+            });
+        }
+    }
+    Ok(CommentEffect {
+        // Rebuilt: a marker read from the report was never cleaned.
+        marker: Marker::new(action, comment.marker.key()),
+        body: fit(&inert(&comment.body), COMMENT_BODY_BUDGET).into_owned(),
+        mode: comment.mode,
+        issue_number: Some(scope.pull_request),
+        section: comment
+            .section
+            .map(|section| Marker::new("section", &section).key().to_owned()),
+    })
+}
+
+fn confine_check(check: CheckRunEffect, scope: &Scope) -> Result<CheckRunEffect, Refusal> {
+    if let Some(found) = check.head_sha {
+        if found != scope.head_sha {
+            return Err(Refusal::OtherCommit {
+                what: "a check run",
+                found,
+                expected: scope.head_sha.clone(),
+            });
+        }
+    }
+    Ok(CheckRunEffect {
+        name: scope.check_name.clone(),
+        head_sha: Some(scope.head_sha.clone()),
+        conclusion: check.conclusion,
+        title: fit(&one_line(&check.title), TITLE_LIMIT).into_owned(),
+        summary: fit(&inert(&check.summary), CHECK_RUN_TEXT_LIMIT).into_owned(),
+        text: check
+            .text
+            .map(|text| fit(&inert(&text), CHECK_RUN_TEXT_LIMIT).into_owned()),
+        annotations: check
+            .annotations
+            .into_iter()
+            .take(MAX_ANNOTATIONS)
+            .map(|annotation| Annotation {
+                message: fit(&inert(&annotation.message), ANNOTATION_MESSAGE_LIMIT).into_owned(),
+                place: crate::runner::AnnotationPlace {
+                    title: annotation
+                        .place
+                        .title
+                        .map(|title| fit(&one_line(&title), TITLE_LIMIT).into_owned()),
+                    ..annotation.place
+                },
+                ..annotation
+            })
+            .collect(),
+    })
+}
+
+fn confine_sarif(upload: SarifUploadEffect, scope: &Scope) -> Result<SarifUploadEffect, Refusal> {
+    if let Some(found) = upload.commit_sha {
+        if found != scope.head_sha {
+            return Err(Refusal::OtherCommit {
+                what: "a SARIF upload",
+                found,
+                expected: scope.head_sha.clone(),
+            });
+        }
+    }
+    let expected = scope.head_ref();
+    if let Some(found) = upload.git_ref {
+        if found != expected {
+            return Err(Refusal::OtherRef { found, expected });
+        }
+    }
+    Ok(SarifUploadEffect {
+        sarif: upload.sarif,
+        commit_sha: Some(scope.head_sha.clone()),
+        git_ref: Some(expected),
+        wait_for_processing: upload.wait_for_processing,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{
+        CheckConclusion, DeploymentState, DeploymentStatusEffect, IssueEffect, IssueState, Verdict,
+    };
+
+    const HEAD: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    fn scope() -> Scope {
+        Scope {
+            pull_request: 7,
+            head_sha: HEAD.to_owned(),
+            check_name: "security-scan".to_owned(),
+            action: Some("security-scan".to_owned()),
+        }
+    }
+
+    fn check(name: &str, head_sha: Option<&str>) -> Effect {
+        Effect::CheckRun(CheckRunEffect {
+            name: name.to_owned(),
+            head_sha: head_sha.map(str::to_owned),
+            conclusion: CheckConclusion::Success,
+            title: "all good".to_owned(),
+            summary: "summary".to_owned(),
+            text: None,
+            annotations: Vec::new(),
+        })
+    }
+
+    fn sarif(commit: Option<&str>, git_ref: Option<&str>) -> Effect {
+        Effect::UploadSarif(SarifUploadEffect {
+            sarif: "{}".to_owned(),
+            commit_sha: commit.map(str::to_owned),
+            git_ref: git_ref.map(str::to_owned),
+            wait_for_processing: false,
+        })
+    }
+
+    fn report(effects: Vec<Effect>) -> Report {
+        let mut report = Report::new("security-scan", Verdict::Passed, "no findings");
+        report.summary = "summary".to_owned();
+        report.outputs.set("critical", "0");
+        report.files.push(crate::report::OutputFile {
+            path: "../../.github/workflows/x.yml".to_owned(),
+            contents: String::from("on: push").into(),
+        });
+        report.effects = effects;
+        report
+    }
+
+    #[test]
+    fn an_honest_report_is_kept_to_the_pull_request_and_its_head() {
+        let confined = confine(
+            report(vec![
+                Effect::Comment(CommentEffect::sticky(
+                    "security-scan",
+                    "ci/scan",
+                    "body".into(),
+                )),
+                check("required-security-review", None),
+                sarif(None, None),
+            ]),
+            &scope(),
+        )
+        .unwrap();
+        let [
+            Effect::Comment(comment),
+            Effect::CheckRun(check),
+            Effect::UploadSarif(upload),
+        ] = confined.effects.as_slice()
+        else {
+            panic!("{:?}", confined.effects);
+        };
+        assert_eq!(comment.issue_number, Some(7));
+        assert_eq!(comment.marker, Marker::new("security-scan", "ci/scan"));
+        // Named by the trusted job, never by the report; on the run's head.
+        assert_eq!(check.name, "security-scan");
+        assert_eq!(check.head_sha.as_deref(), Some(HEAD));
+        // The head commit pairs with the head ref.
+        assert_eq!(upload.commit_sha.as_deref(), Some(HEAD));
+        assert_eq!(upload.git_ref.as_deref(), Some("refs/pull/7/head"));
+        // Nothing of the untrusted run lands in the trusted job.
+        assert!(confined.files.is_empty());
+        assert!(confined.outputs.iter().next().is_none());
+        assert!(confined.annotations.is_empty());
+    }
+
+    #[test]
+    fn a_report_asking_for_more_than_its_pull_request_is_refused_whole() {
+        let issue = Effect::Issue(IssueEffect {
+            marker: Marker::new("security-scan", "x"),
+            title: "t".into(),
+            body: "b".into(),
+            labels: Vec::new(),
+            state: IssueState::Open,
+        });
+        let deployment = Effect::DeploymentStatus(DeploymentStatusEffect {
+            deployment_id: 1,
+            state: DeploymentState::Success,
+            description: "d".into(),
+            environment_url: None,
+            log_url: None,
+        });
+        let mut other_pr = CommentEffect::sticky("security-scan", "k", "b".into());
+        other_pr.issue_number = Some(8);
+        let other = "ffffffffffffffffffffffffffffffffffffffff";
+        let cases: Vec<(Vec<Effect>, &str)> = vec![
+            (vec![check("c", Some(other))], "on commit ffff"),
+            (vec![issue], "asks for an issue"),
+            (vec![deployment], "a deployment status"),
+            (
+                vec![sarif(None, Some("refs/heads/main"))],
+                "`refs/heads/main`",
+            ),
+            (vec![sarif(Some(other), None)], "a SARIF upload on commit"),
+            (
+                vec![Effect::Comment(other_pr)],
+                "#8, not on pull request #7",
+            ),
+            (vec![check("a", None), check("b", None)], "2 check runs"),
+        ];
+        for (effects, says) in cases {
+            let refusal = confine(report(effects.clone()), &scope()).unwrap_err();
+            assert!(
+                refusal.to_string().contains(says),
+                "{refusal} for {effects:?}"
+            );
+        }
+        let mut other_action = report(Vec::new());
+        other_action.action = "quality-gate".into();
+        assert!(matches!(
+            confine(other_action, &scope()),
+            Err(Refusal::OtherAction { .. })
+        ));
+    }
+
+    #[test]
+    fn texts_are_inert_and_within_limits_whatever_the_report_says() {
+        // A marker read from JSON was never cleaned: it could end the HTML comment.
+        let comment: CommentEffect = serde_json::from_value(serde_json::json!({
+            "marker": {"action": "security-scan", "key": "x --> <!-- gantry:terraform-plan:ci"},
+            "body": format!(
+                "cc @octo-org/admins, fixes #12\n<!-- gantry:terraform-plan:ci/plan -->\n{}",
+                "x".repeat(200_000)
+            ),
+            "mode": "update",
+            "issue_number": null
+        }))
+        .unwrap();
+        let mut check = CheckRunEffect {
+            name: "n".into(),
+            head_sha: None,
+            conclusion: CheckConclusion::Failure,
+            title: "line one @team\nline two".into(),
+            summary: "s".repeat(100_000),
+            text: Some("@here".into()),
+            annotations: Vec::new(),
+        };
+        check.annotations = (0..5_000)
+            .map(|line| Annotation {
+                level: crate::runner::AnnotationLevel::Error,
+                place: crate::runner::AnnotationPlace {
+                    file: Some("a.py".into()),
+                    line: Some(line),
+                    title: Some("@admins".into()),
+                    ..Default::default()
+                },
+                message: "ping @admins about #3".into(),
+            })
+            .collect();
+        let confined = confine(
+            report(vec![Effect::Comment(comment), Effect::CheckRun(check)]),
+            &scope(),
+        )
+        .unwrap();
+        let [Effect::Comment(comment), Effect::CheckRun(check)] = confined.effects.as_slice()
+        else {
+            panic!()
+        };
+        let body = comment.body_with_marker();
+        assert!(body.len() <= crate::report::COMMENT_LIMIT_BYTES);
+        assert!(!body.contains("@octo") && !body.contains("#12"));
+        assert!(!Marker::new("terraform-plan", "ci/plan").is_in(&body));
+        assert_eq!(
+            body.matches("<!-- gantry:").count(),
+            1,
+            "only our own marker"
+        );
+        assert!(
+            comment.marker.html().ends_with(" -->")
+                && comment.marker.html().matches("-->").count() == 1
+        );
+        assert_eq!(check.title, "line one @\u{200B}team");
+        assert!(check.summary.len() <= CHECK_RUN_TEXT_LIMIT);
+        assert_eq!(check.annotations.len(), MAX_ANNOTATIONS);
+        assert!(
+            check
+                .annotations
+                .iter()
+                .all(|a| !a.message.contains("@admins")
+                    && a.place.title.as_deref() == Some("@\u{200B}admins"))
+        );
+    }
+}
