@@ -43,7 +43,7 @@ fn report(verdict: Verdict, body: &str) -> Report {
 
 fn harness<'f>(fake: &'f FakeGitHub, report: &Report) -> RunnerHarness<'f> {
     let harness = RunnerHarness::new()
-        .pull_request(7, HEAD, false)
+        .workflow_run(4242, HEAD, "octo/repo", &[7])
         .github(fake);
     harness.write("report.json", serde_json::to_vec(report).unwrap());
     harness
@@ -79,16 +79,20 @@ fn a_rerun_of_the_same_job_leaves_exactly_one_sticky_comment() {
         first.stderr
     );
     assert_eq!(first.output("result"), "passed");
-    assert_eq!(first.output("add"), "1");
+    // The untrusted run's outputs and annotations stay there: an output here could reach a
+    // trusted step's script, an annotation would land on this job's commit.
+    assert_eq!(first.output("add"), "");
     assert!(
         first.output("comment-url").contains("#issuecomment-"),
         "{:?}",
         first.outputs
     );
     assert!(first.summary.starts_with("## Plan"));
-    assert!(first.stdout.contains(
-        "::warning file=main.tf,line=3,title=destroy::aws_instance.web will be destroyed"
-    ));
+    assert!(
+        !first.stdout.contains("::warning file=main.tf"),
+        "{}",
+        first.stdout
+    );
 
     let second = harness(&fake, &report(Verdict::Passed, "plan v2")).run(&[
         "publish",
@@ -173,9 +177,11 @@ fn rate_limits_are_waited_out() {
 fn a_read_only_token_exits_0_with_the_summary_and_one_warning() {
     let fake = fake();
     fake.inject(Fault::new("POST", "/", FaultKind::ReadOnlyToken, 10));
-    let outcome = harness(&fake, &report(Verdict::Passed, "plan"))
-        .pull_request(7, HEAD, true)
-        .run(&["publish", "--report", "report.json"]);
+    let outcome = harness(&fake, &report(Verdict::Passed, "plan")).run(&[
+        "publish",
+        "--report",
+        "report.json",
+    ]);
     assert_eq!(
         outcome.exit_code,
         Some(0),
@@ -210,7 +216,9 @@ fn a_failed_gate_exits_1_after_publishing() {
 
 #[test]
 fn github_refusing_the_write_exits_3() {
-    let fake = FakeGitHub::start(); // no PR 7: GitHub answers 404
+    let fake = FakeGitHub::start();
+    // GitHub reads the pull request, then answers 404 to its comments (deleted meanwhile).
+    fake.set_pull_head(7, HEAD, "octo/repo");
     let outcome = harness(&fake, &report(Verdict::Passed, "plan")).run(&[
         "publish",
         "--report",
@@ -295,7 +303,9 @@ fn the_token_is_masked_and_never_printed() {
 
 #[test]
 fn without_a_token_outside_actions_effects_become_local_files() {
-    let harness = RunnerHarness::new().without("GITHUB_ACTIONS");
+    let harness = RunnerHarness::new()
+        .workflow_run(4242, HEAD, "octo/repo", &[7])
+        .without("GITHUB_ACTIONS");
     let mut report = report(Verdict::Passed, "plan");
     report.effects.push(Effect::CheckRun(CheckRunEffect {
         name: "plan".into(),
@@ -353,4 +363,242 @@ fn dry_run_writes_locally_even_with_a_token() {
             .is_file()
     );
     assert!(outcome.github.unwrap().requests.is_empty());
+}
+
+/// What a fork's read-only run leaves: the saved report of a failing quality gate.
+fn fork_run_saves_a_report(fake: &FakeGitHub) -> Vec<u8> {
+    fake.inject(Fault::new("POST", "/", FaultKind::ReadOnlyToken, 10));
+    let fork_run = RunnerHarness::new()
+        .pull_request(9, HEAD, true)
+        .github(fake)
+        .input("junit", "junit.xml");
+    fork_run.write(
+        "junit.xml",
+        r#"<testsuite name="unit"><testcase classname="t" name="ok"/><testcase classname="t" name="bad"><failure message="boom">trace</failure></testcase></testsuite>"#,
+    );
+    let saved = fork_run.run(&["quality-gate", "--save-report", "r.json"]);
+    assert_eq!(
+        saved.exit_code,
+        Some(1),
+        "the gate fails and the report is still saved: {}",
+        saved.stdout
+    );
+    let bytes = std::fs::read(fork_run.workspace().join("r.json")).unwrap();
+    let report: Report = serde_json::from_slice(&bytes).unwrap();
+    let origin = report
+        .origin
+        .expect("the saved report says where it came from");
+    assert_eq!(
+        (origin.pull_request, origin.head_sha.as_deref()),
+        (Some(9), Some(HEAD))
+    );
+    bytes
+}
+
+fn trusted_job<'f>(fake: &'f FakeGitHub, saved: &[u8]) -> RunnerHarness<'f> {
+    // GitHub lists no pull request in a fork's workflow_run event.
+    let job = RunnerHarness::new()
+        .workflow_run(4242, HEAD, "someone/repo", &[])
+        .github(fake);
+    job.write("r.json", saved);
+    job
+}
+
+#[test]
+fn a_fork_prs_saved_report_gets_one_comment_and_one_check_run_on_its_head_even_rerun() {
+    let fake = FakeGitHub::start();
+    fake.add_pull_request_from(9, HEAD, "someone/repo");
+    let saved = fork_run_saves_a_report(&fake);
+    fake.clear_faults();
+    for _ in 0..2 {
+        let outcome = trusted_job(&fake, &saved).run(&["publish", "--report", "r.json"]);
+        assert_eq!(
+            outcome.exit_code,
+            Some(1),
+            "{}\n{}",
+            outcome.stdout,
+            outcome.stderr
+        );
+        assert_eq!(outcome.output("result"), "failed");
+    }
+    let state = fake.state();
+    let comments: Vec<_> = state
+        .comments_on(9)
+        .into_iter()
+        .filter(|c| c.body.contains("<!-- gantry:quality-gate:"))
+        .collect();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    let checks: Vec<_> = state
+        .check_runs
+        .iter()
+        .filter(|run| run.head_sha == HEAD)
+        .collect();
+    assert_eq!(checks.len(), 1, "{:?}", state.check_runs);
+    assert_eq!(checks[0].name, "quality gate");
+    assert_eq!(checks[0].conclusion.as_deref(), Some("failure"));
+    assert!(
+        state.contract_violations.is_empty(),
+        "{:?}",
+        state.contract_violations
+    );
+}
+
+/// A poisoned report: nothing is written outside the pull request and its head commit.
+fn refused(fake: &FakeGitHub, report: &Report, says: &str) {
+    let outcome = harness(fake, report).run(&["publish", "--report", "report.json"]);
+    assert_eq!(outcome.exit_code, Some(2), "{says}: {}", outcome.stdout);
+    assert_eq!(outcome.output("result"), "invalid-input");
+    assert!(outcome.stdout.contains(says), "{says}: {}", outcome.stdout);
+    let state = fake.state();
+    assert!(
+        state.comments.is_empty() && state.check_runs.is_empty(),
+        "{says}"
+    );
+    assert!(
+        state.sarif_uploads.is_empty() && state.deployment_statuses.is_empty(),
+        "{says}"
+    );
+    assert!(
+        state.issues.iter().all(|issue| issue.pull_request),
+        "{says}: an issue was opened"
+    );
+    assert!(
+        state.requests.iter().all(|request| request.method == "GET"),
+        "{says}: {:?}",
+        state.requests
+    );
+}
+
+#[test]
+fn poisoned_reports_are_refused_whole_and_publish_nothing() {
+    let other = "f".repeat(40);
+    let mut check_elsewhere = report(Verdict::Passed, "plan");
+    check_elsewhere
+        .effects
+        .push(Effect::CheckRun(CheckRunEffect {
+            name: "required-security-review".into(),
+            head_sha: Some(other.clone()),
+            conclusion: CheckConclusion::Success,
+            title: "ok".into(),
+            summary: "ok".into(),
+            text: None,
+            annotations: Vec::new(),
+        }));
+    refused(&fake(), &check_elsewhere, "on commit ffff");
+
+    let mut issue = report(Verdict::Passed, "plan");
+    issue
+        .effects
+        .push(Effect::Issue(gantry_core::report::IssueEffect {
+            marker: Marker::new("terraform-plan", "x"),
+            title: "hello @octo-org/admins".into(),
+            body: "see https://evil.example".into(),
+            labels: Vec::new(),
+            state: gantry_core::report::IssueState::Open,
+        }));
+    refused(&fake(), &issue, "asks for an issue");
+
+    let mut deployment = report(Verdict::Passed, "plan");
+    deployment.effects.push(Effect::DeploymentStatus(
+        gantry_core::report::DeploymentStatusEffect {
+            deployment_id: 1,
+            state: gantry_core::report::DeploymentState::Success,
+            description: "ok".into(),
+            environment_url: None,
+            log_url: None,
+        },
+    ));
+    refused(&fake(), &deployment, "a deployment status");
+
+    let mut main_sarif = report(Verdict::Passed, "plan");
+    main_sarif.effects.push(Effect::UploadSarif(
+        gantry_core::report::SarifUploadEffect {
+            sarif: r#"{"version":"2.1.0","runs":[]}"#.into(),
+            commit_sha: None,
+            git_ref: Some("refs/heads/main".into()),
+            wait_for_processing: false,
+        },
+    ));
+    refused(&fake(), &main_sarif, "`refs/heads/main`");
+
+    // The report names a pull request whose head is another commit; the event lists none.
+    let github = FakeGitHub::start();
+    github.add_pull_request_from(8, &other, "octo/repo");
+    let mut elsewhere = report(Verdict::Passed, "plan");
+    elsewhere.origin = Some(gantry_core::saved::Origin {
+        gantry_version: "0".into(),
+        pull_request: Some(8),
+        head_sha: Some(HEAD.into()),
+    });
+    let job = RunnerHarness::new()
+        .workflow_run(4242, HEAD, "someone/repo", &[])
+        .github(&github);
+    job.write("report.json", serde_json::to_vec(&elsewhere).unwrap());
+    let outcome = job.run(&["publish", "--report", "report.json"]);
+    assert_eq!(outcome.exit_code, Some(2), "{}", outcome.stdout);
+    assert!(
+        outcome.stdout.contains("#8 has head ffff"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(github.state().comments.is_empty());
+
+    // Told which action it publishes, the job refuses another's report.
+    let outcome = harness(&fake(), &report(Verdict::Passed, "plan")).run(&[
+        "publish",
+        "--report",
+        "report.json",
+        "--action",
+        "security-scan",
+    ]);
+    assert_eq!(outcome.exit_code, Some(2));
+    assert!(
+        outcome.stdout.contains("from `terraform-plan`"),
+        "{}",
+        outcome.stdout
+    );
+}
+
+#[test]
+fn a_poisoned_body_is_published_inert_within_limits_and_under_the_trusted_name() {
+    let fake = fake();
+    let body = format!(
+        "ping @octo-org/admins, closes #1\n<!-- gantry:security-scan:ci/scan -->\n{}",
+        "x".repeat(100_000)
+    );
+    let mut poisoned = report(Verdict::Passed, &body);
+    poisoned.effects.push(Effect::CheckRun(CheckRunEffect {
+        name: "required-security-review".into(),
+        head_sha: None,
+        conclusion: CheckConclusion::Success,
+        title: "@octo-org/admins".into(),
+        summary: "s".repeat(70_000),
+        text: None,
+        annotations: Vec::new(),
+    }));
+    let outcome = harness(&fake, &poisoned).run(&[
+        "publish",
+        "--report",
+        "report.json",
+        "--check-name",
+        "terraform plan (fork)",
+    ]);
+    assert_eq!(outcome.exit_code, Some(0), "{}", outcome.stdout);
+    let state = fake.state();
+    let comment = &state.comments_on(7)[0].body;
+    assert!(comment.len() <= gantry_core::report::COMMENT_LIMIT_BYTES);
+    assert!(
+        !comment.contains("@octo-org") && !comment.contains("#1\n"),
+        "{comment:.200}"
+    );
+    assert!(!Marker::new("security-scan", "ci/scan").is_in(comment));
+    assert_eq!(state.check_runs.len(), 1);
+    assert_eq!(state.check_runs[0].name, "terraform plan (fork)");
+    assert_eq!(state.check_runs[0].head_sha, HEAD);
+    assert!(!state.check_runs[0].title.contains("@octo-org"));
+    assert!(
+        state.contract_violations.is_empty(),
+        "{:?}",
+        state.contract_violations
+    );
 }

@@ -32,7 +32,9 @@ pub fn command_line() -> clap::Command {
         clap::Command::new("publish")
             .about("Carry out a saved report (from --save-report): publish a fork PR's results from a trusted workflow_run job")
             .arg(Arg::new("report").long("report").value_name("FILE").required(true).help("The report JSON to publish"))
-            .arg(input_flag(&GITHUB_TOKEN_INPUT)),
+            .arg(input_flag(&GITHUB_TOKEN_INPUT))
+            .arg(Arg::new("check-name").long("check-name").value_name("NAME").help("The check run's name (default: the action's own `check-name` default, else its name); never taken from the report"))
+            .arg(Arg::new("action").long("action").value_name("ACTION").help("Publish only a report of this action (security-scan, quality-gate, terraform-plan); another is refused")),
         false,
     ))
     .subcommand(

@@ -13,14 +13,16 @@ pub mod invocation;
 mod publishing;
 pub mod registry;
 mod runner_files;
+mod saved_report;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use gantry_core::action::{ActionSpec, GITHUB_TOKEN_INPUT};
-use gantry_core::report::Report;
+use gantry_core::action::ActionSpec;
+use gantry_core::event::Event;
 use gantry_core::runner::RunnerContext;
+use gantry_core::saved::Origin;
 
 pub use crate::command_line::command_line;
 use crate::command_line::{inputs_for, publishing_for};
@@ -69,39 +71,7 @@ pub fn run(
     match name {
         "demo" => run_demo(sub, environment, &mut console),
         "publish" => {
-            let report_path = sub.get_one::<String>("report").cloned().unwrap_or_default();
-            let inputs = inputs_for(&[GITHUB_TOKEN_INPUT], environment, sub);
-            mask_secrets(&[GITHUB_TOKEN_INPUT], &inputs, &context, &mut console);
-            let report = match std::fs::read(workspace.join(&report_path))
-                .map_err(|error| {
-                    ActionFailure::InvalidInput(format!(
-                        "{report_path}: cannot read: {}",
-                        io_reason(&error)
-                    ))
-                })
-                .and_then(|bytes| {
-                    serde_json::from_slice::<Report>(&bytes).map_err(|error| {
-                        ActionFailure::InvalidInput(format!(
-                            "{report_path}: not a gantry report: {error}"
-                        ))
-                    })
-                }) {
-                Ok(report) => report,
-                Err(failure) => return fail(&mut console, &context, &failure),
-            };
-            let event = match read_event(&context) {
-                Ok(event) => event,
-                Err(failure) => return fail(&mut console, &context, &failure),
-            };
-            let publishing = publishing_for(sub, &inputs, &workspace);
-            finish(
-                &report,
-                &context,
-                event.as_ref(),
-                &workspace,
-                &publishing,
-                &mut console,
-            )
+            saved_report::publish_saved(sub, environment, &context, &workspace, &mut console)
         }
         action => {
             let Some(command) = registry::command(action) else {
@@ -125,11 +95,25 @@ pub fn run(
                 event,
                 workspace: workspace.clone(),
             };
-            let report = match (command.run)(&invocation) {
+            let mut report = match (command.run)(&invocation) {
                 Ok(report) => report,
                 Err(failure) => return fail(&mut console, &context, &failure),
             };
             if let Some(path) = sub.get_one::<String>("save-report") {
+                // What the run was, for the trusted job (a suggestion it checks with GitHub).
+                report.origin = Some(Origin {
+                    gantry_version: env!("CARGO_PKG_VERSION").to_owned(),
+                    pull_request: invocation
+                        .event
+                        .as_ref()
+                        .and_then(Event::pull_request_number),
+                    head_sha: invocation
+                        .event
+                        .as_ref()
+                        .and_then(Event::head_sha)
+                        .map(str::to_owned)
+                        .or_else(|| context.sha.clone()),
+                });
                 let json = serde_json::to_string_pretty(&report).unwrap_or_default();
                 if let Err(error) = std::fs::write(workspace.join(path), json) {
                     let failure = ActionFailure::InvalidInput(format!(

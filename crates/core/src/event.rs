@@ -112,6 +112,16 @@ pub struct WorkflowRun {
     /// PRs of the same repository whose head is this commit (empty for fork PRs).
     #[serde(default)]
     pub pull_requests: Vec<RunPullRequest>,
+    /// The repository the tested commit is in: a fork's for a fork PR.
+    #[serde(default)]
+    pub head_repository: Option<RunRepository>,
+}
+
+/// A repository named in a `workflow_run` event.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct RunRepository {
+    /// `owner/name`.
+    pub full_name: String,
 }
 
 /// What happened, by event.

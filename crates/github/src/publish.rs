@@ -364,6 +364,26 @@ impl<'client> GitHubSink<'client> {
             self.repo_path(),
             gantry_core::markdown::url_query_value(&effect.name)
         );
+        // Already there (this saved run published before, and this is a re-run): one check run
+        // per run key, as it was written.
+        let existing = self
+            .client
+            .list_all(&list_path, Some("check_runs"), "list check runs")
+            .await?
+            .into_iter()
+            .find(|run| {
+                run.get("external_id").and_then(Value::as_str) == Some(external_id.as_str())
+            });
+        if let Some(run) = existing {
+            return Ok(Some(Published {
+                kind: "check-run",
+                description: format!("check run `{}` (already published)", effect.name),
+                url: run
+                    .get("html_url")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            }));
+        }
         let created = self
             .create_once(
                 "create the check run",

@@ -337,6 +337,39 @@ impl RestClient {
             .collect()
     }
 
+    /// A pull request's head: its commit and the repository (`owner/name`) it comes from
+    /// (`GET /repos/{owner}/{repo}/pulls/{number}`). `None` when there is no such pull request.
+    pub async fn pull_request_head(
+        &self,
+        owner: &str,
+        repository: &str,
+        number: u64,
+    ) -> Result<Option<(String, String)>, GitHubError> {
+        let operation = "read the pull request";
+        let path = format!("/repos/{owner}/{repository}/pulls/{number}");
+        let pull = match self.send(Method::GET, &path, None, operation).await {
+            Ok(reply) => reply.body,
+            Err(GitHubError::Rejected { status: 404, .. }) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let field = |pointer: &str| {
+            pull.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| GitHubError::InvalidResponse {
+                    operation: operation.to_owned(),
+                    detail: format!("no `{pointer}` in the pull request"),
+                })
+        };
+        // A head repository deleted since (`repo: null`) matches no run.
+        let repository = pull
+            .pointer("/head/repo/full_name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Some((field("/head/sha")?, repository)))
+    }
+
     /// A GraphQL request; GraphQL errors become [`GitHubError::Rejected`].
     pub async fn graphql(
         &self,

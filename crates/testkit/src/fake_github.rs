@@ -212,6 +212,8 @@ pub struct State {
     pub deployment_statuses: Vec<DeploymentStatus>,
     /// Files changed per PR.
     pub pull_files: BTreeMap<u64, Vec<String>>,
+    /// Pull requests by number: (head sha, head repository `owner/name`).
+    pub pulls: BTreeMap<u64, (String, String)>,
     /// Every request.
     pub requests: Vec<RecordedRequest>,
     /// Request bodies the contract rejects: a test should assert this is empty.
@@ -349,8 +351,32 @@ impl FakeGitHub {
         self.shared.lock().faults.push(fault);
     }
 
+    /// Removes every fault not yet spent.
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
     /// Creates an open pull request with this number and head commit.
     pub fn add_pull_request(&self, number: u64, head_sha: &str) {
+        self.add_pull_request_from(number, head_sha, "octo/repo");
+    }
+
+    /// Makes `GET /pulls/{number}` answer with this head, and nothing else know the pull
+    /// request (its comments answer 404, as a deleted one's would).
+    pub fn set_pull_head(&self, number: u64, head_sha: &str, head_repository: &str) {
+        self.shared
+            .lock()
+            .pulls
+            .insert(number, (head_sha.to_owned(), head_repository.to_owned()));
+    }
+
+    /// Adds a pull request whose head comes from `head_repository` (`owner/name`: a fork's, or
+    /// `octo/repo`, the harness's own).
+    pub fn add_pull_request_from(&self, number: u64, head_sha: &str, head_repository: &str) {
+        self.shared
+            .lock()
+            .pulls
+            .insert(number, (head_sha.to_owned(), head_repository.to_owned()));
         self.shared.lock().issues.push(Issue {
             number,
             title: format!("PR {number}"),
@@ -913,6 +939,27 @@ fn route(
                 issue.state = new_state;
             }
             let value = issue_json(&owner_repo, issue);
+            respond(StatusCode::OK, &value)
+        }
+        ("GET", ["pulls", n]) => {
+            let Some((head_sha, head_repository)) = number(n).and_then(|n| state.pulls.get(&n))
+            else {
+                return not_found();
+            };
+            // The fields of GitHub's pull request the edge reads, as the REST API shapes them.
+            let (head_owner, head_name) = head_repository
+                .split_once('/')
+                .unwrap_or((head_repository.as_str(), ""));
+            let value = json!({
+                "number": number(n),
+                "state": "open",
+                "head": {
+                    "sha": head_sha,
+                    "ref": "topic",
+                    "repo": {"full_name": head_repository, "name": head_name, "owner": {"login": head_owner}},
+                },
+                "base": {"ref": "main", "repo": {"full_name": owner_repo}},
+            });
             respond(StatusCode::OK, &value)
         }
         ("GET", ["pulls", n, "files"]) => {

@@ -171,6 +171,44 @@ impl<'fake> RunnerHarness<'fake> {
         self
     }
 
+    /// A `workflow_run` event, as a trusted job publishing a saved report sees it: the run
+    /// `run_id` tested `head_sha` from `head_repository` (a fork's, or `octo/repo`), and
+    /// `pull_requests` are the pull requests GitHub lists for it (none for a fork's). The job
+    /// itself runs on the default branch.
+    #[must_use]
+    pub fn workflow_run(
+        mut self,
+        run_id: u64,
+        head_sha: &str,
+        head_repository: &str,
+        pull_requests: &[u64],
+    ) -> Self {
+        "workflow_run".clone_into(&mut self.event_name);
+        let listed: Vec<Value> = pull_requests
+            .iter()
+            .map(|number| json!({"id": number, "number": number,
+                "url": format!("https://api.github.com/repos/octo/repo/pulls/{number}"),
+                "head": {"ref": "feature", "sha": head_sha, "repo": {"id": 1, "name": "repo", "url": "https://api.github.com/repos/octo/repo"}},
+                "base": {"ref": "main", "sha": "1".repeat(40), "repo": {"id": 1, "name": "repo", "url": "https://api.github.com/repos/octo/repo"}}}))
+            .collect();
+        self.event = json!({
+            "action": "completed",
+            "workflow_run": {
+                "id": run_id, "name": "ci", "head_branch": "feature", "head_sha": head_sha,
+                "event": "pull_request", "status": "completed", "conclusion": "failure",
+                "pull_requests": listed,
+                "head_repository": {"full_name": head_repository},
+                "repository": {"full_name": "octo/repo"}
+            },
+            "repository": {"full_name": "octo/repo"}
+        });
+        self.environment
+            .insert("GITHUB_REF".to_owned(), "refs/heads/main".to_owned());
+        self.environment
+            .insert("GITHUB_SHA".to_owned(), "2".repeat(40));
+        self
+    }
+
     /// Uses any event name and payload.
     #[must_use]
     pub fn event(mut self, name: &str, payload: Value) -> Self {
