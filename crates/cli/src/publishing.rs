@@ -10,7 +10,7 @@ use gantry_core::runner::RunnerContext;
 use gantry_github::clock::SystemClock;
 use gantry_github::rest::{Endpoint, RestClient};
 use gantry_github::retry::RetryPolicy;
-use gantry_github::{GitHubSink, LocalSink, PublishOutcome, Target};
+use gantry_github::{GitHubError, GitHubSink, LocalSink, PublishOutcome, Target};
 
 use crate::invocation::{ActionFailure, io_reason};
 use crate::registry;
@@ -136,6 +136,28 @@ pub(crate) fn publish(
             context.run_attempt.as_deref().unwrap_or("1")
         ),
     };
+    let outcome = with_github(context, token, async |client| {
+        GitHubSink::new(client, target).publish(report).await
+    })
+    .map_err(|error| ActionFailure::Service(error.to_string()))?;
+    for published in &outcome.published {
+        tracing::info!(
+            kind = published.kind,
+            url = published.url.as_deref().unwrap_or(""),
+            "{}",
+            published.description
+        );
+    }
+    Ok(outcome)
+}
+
+/// Runs `work` against the GitHub of this run with `token`, on a runtime of its own (the
+/// binary is synchronous everywhere else).
+pub(crate) fn with_github<T>(
+    context: &RunnerContext,
+    token: String,
+    work: impl AsyncFnOnce(&RestClient) -> Result<T, GitHubError>,
+) -> Result<T, GitHubError> {
     let endpoint = Endpoint {
         api_url: context.api_url.clone(),
         graphql_url: context.graphql_url.clone(),
@@ -144,29 +166,16 @@ pub(crate) fn publish(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|error| {
-            ActionFailure::Service(format!("cannot start the async runtime: {error}"))
+        .map_err(|error| GitHubError::Configuration {
+            detail: format!("cannot start the async runtime: {error}"),
         })?;
     runtime.block_on(async {
         let client = RestClient::new(
             &endpoint,
             std::sync::Arc::new(SystemClock),
             RetryPolicy::default(),
-        )
-        .map_err(|error| ActionFailure::Service(error.to_string()))?;
-        let outcome = GitHubSink::new(&client, target)
-            .publish(report)
-            .await
-            .map_err(|error| ActionFailure::Service(error.to_string()))?;
-        for published in &outcome.published {
-            tracing::info!(
-                kind = published.kind,
-                url = published.url.as_deref().unwrap_or(""),
-                "{}",
-                published.description
-            );
-        }
-        Ok(outcome)
+        )?;
+        work(&client).await
     })
 }
 

@@ -14,13 +14,10 @@ use gantry_core::event::{EventKind, WorkflowRun};
 use gantry_core::report::Report;
 use gantry_core::runner::RunnerContext;
 use gantry_core::saved::{Scope, confine};
-use gantry_github::clock::SystemClock;
-use gantry_github::rest::{Endpoint, RestClient};
-use gantry_github::retry::RetryPolicy;
 
 use crate::command_line::{inputs_for, publishing_for};
 use crate::invocation::{ActionFailure, io_reason};
-use crate::publishing::{Publishing, finish};
+use crate::publishing::{Publishing, finish, with_github};
 use crate::registry;
 use crate::runner_files::{Console, fail, mask_secrets, read_event};
 
@@ -175,34 +172,17 @@ fn pull_request_of(
                 .to_owned(),
         ));
     };
-    let endpoint = Endpoint {
-        api_url: context.api_url.clone(),
-        graphql_url: context.graphql_url.clone(),
-        token,
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| {
-            ActionFailure::Service(format!("cannot start the async runtime: {error}"))
-        })?;
-    let heads = runtime
-        .block_on(async {
-            let client = RestClient::new(
-                &endpoint,
-                std::sync::Arc::new(SystemClock),
-                RetryPolicy::default(),
-            )?;
-            let mut heads = Vec::new();
-            for &number in &candidates {
-                heads.push((
-                    number,
-                    client.pull_request_head(owner, repository, number).await?,
-                ));
-            }
-            Ok::<_, gantry_github::GitHubError>(heads)
-        })
-        .map_err(|error| ActionFailure::Service(error.to_string()))?;
+    let heads = with_github(context, token, async |client| {
+        let mut heads = Vec::new();
+        for &number in &candidates {
+            heads.push((
+                number,
+                client.pull_request_head(owner, repository, number).await?,
+            ));
+        }
+        Ok(heads)
+    })
+    .map_err(|error| ActionFailure::Service(error.to_string()))?;
     let mut seen = Vec::new();
     for (number, head) in heads {
         match head {

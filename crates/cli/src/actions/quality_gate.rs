@@ -6,13 +6,11 @@ use std::io::BufReader;
 
 use gantry_core::event::Event;
 use gantry_core::report::Report;
-use gantry_github::clock::SystemClock;
-use gantry_github::rest::{Endpoint, RestClient};
-use gantry_github::retry::RetryPolicy;
 use gantry_quality_gate::{Options, Source, Sources, run};
 
 use crate::actions::{Files, expand};
 use crate::invocation::{ActionFailure, Invocation, io_reason};
+use crate::publishing::with_github;
 
 fn open(invocation: &Invocation, path: &str) -> Result<Source<'static>, ActionFailure> {
     let resolved = invocation.resolve(path);
@@ -58,25 +56,8 @@ fn changed_files(invocation: &Invocation) -> Vec<String> {
     ) else {
         return Vec::new();
     };
-    let endpoint = Endpoint {
-        api_url: invocation.context.api_url.clone(),
-        graphql_url: invocation.context.graphql_url.clone(),
-        token,
-    };
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return Vec::new();
-    };
-    let listed = runtime.block_on(async {
-        RestClient::new(
-            &endpoint,
-            std::sync::Arc::new(SystemClock),
-            RetryPolicy::default(),
-        )?
-        .pull_request_files(owner, repository, number)
-        .await
+    let listed = with_github(&invocation.context, token, async |client| {
+        client.pull_request_files(owner, repository, number).await
     });
     match listed {
         Ok(files) => files,
