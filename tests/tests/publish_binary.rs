@@ -602,3 +602,27 @@ fn a_poisoned_body_is_published_inert_within_limits_and_under_the_trusted_name()
         state.contract_violations
     );
 }
+
+/// Published from the trusted job, a saved run's SARIF goes to its head commit with the pull
+/// request's head ref — never to the job's own commit and ref (the default branch).
+#[test]
+fn a_saved_sarif_upload_pairs_the_head_commit_with_the_head_ref() {
+    let fake = fake();
+    let mut saved = report(Verdict::Passed, "plan");
+    saved.effects.push(Effect::UploadSarif(gantry_core::report::SarifUploadEffect {
+        sarif: r#"{"version":"2.1.0","$schema":"https://json.schemastore.org/sarif-2.1.0.json","runs":[{"tool":{"driver":{"name":"t"}},"results":[]}]}"#.into(),
+        commit_sha: None,
+        git_ref: None,
+        wait_for_processing: false,
+    }));
+    let outcome = harness(&fake, &saved).run(&["publish", "--report", "report.json"]);
+    assert_eq!(outcome.exit_code, Some(0), "{}", outcome.stdout);
+    let state = fake.state();
+    let [upload] = state.sarif_uploads.as_slice() else {
+        panic!("{:?}", state.sarif_uploads)
+    };
+    assert_eq!(
+        (upload.commit_sha.as_str(), upload.git_ref.as_str()),
+        (HEAD, "refs/pull/7/head")
+    );
+}

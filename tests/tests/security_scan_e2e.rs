@@ -68,7 +68,16 @@ fn comment_upload_and_rerun() {
     let [upload] = state.sarif_uploads.as_slice() else {
         panic!("{} uploads", state.sarif_uploads.len())
     };
-    assert_eq!(upload.commit_sha.len(), 40, "GITHUB_SHA");
+    // A pull_request run's commit is the merge commit (GITHUB_SHA), paired with the merge ref,
+    // as code scanning documents and codeql-action does; the head commit is another.
+    assert_eq!(
+        (upload.commit_sha.as_str(), upload.git_ref.as_str()),
+        (
+            "0123456789abcdef0123456789abcdef01234567",
+            "refs/pull/7/merge"
+        )
+    );
+    assert_ne!(upload.commit_sha, HEAD);
     let runs = upload.sarif["runs"].as_array().unwrap();
     let tools: Vec<&str> = runs
         .iter()
