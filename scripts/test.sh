@@ -50,8 +50,8 @@ step "generated files match the registry"
 cargo xtask codegen --check
 
 step "workflow and action lints"
-"$lint_venv/bin/actionlint" -no-color .github/workflows/*.yml
-lint_paths=(action.yml .github/workflows)
+"$lint_venv/bin/actionlint" -no-color .github/workflows/*.yml examples/workflows/*.yml
+lint_paths=(action.yml .github/workflows examples/workflows/*.yml)
 for folder in actions workflows; do [ -d "$folder" ] && lint_paths+=("$folder"); done
 "$lint_venv/bin/zizmor" --offline --no-progress --min-severity low "${lint_paths[@]}"
 

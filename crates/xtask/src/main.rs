@@ -36,6 +36,13 @@ const SANS_IO_CRATES: [&str; 4] = ["core", "terraform-plan", "security-scan", "q
 const ACTION_IMAGE: &str = "../../Dockerfile";
 const README_START: &str = "<!-- gantry:action-tables:start -->";
 const README_END: &str = "<!-- gantry:action-tables:end -->";
+const FORK_START: &str = "<!-- gantry:fork-workflows:start -->";
+const FORK_END: &str = "<!-- gantry:fork-workflows:end -->";
+/// The example workflows the README shows as they are (and `scripts/test.sh` lints).
+const FORK_WORKFLOWS: [&str; 2] = [
+    "examples/workflows/fork-pr.yml",
+    "examples/workflows/fork-publish.yml",
+];
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -80,6 +87,21 @@ fn generated(root: &Path) -> anyhow::Result<BTreeMap<PathBuf, String>> {
     let mut updated = readme[..start + README_START.len()].to_owned();
     updated.push_str(&tables);
     updated.push_str(&readme[end..]);
+    let (Some(start), Some(end)) = (updated.find(FORK_START), updated.find(FORK_END)) else {
+        bail!("README.md lacks the {FORK_START} … {FORK_END} markers");
+    };
+    let mut shown = String::from("\n");
+    for path in FORK_WORKFLOWS {
+        let text =
+            std::fs::read_to_string(root.join(path)).with_context(|| format!("read {path}"))?;
+        let _ = write!(shown, "\n`{path}`:\n\n```yaml\n{text}```\n");
+    }
+    shown.push('\n');
+    let updated = format!(
+        "{}{shown}{}",
+        &updated[..start + FORK_START.len()],
+        &updated[end..]
+    );
     files.insert(readme_path, updated);
     Ok(files)
 }
