@@ -98,6 +98,16 @@ pub enum Refusal {
         /// The run's head commit.
         expected: String,
     },
+    /// Saved by a run of another commit.
+    #[error(
+        "the report was saved by a run of commit {found}, not of {expected}, the commit this workflow_run tested"
+    )]
+    OtherRun {
+        /// The commit the report says it was saved for.
+        found: String,
+        /// The run's head commit.
+        expected: String,
+    },
     /// A SARIF upload for another ref.
     #[error("the report asks for a SARIF upload for `{found}`, not for `{expected}`")]
     OtherRef {
@@ -129,6 +139,20 @@ pub fn confine(report: Report, scope: &Scope) -> Result<Report, Refusal> {
             return Err(Refusal::OtherAction {
                 found: report.action,
                 expected: expected.clone(),
+            });
+        }
+    }
+    // A report saved by another run than the one that tested this commit (an artifact swapped,
+    // or a report carried over) is not this run's.
+    if let Some(found) = report
+        .origin
+        .as_ref()
+        .and_then(|origin| origin.head_sha.clone())
+    {
+        if found != scope.head_sha {
+            return Err(Refusal::OtherRun {
+                found,
+                expected: scope.head_sha.clone(),
             });
         }
     }
@@ -398,6 +422,19 @@ mod tests {
                 "{refusal} for {effects:?}"
             );
         }
+        let mut carried_over = report(Vec::new());
+        carried_over.origin = Some(Origin {
+            gantry_version: "0.1.0".into(),
+            pull_request: Some(7),
+            head_sha: Some(other.to_owned()),
+        });
+        let refusal = confine(carried_over, &scope()).unwrap_err();
+        assert!(
+            refusal
+                .to_string()
+                .starts_with("the report was saved by a run of commit ffff"),
+            "{refusal}"
+        );
         let mut other_action = report(Vec::new());
         other_action.action = "quality-gate".into();
         assert!(matches!(
