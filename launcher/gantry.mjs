@@ -14,7 +14,6 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gunzipSync } from "node:zlib";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -122,6 +121,8 @@ export async function binaryFor(env, target, { log = () => {} } = {}) {
   if (found !== expected.archive) {
     throw new LaunchError(`${url} does not match checksums.json (sha256 ${found}, expected ${expected.archive}): refusing to run it`);
   }
+  // Loaded only to unpack a download: a cached start does not pay for it.
+  const { gunzipSync } = await import("node:zlib");
   let binary;
   try {
     binary = untar(gunzipSync(archive), executable);

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use gantry_testkit::harness::{RunOutcome, RunnerHarness, gantry_binary};
+use gantry_tests::sha256_hex;
 
 const TARGET: &str = "x86_64-unknown-linux-musl";
 const VERSION: &str = "0.1.0";
@@ -31,18 +32,6 @@ fn node24() -> PathBuf {
         node.display()
     );
     node
-}
-
-fn sha256_hex(path: &Path) -> String {
-    let output = Command::new("sha256sum")
-        .arg(path)
-        .output()
-        .expect("sha256sum");
-    String::from_utf8_lossy(&output.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// What a server answers, request by request.
@@ -325,7 +314,12 @@ fn a_5xx_is_retried_and_a_hung_server_times_out() {
     let outcome = action.launch(&action.harness(&hung));
     refused(&outcome, "no answer within 1500 ms");
     // Three attempts: two retries said, then the error.
-    assert_eq!(outcome.stderr.matches("retrying").count(), 2, "{}", outcome.stderr);
+    assert_eq!(
+        outcome.stderr.matches("retrying").count(),
+        2,
+        "{}",
+        outcome.stderr
+    );
     assert!(hung.requests.load(Ordering::SeqCst) >= 3);
 }
 
