@@ -110,8 +110,15 @@ export async function binaryFor(env, target, { log = () => {} } = {}) {
     }
     return cached;
   }
-  const repository = env.GITHUB_ACTION_REPOSITORY || "gantry-dev/gantry";
-  const base = (env.INPUT_BINARY_URL || env["INPUT_BINARY-URL"] || `${env.GITHUB_SERVER_URL || "https://github.com"}/${repository}/releases/download/v${version}`).replace(/\/+$/, "");
+  // The runner names the action's repository; a mirror is the `binary-url` input.
+  let base = env["INPUT_BINARY-URL"];
+  if (!base) {
+    if (!env.GITHUB_ACTION_REPOSITORY) {
+      throw new LaunchError("neither GITHUB_ACTION_REPOSITORY nor the binary-url input says where gantry's release is");
+    }
+    base = `${env.GITHUB_SERVER_URL || "https://github.com"}/${env.GITHUB_ACTION_REPOSITORY}/releases/download/v${version}`;
+  }
+  base = base.replace(/\/+$/, "");
   const url = `${base}/gantry-${version}-${target}.tar.gz`;
   const archive = await download(url, {
     timeoutMs: Number(env.GANTRY_DOWNLOAD_TIMEOUT_MS) || 30_000,

@@ -192,9 +192,9 @@ pub fn confine(report: Report, scope: &Scope) -> Result<Report, Refusal> {
     Ok(Report {
         action: Marker::new(&report.action, "-").action().to_owned(),
         verdict: report.verdict,
-        headline: fit(&one_line(&report.headline), TITLE_LIMIT).into_owned(),
+        headline: one_line(&report.headline, TITLE_LIMIT),
         outputs: Outputs::default(),
-        summary: fit(&inert(&report.summary), SUMMARY_LIMIT).into_owned(),
+        summary: inert_within(&report.summary, SUMMARY_LIMIT),
         annotations: Vec::new(),
         files: Vec::new(),
         effects,
@@ -202,8 +202,26 @@ pub fn confine(report: Report, scope: &Scope) -> Result<Report, Refusal> {
     })
 }
 
-fn one_line(text: &str) -> String {
-    inert(&text.lines().next().unwrap_or_default().replace('\r', ""))
+/// Untrusted markdown, inert and cut to `limit` bytes.
+fn inert_within(text: &str, limit: usize) -> String {
+    fit(&inert(text), limit).into_owned()
+}
+
+/// The first line of untrusted text, inert and cut to `limit` bytes.
+fn one_line(text: &str, limit: usize) -> String {
+    inert_within(text.lines().next().unwrap_or_default(), limit)
+}
+
+/// `found` (when the report names a commit) must be the run's head.
+fn on_the_head(found: Option<String>, what: &'static str, scope: &Scope) -> Result<(), Refusal> {
+    match found {
+        Some(found) if found != scope.head_sha => Err(Refusal::OtherCommit {
+            what,
+            found,
+            expected: scope.head_sha.clone(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn confine_comment(
@@ -222,7 +240,7 @@ fn confine_comment(
     Ok(CommentEffect {
         // Rebuilt: a marker read from the report was never cleaned.
         marker: Marker::new(action, comment.marker.key()),
-        body: fit(&inert(&comment.body), COMMENT_BODY_BUDGET).into_owned(),
+        body: inert_within(&comment.body, COMMENT_BODY_BUDGET),
         mode: comment.mode,
         issue_number: Some(scope.pull_request),
         section: comment
@@ -232,35 +250,27 @@ fn confine_comment(
 }
 
 fn confine_check(check: CheckRunEffect, scope: &Scope) -> Result<CheckRunEffect, Refusal> {
-    if let Some(found) = check.head_sha {
-        if found != scope.head_sha {
-            return Err(Refusal::OtherCommit {
-                what: "a check run",
-                found,
-                expected: scope.head_sha.clone(),
-            });
-        }
-    }
+    on_the_head(check.head_sha, "a check run", scope)?;
     Ok(CheckRunEffect {
         name: scope.check_name.clone(),
         head_sha: Some(scope.head_sha.clone()),
         conclusion: check.conclusion,
-        title: fit(&one_line(&check.title), TITLE_LIMIT).into_owned(),
-        summary: fit(&inert(&check.summary), CHECK_RUN_TEXT_LIMIT).into_owned(),
+        title: one_line(&check.title, TITLE_LIMIT),
+        summary: inert_within(&check.summary, CHECK_RUN_TEXT_LIMIT),
         text: check
             .text
-            .map(|text| fit(&inert(&text), CHECK_RUN_TEXT_LIMIT).into_owned()),
+            .map(|text| inert_within(&text, CHECK_RUN_TEXT_LIMIT)),
         annotations: check
             .annotations
             .into_iter()
             .take(MAX_ANNOTATIONS)
             .map(|annotation| Annotation {
-                message: fit(&inert(&annotation.message), ANNOTATION_MESSAGE_LIMIT).into_owned(),
+                message: inert_within(&annotation.message, ANNOTATION_MESSAGE_LIMIT),
                 place: crate::runner::AnnotationPlace {
                     title: annotation
                         .place
                         .title
-                        .map(|title| fit(&one_line(&title), TITLE_LIMIT).into_owned()),
+                        .map(|title| one_line(&title, TITLE_LIMIT)),
                     ..annotation.place
                 },
                 ..annotation
@@ -270,15 +280,7 @@ fn confine_check(check: CheckRunEffect, scope: &Scope) -> Result<CheckRunEffect,
 }
 
 fn confine_sarif(upload: SarifUploadEffect, scope: &Scope) -> Result<SarifUploadEffect, Refusal> {
-    if let Some(found) = upload.commit_sha {
-        if found != scope.head_sha {
-            return Err(Refusal::OtherCommit {
-                what: "a SARIF upload",
-                found,
-                expected: scope.head_sha.clone(),
-            });
-        }
-    }
+    on_the_head(upload.commit_sha, "a SARIF upload", scope)?;
     let expected = scope.head_ref();
     if let Some(found) = upload.git_ref {
         if found != expected {

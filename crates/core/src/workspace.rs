@@ -86,26 +86,41 @@ impl Workspace for Root<'_> {
     }
 }
 
+/// A workspace of listed files held in memory: its root, and each file's path and text (tests;
+/// a host without a file system).
+#[derive(Debug, Clone, Copy)]
+pub struct Listed<'a> {
+    /// The root, as reports name it.
+    pub root: &'a str,
+    /// Workspace-relative path and text of each file.
+    pub files: &'a [(&'a str, &'a str)],
+}
+
+impl Workspace for Listed<'_> {
+    fn root(&self) -> &str {
+        self.root
+    }
+    fn is_file(&self, relative: &str) -> bool {
+        self.files.iter().any(|(path, _)| *path == relative)
+    }
+    fn read_text(&self, relative: &str) -> Option<String> {
+        self.files
+            .iter()
+            .find(|(path, _)| *path == relative)
+            .map(|(_, text)| (*text).to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    struct Files(Vec<&'static str>);
-    impl Workspace for Files {
-        fn root(&self) -> &'static str {
-            "/srv/checkout/app"
-        }
-        fn is_file(&self, relative: &str) -> bool {
-            self.0.contains(&relative)
-        }
-        fn read_text(&self, _: &str) -> Option<String> {
-            None
-        }
-    }
-
     #[test]
     fn absolute_paths_become_workspace_relative() {
-        let files = Files(vec!["src/app.py", "modules/vpc/main.tf"]);
+        let files = Listed {
+            root: "/srv/checkout/app",
+            files: &[("src/app.py", ""), ("modules/vpc/main.tf", "")],
+        };
         assert_eq!(
             relative_path("/srv/checkout/app/src/app.py", &files),
             ("src/app.py".into(), false)

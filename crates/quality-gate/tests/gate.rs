@@ -308,29 +308,21 @@ fn bad_inputs_name_the_file() {
     assert!(error.to_string().contains("give at least one"), "{error}");
 }
 
-/// A workspace with a few files, under the root the reports name.
-struct Checkout(&'static [&'static str]);
-
-impl gantry_core::workspace::Workspace for Checkout {
-    fn root(&self) -> &'static str {
-        "/home/runner/work/app/app"
-    }
-    fn is_file(&self, relative: &str) -> bool {
-        self.0.contains(&relative)
-    }
-    fn read_text(&self, _: &str) -> Option<String> {
-        None
-    }
-}
-
 /// Paths follow the rule security-scan follows (`gantry_core::workspace::relative_path`): the
 /// root comes off, a tool's container root (`/github/workspace`) comes off when the rest names
 /// a file of the checkout, and so does another checkout's prefix.
 #[test]
 fn reported_paths_are_made_workspace_relative_as_security_scan_makes_them() {
-    let checkout = Checkout(&["src/app.py", "src/db.py", "tests/test_app.py"]);
+    let checkout = gantry_core::workspace::Listed {
+        root: "/srv/ci/app",
+        files: &[
+            ("src/app.py", ""),
+            ("src/db.py", ""),
+            ("tests/test_app.py", ""),
+        ],
+    };
     let junit = r#"<testsuite name="unit">
-  <testcase classname="t" name="a" file="/home/runner/work/app/app/tests/test_app.py" line="3"><failure message="boom"/></testcase>
+  <testcase classname="t" name="a" file="/srv/ci/app/tests/test_app.py" line="3"><failure message="boom"/></testcase>
 </testsuite>"#;
     let flake8 = "/github/workspace/src/app.py:3:1: E101 indentation\n/builds/other/checkout/src/db.py:7:2: W291 trailing whitespace\n";
     let report = run(

@@ -319,6 +319,14 @@ fn sarif_lint_is_read_as_security_scan_reads_it() {
 fn rdjson_lint_is_read_with_reviewdogs_default_level() {
     let bytes = corpus("rdjson/reviewdog/custom_rdjson.json");
     let raw: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    // The case that matters is in the file: diagnostics without a severity.
+    assert!(
+        raw["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|diagnostic| diagnostic.get("severity").is_none())
+    );
     let report = read_lint("custom_rdjson.json", &bytes).unwrap();
     let mut expected: Vec<(String, Option<u64>, LintSeverity)> = raw["diagnostics"]
         .as_array()

@@ -497,8 +497,9 @@ fn best_edit_sites(
 mod tests {
     use super::*;
     use crate::merge::dedupe;
-    use crate::merge::tests::{Files, dependency, finding};
+    use crate::merge::tests::{ROOT, dependency, finding};
     use crate::severity::Severity;
+    use gantry_core::workspace::Listed;
     use gantry_core::workspace::NoWorkspace;
 
     /// States of `after`'s findings (by line) and the lines of the absent ones, for findings of
@@ -509,8 +510,14 @@ mod tests {
         after: &'static str,
         new_lines: &[u32],
     ) -> (Vec<(u32, &'static str)>, Vec<u32>) {
-        let before = Files(vec![("a.tf", before)]);
-        let after = Files(vec![("a.tf", after)]);
+        let before = Listed {
+            root: ROOT,
+            files: &[("a.tf", before)],
+        };
+        let after = Listed {
+            root: ROOT,
+            files: &[("a.tf", after)],
+        };
         let mut baseline = dedupe(
             old_lines
                 .iter()
@@ -700,11 +707,14 @@ mod tests {
 
     #[test]
     fn baseline_matching_survives_moves_and_tells_fixed_from_new() {
-        let before = Files(vec![("a.py", "import os\nos.system(a)\nos.system(b)\n")]);
-        let after = Files(vec![(
-            "a.py",
-            "import os\n\n\nos.system(b)\nos.system(c)\n",
-        )]);
+        let before = Listed {
+            root: ROOT,
+            files: &[("a.py", "import os\nos.system(a)\nos.system(b)\n")],
+        };
+        let after = Listed {
+            root: ROOT,
+            files: &[("a.py", "import os\n\n\nos.system(b)\nos.system(c)\n")],
+        };
         let mut baseline = dedupe(vec![
             finding("Bandit", "B605", "a.py", 2),
             finding("Bandit", "B605", "a.py", 3),

@@ -166,7 +166,6 @@ pub fn dedupe(findings: Vec<Finding>) -> Vec<Merged> {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use gantry_core::workspace::Workspace;
 
     use super::*;
     use crate::finding::Location;
@@ -236,19 +235,6 @@ pub(crate) mod tests {
         assert_eq!(merged[2].tools, ["Bandit"]);
     }
 
-    pub(crate) struct Files(pub(crate) Vec<(&'static str, &'static str)>);
-    impl Workspace for Files {
-        fn root(&self) -> &'static str {
-            "/srv/checkout/app"
-        }
-        fn is_file(&self, relative: &str) -> bool {
-            self.0.iter().any(|(path, _)| *path == relative)
-        }
-        fn read_text(&self, relative: &str) -> Option<String> {
-            self.0
-                .iter()
-                .find(|(path, _)| *path == relative)
-                .map(|(_, text)| (*text).to_owned())
-        }
-    }
+    /// Where the test workspaces are.
+    pub(crate) const ROOT: &str = "/srv/checkout/app";
 }
