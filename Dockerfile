@@ -1,33 +1,33 @@
 # syntax=docker/dockerfile:1
-# One image for every Gantry action: a static musl `gantry` on an empty, shell-less base.
+# Gantry's side image: the release binary on an empty, shell-less base. The actions do not use
+# it (they run the binary on the runner, see launcher/gantry.mjs); it is for
+# `uses: docker://ghcr.io/<owner>/gantry@sha256:…` steps, `docker run` and Kubernetes jobs.
+# Nothing is compiled here: the image copies a static musl binary built before it, for each
+# platform from dist/linux-<arch>/gantry (the release workflow unpacks the published archives
+# there). For a local image of the binary you just built:
 #
-#   docker build -t gantry .                    # the action image (what action.yml builds)
-#   docker build --target nonroot -t gantry .   # the same binary as uid 65532, for CI images and clusters
+#   cargo build --release --locked --package gantry --target x86_64-unknown-linux-musl
+#   mkdir -p dist/linux-amd64 && cp target/x86_64-unknown-linux-musl/release/gantry dist/linux-amd64/
+#   docker build --platform linux/amd64 -t gantry .                   # root, for container steps
+#   docker build --platform linux/amd64 --target nonroot -t gantry .  # uid 65532
 #
-# Why the action image runs as root: GitHub runs container actions with the workspace and the
+# Why the default image runs as root: GitHub runs container steps with the workspace and the
 # runner's file-command folder mounted from the host, owned by the runner's user, and documents
 # that a docker action "must be run by the default Docker user (root)" — with a USER line the
-# action cannot write GITHUB_OUTPUT or read GITHUB_WORKSPACE. The base has no shell, no package
+# step cannot write GITHUB_OUTPUT or read GITHUB_WORKSPACE. The base has no shell, no package
 # manager and nothing but the binary, so root inside it can do little beyond what gantry does.
 
-FROM rust:1.95-bookworm AS build
-RUN apt-get update \
- && apt-get install -y --no-install-recommends musl-tools \
- && rm -rf /var/lib/apt/lists/*
-RUN rustup target add x86_64-unknown-linux-musl
-WORKDIR /src
-COPY . .
-RUN cargo build --release --locked --package gantry --target x86_64-unknown-linux-musl \
- && install -m 0555 target/x86_64-unknown-linux-musl/release/gantry /gantry \
- && /gantry --version
+ARG BASE=gcr.io/distroless/static-debian12
 
 # For uses outside GitHub Actions (docker run, Kubernetes jobs): not root.
-FROM gcr.io/distroless/static-debian12:nonroot AS nonroot
-COPY --from=build /gantry /usr/local/bin/gantry
+FROM ${BASE}:nonroot AS nonroot
+ARG TARGETARCH
+COPY --chmod=0555 dist/linux-${TARGETARCH}/gantry /usr/local/bin/gantry
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/gantry"]
 
-# The container action (last stage, so `image: Dockerfile` builds it).
-FROM gcr.io/distroless/static-debian12:latest AS action
-COPY --from=build /gantry /usr/local/bin/gantry
+# For container steps (last stage: what a plain `docker build` makes).
+FROM ${BASE}:latest AS action
+ARG TARGETARCH
+COPY --chmod=0555 dist/linux-${TARGETARCH}/gantry /usr/local/bin/gantry
 ENTRYPOINT ["/usr/local/bin/gantry"]

@@ -6,19 +6,20 @@
 //
 // Fails closed: an unknown platform, version or checksum, or a binary that does not match, and
 // nothing runs. The one way to run another binary is GANTRY_BINARY, an environment variable the
-// workflow itself sets (Gantry's own CI runs the actions from its checkout with the binary it
-// just built); no action input can name a file to run.
+// workflow itself sets, honoured only for an action run from the workflow's own checkout
+// (Gantry's own CI runs `uses: ./actions/<name>` with the binary it just built); no action input
+// can name a file to run.
 
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The release targets, by the runner's `RUNNER_OS` and `RUNNER_ARCH`. */
-const TARGETS = {
+export const TARGETS = {
   "Linux X64": "x86_64-unknown-linux-musl",
   "Linux ARM64": "aarch64-unknown-linux-musl",
   "macOS X64": "x86_64-apple-darwin",
@@ -166,13 +167,45 @@ export function runGantry(binary, subcommand, env) {
   });
 }
 
-/** The action's whole run: exits with gantry's status, or 3 when no binary can run. */
-export async function main(subcommand, env = process.env) {
+/** Whether `path` lies inside `folder` (both absolute). */
+function inside(path, folder) {
+  const within = relative(resolve(folder), resolve(path));
+  return within !== "" && !within.startsWith("..") && !isAbsolute(within);
+}
+
+/**
+ * The binary GANTRY_BINARY names, honoured only when this launcher runs from the workflow's own
+ * checkout (`uses: ./actions/<name>`, under GITHUB_WORKSPACE): Gantry's CI testing the binary it
+ * just built. An action fetched by `uses: owner/gantry@ref` lives outside the workspace and runs
+ * only the verified release binary, whatever the job's environment says.
+ */
+function workflowBinary(env) {
+  const binary = env.GANTRY_BINARY;
+  if (!binary) return undefined;
+  if (!env.GITHUB_WORKSPACE || !inside(here, env.GITHUB_WORKSPACE)) {
+    throw new LaunchError(
+      "GANTRY_BINARY is honoured only for an action run from the workflow's own checkout (uses: ./actions/<name>); this one runs the verified release binary or nothing",
+    );
+  }
+  return binary;
+}
+
+/**
+ * The action's whole run: exits with gantry's status, or 3 when no binary can run. `commands`,
+ * when given, are the only subcommands `subcommand` may name (the root action's `command` input).
+ */
+export async function main(subcommand, env = process.env, { commands } = {}) {
   const log = (message) => process.stderr.write(`${message}\n`);
   try {
-    let binary = env.GANTRY_BINARY;
+    subcommand = subcommand.trim();
+    if (commands && !commands.includes(subcommand)) {
+      throw new LaunchError(
+        `the command input must name one of the actions (${commands.join(", ")}), not ${JSON.stringify(subcommand)}`,
+      );
+    }
+    let binary = workflowBinary(env);
     if (binary) {
-      log(`using GANTRY_BINARY=${binary} (set by the workflow)`);
+      log(`using GANTRY_BINARY=${binary} (set by the workflow, for an action from its own checkout)`);
     } else {
       binary = await binaryFor(env, targetOf(env), { log });
     }

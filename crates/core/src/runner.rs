@@ -1,6 +1,6 @@
 //! The GitHub Actions runner contract, as values.
 //!
-//! The runner hands a container action its inputs as `INPUT_<NAME>` environment variables, reads
+//! The runner hands an action its inputs as `INPUT_<NAME>` environment variables, reads
 //! outputs back from the file named by `GITHUB_OUTPUT`, shows the file named by
 //! `GITHUB_STEP_SUMMARY` on the run page, and scans the step's log for workflow commands
 //! (`::error file=…::message`). This module models each of those without touching the

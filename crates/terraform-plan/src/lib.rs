@@ -43,7 +43,7 @@ pub const SPEC: ActionSpec = ActionSpec {
     inputs: &[
         InputSpec {
             name: "plan",
-            description: "Plans to show: `path` or `name=path`, a path may be a glob. Each file is `terraform show -json` output or a binary plan file (shown with `terraform-command` in the file's folder; the action's container has no terraform, so pass JSON there and binary plans only when running `gantry` on the runner itself). Without a name a stack is named after its folder.",
+            description: "Plans to show: `path` or `name=path`, a path may be a glob. Each file is `terraform show -json` output or a binary plan file (shown with `terraform-command`, run in the file's folder with the terraform and credentials of the runner, e.g. from `hashicorp/setup-terraform`). Without a name a stack is named after its folder.",
             required: true,
             default: None,
             kind: InputKind::List,
