@@ -12,7 +12,7 @@
 
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -89,6 +89,22 @@ async function download(url, { attempts = 3, timeoutMs = 30_000, log }) {
   throw new LaunchError(`cannot download ${url}: ${last}`);
 }
 
+/**
+ * Sends the download through the runner's proxy (`HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`, which a
+ * self-hosted runner configured with a proxy passes to its jobs): Node's fetch ignores them
+ * unless told. Loaded only to download.
+ */
+async function useProxyOf(env, log) {
+  const names = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
+  if (!names.some((name) => env[name])) return;
+  const http = await import("node:http");
+  if (typeof http.setGlobalProxyFromEnv === "function") {
+    http.setGlobalProxyFromEnv(env);
+  } else {
+    log(`this Node (${process.version}) cannot send fetch through HTTPS_PROXY; downloading directly`);
+  }
+}
+
 /** The path of a verified binary for `target`: the tool cache's, else downloaded into it. */
 export async function binaryFor(env, target, { log = () => {} } = {}) {
   const checksums = JSON.parse(readFileSync(join(here, "checksums.json"), "utf8"));
@@ -121,6 +137,7 @@ export async function binaryFor(env, target, { log = () => {} } = {}) {
   }
   base = base.replace(/\/+$/, "");
   const url = `${base}/gantry-${version}-${target}.tar.gz`;
+  await useProxyOf(env, log);
   const archive = await download(url, {
     timeoutMs: Number(env.GANTRY_DOWNLOAD_TIMEOUT_MS) || 30_000,
     log,
@@ -167,9 +184,18 @@ export function runGantry(binary, subcommand, env) {
   });
 }
 
-/** Whether `path` lies inside `folder` (both absolute). */
+/** The real path of `path` (Node runs the launcher from its real path), else `path`. */
+function real(path) {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** Whether `path` lies inside `folder`, symbolic links resolved. */
 function inside(path, folder) {
-  const within = relative(resolve(folder), resolve(path));
+  const within = relative(real(folder), real(path));
   return within !== "" && !within.startsWith("..") && !isAbsolute(within);
 }
 

@@ -27,6 +27,7 @@ enum Answer {
 /// A release server: answers each request with the next planned answer (the last repeats).
 struct Release {
     url: String,
+    address: std::net::SocketAddr,
     requests: Arc<AtomicUsize>,
 }
 
@@ -36,6 +37,7 @@ fn release(archive: Vec<u8>, plan: Vec<Answer>) -> Release {
         "http://{}/releases/download/v{VERSION}",
         listener.local_addr().unwrap()
     );
+    let address = listener.local_addr().unwrap();
     let requests = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&requests);
     let held = Arc::new(Mutex::new(Vec::new()));
@@ -68,7 +70,11 @@ fn release(archive: Vec<u8>, plan: Vec<Answer>) -> Release {
             }
         }
     });
-    Release { url, requests }
+    Release {
+        url,
+        address,
+        requests,
+    }
 }
 
 /// The actions as a release ships them (see [`Shipped`]), with the binary of this build.
@@ -396,4 +402,82 @@ fn gantry_binary_is_refused_for_an_action_from_outside_the_workspace() {
     );
     assert!(!marker.exists(), "the named file ran");
     assert_eq!(server.requests.load(Ordering::SeqCst), 0);
+
+    // The same action inside the workspace — named through a symbolic link, as a runner's
+    // work folder may be — runs it.
+    let link = folder.path().join("workspace-link");
+    std::os::unix::fs::symlink(action.shipped.folder.path(), &link).unwrap();
+    let ran = Command::new(node24())
+        .arg(action.entry())
+        .env_clear()
+        .env("GANTRY_BINARY", &script)
+        .env("GITHUB_WORKSPACE", &link)
+        .output()
+        .unwrap();
+    assert_eq!(
+        ran.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ran.stdout)
+    );
+    assert!(
+        marker.exists(),
+        "GANTRY_BINARY did not run from the workspace"
+    );
+}
+
+/// An HTTP proxy that tunnels every CONNECT to `to`, whatever host it names, and keeps the
+/// targets it was asked for.
+fn proxy(to: std::net::SocketAddr) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&asked);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut client) = stream else { continue };
+            let mut reader = BufReader::new(client.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            if let Some(target) = line.strip_prefix("CONNECT ") {
+                let target = target.split_whitespace().next().unwrap_or_default();
+                seen.lock().unwrap().push(target.to_owned());
+            }
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|read| read > 2) {
+                header.clear();
+            }
+            let Ok(mut upstream) = std::net::TcpStream::connect(to) else {
+                continue;
+            };
+            let _ = client.write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n");
+            let (mut client_in, mut upstream_out) =
+                (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+            std::thread::spawn(move || std::io::copy(&mut client_in, &mut upstream_out));
+            std::thread::spawn(move || std::io::copy(&mut upstream, &mut client));
+        }
+    });
+    (url, asked)
+}
+
+#[test]
+fn the_runner_proxy_carries_the_download() {
+    // A self-hosted runner behind a proxy: the release host resolves only through it.
+    let action = Action::new();
+    let server = release(action.archive.clone(), vec![Answer::Archive]);
+    let (proxy_url, asked) = proxy(server.address);
+    let harness = action
+        .harness(&server)
+        .env(
+            "INPUT_BINARY-URL",
+            &format!("http://release.gantry.invalid/releases/download/v{VERSION}"),
+        )
+        .env("HTTP_PROXY", &proxy_url)
+        .input("junit", "junit.xml")
+        .input("comment", "off");
+    harness.write("junit.xml", PASSING);
+    let outcome = action.launch(&harness);
+    assert_eq!(outcome.exit_code, Some(0), "{}", outcome.stdout);
+    assert_eq!(*asked.lock().unwrap(), ["release.gantry.invalid:80"]);
+    assert_eq!(server.requests.load(Ordering::SeqCst), 1);
 }
