@@ -1,4 +1,5 @@
-//! Runs the built `gantry` the way the GitHub Actions runner starts a container action.
+//! Runs the built `gantry` the way an action step runs it: the process the launcher starts, with
+//! the environment and files the runner gives a step.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
