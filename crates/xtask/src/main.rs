@@ -31,7 +31,13 @@ const ALLOWED_WASI_IMPORTS: [&str; 5] = [
 ];
 
 /// The crates that do no I/O: their sources may not name the environment.
-const SANS_IO_CRATES: [&str; 4] = ["core", "terraform-plan", "security-scan", "quality-gate"];
+const SANS_IO_CRATES: [&str; 5] = [
+    "core",
+    "terraform-plan",
+    "security-scan",
+    "quality-gate",
+    "canary-verify",
+];
 
 const README_START: &str = "<!-- gantry:action-tables:start -->";
 const README_END: &str = "<!-- gantry:action-tables:end -->";
