@@ -1,7 +1,11 @@
 //! gantry-canary-verify: the canary judge, sans-IO.
 //!
 //! Built in steps (issue 11). Landed: [`stats`], the statistics the judge decides with, each
-//! checked against SciPy on the same samples (`tests/scipy.rs`). To come: the metric presets
-//! and queries, the judge as a state machine with time passed in, the report.
+//! checked against SciPy on the same samples (`tests/scipy.rs`); [`metrics`], what is measured
+//! (PromQL templates, the `istio` and `http` presets); [`judge`], the state machine that says
+//! which queries a look needs and decides from their answers. To come: custom metric files, the
+//! report, the Prometheus edge and the action.
 
+pub mod judge;
+pub mod metrics;
 pub mod stats;

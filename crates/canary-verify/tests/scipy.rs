@@ -9,26 +9,10 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 
 use gantry_canary_verify::stats;
+
+mod common;
+use common::Seeded;
 use serde_json::{Value, json};
-
-/// `SplitMix64`: seeded, so every run checks the same samples.
-struct Seeded(u64);
-
-impl Seeded {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    #[expect(clippy::cast_precision_loss, reason = "53 bits, exactly representable")]
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 fn scipy(cases: &[Value]) -> Vec<Value> {
     let python = gantry_testkit::python_tool("python");
