@@ -10,11 +10,20 @@ step() { printf '\n== %s ==\n' "$*"; }
 step "install what the tests need"
 rustup target add wasm32-wasip1 x86_64-unknown-linux-musl >/dev/null
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
-if ! command -v musl-gcc >/dev/null; then
+# Debian packages: musl-tools for the static binary, prometheus (and promtool) for the
+# canary tests, which backfill it and run it on 127.0.0.1.
+debian_packages=()
+command -v musl-gcc >/dev/null || debian_packages+=(musl-tools)
+{ command -v prometheus >/dev/null && command -v promtool >/dev/null; } || debian_packages+=(prometheus)
+if [ "${#debian_packages[@]}" -gt 0 ]; then
   sudo_if_needed=""
   [ "$(id -u)" -eq 0 ] || sudo_if_needed="sudo"
   $sudo_if_needed apt-get update -qq
-  $sudo_if_needed apt-get install -y -qq musl-tools >/dev/null
+  $sudo_if_needed apt-get install -y -qq --no-install-recommends "${debian_packages[@]}" >/dev/null
+  # The package starts a system-wide server where systemd runs; the tests start their own.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
+    $sudo_if_needed systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 fi
 lint_venv="${GANTRY_LINT_VENV:-target/lint-venv}"
 # Linters for workflows, the real scanners the security-scan baseline tests run (offline, with

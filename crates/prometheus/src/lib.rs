@@ -1,0 +1,489 @@
+//! gantry-prometheus: the Prometheus HTTP API edge.
+//!
+//! `query` and `query_range`, always as a POST form (queries of any length), with bearer or
+//! basic auth, a per-request timeout (also passed to Prometheus as `timeout`), and retries with
+//! backoff on what may pass: connection failures, timeouts, 429 and 5xx. The JSON envelope is
+//! read strictly: `status`, `data.resultType`, sample values as strings (`"NaN"`, `"+Inf"`),
+//! `warnings`; an `error` answer keeps its `errorType`. What the caller needs to decide the exit
+//! code is [`Error::is_bad_input`]: a query Prometheus rejects (`bad_data`, `execution`), a URL
+//! that is not an API, credentials refused are the workflow's to fix; an unreachable or failing
+//! server is not.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+/// How to authenticate.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// Nothing.
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+    /// `Authorization: Basic …`.
+    Basic {
+        /// The user.
+        username: String,
+        /// The password.
+        password: String,
+    },
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never a secret in a log or a panic message.
+        f.write_str(match self {
+            Self::None => "None",
+            Self::Bearer(_) => "Bearer(***)",
+            Self::Basic { .. } => "Basic(***)",
+        })
+    }
+}
+
+/// The client's settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The server's base URL (`https://prometheus.example.com`, or with a path prefix).
+    pub url: String,
+    /// How to authenticate.
+    pub auth: Auth,
+    /// The most one request may take.
+    pub timeout: Duration,
+    /// How many times a request is tried.
+    pub attempts: u32,
+    /// The wait before the first retry; doubled after each.
+    pub backoff: Duration,
+}
+
+/// One series of an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Its labels.
+    pub labels: BTreeMap<String, String>,
+    /// `(unix seconds, value)`, in time order; NaN and infinities as Prometheus gave them.
+    pub samples: Vec<(f64, f64)>,
+}
+
+/// What a query returned.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Answer {
+    /// The series (a vector's: one sample each).
+    pub series: Vec<Series>,
+    /// Prometheus's `warnings`: the data may be partial.
+    pub warnings: Vec<String>,
+}
+
+/// What can go wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The URL is not one the client can use.
+    #[error("prometheus-url {0:?} is not an http:// or https:// URL")]
+    Url(String),
+    /// Prometheus answered with an error about the query (`bad_data`, `execution`, …).
+    #[error(
+        "Prometheus refused the query `{query}`: {message} (errorType {error_type}, HTTP {status})"
+    )]
+    Query {
+        /// The query.
+        query: String,
+        /// `errorType`.
+        error_type: String,
+        /// `error`.
+        message: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// The credentials were refused.
+    #[error(
+        "{url} refused the credentials (HTTP {status}): check prometheus-token or prometheus-username/-password"
+    )]
+    Unauthorized {
+        /// The endpoint.
+        url: String,
+        /// 401 or 403.
+        status: u16,
+    },
+    /// Not found: the URL does not lead to the API.
+    #[error(
+        "{url} answered 404: is prometheus-url the server's base URL (with its path prefix, if any)?"
+    )]
+    NotFound {
+        /// The endpoint.
+        url: String,
+    },
+    /// Every attempt failed on something that might have passed.
+    #[error("cannot get an answer from {url} after {attempts} attempts: {last}")]
+    Unavailable {
+        /// The endpoint.
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+    /// An answer that is not the API's JSON.
+    #[error("{url} did not answer as the Prometheus API does: {detail}")]
+    Malformed {
+        /// The endpoint.
+        url: String,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+impl Error {
+    /// Whether the workflow's inputs are at fault (exit 2) rather than the server (exit 3).
+    #[must_use]
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            Self::Url(_) | Self::NotFound { .. } | Self::Unauthorized { .. } => true,
+            Self::Query { error_type, .. } => {
+                // The query is wrong; a server that timed out or is overloaded is not.
+                !matches!(
+                    error_type.as_str(),
+                    "timeout" | "canceled" | "internal" | "unavailable"
+                )
+            }
+            Self::Unavailable { .. } | Self::Malformed { .. } => false,
+        }
+    }
+}
+
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// A Prometheus HTTP API client.
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    authorization: Option<String>,
+    options: Options,
+    http: HyperClient<Connector, Full<Bytes>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failure of one attempt: retried or final.
+enum Attempt {
+    Retry(String),
+    Final(Error),
+}
+
+impl Client {
+    /// A client for `options.url`.
+    pub fn new(options: Options) -> Result<Self, Error> {
+        let base = options.url.trim().trim_end_matches('/').to_owned();
+        let uri: http::Uri = base.parse().map_err(|_| Error::Url(options.url.clone()))?;
+        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+            return Err(Error::Url(options.url.clone()));
+        }
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .or_else(|_| {
+                Ok::<_, std::io::Error>(
+                    hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots(),
+                )
+            })
+            .map_err(|error| Error::Malformed {
+                url: base.clone(),
+                detail: error.to_string(),
+            })?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let authorization = match &options.auth {
+            Auth::None => None,
+            Auth::Bearer(token) => Some(format!("Bearer {}", token.trim())),
+            Auth::Basic { username, password } => {
+                use base64::Engine as _;
+                Some(format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD
+                        .encode(format!("{username}:{password}"))
+                ))
+            }
+        };
+        Ok(Self {
+            base,
+            authorization,
+            http: HyperClient::builder(TokioExecutor::new()).build(connector),
+            options,
+        })
+    }
+
+    /// `query_range` from `start` to `end` every `step` seconds.
+    pub async fn query_range(
+        &self,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: u32,
+    ) -> Result<Answer, Error> {
+        let (start, end, step) = (start.to_string(), end.to_string(), step.to_string());
+        self.ask(
+            "query_range",
+            query,
+            &[("start", &start), ("end", &end), ("step", &step)],
+        )
+        .await
+    }
+
+    /// An instant `query` at `time`.
+    pub async fn query(&self, query: &str, time: i64) -> Result<Answer, Error> {
+        let time = time.to_string();
+        self.ask("query", query, &[("time", &time)]).await
+    }
+
+    async fn ask(
+        &self,
+        endpoint: &str,
+        query: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Answer, Error> {
+        let url = format!("{}/api/v1/{endpoint}", self.base);
+        let timeout = format!("{}ms", self.options.timeout.as_millis().max(1));
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("query", query);
+        for (key, value) in params {
+            form.append_pair(key, value);
+        }
+        form.append_pair("timeout", &timeout);
+        let body = Bytes::from(form.finish());
+        let attempts = self.options.attempts.max(1);
+        let mut wait = self.options.backoff;
+        let mut last = String::new();
+        for attempt in 1..=attempts {
+            match self.attempt(&url, query, body.clone()).await {
+                Ok(answer) => return Ok(answer),
+                Err(Attempt::Final(error)) => return Err(error),
+                Err(Attempt::Retry(why)) => last = why,
+            }
+            if attempt < attempts {
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+        }
+        Err(Error::Unavailable {
+            url,
+            attempts,
+            last,
+        })
+    }
+
+    async fn attempt(&self, url: &str, query: &str, body: Bytes) -> Result<Answer, Attempt> {
+        let mut request = http::Request::post(url)
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(http::header::ACCEPT, "application/json")
+            .header(
+                http::header::USER_AGENT,
+                concat!("gantry/", env!("CARGO_PKG_VERSION")),
+            );
+        if let Some(authorization) = &self.authorization {
+            request = request.header(http::header::AUTHORIZATION, authorization);
+        }
+        let request = request
+            .body(Full::new(body))
+            .map_err(|error| Attempt::Final(Error::Url(format!("{url}: {error}"))))?;
+        let exchange = async {
+            let response = self.http.request(request).await.map_err(|error| {
+                use std::error::Error as _;
+                let cause = error
+                    .source()
+                    .map_or_else(|| error.to_string(), ToString::to_string);
+                Attempt::Retry(format!("connection failed: {cause}"))
+            })?;
+            let status = response.status().as_u16();
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|error| Attempt::Retry(format!("the answer broke off: {error}")))?
+                .to_bytes();
+            Ok::<_, Attempt>((status, bytes))
+        };
+        let (status, bytes) = tokio::time::timeout(self.options.timeout, exchange)
+            .await
+            .map_err(|_| {
+                Attempt::Retry(format!(
+                    "no answer within {} ms",
+                    self.options.timeout.as_millis()
+                ))
+            })??;
+        match status {
+            401 | 403 => {
+                return Err(Attempt::Final(Error::Unauthorized {
+                    url: url.to_owned(),
+                    status,
+                }));
+            }
+            404 => {
+                return Err(Attempt::Final(Error::NotFound {
+                    url: url.to_owned(),
+                }));
+            }
+            _ => {}
+        }
+        let envelope: Option<Value> = serde_json::from_slice(&bytes).ok();
+        let Some(envelope) = envelope.filter(Value::is_object) else {
+            if status == 429 || status >= 500 {
+                return Err(Attempt::Retry(format!("HTTP {status}")));
+            }
+            return Err(Attempt::Final(Error::Malformed {
+                url: url.to_owned(),
+                detail: format!("HTTP {status} with a body that is not JSON"),
+            }));
+        };
+        if envelope["status"] == "error" {
+            let error_type = envelope["errorType"]
+                .as_str()
+                .unwrap_or("unknown")
+                .to_owned();
+            let message = envelope["error"].as_str().unwrap_or_default().to_owned();
+            if matches!(
+                error_type.as_str(),
+                "timeout" | "canceled" | "internal" | "unavailable"
+            ) || status == 429
+                || status >= 500
+            {
+                return Err(Attempt::Retry(format!(
+                    "HTTP {status} {error_type}: {message}"
+                )));
+            }
+            return Err(Attempt::Final(Error::Query {
+                query: query.to_owned(),
+                error_type,
+                message,
+                status,
+            }));
+        }
+        if status == 429 || status >= 500 {
+            return Err(Attempt::Retry(format!("HTTP {status}")));
+        }
+        parse(&envelope).map_err(|detail| {
+            Attempt::Final(Error::Malformed {
+                url: url.to_owned(),
+                detail,
+            })
+        })
+    }
+}
+
+/// A sample `[time, "value"]`.
+fn sample(point: &Value) -> Result<(f64, f64), String> {
+    let pair = point.as_array().filter(|pair| pair.len() == 2);
+    let parsed =
+        pair.and_then(|pair| Some((pair[0].as_f64()?, pair[1].as_str()?.parse::<f64>().ok()?)));
+    parsed.ok_or_else(|| format!("a sample {point} is not [time, \"value\"]"))
+}
+
+/// The `data` of a success envelope.
+fn parse(envelope: &Value) -> Result<Answer, String> {
+    if envelope["status"] != "success" {
+        return Err(format!(
+            "status {} is neither success nor error",
+            envelope["status"]
+        ));
+    }
+    let data = &envelope["data"];
+    let warnings: Vec<String> = envelope["warnings"]
+        .as_array()
+        .map(|warnings| {
+            warnings
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if data["resultType"] == "scalar" {
+        // `[time, "value"]`: one series without labels.
+        return Ok(Answer {
+            series: vec![Series {
+                labels: BTreeMap::new(),
+                samples: vec![sample(&data["result"])?],
+            }],
+            warnings,
+        });
+    }
+    let result = data["result"]
+        .as_array()
+        .ok_or_else(|| "data.result is not a list".to_owned())?;
+    let kind = data["resultType"].as_str().unwrap_or_default();
+    let mut series = Vec::with_capacity(result.len());
+    for item in result {
+        let labels = item["metric"]
+            .as_object()
+            .map(|labels| {
+                labels
+                    .iter()
+                    .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let samples = match kind {
+            "matrix" => item["values"]
+                .as_array()
+                .ok_or_else(|| "a matrix series has no values".to_owned())?
+                .iter()
+                .map(sample)
+                .collect::<Result<Vec<_>, _>>()?,
+            "vector" => vec![sample(&item["value"])?],
+            other => {
+                return Err(format!(
+                    "resultType {other:?} is not a vector, a matrix or a scalar"
+                ));
+            }
+        };
+        series.push(Series { labels, samples });
+    }
+    Ok(Answer { series, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_envelope_is_read_with_its_special_values() {
+        let envelope: Value = serde_json::from_str(
+            r#"{"status":"success","warnings":["partial"],"data":{"resultType":"matrix","result":[
+                {"metric":{"job":"a"},"values":[[1735689600,"1.5"],[1735689660.5,"NaN"],[1735689720,"+Inf"]]}]}}"#,
+        )
+        .unwrap();
+        let answer = parse(&envelope).unwrap();
+        assert_eq!(answer.warnings, ["partial"]);
+        let samples = &answer.series[0].samples;
+        assert_eq!(samples[0], (1_735_689_600.0, 1.5));
+        assert!(samples[1].1.is_nan() && samples[2].1 == f64::INFINITY);
+        assert_eq!(answer.series[0].labels["job"], "a");
+        let broken: Value = serde_json::from_str(
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,2]]}]}}"#,
+        )
+        .unwrap();
+        assert!(
+            parse(&broken)
+                .unwrap_err()
+                .contains("is not [time, \"value\"]")
+        );
+    }
+
+    #[test]
+    fn credentials_never_show_in_debug_output() {
+        let shown = format!("{:?}", Auth::Bearer("s3cret".to_owned()));
+        assert!(!shown.contains("s3cret"));
+    }
+}

@@ -1,0 +1,176 @@
+//! A real Prometheus on 127.0.0.1 serving backfilled data: the test writes OpenMetrics at fixed
+//! times, `promtool tsdb create-blocks-from openmetrics` turns it into blocks, and `prometheus`
+//! serves them (no scrape jobs, `--storage.tsdb.retention.time=100y` so old fixed times survive).
+//! Queries must name their time (`time=`, `start`/`end`): the data is not "now".
+//!
+//! Facts the writer keeps (promtool applies them silently otherwise): timestamps in seconds,
+//! each series' samples in increasing time order, `# EOF` at the end.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// OpenMetrics text being written: families in order, each series' samples appended in time
+/// order.
+#[derive(Debug, Default)]
+pub struct OpenMetrics {
+    families: BTreeMap<String, Family>,
+}
+
+/// A metric family: its type and its series' samples.
+#[derive(Debug, Default)]
+struct Family {
+    kind: String,
+    series: BTreeMap<String, Vec<(i64, f64)>>,
+}
+
+impl OpenMetrics {
+    /// Appends a sample of `family` (`counter`, `histogram`, `gauge`) to the series
+    /// `name{labels}` (labels as written inside the braces).
+    ///
+    /// # Panics
+    /// When the sample is not later than the series' last one (promtool would drop it).
+    pub fn sample(&mut self, family: &str, kind: &str, series: &str, time: i64, value: f64) {
+        let family = self
+            .families
+            .entry(family.to_owned())
+            .or_insert_with(|| Family {
+                kind: kind.to_owned(),
+                series: BTreeMap::new(),
+            });
+        let samples = family.series.entry(series.to_owned()).or_default();
+        assert!(
+            samples.last().is_none_or(|&(last, _)| last < time),
+            "{series}: samples must be in increasing time order"
+        );
+        samples.push((time, value));
+    }
+
+    /// The text, ending in `# EOF`.
+    #[must_use]
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        for (name, family) in &self.families {
+            let _ = writeln!(text, "# TYPE {name} {}", family.kind);
+            for (name, samples) in &family.series {
+                for (time, value) in samples {
+                    let _ = writeln!(text, "{name} {value} {time}");
+                }
+            }
+        }
+        text.push_str("# EOF\n");
+        text
+    }
+}
+
+/// A running Prometheus serving backfilled blocks; stopped when dropped.
+#[derive(Debug)]
+pub struct Backfilled {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    _folder: tempfile::TempDir,
+}
+
+fn tool(name: &str) -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|folder| folder.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!("{name} is not on PATH: scripts/test.sh installs Debian's prometheus package")
+    })
+}
+
+impl Backfilled {
+    /// Backfills `metrics` and starts Prometheus on a free port of 127.0.0.1.
+    ///
+    /// # Panics
+    /// When promtool or Prometheus fail, or Prometheus is not ready within 30 s.
+    #[must_use]
+    pub fn start(metrics: &OpenMetrics) -> Self {
+        let folder = tempfile::tempdir().expect("a folder");
+        let data = folder.path().join("data");
+        let series = folder.path().join("series.om");
+        std::fs::write(&series, metrics.text()).expect("write the OpenMetrics");
+        let backfill = Command::new(tool("promtool"))
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(&series)
+            .arg(&data)
+            .output()
+            .expect("promtool");
+        assert!(
+            backfill.status.success(),
+            "promtool: {}",
+            String::from_utf8_lossy(&backfill.stderr)
+        );
+        let config = folder.path().join("prometheus.yml");
+        std::fs::write(&config, "global:\n  scrape_interval: 15s\n").expect("write the config");
+        let port = free_port();
+        let log_path = folder.path().join("prometheus.log");
+        let log = std::fs::File::create(&log_path).expect("a log");
+        let child = Command::new(tool("prometheus"))
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--storage.tsdb.retention.time=100y")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start prometheus");
+        let mut server = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _folder: folder,
+        };
+        server.wait_ready(port, &log_path);
+        server
+    }
+
+    fn wait_ready(&mut self, port: u16, log: &Path) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "prometheus exited ({status}): {}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+            }
+            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let _ = write!(
+                    stream,
+                    "GET /-/ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                );
+                let mut answer = String::new();
+                let _ = stream.read_to_string(&mut answer);
+                if answer.starts_with("HTTP/1.1 200") {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "prometheus was not ready within 30 s: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for Backfilled {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
