@@ -21,8 +21,7 @@ use gantry_canary_verify::judge::{
 };
 use gantry_canary_verify::metrics;
 
-mod common;
-use common::Seeded;
+use gantry_testkit::random::Seeded;
 
 const START: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 const STEP: i64 = 60;

@@ -10,8 +10,7 @@ use std::process::{Command, Stdio};
 
 use gantry_canary_verify::stats;
 
-mod common;
-use common::Seeded;
+use gantry_testkit::random::Seeded;
 use serde_json::{Value, json};
 
 fn scipy(cases: &[Value]) -> Vec<Value> {

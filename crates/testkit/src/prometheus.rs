@@ -49,6 +49,39 @@ impl OpenMetrics {
         samples.push((time, value));
     }
 
+    /// Appends one scrape of a histogram `family{labels}`: a `_bucket` per `(upper bound,
+    /// cumulative count)`, the `+Inf` bucket, `_count` and `_sum`.
+    pub fn histogram(
+        &mut self,
+        family: &str,
+        labels: &str,
+        time: i64,
+        buckets: &[(f64, f64)],
+        count: f64,
+        sum: f64,
+    ) {
+        for (bound, cumulative) in buckets {
+            let series = format!(r#"{family}_bucket{{{labels},le="{bound}"}}"#);
+            self.sample(family, "histogram", &series, time, *cumulative);
+        }
+        let series = format!(r#"{family}_bucket{{{labels},le="+Inf"}}"#);
+        self.sample(family, "histogram", &series, time, count);
+        self.sample(
+            family,
+            "histogram",
+            &format!("{family}_count{{{labels}}}"),
+            time,
+            count,
+        );
+        self.sample(
+            family,
+            "histogram",
+            &format!("{family}_sum{{{labels}}}"),
+            time,
+            sum,
+        );
+    }
+
     /// The text, ending in `# EOF`.
     #[must_use]
     pub fn text(&self) -> String {

@@ -1,13 +1,12 @@
-//! What the tests of this crate share: a seeded generator and the distributions the simulated
-//! traffic is drawn from.
-
-#![allow(dead_code, reason = "each test file uses part of it")]
+//! A seeded generator for simulated traffic: every run of a test draws the same samples.
 
 /// `SplitMix64`: seeded, so every run checks the same samples.
-pub(crate) struct Seeded(pub(crate) u64);
+#[derive(Debug, Clone)]
+pub struct Seeded(pub u64);
 
 impl Seeded {
-    pub(crate) fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn bits(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -17,19 +16,19 @@ impl Seeded {
 
     /// Uniform in [0, 1).
     #[expect(clippy::cast_precision_loss, reason = "53 bits, exactly representable")]
-    pub(crate) fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    pub fn unit(&mut self) -> f64 {
+        (self.bits() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// A standard normal value (Box–Muller).
-    pub(crate) fn normal(&mut self) -> f64 {
+    pub fn normal(&mut self) -> f64 {
         let u = 1.0 - self.unit();
         let v = self.unit();
         (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
     }
 
     /// A Poisson count with mean `lambda` (Knuth below 30, else the rounded normal).
-    pub(crate) fn poisson(&mut self, lambda: f64) -> f64 {
+    pub fn poisson(&mut self, lambda: f64) -> f64 {
         if lambda <= 0.0 {
             return 0.0;
         }

@@ -1,0 +1,489 @@
+//! The canary judge's queries against a real Prometheus: one backfilled server holds a scenario
+//! per namespace (and the distractors around them), in the metric names of both presets, at
+//! fixed times; each scenario runs the judge's queries through the Prometheus edge and asserts
+//! the decision and its reason. What a simulation cannot show is shown here: the PromQL of the
+//! presets selects exactly the series it should, `increase` over counters that reset, Istio's
+//! lazily created 5xx series, `histogram_quantile` over real buckets, nothing after `at`.
+
+#![expect(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "seconds and request counts, small and non-negative"
+)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use gantry_canary_verify::judge::{self, Config, Decision, Evaluation, Judge};
+use gantry_canary_verify::metrics::{self, MetricSet};
+use gantry_prometheus::{Auth, Client, Options};
+use gantry_testkit::prometheus::{Backfilled, OpenMetrics};
+use gantry_testkit::random::Seeded;
+
+const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+const SCRAPE: i64 = 15;
+const MINUTES: i64 = 70;
+/// The evaluation time: an hour in; ten more minutes of data lie after it.
+const AT: i64 = T0 + 3600;
+
+/// Which preset's metric names a workload reports in.
+#[derive(Clone, Copy, PartialEq)]
+enum Names {
+    Istio,
+    Http,
+}
+
+/// One workload's traffic.
+#[derive(Clone)]
+struct Workload {
+    namespace: &'static str,
+    name: &'static str,
+    names: Names,
+    rps: f64,
+    error_rate: f64,
+    median_ms: f64,
+    /// The share of requests that are four times slower: moves the tail, not the middle.
+    slow: f64,
+    /// Reports from this time on, until `until`.
+    from: i64,
+    until: i64,
+    /// Its counters start again from zero here (a restart).
+    restart: Option<i64>,
+    /// From the first time until the second, its error rate is this.
+    errors_between: Option<(i64, i64, f64)>,
+    /// Istio's `reporter="source"` series as well (the client side's view of the same calls).
+    source_reporter: bool,
+}
+
+impl Workload {
+    fn new(namespace: &'static str, name: &'static str, names: Names) -> Self {
+        Self {
+            namespace,
+            name,
+            names,
+            rps: 10.0,
+            error_rate: 0.005,
+            median_ms: 60.0,
+            slow: 0.005,
+            from: T0,
+            until: T0 + MINUTES * 60,
+            restart: None,
+            errors_between: None,
+            source_reporter: false,
+        }
+    }
+}
+
+const BUCKETS_MS: [f64; 10] = [
+    5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0,
+];
+
+/// Cumulative counters of one workload, scraped every 15 s.
+fn write(metrics: &mut OpenMetrics, workload: &Workload, seed: u64) {
+    let mut random = Seeded(seed);
+    let (mut ok, mut bad, mut count, mut sum) = (0.0, 0.0, 0.0, 0.0);
+    let mut buckets = [0.0; BUCKETS_MS.len()];
+    let mut seen_error = false;
+    let mut time = workload.from;
+    while time <= workload.until {
+        if workload.restart.is_some_and(|at| at == time) {
+            (ok, bad, count, sum) = (0.0, 0.0, 0.0, 0.0);
+            buckets = [0.0; BUCKETS_MS.len()];
+        }
+        let rate = match workload.errors_between {
+            Some((from, until, rate)) if (from..until).contains(&time) => rate,
+            _ => workload.error_rate,
+        };
+        let requests = random.poisson(workload.rps * SCRAPE as f64);
+        let errors = random.poisson(requests * rate).min(requests);
+        ok += requests - errors;
+        bad += errors;
+        for _ in 0..requests as usize {
+            let mut ms = workload.median_ms * (0.35 * random.normal()).exp();
+            if random.unit() < workload.slow {
+                ms *= 4.0;
+            }
+            count += 1.0;
+            sum += ms;
+            for (bucket, bound) in buckets.iter_mut().zip(BUCKETS_MS) {
+                if ms <= bound {
+                    *bucket += 1.0;
+                }
+            }
+        }
+        seen_error |= bad > 0.0;
+        let (ns, name) = (workload.namespace, workload.name);
+        match workload.names {
+            Names::Istio => {
+                let reporters: &[&str] = if workload.source_reporter {
+                    &["destination", "source"]
+                } else {
+                    &["destination"]
+                };
+                for reporter in reporters {
+                    let labels = format!(
+                        r#"reporter="{reporter}",destination_workload="{name}",destination_workload_namespace="{ns}""#
+                    );
+                    let family = "istio_requests";
+                    metrics.sample(
+                        family,
+                        "counter",
+                        &format!(r#"istio_requests_total{{{labels},response_code="200"}}"#),
+                        time,
+                        ok,
+                    );
+                    if seen_error {
+                        // Istio creates the 5xx series with the first 5xx.
+                        metrics.sample(
+                            family,
+                            "counter",
+                            &format!(r#"istio_requests_total{{{labels},response_code="503"}}"#),
+                            time,
+                            bad,
+                        );
+                    }
+                    let buckets: Vec<(f64, f64)> = BUCKETS_MS.into_iter().zip(buckets).collect();
+                    metrics.histogram(
+                        "istio_request_duration_milliseconds",
+                        &labels,
+                        time,
+                        &buckets,
+                        count,
+                        sum,
+                    );
+                }
+            }
+            Names::Http => {
+                let labels = format!(r#"namespace="{ns}",deployment="{name}""#);
+                let family = "http_requests";
+                metrics.sample(
+                    family,
+                    "counter",
+                    &format!(r#"http_requests_total{{{labels},code="200"}}"#),
+                    time,
+                    ok,
+                );
+                metrics.sample(
+                    family,
+                    "counter",
+                    &format!(r#"http_requests_total{{{labels},code="500"}}"#),
+                    time,
+                    bad,
+                );
+                let buckets: Vec<(f64, f64)> = BUCKETS_MS
+                    .into_iter()
+                    .map(|bound| bound / 1000.0)
+                    .zip(buckets)
+                    .collect();
+                metrics.histogram(
+                    "http_request_duration_seconds",
+                    &labels,
+                    time,
+                    &buckets,
+                    count,
+                    sum / 1000.0,
+                );
+            }
+        }
+        time += SCRAPE;
+    }
+}
+
+/// One scenario: a namespace with `cart-canary` and `cart-baseline` (and whatever else).
+struct Scenario {
+    namespace: &'static str,
+    names: Names,
+    workloads: Vec<Workload>,
+    expect: Decision,
+    says: &'static str,
+}
+
+fn scenario(
+    namespace: &'static str,
+    names: Names,
+    change: impl Fn(&mut Workload, &mut Workload),
+    expect: Decision,
+    says: &'static str,
+) -> Scenario {
+    let mut canary = Workload::new(namespace, "cart-canary", names);
+    let mut baseline = Workload::new(namespace, "cart-baseline", names);
+    change(&mut canary, &mut baseline);
+    Scenario {
+        namespace,
+        names,
+        workloads: vec![canary, baseline],
+        expect,
+        says,
+    }
+}
+
+fn scenarios() -> Vec<Scenario> {
+    use Decision::{Inconclusive, Promote, Rollback};
+    use Names::{Http, Istio};
+    let mut all = vec![
+        scenario(
+            "healthy",
+            Istio,
+            |_, _| {},
+            Promote,
+            "no metric of the canary is worse",
+        ),
+        scenario(
+            "healthy-http",
+            Http,
+            |_, _| {},
+            Promote,
+            "no metric of the canary is worse",
+        ),
+        scenario(
+            "errors-10x",
+            Istio,
+            |c, _| c.error_rate = 0.05,
+            Rollback,
+            "errors over the window",
+        ),
+        scenario(
+            "errors-10x-http",
+            Http,
+            |c, _| c.error_rate = 0.05,
+            Rollback,
+            "errors over the window",
+        ),
+        scenario(
+            "errors-2x",
+            Istio,
+            |c, _| c.error_rate = 0.01,
+            Rollback,
+            "errors",
+        ),
+        scenario(
+            "zero-inflated",
+            Istio,
+            |c, b| {
+                b.error_rate = 0.0;
+                c.error_rate = 0.001;
+            },
+            Rollback,
+            "errors",
+        ),
+        scenario(
+            "p99-only",
+            Istio,
+            |c, _| c.slow = 0.05,
+            Rollback,
+            "p99 per interval",
+        ),
+        scenario(
+            "slower",
+            Http,
+            |c, _| c.median_ms = 90.0,
+            Rollback,
+            "per interval",
+        ),
+        scenario(
+            "improvement",
+            Istio,
+            |c, _| {
+                c.error_rate = 0.001;
+                c.median_ms = 40.0;
+            },
+            Promote,
+            "no metric of the canary is worse",
+        ),
+        scenario(
+            "no-canary-traffic",
+            Istio,
+            |c, _| c.from = T0 + MINUTES * 60 + 60,
+            Inconclusive,
+            "no requests of cart-canary",
+        ),
+        scenario(
+            "canary-dies",
+            Istio,
+            |c, _| c.until = AT - 600,
+            Inconclusive,
+            "cart-canary's requests stop at",
+        ),
+        scenario(
+            "no-baseline",
+            Istio,
+            |_, b| b.namespace = "elsewhere",
+            Inconclusive,
+            "no requests of cart-baseline",
+        ),
+        scenario(
+            "little-traffic",
+            Istio,
+            |c, b| {
+                c.rps = 0.3;
+                b.rps = 0.3;
+            },
+            Inconclusive,
+            "fewer than min-requests",
+        ),
+        scenario(
+            "counter-reset",
+            Istio,
+            |c, _| c.restart = Some(AT - 900),
+            Promote,
+            "no metric of the canary is worse",
+        ),
+        scenario(
+            "after-at",
+            Istio,
+            |c, _| c.errors_between = Some((AT + 60, i64::MAX, 0.5)),
+            Promote,
+            "no metric of the canary is worse",
+        ),
+        scenario(
+            "error-ramp",
+            Istio,
+            |c, _| c.errors_between = Some((AT - 900, i64::MAX, 0.03)),
+            Rollback,
+            "errors",
+        ),
+        scenario(
+            "late-burst",
+            Istio,
+            |c, _| c.errors_between = Some((AT - 180, i64::MAX, 0.3)),
+            Rollback,
+            "errors over the window",
+        ),
+    ];
+    // A flaky shared dependency: bursts of errors and latency that hit both alike.
+    let noisy = scenario(
+        "noisy",
+        Istio,
+        |c, b| {
+            for workload in [c, b] {
+                workload.errors_between = Some((AT - 1200, AT - 1080, 0.3));
+                workload.slow = 0.02;
+            }
+        },
+        Promote,
+        "no metric of the canary is worse",
+    );
+    all.push(noisy);
+    // Distractors: the same names elsewhere, similar names here, the client side's reports —
+    // all failing; the pair itself is healthy.
+    let mut distracted = scenario(
+        "distractors",
+        Istio,
+        |c, _| c.source_reporter = true,
+        Promote,
+        "no metric of the canary is worse",
+    );
+    for (namespace, name) in [
+        ("other", "cart-canary"),
+        ("distractors", "cart-canary-v2"),
+        ("distractors", "cart-canaryx"),
+    ] {
+        let mut failing = Workload::new(namespace, name, Istio);
+        failing.error_rate = 0.4;
+        failing.median_ms = 900.0;
+        distracted.workloads.push(failing);
+    }
+    all.push(distracted);
+    // A stable primary unlike the baseline: not what the canary is compared with.
+    let mut primary = scenario(
+        "primary",
+        Istio,
+        |_, _| {},
+        Promote,
+        "no metric of the canary is worse",
+    );
+    let mut stable = Workload::new("primary", "cart-primary", Istio);
+    stable.rps = 40.0;
+    stable.error_rate = 0.0;
+    stable.median_ms = 20.0;
+    primary.workloads.push(stable);
+    all.push(primary);
+    all
+}
+
+fn config(namespace: &str, metrics: MetricSet) -> Config {
+    Config {
+        namespace: namespace.to_owned(),
+        canary: "cart-canary".to_owned(),
+        baseline: "cart-baseline".to_owned(),
+        metrics,
+        window: 1800,
+        step: 60,
+        confidence: 0.98,
+        min_requests: 1000,
+        min_effect: 0.1,
+        looks: 1,
+    }
+}
+
+/// The judge's look at `AT`, its queries answered by the real server.
+fn look(client: &Client, runtime: &tokio::runtime::Runtime, config: Config) -> (Evaluation, usize) {
+    let mut judge = Judge::new(config).unwrap();
+    let queries = judge.queries(AT);
+    let mut answers = BTreeMap::new();
+    for query in &queries {
+        let answer = runtime
+            .block_on(client.query_range(&query.promql, query.start, query.end, query.step))
+            .unwrap_or_else(|error| panic!("{}: {error}", query.promql));
+        answers.insert(
+            query.id,
+            judge::Answer {
+                series: answer
+                    .series
+                    .into_iter()
+                    .map(|series| series.samples)
+                    .collect(),
+                warnings: answer.warnings,
+            },
+        );
+    }
+    (judge.evaluate(AT, &answers).unwrap(), queries.len())
+}
+
+#[test]
+fn every_scenario_gets_its_decision_and_reason_from_a_real_prometheus() {
+    let scenarios = scenarios();
+    let mut metrics = OpenMetrics::default();
+    for (index, scenario) in scenarios.iter().enumerate() {
+        for (offset, workload) in scenario.workloads.iter().enumerate() {
+            write(&mut metrics, workload, (index * 10 + offset) as u64);
+        }
+    }
+    let server = Backfilled::start(&metrics);
+    let client = Client::new(Options {
+        url: server.url.clone(),
+        auth: Auth::None,
+        timeout: Duration::from_secs(10),
+        attempts: 2,
+        backoff: Duration::from_millis(50),
+    })
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut wrong = Vec::new();
+    for scenario in &scenarios {
+        let preset = match scenario.names {
+            Names::Istio => metrics::istio(),
+            Names::Http => metrics::http(),
+        };
+        let (evaluation, queries) = look(&client, &runtime, config(scenario.namespace, preset));
+        assert_eq!(
+            queries, 10,
+            "requests, errors (numerator and denominator), p50, p99: each for canary and baseline"
+        );
+        if evaluation.decision != scenario.expect || !evaluation.reason.contains(scenario.says) {
+            wrong.push(format!(
+                "{}: {:?} ({}), expected {:?} saying {:?}",
+                scenario.namespace,
+                evaluation.decision,
+                evaluation.reason,
+                scenario.expect,
+                scenario.says
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
