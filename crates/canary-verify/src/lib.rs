@@ -8,4 +8,5 @@
 
 pub mod judge;
 pub mod metrics;
+pub mod report;
 pub mod stats;

@@ -20,6 +20,9 @@ use gantry_canary_verify::judge::{
     Answer, AnswerError, Config, Decision, Evaluation, Judge, Part, Variant, Verdict,
 };
 use gantry_canary_verify::metrics;
+use gantry_canary_verify::report::{self, ReportOptions};
+use gantry_core::markdown::text;
+use gantry_core::report::{Contents, Effect, Verdict as CoreVerdict};
 
 use gantry_testkit::random::Seeded;
 
@@ -417,4 +420,96 @@ fn names_that_are_not_kubernetes_names_are_refused() {
     let mut same = config(1);
     same.baseline = same.canary.clone();
     assert!(Judge::new(same).is_err());
+}
+
+fn report_options(comment: bool, inconclusive_passes: bool) -> ReportOptions {
+    ReportOptions {
+        inconclusive_passes,
+        comment_key: comment.then(|| "deploy/canary/shop/cart-canary".to_owned()),
+        evidence_file: "gantry-canary-evidence.json".to_owned(),
+    }
+}
+
+#[test]
+fn a_rollback_reports_its_reason_first_then_the_tests_then_the_chart() {
+    let mut scenario = Scenario::healthy();
+    scenario.canary.error_rate = 0.05;
+    let evaluation = once(&scenario.world(5));
+    let config = config(1);
+    let report = report::report(&evaluation, &config, &report_options(true, false));
+    assert_eq!(report.verdict, CoreVerdict::Failed);
+    assert_eq!(report.outputs.value("decision"), Some("rollback"));
+    assert_eq!(
+        report.outputs.value("canary-requests"),
+        Some(evaluation.requests.0.to_string().as_str())
+    );
+    let summary = &report.summary;
+    let mut lines = summary.lines();
+    assert_eq!(lines.next(), Some("### ❌ Canary `cart-canary`: roll back"));
+    assert_eq!(lines.next(), Some(""));
+    let reason = lines.next().unwrap();
+    assert!(
+        reason.starts_with(&text("errors over the window: the canary is")),
+        "{reason}"
+    );
+    let table = summary
+        .find("| metric | baseline | canary |")
+        .expect("a table");
+    let chart = summary.find("```mermaid\nxychart-beta\n").expect("a chart");
+    assert!(table < chart, "{summary}");
+    assert!(summary.contains("| errors | 0.5"), "{summary}");
+    assert!(summary.contains("**worse**"), "{summary}");
+    // One label and one value per interval, both lines.
+    let x_axis = summary
+        .lines()
+        .find(|l| l.starts_with("  x-axis ["))
+        .unwrap();
+    assert_eq!(x_axis.matches("m\"").count(), 29, "{x_axis}");
+    assert!(x_axis.ends_with(", \"-1m\", \"at\"]"), "{x_axis}");
+    assert_eq!(
+        summary
+            .lines()
+            .filter(|l| l.starts_with("  line ["))
+            .count(),
+        2
+    );
+    let Some(Effect::Comment(comment)) = report.effects.first() else {
+        panic!("a sticky comment");
+    };
+    assert_eq!(&comment.body, summary);
+
+    let evidence: serde_json::Value = match &report.files[0].contents {
+        Contents::Text(text) => serde_json::from_str(text).unwrap(),
+        Contents::Junit { .. } => panic!("JSON"),
+    };
+    assert_eq!(report.files[0].path, "gantry-canary-evidence.json");
+    assert_eq!(evidence["decision"], "rollback");
+    let errors = &evidence["metrics"][0];
+    assert_eq!(errors["verdict"], "regression");
+    assert_eq!(errors["tests"][0]["method"], "Fisher's exact");
+    assert_eq!(errors["tests"][0]["regression"], true);
+    assert_eq!(errors["samples"][0]["canary"].as_array().unwrap().len(), 30);
+}
+
+#[test]
+fn inconclusive_fails_unless_told_to_pass_and_says_why() {
+    let mut scenario = Scenario::healthy();
+    scenario.canary_dies_after = Some(20);
+    let evaluation = once(&scenario.world(1));
+    let config = config(1);
+    let failing = report::report(&evaluation, &config, &report_options(false, false));
+    assert_eq!(failing.verdict, CoreVerdict::Failed);
+    assert!(failing.effects.is_empty(), "comment: off posts nothing");
+    assert_eq!(failing.outputs.value("decision"), Some("inconclusive"));
+    assert!(
+        failing.summary.starts_with(&format!(
+            "### ⚠️ Canary `cart-canary`: inconclusive\n\n{}",
+            text("cart-canary's requests stop at")
+        )),
+        "{}",
+        failing.summary
+    );
+    let passing = report::report(&evaluation, &config, &report_options(false, true));
+    assert_eq!(passing.verdict, CoreVerdict::Passed);
+    assert_eq!(passing.outputs.value("decision"), Some("inconclusive"));
 }
