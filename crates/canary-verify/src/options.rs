@@ -1,0 +1,493 @@
+//! The action's declaration and its inputs read into settings: durations (`30m`, `1h30m`,
+//! `90s`), the evaluation time (RFC 3339 or Unix seconds), the presets.
+
+use gantry_core::action::{
+    ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
+};
+use gantry_core::runner::{InputError, Inputs};
+
+use crate::judge::Config;
+use crate::metrics::{self, MetricSet};
+
+const fn input(
+    name: &'static str,
+    description: &'static str,
+    required: bool,
+    default: Option<&'static str>,
+    kind: InputKind,
+) -> InputSpec {
+    InputSpec {
+        name,
+        description,
+        required,
+        default,
+        kind,
+    }
+}
+
+/// The action's declaration.
+pub const SPEC: ActionSpec = ActionSpec {
+    name: crate::report::NAME,
+    title: "Gantry: canary verify",
+    description: "Judges a canary against a baseline of the current version on Prometheus data — errors tested exactly on totals and by rank per interval, latency at p50 and p99, the false-rollback rate held across metrics and repeated looks — and says promote, roll back, or that it cannot tell yet, never promoting on missing data.",
+    inputs: &[
+        input(
+            "prometheus-url",
+            "The Prometheus server's base URL (with its path prefix, if any).",
+            true,
+            None,
+            InputKind::Text,
+        ),
+        input(
+            "prometheus-token",
+            "A bearer token for Prometheus.",
+            false,
+            None,
+            InputKind::Secret,
+        ),
+        input(
+            "prometheus-username",
+            "A user for basic auth (with `prometheus-password`).",
+            false,
+            None,
+            InputKind::Text,
+        ),
+        input(
+            "prometheus-password",
+            "The password for basic auth.",
+            false,
+            None,
+            InputKind::Secret,
+        ),
+        input(
+            "namespace",
+            "The namespace of the canary and the baseline.",
+            true,
+            None,
+            InputKind::Text,
+        ),
+        input(
+            "canary",
+            "The workload running the new version.",
+            true,
+            None,
+            InputKind::Text,
+        ),
+        input(
+            "baseline",
+            "The workload running the current version beside the canary, at the same size and share of traffic (not the stable primary).",
+            true,
+            None,
+            InputKind::Text,
+        ),
+        input(
+            "metrics",
+            "`istio` (Istio's standard metrics, destination reporter), `http` (`http_requests_total` and `http_request_duration_seconds` with `namespace` and `deployment` labels).",
+            false,
+            Some("istio"),
+            InputKind::Text,
+        ),
+        input(
+            "window",
+            "How much data each look analyses, ending at the look's time (`30m`, `1h`).",
+            false,
+            Some("30m"),
+            InputKind::Text,
+        ),
+        input(
+            "step",
+            "The sample interval: one value per metric and workload each `step`; at least four scrape intervals.",
+            false,
+            Some("1m"),
+            InputKind::Text,
+        ),
+        input(
+            "at",
+            "The evaluation time, RFC 3339 or Unix seconds. Default: now.",
+            false,
+            None,
+            InputKind::Text,
+        ),
+        input(
+            "interval",
+            "With a `timeout`, the time between looks.",
+            false,
+            Some("1m"),
+            InputKind::Text,
+        ),
+        input(
+            "timeout",
+            "`0`: one look. Otherwise look every `interval` until a decision or this long; the looks share the false-rollback budget, so looking often does not roll back more.",
+            false,
+            Some("0"),
+            InputKind::Text,
+        ),
+        input(
+            "confidence",
+            "1 − the chance of rolling back a healthy canary over the whole analysis.",
+            false,
+            Some("0.98"),
+            InputKind::Number,
+        ),
+        input(
+            "min-requests",
+            "Requests each workload must serve in the window before anything is decided.",
+            false,
+            Some("1000"),
+            InputKind::Number,
+        ),
+        input(
+            "min-effect",
+            "The smallest relative change that counts as a regression (`0.1`: 10 % worse).",
+            false,
+            Some("0.1"),
+            InputKind::Number,
+        ),
+        input(
+            "on-inconclusive",
+            "`fail` exits 1 when the analysis cannot tell; `pass` exits 0 (the `decision` output still says `inconclusive`).",
+            false,
+            Some("fail"),
+            InputKind::Choice(&["fail", "pass"]),
+        ),
+        input(
+            "evidence-file",
+            "Where to write the evidence (JSON), relative to the workspace.",
+            false,
+            Some("gantry-canary-evidence.json"),
+            InputKind::Text,
+        ),
+        input(
+            "comment",
+            "`update` keeps one sticky PR comment per canary and edits it; `off` posts none (the step summary is still written).",
+            false,
+            Some("update"),
+            InputKind::Choice(&["update", "off"]),
+        ),
+        GITHUB_TOKEN_INPUT,
+    ],
+    outputs: &[
+        OutputSpec {
+            name: "decision",
+            description: "`promote`, `rollback` or `inconclusive`.",
+        },
+        OutputSpec {
+            name: "reason",
+            description: "Why, in one line.",
+        },
+        OutputSpec {
+            name: "canary-requests",
+            description: "Requests the canary served in the window.",
+        },
+        OutputSpec {
+            name: "baseline-requests",
+            description: "Requests the baseline served in the window.",
+        },
+        OutputSpec {
+            name: "evidence-file",
+            description: "The evidence file: per metric the samples used, the statistics and the verdict.",
+        },
+        RESULT_OUTPUT,
+    ],
+};
+
+/// `30m`, `1h30m`, `90s`, `2h`, or plain seconds, as seconds.
+pub fn duration(name: &str, value: &str) -> Result<u32, InputError> {
+    let invalid = || InputError::NotANumber {
+        name: name.to_owned(),
+        value: value.to_owned(),
+        expected: "a duration such as `90s`, `30m` or `1h30m`".to_owned(),
+    };
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u32>() {
+        return Ok(seconds);
+    }
+    let (mut total, mut digits) = (0u64, String::new());
+    for c in value.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(invalid()),
+        };
+        let amount: u64 = digits.parse().map_err(|_| invalid())?;
+        total += amount * unit;
+        digits.clear();
+    }
+    if !digits.is_empty() || value.is_empty() {
+        return Err(invalid());
+    }
+    u32::try_from(total).map_err(|_| invalid())
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_index = (month + 9) % 12;
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// An evaluation time: Unix seconds, or RFC 3339 (`2026-01-01T00:30:00Z`, with an offset or
+/// fractional seconds).
+pub fn time(name: &str, value: &str) -> Result<i64, InputError> {
+    let invalid = || InputError::NotANumber {
+        name: name.to_owned(),
+        value: value.to_owned(),
+        expected: "an RFC 3339 time (2026-01-01T00:30:00Z) or Unix seconds".to_owned(),
+    };
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<i64>() {
+        return Ok(seconds);
+    }
+    let bytes = value.as_bytes();
+    if bytes.len() < 20
+        || bytes[4] != b'-'
+        || bytes[7] != b'-'
+        || !matches!(bytes[10], b'T' | b't' | b' ')
+        || bytes[13] != b':'
+        || bytes[16] != b':'
+    {
+        return Err(invalid());
+    }
+    let field = |range: std::ops::Range<usize>| -> Result<i64, InputError> {
+        value
+            .get(range)
+            .filter(|part| part.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|part| part.parse().ok())
+            .ok_or_else(invalid)
+    };
+    let (year, month, day) = (field(0..4)?, field(5..7)?, field(8..10)?);
+    let (hour, minute, second) = (field(11..13)?, field(14..16)?, field(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return Err(invalid());
+    }
+    let mut rest = &value[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(invalid());
+        }
+        rest = &fraction[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first() {
+                Some(b'+') => 1,
+                Some(b'-') => -1,
+                _ => return Err(invalid()),
+            };
+            let hours: i64 = rest
+                .get(1..3)
+                .and_then(|h| h.parse().ok())
+                .ok_or_else(invalid)?;
+            let minutes: i64 = rest
+                .get(4..6)
+                .and_then(|m| m.parse().ok())
+                .ok_or_else(invalid)?;
+            if rest.len() != 6 || rest.as_bytes()[3] != b':' {
+                return Err(invalid());
+            }
+            sign * (hours * 3600 + minutes * 60)
+        }
+    };
+    Ok(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset)
+}
+
+/// The action's settings, from its inputs; `now` is the evaluation time when `at` is not given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// The judge's settings.
+    pub config: Config,
+    /// The time of the first look.
+    pub at: i64,
+    /// Seconds between looks.
+    pub interval: u32,
+    /// Inconclusive passes.
+    pub inconclusive_passes: bool,
+    /// Post the sticky comment.
+    pub comment: bool,
+    /// The evidence file's path.
+    pub evidence_file: String,
+}
+
+impl Options {
+    /// Reads the inputs.
+    pub fn from_inputs(inputs: &Inputs, now: i64) -> Result<Self, InputError> {
+        let metrics: MetricSet = match inputs.optional("metrics").as_deref().map(str::trim) {
+            None | Some("istio") => metrics::istio(),
+            Some("http") => metrics::http(),
+            Some(other) => {
+                return Err(InputError::NotOneOf {
+                    name: "metrics".to_owned(),
+                    allowed: "`istio` or `http` (custom metric files are not read yet)".to_owned(),
+                    value: other.to_owned(),
+                });
+            }
+        };
+        let number = |name: &str| -> Result<f64, InputError> {
+            let value = inputs.optional(name).unwrap_or_default();
+            value
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| InputError::NotANumber {
+                    name: name.to_owned(),
+                    value: value.clone(),
+                    expected: "a number".to_owned(),
+                })
+        };
+        let window = duration("window", &inputs.optional("window").unwrap_or_default())?;
+        let step = duration("step", &inputs.optional("step").unwrap_or_default())?;
+        let interval = duration("interval", &inputs.optional("interval").unwrap_or_default())?;
+        let timeout = duration("timeout", &inputs.optional("timeout").unwrap_or_default())?;
+        if timeout > 0 && interval == 0 {
+            return Err(InputError::NotANumber {
+                name: "interval".to_owned(),
+                value: "0".to_owned(),
+                expected: "a duration above zero when `timeout` is set".to_owned(),
+            });
+        }
+        let min_requests = number("min-requests")?;
+        if min_requests < 0.0 || min_requests.fract() != 0.0 {
+            return Err(InputError::NotANumber {
+                name: "min-requests".to_owned(),
+                value: min_requests.to_string(),
+                expected: "a whole number of requests".to_owned(),
+            });
+        }
+        let at = match inputs.optional("at") {
+            Some(at) => time("at", &at)?,
+            None => now,
+        };
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a whole, non-negative count"
+        )]
+        let min_requests = min_requests as u64;
+        Ok(Self {
+            config: Config {
+                namespace: inputs.required("namespace")?.trim().to_owned(),
+                canary: inputs.required("canary")?.trim().to_owned(),
+                baseline: inputs.required("baseline")?.trim().to_owned(),
+                metrics,
+                window,
+                step,
+                confidence: number("confidence")?,
+                min_requests,
+                min_effect: number("min-effect")?,
+                looks: if timeout == 0 {
+                    1
+                } else {
+                    (timeout / interval).max(1)
+                },
+            },
+            at,
+            interval,
+            inconclusive_passes: inputs.chosen(SPEC.declared("on-inconclusive"))? == "pass",
+            comment: inputs.chosen(SPEC.declared("comment"))? == "update",
+            evidence_file: inputs
+                .optional("evidence-file")
+                .unwrap_or_else(|| "gantry-canary-evidence.json".to_owned()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_times_read_as_people_write_them() {
+        assert_eq!(duration("w", "30m"), Ok(1800));
+        assert_eq!(duration("w", "1h30m"), Ok(5400));
+        assert_eq!(duration("w", "90"), Ok(90));
+        assert!(duration("w", "5 minutes").is_err());
+        assert!(duration("w", "m").is_err());
+        assert!(duration("w", "10").is_ok() && duration("w", "10x").is_err());
+        assert_eq!(time("at", "2026-01-01T00:00:00Z"), Ok(1_767_225_600));
+        assert_eq!(time("at", "2026-01-01T01:00:00+01:00"), Ok(1_767_225_600));
+        assert_eq!(
+            time("at", "2025-12-31T23:00:00.250-01:00"),
+            Ok(1_767_225_600)
+        );
+        assert_eq!(time("at", "1767225600"), Ok(1_767_225_600));
+        assert_eq!(time("at", "2000-02-29T12:00:00Z"), Ok(951_825_600));
+        for bad in [
+            "2026-13-01T00:00:00Z",
+            "2026-01-01",
+            "2026-01-01T00:00:00",
+            "tomorrow",
+            "2026-01-01T00:00:00+0100",
+        ] {
+            assert!(time("at", bad).is_err(), "{bad}");
+        }
+    }
+
+    fn inputs(pairs: &[(&str, &str)]) -> Inputs {
+        let mut inputs = Inputs::default();
+        for spec in SPEC.inputs {
+            if let Some(default) = spec.default.filter(|d| !d.contains("${{")) {
+                inputs.set(spec.name, default);
+            }
+        }
+        for (name, value) in pairs {
+            inputs.set(name, *value);
+        }
+        inputs
+    }
+
+    #[test]
+    fn the_inputs_make_a_config_and_live_mode_plans_its_looks() {
+        let required = [
+            ("prometheus-url", "http://127.0.0.1:9090"),
+            ("namespace", "shop"),
+            ("canary", "cart-canary"),
+            ("baseline", "cart-baseline"),
+        ];
+        let options = Options::from_inputs(&inputs(&required), 1_767_225_600).unwrap();
+        assert_eq!(options.config.looks, 1);
+        assert_eq!((options.config.window, options.config.step), (1800, 60));
+        assert_eq!(options.at, 1_767_225_600);
+        assert!(options.comment && !options.inconclusive_passes);
+        let mut live = required.to_vec();
+        live.extend([
+            ("timeout", "30m"),
+            ("interval", "2m"),
+            ("metrics", "http"),
+            ("at", "2026-01-01T00:30:00Z"),
+        ]);
+        let options = Options::from_inputs(&inputs(&live), 0).unwrap();
+        assert_eq!(
+            (options.config.looks, options.interval, options.at),
+            (15, 120, 1_767_227_400)
+        );
+        assert!(
+            options
+                .config
+                .metrics
+                .requests
+                .contains("http_requests_total")
+        );
+        let mut custom = required.to_vec();
+        custom.push(("metrics", "metrics.yml"));
+        let error = Options::from_inputs(&inputs(&custom), 0).unwrap_err();
+        assert!(error.to_string().contains("metrics"), "{error}");
+    }
+}
