@@ -485,5 +485,48 @@ fn every_scenario_gets_its_decision_and_reason_from_a_real_prometheus() {
             ));
         }
     }
+    // The same data through a custom metrics file in the http names.
+    let custom = gantry_canary_verify::custom::read(CUSTOM).unwrap();
+    for (namespace, expect, says) in [
+        (
+            "healthy-http",
+            Decision::Promote,
+            "no metric of the canary is worse",
+        ),
+        (
+            "errors-10x-http",
+            Decision::Rollback,
+            "failures over the window",
+        ),
+        ("slower", Decision::Rollback, "p90 per interval"),
+    ] {
+        let (evaluation, _) = look(&client, &runtime, config(namespace, custom.clone()));
+        if evaluation.decision != expect || !evaluation.reason.contains(says) {
+            wrong.push(format!(
+                "custom {namespace}: {:?} ({}), expected {expect:?} saying {says:?}",
+                evaluation.decision, evaluation.reason
+            ));
+        }
+    }
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }
+
+const CUSTOM: &str = r#"
+requests: 'sum(increase(http_requests_total{namespace="{{namespace}}",deployment="{{workload}}"}[{{interval}}]))'
+metrics:
+  - name: failures
+    kind: ratio
+    numerator: 'sum(increase(http_requests_total{namespace="{{namespace}}",deployment="{{workload}}",code=~"5.."}[{{interval}}]))'
+    denominator: 'sum(increase(http_requests_total{namespace="{{namespace}}",deployment="{{workload}}"}[{{interval}}]))'
+    critical: true
+  - name: duration
+    kind: latency
+    buckets: 'sum by (le) (rate(http_request_duration_seconds_bucket{namespace="{{namespace}}",deployment="{{workload}}"}[{{interval}}]))'
+    quantiles: [0.9]
+    unit: s
+    critical: true
+  - name: mean duration
+    kind: gauge
+    query: 'sum(rate(http_request_duration_seconds_sum{namespace="{{namespace}}",deployment="{{workload}}"}[{{interval}}])) / sum(rate(http_request_duration_seconds_count{namespace="{{namespace}}",deployment="{{workload}}"}[{{interval}}]))'
+    unit: s
+"#;

@@ -31,7 +31,7 @@ fn main() {
         max: None,
         min: None,
         critical: false,
-        unit: "cores",
+        unit: "cores".to_owned(),
     });
     let config = Config {
         namespace: "shop".to_owned(),

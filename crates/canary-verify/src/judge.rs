@@ -246,7 +246,7 @@ pub struct Evidence {
     /// The metric's name.
     pub metric: String,
     /// Its unit.
-    pub unit: &'static str,
+    pub unit: String,
     /// Whether a regression rolls back.
     pub critical: bool,
     /// The canary's value over the window (a ratio's total fraction, else the median of its
@@ -660,7 +660,7 @@ impl Judge {
     ) -> Evidence {
         let mut evidence = Evidence {
             metric: metric.name.clone(),
-            unit: metric.unit,
+            unit: metric.unit.clone(),
             critical: metric.critical,
             canary: None,
             baseline: None,

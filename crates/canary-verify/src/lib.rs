@@ -8,6 +8,7 @@
 //! files, and the `gantry canary-verify` command with its action (the Prometheus edge is
 //! `gantry-prometheus`).
 
+pub mod custom;
 pub mod judge;
 pub mod metrics;
 pub mod options;

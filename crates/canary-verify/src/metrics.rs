@@ -59,7 +59,7 @@ pub struct Metric {
     /// A regression rolls back; a non-critical one only keeps the canary from being promoted.
     pub critical: bool,
     /// What a value is in (`ms`, `s`, `ratio`), for the report.
-    pub unit: &'static str,
+    pub unit: String,
 }
 
 /// Everything the judge queries: the traffic of each variant and the metrics.
@@ -103,17 +103,17 @@ fn preset(
     requests_metric: &str,
     code_label: &str,
     buckets_metric: &str,
-    unit: &'static str,
+    unit: &str,
 ) -> MetricSet {
     let requests = format!("sum(increase({requests_metric}{{{selector}}}[{{{{interval}}}}]))");
-    let metric = |name: &str, kind: Kind, unit: &'static str| Metric {
+    let metric = |name: &str, kind: Kind, unit: &str| Metric {
         name: name.to_owned(),
         kind,
         bad: Bad::Increase,
         max: None,
         min: None,
         critical: true,
-        unit,
+        unit: unit.to_owned(),
     };
     MetricSet {
         metrics: vec![

@@ -323,22 +323,20 @@ pub struct Options {
     pub comment: bool,
     /// The evidence file's path.
     pub evidence_file: String,
+    /// The custom metrics file `metrics` names, which replaces `config.metrics` once read.
+    pub metrics_file: Option<String>,
 }
 
 impl Options {
     /// Reads the inputs.
     pub fn from_inputs(inputs: &Inputs, now: i64) -> Result<Self, InputError> {
-        let metrics: MetricSet = match inputs.optional("metrics").as_deref().map(str::trim) {
-            None | Some("istio") => metrics::istio(),
-            Some("http") => metrics::http(),
-            Some(other) => {
-                return Err(InputError::NotOneOf {
-                    name: "metrics".to_owned(),
-                    allowed: "`istio` or `http` (custom metric files are not read yet)".to_owned(),
-                    value: other.to_owned(),
-                });
-            }
-        };
+        let (metrics, metrics_file): (MetricSet, Option<String>) =
+            match inputs.optional("metrics").as_deref().map(str::trim) {
+                None | Some("istio") => (metrics::istio(), None),
+                Some("http") => (metrics::http(), None),
+                // A file of custom metrics, which the caller reads ([`crate::custom::read`]).
+                Some(path) => (metrics::istio(), Some(path.to_owned())),
+            };
         let number = |name: &str| -> Result<f64, InputError> {
             let value = inputs.optional(name).unwrap_or_default();
             value
@@ -402,6 +400,7 @@ impl Options {
             interval,
             inconclusive_passes: inputs.chosen(SPEC.declared("on-inconclusive"))? == "pass",
             comment: inputs.chosen(SPEC.declared("comment"))? == "update",
+            metrics_file,
             evidence_file: inputs
                 .optional("evidence-file")
                 .unwrap_or_else(|| "gantry-canary-evidence.json".to_owned()),
@@ -486,8 +485,8 @@ mod tests {
                 .contains("http_requests_total")
         );
         let mut custom = required.to_vec();
-        custom.push(("metrics", "metrics.yml"));
-        let error = Options::from_inputs(&inputs(&custom), 0).unwrap_err();
-        assert!(error.to_string().contains("metrics"), "{error}");
+        custom.push(("metrics", " canary/metrics.yml "));
+        let options = Options::from_inputs(&inputs(&custom), 0).unwrap();
+        assert_eq!(options.metrics_file.as_deref(), Some("canary/metrics.yml"));
     }
 }

@@ -110,7 +110,7 @@ fn chart(evidence: &Evidence, at: i64) -> Option<String> {
     let unit = if evidence.unit == "ratio" {
         "%"
     } else {
-        evidence.unit
+        evidence.unit.as_str()
     };
     let mut block = String::from("```mermaid\nxychart-beta\n");
     let _ = writeln!(
@@ -163,8 +163,8 @@ pub fn markdown(evaluation: &Evaluation, config: &Config) -> String {
             MetricVerdict::Insufficient => "too little data".to_owned(),
         };
         let (baseline, canary) = (
-            number(evidence.baseline, evidence.unit),
-            number(evidence.canary, evidence.unit),
+            number(evidence.baseline, &evidence.unit),
+            number(evidence.canary, &evidence.unit),
         );
         if evidence.tests.is_empty() {
             table.row([
