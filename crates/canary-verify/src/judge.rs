@@ -442,7 +442,10 @@ impl Judge {
                     denominator,
                 } => {
                     push(Part::Numerator(index), &metric.name, numerator);
-                    push(Part::Denominator(index), &metric.name, denominator);
+                    // The presets count requests as their denominator: asked once.
+                    if *denominator != config.metrics.requests {
+                        push(Part::Denominator(index), &metric.name, denominator);
+                    }
                 }
                 Kind::Latency { buckets, quantiles } => {
                     for (q, quantile) in quantiles.iter().enumerate() {
@@ -698,9 +701,14 @@ impl Judge {
             })
         };
         match &metric.kind {
-            Kind::Ratio { .. } => {
+            Kind::Ratio { denominator, .. } => {
                 let per_interval = |variant| {
-                    let all = get(Part::Denominator(index), variant);
+                    let part = if *denominator == self.config.metrics.requests {
+                        Part::Requests
+                    } else {
+                        Part::Denominator(index)
+                    };
+                    let all = get(part, variant);
                     let bad: BTreeMap<i64, f64> = get(Part::Numerator(index), variant)
                         .iter()
                         .map(|&(t, v)| (t.round() as i64, v))
