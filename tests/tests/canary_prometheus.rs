@@ -530,3 +530,182 @@ metrics:
     query: 'sum(rate(http_request_duration_seconds_sum{namespace="{{namespace}}",deployment="{{workload}}"}[{{interval}}])) / sum(rate(http_request_duration_seconds_count{namespace="{{namespace}}",deployment="{{workload}}"}[{{interval}}]))'
     unit: s
 "#;
+
+/// Regenerates `examples/canary/recorded.json`, the Prometheus answers `gantry demo` replays:
+/// a canary in `shop` with twice the baseline's errors and a slower tail, backfilled into a real
+/// Prometheus, and the raw JSON of each query the judge asks at `AT`. Run by
+/// `examples/canary/generate.sh`.
+#[test]
+#[ignore = "writes the demo's recording; run by examples/canary/generate.sh"]
+fn record_the_demo() {
+    let mut canary = Workload::new("shop", "cart-canary", Names::Istio);
+    canary.error_rate = 0.012;
+    canary.slow = 0.02;
+    let baseline = Workload::new("shop", "cart-baseline", Names::Istio);
+    let mut metrics = OpenMetrics::default();
+    write(&mut metrics, &canary, 101);
+    write(&mut metrics, &baseline, 102);
+    let server = Backfilled::start(&metrics);
+    let judge = Judge::new(config("shop", metrics::istio())).unwrap();
+    let mut answers = Vec::new();
+    for query in judge.queries(AT) {
+        let (start, end, step) = (
+            query.start.to_string(),
+            query.end.to_string(),
+            query.step.to_string(),
+        );
+        let form = [
+            ("query", query.promql.as_str()),
+            ("start", start.as_str()),
+            ("end", end.as_str()),
+            ("step", step.as_str()),
+        ];
+        let response = raw_post(&server.url, "/api/v1/query_range", &form);
+        answers.push(serde_json::json!({
+            "key": gantry_prometheus::recording_key("query_range", &form),
+            "response": response,
+        }));
+    }
+    let recording = serde_json::json!({
+        "about": "Prometheus answers for `gantry demo` (examples/canary/generate.sh writes them from a backfilled Prometheus)",
+        "answers": answers,
+    });
+    let path = gantry_tests::repository().join("examples/canary/recorded.json");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, format!("{recording:#}\n")).unwrap();
+}
+
+/// The server's raw JSON answer to a form POST.
+fn raw_post(base: &str, path: &str, form: &[(&str, &str)]) -> serde_json::Value {
+    use std::io::{Read as _, Write as _};
+    let address = base.trim_start_matches("http://");
+    let body: String = form
+        .iter()
+        .map(|(name, value)| format!("{name}={}", percent(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, json) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    serde_json::from_str(json).unwrap()
+}
+
+fn percent(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+/// `gantry canary-verify` as a step runs it, on a PR, against the real Prometheus and the fake
+/// GitHub: promote exits 0, rollback 1 (with the sticky comment and the evidence file), bad
+/// input 2 and an unreachable Prometheus 3, both with nothing posted.
+#[test]
+fn the_action_exits_by_its_decision_and_posts_only_a_decision() {
+    let mut metrics = OpenMetrics::default();
+    let mut canary = Workload::new("live", "cart-canary", Names::Istio);
+    write(&mut metrics, &canary, 201);
+    write(
+        &mut metrics,
+        &Workload::new("live", "cart-baseline", Names::Istio),
+        202,
+    );
+    canary.namespace = "broken";
+    canary.error_rate = 0.05;
+    write(&mut metrics, &canary, 203);
+    write(
+        &mut metrics,
+        &Workload::new("broken", "cart-baseline", Names::Istio),
+        204,
+    );
+    let server = Backfilled::start(&metrics);
+    let fake = gantry_testkit::fake_github::FakeGitHub::start();
+    let head = "0123456789abcdef0123456789abcdef01234567";
+    fake.add_pull_request(7, head);
+    let run = |namespace: &str, url: &str, extra: &[(&str, &str)]| {
+        let mut harness = gantry_testkit::harness::RunnerHarness::new()
+            .pull_request(7, head, false)
+            .github(&fake)
+            .input("prometheus-url", url)
+            .input("namespace", namespace)
+            .input("canary", "cart-canary")
+            .input("baseline", "cart-baseline")
+            .input("at", "2026-01-01T01:00:00Z");
+        for (name, value) in extra {
+            harness = harness.input(name, value);
+        }
+        let outcome = harness.run(&["canary-verify"]);
+        let evidence =
+            std::fs::read_to_string(harness.workspace().join("gantry-canary-evidence.json")).ok();
+        (outcome, evidence)
+    };
+    let (promoted, evidence) = run("live", &server.url, &[]);
+    assert_eq!(
+        promoted.exit_code,
+        Some(0),
+        "{}\n{}",
+        promoted.stdout,
+        promoted.stderr
+    );
+    assert_eq!(promoted.outputs["decision"], "promote");
+    assert!(evidence.unwrap().contains("\"decision\": \"promote\""));
+
+    let (rolled_back, evidence) = run("broken", &server.url, &[]);
+    assert_eq!(rolled_back.exit_code, Some(1), "{}", rolled_back.stdout);
+    assert_eq!(rolled_back.outputs["decision"], "rollback");
+    assert!(rolled_back.outputs["reason"].starts_with("errors over the window"));
+    assert!(
+        rolled_back
+            .summary
+            .starts_with("### ❌ Canary `cart-canary`: roll back")
+    );
+    assert!(evidence.unwrap().contains("\"decision\": \"rollback\""));
+    let state = fake.state();
+    let comments = state.comments_on(7);
+    assert_eq!(
+        comments.len(),
+        2,
+        "one sticky comment per canary and namespace"
+    );
+    assert!(comments.iter().any(|c| c.body.contains("roll back")));
+
+    let before = fake.state().requests.len();
+    let (bad, _) = run("broken", &server.url, &[("canary", "Cart_Canary")]);
+    assert_eq!(bad.exit_code, Some(2), "{}", bad.stdout);
+    assert!(
+        bad.stdout.contains("is not a Kubernetes name"),
+        "{}",
+        bad.stdout
+    );
+    let (refused, _) = run("broken", &server.url, &[("metrics", "metrics.yml")]);
+    assert_eq!(refused.exit_code, Some(2), "{}", refused.stdout);
+    assert!(
+        refused.stdout.contains("metrics.yml: cannot read"),
+        "{}",
+        refused.stdout
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let unreachable = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (down, _) = run("broken", &unreachable, &[]);
+    assert_eq!(down.exit_code, Some(3), "{}", down.stdout);
+    assert!(
+        down.stdout.contains("cannot get an answer from"),
+        "{}",
+        down.stdout
+    );
+    assert_eq!(fake.state().requests.len(), before, "nothing posted");
+}

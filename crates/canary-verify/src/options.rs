@@ -33,7 +33,7 @@ pub const SPEC: ActionSpec = ActionSpec {
     inputs: &[
         input(
             "prometheus-url",
-            "The Prometheus server's base URL (with its path prefix, if any).",
+            "The Prometheus server's base URL (with its path prefix, if any), or `file:<path>`: a recording of its answers (`examples/canary/recorded.json` is the demo's), to decide again offline.",
             true,
             None,
             InputKind::Text,

@@ -60,6 +60,19 @@ pub fn commands() -> &'static [Command] {
                 ("destroy-allowlist", "terraform_data.cache*"),
             ],
         },
+        Command {
+            spec: &gantry_canary_verify::options::SPEC,
+            run: crate::actions::canary_verify::run_action,
+            annotations_elsewhere: "the step summary",
+            demo: &[
+                ("prometheus-url", "file:canary/recorded.json"),
+                ("namespace", "shop"),
+                ("canary", "cart-canary"),
+                ("baseline", "cart-baseline"),
+                ("at", "2026-01-01T01:00:00Z"),
+                ("evidence-file", "canary/gantry-canary-evidence.json"),
+            ],
+        },
     ]
 }
 

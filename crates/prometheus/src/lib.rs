@@ -163,7 +163,26 @@ pub struct Client {
     base: String,
     authorization: Option<String>,
     options: Options,
-    http: HyperClient<Connector, Full<Bytes>>,
+    source: Source,
+}
+
+/// Where answers come from.
+#[derive(Clone)]
+enum Source {
+    Http(HyperClient<Connector, Full<Bytes>>),
+    /// A recording (`file:<path>`): answers by endpoint and form, for the demo and for
+    /// deciding again, offline, on the data a decision was made on.
+    Recorded(std::sync::Arc<BTreeMap<String, Value>>),
+}
+
+/// The key of a recorded answer: the endpoint and the form, without the timeout.
+#[must_use]
+pub fn recording_key(endpoint: &str, form: &[(&str, &str)]) -> String {
+    let mut key = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form {
+        key.append_pair(name, value);
+    }
+    format!("{endpoint}?{}", key.finish())
 }
 
 impl std::fmt::Debug for Client {
@@ -181,8 +200,12 @@ enum Attempt {
 }
 
 impl Client {
-    /// A client for `options.url`.
+    /// A client for `options.url`: an `http(s)://` server, or `file:<path>`, a recording written
+    /// as `{"answers": [{"key": recording_key(…), "response": <the API's JSON>}]}`.
     pub fn new(options: Options) -> Result<Self, Error> {
+        if let Some(path) = options.url.trim().strip_prefix("file:") {
+            return Self::recorded(path, options.clone());
+        }
         let base = options.url.trim().trim_end_matches('/').to_owned();
         let uri: http::Uri = base.parse().map_err(|_| Error::Url(options.url.clone()))?;
         if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
@@ -217,7 +240,34 @@ impl Client {
         Ok(Self {
             base,
             authorization,
-            http: HyperClient::builder(TokioExecutor::new()).build(connector),
+            source: Source::Http(HyperClient::builder(TokioExecutor::new()).build(connector)),
+            options,
+        })
+    }
+
+    fn recorded(path: &str, options: Options) -> Result<Self, Error> {
+        let malformed = |detail: String| Error::Malformed {
+            url: format!("file:{path}"),
+            detail,
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| malformed(format!("cannot read the recording: {error}")))?;
+        let recording: Value = serde_json::from_str(&text)
+            .map_err(|error| malformed(format!("the recording is not JSON: {error}")))?;
+        let answers = recording["answers"]
+            .as_array()
+            .ok_or_else(|| malformed("the recording has no `answers` list".to_owned()))?;
+        let mut by_key = BTreeMap::new();
+        for answer in answers {
+            let key = answer["key"]
+                .as_str()
+                .ok_or_else(|| malformed("an answer has no `key`".to_owned()))?;
+            by_key.insert(key.to_owned(), answer["response"].clone());
+        }
+        Ok(Self {
+            base: format!("file:{path}"),
+            authorization: None,
+            source: Source::Recorded(std::sync::Arc::new(by_key)),
             options,
         })
     }
@@ -252,6 +302,12 @@ impl Client {
         params: &[(&str, &str)],
     ) -> Result<Answer, Error> {
         let url = format!("{}/api/v1/{endpoint}", self.base);
+        let http = match &self.source {
+            Source::Http(http) => http,
+            Source::Recorded(answers) => {
+                return self.replay(answers, &url, endpoint, query, params);
+            }
+        };
         let timeout = format!("{}ms", self.options.timeout.as_millis().max(1));
         let mut form = form_urlencoded::Serializer::new(String::new());
         form.append_pair("query", query);
@@ -264,7 +320,7 @@ impl Client {
         let mut wait = self.options.backoff;
         let mut last = String::new();
         for attempt in 1..=attempts {
-            match self.attempt(&url, query, body.clone()).await {
+            match self.attempt(http, &url, query, body.clone()).await {
                 Ok(answer) => return Ok(answer),
                 Err(Attempt::Final(error)) => return Err(error),
                 Err(Attempt::Retry(why)) => last = why,
@@ -281,7 +337,48 @@ impl Client {
         })
     }
 
-    async fn attempt(&self, url: &str, query: &str, body: Bytes) -> Result<Answer, Attempt> {
+    /// The recorded answer to this query.
+    fn replay(
+        &self,
+        answers: &BTreeMap<String, Value>,
+        url: &str,
+        endpoint: &str,
+        query: &str,
+        params: &[(&str, &str)],
+    ) -> Result<Answer, Error> {
+        let mut form = vec![("query", query)];
+        form.extend_from_slice(params);
+        let key = recording_key(endpoint, &form);
+        let envelope = answers.get(&key).ok_or_else(|| Error::Query {
+            query: query.to_owned(),
+            error_type: "not_recorded".to_owned(),
+            message: format!("{} holds no answer to it ({key})", self.base),
+            status: 404,
+        })?;
+        if envelope["status"] == "error" {
+            return Err(Error::Query {
+                query: query.to_owned(),
+                error_type: envelope["errorType"]
+                    .as_str()
+                    .unwrap_or("unknown")
+                    .to_owned(),
+                message: envelope["error"].as_str().unwrap_or_default().to_owned(),
+                status: 400,
+            });
+        }
+        parse(envelope).map_err(|detail| Error::Malformed {
+            url: url.to_owned(),
+            detail,
+        })
+    }
+
+    async fn attempt(
+        &self,
+        http: &HyperClient<Connector, Full<Bytes>>,
+        url: &str,
+        query: &str,
+        body: Bytes,
+    ) -> Result<Answer, Attempt> {
         let mut request = http::Request::post(url)
             .header(
                 http::header::CONTENT_TYPE,
@@ -299,7 +396,7 @@ impl Client {
             .body(Full::new(body))
             .map_err(|error| Attempt::Final(Error::Url(format!("{url}: {error}"))))?;
         let exchange = async {
-            let response = self.http.request(request).await.map_err(|error| {
+            let response = http.request(request).await.map_err(|error| {
                 use std::error::Error as _;
                 let cause = error
                     .source()

@@ -1,6 +1,7 @@
 //! The binary's side of each action: read what the inputs name (files, globs, binary plans
 //! through `terraform show`), then call the action's sans-IO crate.
 
+pub mod canary_verify;
 pub mod quality_gate;
 pub mod security_scan;
 pub mod terraform_plan;

@@ -1,0 +1,144 @@
+//! `gantry canary-verify`: reads a custom metrics file when `metrics` names one, asks Prometheus
+//! what the judge needs for each look (waiting for a look's time when it is still to come), and
+//! hands the answers to `gantry-canary-verify`.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use gantry_canary_verify::custom;
+use gantry_canary_verify::judge::{self, Decision, Judge};
+use gantry_canary_verify::options::Options;
+use gantry_canary_verify::report::{ReportOptions, report};
+use gantry_core::report::Report;
+use gantry_prometheus::{Auth, Client, Error as PrometheusError, Options as ClientOptions};
+
+use crate::invocation::{ActionFailure, Invocation};
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+/// A Prometheus failure: the workflow's to fix (exit 2) or the server's (exit 3).
+fn failure(metric: &str, error: &PrometheusError) -> ActionFailure {
+    let message = format!("the {metric} query: {error}");
+    if error.is_bad_input() {
+        ActionFailure::InvalidInput(message)
+    } else {
+        ActionFailure::Service(message)
+    }
+}
+
+fn client(invocation: &Invocation) -> Result<Client, ActionFailure> {
+    let inputs = &invocation.inputs;
+    let token = inputs.optional("prometheus-token");
+    let username = inputs.optional("prometheus-username");
+    let password = inputs.optional("prometheus-password");
+    let auth = match (token, username, password) {
+        (None, None, None) => Auth::None,
+        (Some(token), None, None) => Auth::Bearer(token),
+        (None, Some(username), Some(password)) => Auth::Basic { username, password },
+        (Some(_), _, _) => {
+            return Err(ActionFailure::InvalidInput(
+                "give prometheus-token or prometheus-username and prometheus-password, not both"
+                    .to_owned(),
+            ));
+        }
+        _ => {
+            return Err(ActionFailure::InvalidInput(
+                "prometheus-username and prometheus-password go together".to_owned(),
+            ));
+        }
+    };
+    let mut url = inputs.required("prometheus-url")?;
+    // A recording is read from the workspace, like every other file an input names.
+    if let Some(path) = url.trim().strip_prefix("file:") {
+        url = format!("file:{}", invocation.resolve(path).display());
+    }
+    Client::new(ClientOptions {
+        url,
+        auth,
+        timeout: Duration::from_secs(30),
+        attempts: 4,
+        backoff: Duration::from_secs(1),
+    })
+    .map_err(|error| failure("first", &error))
+}
+
+/// Runs the action.
+pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
+    let mut options = Options::from_inputs(&invocation.inputs, now())?;
+    if let Some(path) = &options.metrics_file {
+        let bytes = invocation.read(path)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| ActionFailure::InvalidInput(format!("{path}: is not UTF-8 text")))?;
+        options.config.metrics = custom::read(&text)
+            .map_err(|error| ActionFailure::InvalidInput(format!("{path}: {error}")))?;
+    }
+    let client = client(invocation)?;
+    let mut judge = Judge::new(options.config.clone())
+        .map_err(|error| ActionFailure::InvalidInput(error.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| ActionFailure::Service(format!("cannot start: {error}")))?;
+    let mut at = options.at;
+    let evaluation = loop {
+        // A look's time still to come is waited for; one in the past (a fixed `at`) is not.
+        let wait = at - now();
+        if wait > 0 {
+            std::thread::sleep(Duration::from_secs(wait.unsigned_abs()));
+        }
+        let mut answers = BTreeMap::new();
+        for query in judge.queries(at) {
+            let answer = runtime
+                .block_on(client.query_range(&query.promql, query.start, query.end, query.step))
+                .map_err(|error| failure(&query.metric, &error))?;
+            answers.insert(
+                query.id,
+                judge::Answer {
+                    series: answer
+                        .series
+                        .into_iter()
+                        .map(|series| series.samples)
+                        .collect(),
+                    warnings: answer.warnings,
+                },
+            );
+        }
+        let evaluation = judge
+            .evaluate(at, &answers)
+            .map_err(|error| ActionFailure::InvalidInput(error.to_string()))?;
+        tracing::info!(
+            look = evaluation.look.0,
+            of = evaluation.look.1,
+            decision = evaluation.decision.word(),
+            reason = %evaluation.reason,
+            "canary look"
+        );
+        if evaluation.decision != Decision::Continue {
+            break evaluation;
+        }
+        at += i64::from(options.interval);
+    };
+    let comment_key = options.comment.then(|| {
+        format!(
+            "{}/{}/{}",
+            invocation.context.workflow_and_job(),
+            options.config.namespace,
+            options.config.canary
+        )
+    });
+    Ok(report(
+        &evaluation,
+        &options.config,
+        &ReportOptions {
+            inconclusive_passes: options.inconclusive_passes,
+            comment_key,
+            evidence_file: options.evidence_file.clone(),
+        },
+    ))
+}
