@@ -682,6 +682,29 @@ fn the_action_exits_by_its_decision_and_posts_only_a_decision() {
     );
     assert!(comments.iter().any(|c| c.body.contains("roll back")));
 
+    // Live mode: a look every minute for 30 minutes, from a time already past (no waiting).
+    let live = [
+        ("timeout", "30m"),
+        ("interval", "1m"),
+        ("at", "2026-01-01T00:31:00Z"),
+    ];
+    let (promoted, evidence) = run("live", &server.url, &live);
+    assert_eq!(promoted.exit_code, Some(0), "{}", promoted.stdout);
+    let evidence: serde_json::Value = serde_json::from_str(&evidence.unwrap()).unwrap();
+    assert_eq!(
+        (evidence["look"].as_u64(), evidence["looks"].as_u64()),
+        (Some(30), Some(30))
+    );
+    assert_eq!(evidence["at"], 1_767_229_200, "the last look is at 01:00");
+    let (rolled_back, evidence) = run("broken", &server.url, &live);
+    assert_eq!(rolled_back.exit_code, Some(1), "{}", rolled_back.stdout);
+    let evidence: serde_json::Value = serde_json::from_str(&evidence.unwrap()).unwrap();
+    assert!(
+        evidence["look"].as_u64().unwrap() <= 5,
+        "{}",
+        evidence["look"]
+    );
+
     let before = fake.state().requests.len();
     let (bad, _) = run("broken", &server.url, &[("canary", "Cart_Canary")]);
     assert_eq!(bad.exit_code, Some(2), "{}", bad.stdout);

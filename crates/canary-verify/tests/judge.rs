@@ -513,3 +513,19 @@ fn inconclusive_fails_unless_told_to_pass_and_says_why() {
     assert_eq!(passing.verdict, CoreVerdict::Passed);
     assert_eq!(passing.outputs.value("decision"), Some("inconclusive"));
 }
+
+#[test]
+fn partial_data_is_never_promoted() {
+    let world = Scenario::healthy().world(4);
+    let mut judge = Judge::new(config(1)).unwrap();
+    let at = START + 30 * STEP;
+    let mut answers = world.answers(&judge, at);
+    answers.values_mut().next().unwrap().warnings =
+        vec!["remote read of store eu-1 failed".to_owned()];
+    let evaluation = judge.evaluate(at, &answers).unwrap();
+    decided(
+        &evaluation,
+        Decision::Inconclusive,
+        "Prometheus says the data may be partial: requests query: remote read of store eu-1 failed",
+    );
+}
