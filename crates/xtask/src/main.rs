@@ -31,12 +31,13 @@ const ALLOWED_WASI_IMPORTS: [&str; 5] = [
 ];
 
 /// The crates that do no I/O: their sources may not name the environment.
-const SANS_IO_CRATES: [&str; 5] = [
+const SANS_IO_CRATES: [&str; 6] = [
     "core",
     "terraform-plan",
     "security-scan",
     "quality-gate",
     "canary-verify",
+    "helm-deploy",
 ];
 
 const README_START: &str = "<!-- gantry:action-tables:start -->";

@@ -1,0 +1,295 @@
+//! Whether a rollout is done, by kubectl's `rollout status` rules
+//! (`kubectl/pkg/polymorphichelpers/rollout_status.go`): the controller must have observed the
+//! spec it is judged on, every replica must be updated and available, and no old replica may be
+//! left. Not Helm's waiter, which returns with up to `maxUnavailable` new pods unready, and not
+//! `Progressing=NewReplicaSetAvailable` alone, which can still describe the previous rollout.
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+
+/// Where a rollout is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rollout {
+    /// Still going: what it waits for.
+    Waiting(String),
+    /// Every replica updated and available.
+    Done,
+    /// It will not finish: why.
+    Failed(String),
+}
+
+fn count(value: Option<i32>) -> i32 {
+    value.unwrap_or(0)
+}
+
+/// A Deployment's rollout. `revision`, when given, is the `deployment.kubernetes.io/revision`
+/// the rollout must have reached (a Deployment still on an older revision is waiting).
+#[must_use]
+pub fn deployment(deployment: &Deployment, revision: Option<&str>) -> Rollout {
+    let name = deployment.metadata.name.as_deref().unwrap_or_default();
+    let Some(status) = &deployment.status else {
+        return Rollout::Waiting(format!("deployment {name:?} has no status yet"));
+    };
+    if let Some(wanted) = revision {
+        let current = deployment
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|annotations| annotations.get("deployment.kubernetes.io/revision"));
+        if current.map(String::as_str) != Some(wanted) {
+            return Rollout::Waiting(format!(
+                "deployment {name:?} is at revision {}, not yet {wanted}",
+                current.map_or("none", String::as_str)
+            ));
+        }
+    }
+    let generation = deployment.metadata.generation.unwrap_or(0);
+    if generation > status.observed_generation.unwrap_or(0) {
+        return Rollout::Waiting(format!(
+            "waiting for deployment {name:?} spec update to be observed"
+        ));
+    }
+    if let Some(condition) = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|condition| condition.type_ == "Progressing")
+    {
+        if condition.reason.as_deref() == Some("ProgressDeadlineExceeded") {
+            return Rollout::Failed(format!(
+                "deployment {name:?} exceeded its progress deadline: {}",
+                condition.message.as_deref().unwrap_or_default()
+            ));
+        }
+    }
+    let wanted = deployment
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.replicas)
+        .unwrap_or(1);
+    let updated = count(status.updated_replicas);
+    let replicas = count(status.replicas);
+    let available = count(status.available_replicas);
+    if updated < wanted {
+        return Rollout::Waiting(format!(
+            "waiting for deployment {name:?} rollout to finish: {updated} out of {wanted} new replicas have been updated"
+        ));
+    }
+    if replicas > updated {
+        return Rollout::Waiting(format!(
+            "waiting for deployment {name:?} rollout to finish: {} old replicas are pending termination",
+            replicas - updated
+        ));
+    }
+    if available < updated {
+        return Rollout::Waiting(format!(
+            "waiting for deployment {name:?} rollout to finish: {available} of {updated} updated replicas are available"
+        ));
+    }
+    Rollout::Done
+}
+
+/// A StatefulSet's rollout (rolling updates only, as kubectl).
+#[must_use]
+pub fn stateful_set(set: &StatefulSet) -> Rollout {
+    let name = set.metadata.name.as_deref().unwrap_or_default();
+    let spec = set.spec.as_ref();
+    let strategy = spec.and_then(|spec| spec.update_strategy.as_ref());
+    if strategy
+        .and_then(|strategy| strategy.type_.as_deref())
+        .is_some_and(|kind| kind != "RollingUpdate")
+    {
+        return Rollout::Failed(format!(
+            "statefulset {name:?} does not update by RollingUpdate: its rollout cannot be followed"
+        ));
+    }
+    let Some(status) = &set.status else {
+        return Rollout::Waiting(format!("statefulset {name:?} has no status yet"));
+    };
+    let observed = status.observed_generation.unwrap_or(0);
+    if observed == 0 || set.metadata.generation.unwrap_or(0) > observed {
+        return Rollout::Waiting(format!(
+            "waiting for statefulset {name:?} spec update to be observed"
+        ));
+    }
+    let wanted = spec.and_then(|spec| spec.replicas).unwrap_or(1);
+    let ready = count(status.ready_replicas);
+    if ready < wanted {
+        return Rollout::Waiting(format!(
+            "waiting for statefulset {name:?}: {ready} of {wanted} pods are ready"
+        ));
+    }
+    let partition = strategy
+        .and_then(|strategy| strategy.rolling_update.as_ref())
+        .and_then(|rolling| rolling.partition);
+    if let Some(partition) = partition.filter(|&partition| partition > 0) {
+        let updated = count(status.updated_replicas);
+        if updated < wanted - partition {
+            return Rollout::Waiting(format!(
+                "waiting for partitioned roll out of statefulset {name:?} to finish: {updated} out of {} new pods have been updated",
+                wanted - partition
+            ));
+        }
+        return Rollout::Done;
+    }
+    if status.update_revision != status.current_revision {
+        return Rollout::Waiting(format!(
+            "waiting for statefulset {name:?} rolling update to complete: {} pods at revision {}",
+            count(status.updated_replicas),
+            status.update_revision.as_deref().unwrap_or_default()
+        ));
+    }
+    Rollout::Done
+}
+
+/// A DaemonSet's rollout (rolling updates only, as kubectl).
+#[must_use]
+pub fn daemon_set(set: &DaemonSet) -> Rollout {
+    let name = set.metadata.name.as_deref().unwrap_or_default();
+    if set
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.update_strategy.as_ref())
+        .and_then(|strategy| strategy.type_.as_deref())
+        .is_some_and(|kind| kind != "RollingUpdate")
+    {
+        return Rollout::Failed(format!(
+            "daemonset {name:?} does not update by RollingUpdate: its rollout cannot be followed"
+        ));
+    }
+    let Some(status) = &set.status else {
+        return Rollout::Waiting(format!("daemonset {name:?} has no status yet"));
+    };
+    if set.metadata.generation.unwrap_or(0) > status.observed_generation.unwrap_or(0) {
+        return Rollout::Waiting(format!(
+            "waiting for daemon set {name:?} spec update to be observed"
+        ));
+    }
+    let desired = status.desired_number_scheduled;
+    let updated = count(status.updated_number_scheduled);
+    if updated < desired {
+        return Rollout::Waiting(format!(
+            "waiting for daemon set {name:?} rollout to finish: {updated} out of {desired} new pods have been updated"
+        ));
+    }
+    let available = count(status.number_available);
+    if available < desired {
+        return Rollout::Waiting(format!(
+            "waiting for daemon set {name:?} rollout to finish: {available} of {desired} updated pods are available"
+        ));
+    }
+    Rollout::Done
+}
+
+#[cfg(test)]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "fixtures read best as values passed in"
+)]
+mod tests {
+    use super::*;
+
+    fn deployment_at(generation: i64, status: serde_json::Value) -> Deployment {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "cart", "generation": generation,
+                "annotations": {"deployment.kubernetes.io/revision": "4"}},
+            "spec": {"replicas": 3, "selector": {}, "template": {}},
+            "status": status,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_deployment_is_done_only_when_every_replica_is_new_and_available() {
+        let steps = [
+            // The controller has not seen the new spec: the old status says nothing.
+            (json_status(1, 3, 3, 3, None), "spec update to be observed"),
+            (
+                json_status(2, 3, 1, 3, None),
+                "1 out of 3 new replicas have been updated",
+            ),
+            (
+                json_status(2, 4, 3, 3, None),
+                "1 old replicas are pending termination",
+            ),
+            (
+                json_status(2, 3, 3, 2, None),
+                "2 of 3 updated replicas are available",
+            ),
+        ];
+        for (status, says) in steps {
+            let rollout = deployment(&deployment_at(2, status), Some("4"));
+            assert!(
+                matches!(&rollout, Rollout::Waiting(why) if why.contains(says)),
+                "{rollout:?}"
+            );
+        }
+        assert_eq!(
+            deployment(&deployment_at(2, json_status(2, 3, 3, 3, None)), Some("4")),
+            Rollout::Done
+        );
+        // An older revision is not this rollout.
+        assert!(matches!(
+            deployment(&deployment_at(2, json_status(2, 3, 3, 3, None)), Some("5")),
+            Rollout::Waiting(why) if why.contains("at revision 4, not yet 5")
+        ));
+        let stuck = json_status(2, 3, 1, 1, Some("ProgressDeadlineExceeded"));
+        assert!(
+            matches!(deployment(&deployment_at(2, stuck), None), Rollout::Failed(why) if why.contains("progress deadline"))
+        );
+    }
+
+    fn json_status(
+        observed: i64,
+        replicas: i32,
+        updated: i32,
+        available: i32,
+        reason: Option<&str>,
+    ) -> serde_json::Value {
+        let mut status = serde_json::json!({
+            "observedGeneration": observed, "replicas": replicas,
+            "updatedReplicas": updated, "availableReplicas": available,
+        });
+        if let Some(reason) = reason {
+            status["conditions"] = serde_json::json!([{"type": "Progressing", "status": "False",
+                "reason": reason, "message": "ReplicaSet \"cart-7d9\" has timed out progressing."}]);
+        }
+        status
+    }
+
+    #[test]
+    fn stateful_and_daemon_sets_follow_kubectl() {
+        let set = |status: serde_json::Value, partition: Option<i32>| -> StatefulSet {
+            let mut strategy = serde_json::json!({"type": "RollingUpdate"});
+            if let Some(partition) = partition {
+                strategy["rollingUpdate"] = serde_json::json!({"partition": partition});
+            }
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "db", "generation": 3},
+                "spec": {"replicas": 3, "selector": {}, "template": {}, "serviceName": "db", "updateStrategy": strategy},
+                "status": status,
+            }))
+            .unwrap()
+        };
+        let moving = serde_json::json!({"observedGeneration": 3, "replicas": 3, "readyReplicas": 3,
+            "updatedReplicas": 1, "currentRevision": "db-1", "updateRevision": "db-2"});
+        assert!(
+            matches!(stateful_set(&set(moving.clone(), None)), Rollout::Waiting(why) if why.contains("rolling update to complete"))
+        );
+        // With a partition of 2, one updated pod is the whole rollout.
+        assert_eq!(stateful_set(&set(moving, Some(2))), Rollout::Done);
+        let done = serde_json::json!({"observedGeneration": 3, "replicas": 3, "readyReplicas": 3,
+            "currentRevision": "db-2", "updateRevision": "db-2"});
+        assert_eq!(stateful_set(&set(done, None)), Rollout::Done);
+
+        let daemons: DaemonSet = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "agent", "generation": 5},
+            "spec": {"selector": {}, "template": {}, "updateStrategy": {"type": "OnDelete"}},
+            "status": {"observedGeneration": 5, "desiredNumberScheduled": 4, "currentNumberScheduled": 4,
+                "numberMisscheduled": 0, "numberReady": 4, "updatedNumberScheduled": 4, "numberAvailable": 4},
+        }))
+        .unwrap();
+        assert!(
+            matches!(daemon_set(&daemons), Rollout::Failed(why) if why.contains("OnDelete") || why.contains("RollingUpdate"))
+        );
+    }
+}
