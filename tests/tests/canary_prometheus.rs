@@ -471,8 +471,8 @@ fn every_scenario_gets_its_decision_and_reason_from_a_real_prometheus() {
         };
         let (evaluation, queries) = look(&client, &runtime, config(scenario.namespace, preset));
         assert_eq!(
-            queries, 8,
-            "requests (also the errors' denominator), errors, p50, p99: each for canary and baseline"
+            queries, 10,
+            "requests (also the errors' denominator), errors, requests with a status code, p50, p99: each for canary and baseline"
         );
         if evaluation.decision != scenario.expect || !evaluation.reason.contains(scenario.says) {
             wrong.push(format!(

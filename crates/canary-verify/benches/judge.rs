@@ -55,7 +55,9 @@ fn main() {
             .map(|i| {
                 let t = (query.start + i * 15) as f64;
                 let value = match query.id.part {
-                    Part::Requests | Part::Denominator(_) => 150.0 + 10.0 * random.normal(),
+                    Part::Requests | Part::Denominator(_) | Part::Labelled(_) => {
+                        150.0 + 10.0 * random.normal()
+                    }
                     Part::Numerator(_) => (random.unit() * 2.0).floor(),
                     Part::Quantile(_, 0) => 80.0 * (1.0 + 0.03 * random.normal()),
                     Part::Quantile(..) => 400.0 * (1.0 + 0.08 * random.normal()),

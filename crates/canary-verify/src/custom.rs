@@ -9,6 +9,8 @@
 //!     kind: ratio                # numerator and denominator: counts over {{interval}}
 //!     numerator: 'sum(increase(app_requests_total{…,status=~"5.."}[{{interval}}]))'
 //!     denominator: 'sum(increase(app_requests_total{…}[{{interval}}]))'
+//!     labelled: 'sum(increase(app_requests_total{…,status=~".+"}[{{interval}}]))'  # optional:
+//!                                # requests that carry the label errors are told by
 //!     max: 0.05                  # optional absolute bounds
 //!     critical: true
 //!   - name: latency
@@ -205,8 +207,11 @@ pub fn read(yaml: &str) -> Result<MetricSet, String> {
                 Kind::Ratio {
                     numerator: template(need("numerator")?, &what("numerator"))?,
                     denominator: template(need("denominator")?, &what("denominator"))?,
+                    labelled: field("labelled")
+                        .map(|node| template(node, &what("labelled")))
+                        .transpose()?,
                 },
-                &["numerator", "denominator"],
+                &["numerator", "denominator", "labelled"],
             ),
             "latency" => {
                 let quantiles = match field("quantiles") {

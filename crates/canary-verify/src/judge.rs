@@ -58,6 +58,8 @@ pub enum Part {
     Numerator(usize),
     /// A ratio's denominator.
     Denominator(usize),
+    /// The events of a ratio that carry the numerator's label.
+    Labelled(usize),
     /// A latency metric's quantile (metric, quantile index).
     Quantile(usize, usize),
     /// A gauge's value.
@@ -440,11 +442,15 @@ impl Judge {
                 Kind::Ratio {
                     numerator,
                     denominator,
+                    labelled,
                 } => {
                     push(Part::Numerator(index), &metric.name, numerator);
                     // The presets count requests as their denominator: asked once.
                     if *denominator != config.metrics.requests {
                         push(Part::Denominator(index), &metric.name, denominator);
+                    }
+                    if let Some(labelled) = labelled {
+                        push(Part::Labelled(index), &metric.name, labelled);
                     }
                 }
                 Kind::Latency { buckets, quantiles } => {
@@ -701,7 +707,11 @@ impl Judge {
             })
         };
         match &metric.kind {
-            Kind::Ratio { denominator, .. } => {
+            Kind::Ratio {
+                denominator,
+                labelled,
+                ..
+            } => {
                 let per_interval = |variant| {
                     let part = if *denominator == self.config.metrics.requests {
                         Part::Requests
@@ -722,6 +732,22 @@ impl Judge {
                 };
                 let canary = per_interval(Variant::Canary);
                 let baseline = per_interval(Variant::Baseline);
+                // Events without the label the bad ones are told by: no error could be seen.
+                if labelled.is_some() {
+                    for (variant, rows, name) in [
+                        (Variant::Canary, &canary, &self.config.canary),
+                        (Variant::Baseline, &baseline, &self.config.baseline),
+                    ] {
+                        if !rows.is_empty() && get(Part::Labelled(index), variant).is_empty() {
+                            evidence.verdict = Verdict::Insufficient;
+                            evidence.note = Some(format!(
+                                "{name}'s requests carry none of the labels its {} are counted by: they cannot be told from successes",
+                                metric.name
+                            ));
+                            return evidence;
+                        }
+                    }
+                }
                 let totals = |rows: &[(f64, f64, f64)]| {
                     (
                         count(rows.iter().map(|r| r.1).sum()),

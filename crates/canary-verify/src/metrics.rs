@@ -26,6 +26,10 @@ pub enum Kind {
         numerator: String,
         /// The count of all events over `{{interval}}`.
         denominator: String,
+        /// The count of events that carry the label the numerator filters on (any status code),
+        /// when there is one: a ratio whose label is missing counts no bad events at all, which
+        /// must not read as a healthy canary.
+        labelled: Option<String>,
     },
     /// Latency from histogram buckets (`sum by (le) (rate(…_bucket[{{interval}}]))`): each
     /// quantile's per-interval values tested by rank — the tail (p99), not only the middle.
@@ -124,6 +128,9 @@ fn preset(
                         r#"sum(increase({requests_metric}{{{selector},{code_label}=~"5.."}}[{{{{interval}}}}]))"#
                     ),
                     denominator: requests.clone(),
+                    labelled: Some(format!(
+                        r#"sum(increase({requests_metric}{{{selector},{code_label}=~".+"}}[{{{{interval}}}}]))"#
+                    )),
                 },
                 "ratio",
             ),

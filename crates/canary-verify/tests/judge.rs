@@ -135,7 +135,7 @@ impl World {
                 }
                 let Some(interval) = interval else { continue };
                 let value = match query.id.part {
-                    Part::Requests | Part::Denominator(_) => interval.requests,
+                    Part::Requests | Part::Denominator(_) | Part::Labelled(_) => interval.requests,
                     Part::Numerator(_) => {
                         seen_error |= interval.errors > 0.0;
                         if !seen_error {
@@ -527,5 +527,25 @@ fn partial_data_is_never_promoted() {
         &evaluation,
         Decision::Inconclusive,
         "Prometheus says the data may be partial: requests query: remote read of store eu-1 failed",
+    );
+}
+
+#[test]
+fn requests_without_the_label_errors_are_told_by_are_never_promoted() {
+    // An app that labels its status `status`, not `code`: no error could ever be counted.
+    let world = Scenario::healthy().world(6);
+    let mut judge = Judge::new(config(1)).unwrap();
+    let at = START + 30 * STEP;
+    let mut answers = world.answers(&judge, at);
+    for (id, answer) in &mut answers {
+        if matches!(id.part, Part::Labelled(_) | Part::Numerator(_)) {
+            answer.series.clear();
+        }
+    }
+    let evaluation = judge.evaluate(at, &answers).unwrap();
+    decided(
+        &evaluation,
+        Decision::Inconclusive,
+        "errors: cart-canary's requests carry none of the labels its errors are counted by",
     );
 }
