@@ -579,23 +579,12 @@ impl Judge {
             .iter()
             .flat_map(|evidence| evidence.tests.iter().map(|test| test.p))
             .collect();
-        let rejected = stats::holm(&p_values, alpha);
-        let mut order: Vec<usize> = (0..p_values.len()).collect();
-        order.sort_by(|&a, &b| p_values[a].total_cmp(&p_values[b]));
-        let mut levels = vec![None; p_values.len()];
-        for (rank, &index) in order.iter().enumerate() {
-            let level = alpha / (p_values.len() - rank) as f64;
-            levels[index] = Some(level);
-            if !rejected[index] {
-                break;
-            }
-        }
-        let mut flat = 0;
+        let mut levels = stats::holm_levels(&p_values, alpha).into_iter();
         for evidence in &mut evaluation.evidence {
             for test in &mut evidence.tests {
-                test.level = levels[flat];
-                test.regression = rejected[flat] && test.effect >= config.min_effect;
-                flat += 1;
+                test.level = levels.next().flatten();
+                let rejected = test.level.is_some_and(|level| test.p <= level);
+                test.regression = rejected && test.effect >= config.min_effect;
             }
             // A shown regression is evidence enough, whatever else the metric lacks.
             if evidence.verdict != Verdict::Breach && evidence.tests.iter().any(|t| t.regression) {
@@ -817,13 +806,24 @@ impl Judge {
                         ));
                     }
                 }
-                self.bounds(&mut evidence, metric, canary_ratio);
+                bounds(&mut evidence, metric, canary_ratio);
             }
-            Kind::Latency { quantiles, .. } => {
-                for (q, quantile) in quantiles.iter().enumerate() {
-                    let canary = get(Part::Quantile(index, q), Variant::Canary).to_vec();
-                    let baseline = get(Part::Quantile(index, q), Variant::Baseline).to_vec();
-                    let name = format!("p{}", quantile * 100.0);
+            Kind::Latency { .. } | Kind::Gauge { .. } => {
+                // One rank test per series: each quantile of a latency, a gauge's values.
+                let series: Vec<(Part, String)> = match &metric.kind {
+                    Kind::Latency { quantiles, .. } => quantiles
+                        .iter()
+                        .enumerate()
+                        .map(|(q, quantile)| {
+                            (Part::Quantile(index, q), format!("p{}", quantile * 100.0))
+                        })
+                        .collect(),
+                    _ => vec![(Part::Value(index), metric.name.clone())],
+                };
+                let last = series.len() - 1;
+                for (position, (part, name)) in series.into_iter().enumerate() {
+                    let canary = get(part, Variant::Canary).to_vec();
+                    let baseline = get(part, Variant::Baseline).to_vec();
                     let (c, b) = (values(&canary), values(&baseline));
                     evidence.samples.push(Samples {
                         name: name.clone(),
@@ -831,15 +831,21 @@ impl Judge {
                         baseline,
                     });
                     if c.len() < MIN_POINTS || b.len() < MIN_POINTS {
+                        let which = if name == metric.name {
+                            String::new()
+                        } else {
+                            format!("{name}: ")
+                        };
                         evidence.verdict = Verdict::Insufficient;
                         evidence.note = Some(format!(
-                            "{name}: {} canary and {} baseline intervals with data, fewer than {MIN_POINTS}",
+                            "{which}{} canary and {} baseline intervals with data, fewer than {MIN_POINTS}",
                             c.len(),
                             b.len()
                         ));
                         continue;
                     }
-                    if q + 1 == quantiles.len() {
+                    // The window's value (for the report and the bounds) is the last series'.
+                    if position == last {
                         let (mut cm, mut bm) = (c.clone(), b.clone());
                         evidence.canary = Some(stats::median(&mut cm));
                         evidence.baseline = Some(stats::median(&mut bm));
@@ -849,54 +855,11 @@ impl Judge {
                     }
                 }
                 if let Some(canary) = evidence.canary {
-                    self.bounds(&mut evidence, metric, canary);
-                }
-            }
-            Kind::Gauge { .. } => {
-                let canary = get(Part::Value(index), Variant::Canary).to_vec();
-                let baseline = get(Part::Value(index), Variant::Baseline).to_vec();
-                let (c, b) = (values(&canary), values(&baseline));
-                evidence.samples.push(Samples {
-                    name: metric.name.clone(),
-                    canary,
-                    baseline,
-                });
-                if c.len() < MIN_POINTS || b.len() < MIN_POINTS {
-                    evidence.verdict = Verdict::Insufficient;
-                    evidence.note = Some(format!(
-                        "{} canary and {} baseline intervals with data, fewer than {MIN_POINTS}",
-                        c.len(),
-                        b.len()
-                    ));
-                    return evidence;
-                }
-                let (mut cm, mut bm) = (c.clone(), b.clone());
-                evidence.canary = Some(stats::median(&mut cm));
-                evidence.baseline = Some(stats::median(&mut bm));
-                if let Some(test) = rank_test(format!("{} per interval", metric.name), &c, &b) {
-                    evidence.tests.push(test);
-                }
-                if let Some(canary) = evidence.canary {
-                    self.bounds(&mut evidence, metric, canary);
+                    bounds(&mut evidence, metric, canary);
                 }
             }
         }
         evidence
-    }
-
-    /// The absolute guard: a canary beyond a bound the user set breaches it.
-    fn bounds(&self, evidence: &mut Evidence, metric: &Metric, canary: f64) {
-        let _ = self;
-        if evidence.verdict == Verdict::Insufficient || !canary.is_finite() {
-            return;
-        }
-        if let Some(max) = metric.max.filter(|&max| canary > max) {
-            evidence.verdict = Verdict::Breach;
-            evidence.note = Some(format!("{canary} is above the bound {max}"));
-        } else if let Some(min) = metric.min.filter(|&min| canary < min) {
-            evidence.verdict = Verdict::Breach;
-            evidence.note = Some(format!("{canary} is below the bound {min}"));
-        }
     }
 
     /// How many tests a look runs when every metric has its data.
@@ -911,6 +874,20 @@ impl Judge {
                 Kind::Gauge { .. } => 1,
             })
             .sum()
+    }
+}
+
+/// The absolute guard: a canary beyond a bound the user set breaches it.
+fn bounds(evidence: &mut Evidence, metric: &Metric, canary: f64) {
+    if evidence.verdict == Verdict::Insufficient || !canary.is_finite() {
+        return;
+    }
+    if let Some(max) = metric.max.filter(|&max| canary > max) {
+        evidence.verdict = Verdict::Breach;
+        evidence.note = Some(format!("{canary} is above the bound {max}"));
+    } else if let Some(min) = metric.min.filter(|&min| canary < min) {
+        evidence.verdict = Verdict::Breach;
+        evidence.note = Some(format!("{canary} is below the bound {min}"));
     }
 }
 

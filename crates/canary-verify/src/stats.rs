@@ -353,18 +353,34 @@ pub fn fisher_greater(
 /// rate at most `alpha` (in the input's order).
 #[must_use]
 pub fn holm(p_values: &[f64], alpha: f64) -> Vec<bool> {
+    holm_levels(p_values, alpha)
+        .iter()
+        .zip(p_values)
+        .map(|(level, p)| level.is_some_and(|level| *p <= level))
+        .collect()
+}
+
+/// The level Holm's step-down compares each p-value with (in the input's order): `alpha / m`
+/// for the smallest, `alpha / (m − 1)` for the next, … up to and including the first that is not
+/// rejected; `None` for those the step-down never reached.
+#[must_use]
+pub fn holm_levels(p_values: &[f64], alpha: f64) -> Vec<Option<f64>> {
     let mut order: Vec<usize> = (0..p_values.len()).collect();
     order.sort_by(|&a, &b| p_values[a].total_cmp(&p_values[b]));
-    let mut rejected = vec![false; p_values.len()];
+    let mut levels = vec![None; p_values.len()];
     let m = p_values.len() as f64;
     for (rank, &index) in order.iter().enumerate() {
-        if p_values[index] <= alpha / (m - rank as f64) {
-            rejected[index] = true;
-        } else {
+        let level = alpha / (m - rank as f64);
+        levels[index] = Some(level);
+        // A NaN p-value is not rejected, and stops the step-down like any other.
+        let rejected = p_values[index]
+            .partial_cmp(&level)
+            .is_some_and(Ordering::is_le);
+        if !rejected {
             break;
         }
     }
-    rejected
+    levels
 }
 
 /// The error an O'Brien–Fleming-type spending function (Lan–DeMets) has spent by information

@@ -175,14 +175,20 @@ enum Source {
     Recorded(std::sync::Arc<BTreeMap<String, Value>>),
 }
 
+/// A form body (`application/x-www-form-urlencoded`), as the client sends it.
+#[must_use]
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        form.append_pair(name, value);
+    }
+    form.finish()
+}
+
 /// The key of a recorded answer: the endpoint and the form, without the timeout.
 #[must_use]
-pub fn recording_key(endpoint: &str, form: &[(&str, &str)]) -> String {
-    let mut key = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in form {
-        key.append_pair(name, value);
-    }
-    format!("{endpoint}?{}", key.finish())
+pub fn recording_key(endpoint: &str, pairs: &[(&str, &str)]) -> String {
+    format!("{endpoint}?{}", form(pairs))
 }
 
 impl std::fmt::Debug for Client {
@@ -309,13 +315,10 @@ impl Client {
             }
         };
         let timeout = format!("{}ms", self.options.timeout.as_millis().max(1));
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("query", query);
-        for (key, value) in params {
-            form.append_pair(key, value);
-        }
-        form.append_pair("timeout", &timeout);
-        let body = Bytes::from(form.finish());
+        let mut pairs = vec![("query", query)];
+        pairs.extend_from_slice(params);
+        pairs.push(("timeout", &timeout));
+        let body = Bytes::from(form(&pairs));
         let attempts = self.options.attempts.max(1);
         let mut wait = self.options.backoff;
         let mut last = String::new();

@@ -24,7 +24,10 @@ fn now() -> i64 {
 
 /// A Prometheus failure: the workflow's to fix (exit 2) or the server's (exit 3).
 fn failure(metric: &str, error: &PrometheusError) -> ActionFailure {
-    let message = format!("the {metric} query: {error}");
+    classified(format!("the {metric} query: {error}"), error)
+}
+
+fn classified(message: String, error: &PrometheusError) -> ActionFailure {
     if error.is_bad_input() {
         ActionFailure::InvalidInput(message)
     } else {
@@ -65,7 +68,7 @@ fn client(invocation: &Invocation) -> Result<Client, ActionFailure> {
         attempts: 4,
         backoff: Duration::from_secs(1),
     })
-    .map_err(|error| failure("first", &error))
+    .map_err(|error| classified(error.to_string(), &error))
 }
 
 /// Runs the action.
