@@ -285,6 +285,12 @@ pub struct Evaluation {
     pub evidence: Vec<Evidence>,
     /// Prometheus's warnings, by query.
     pub warnings: Vec<String>,
+    /// Every metric had enough data and none is worse, with no warning: had this been the last
+    /// look, it would have promoted. Stopping at a clean look to promote never adds a false
+    /// rollback (it only ends the looking), and the power each metric needed was checked at
+    /// this look's own, smaller, level — so a stepped rollout may promote at its last step's
+    /// first clean look.
+    pub clean: bool,
 }
 
 /// The judge.
@@ -514,6 +520,7 @@ impl Judge {
             requests,
             evidence: Vec::new(),
             warnings,
+            clean: false,
         };
         let undecided = |evaluation: &mut Evaluation, reason: String| {
             evaluation.decision = if last {
@@ -635,6 +642,7 @@ impl Judge {
             undecided(&mut evaluation, reason);
             return Ok(evaluation);
         }
+        evaluation.clean = true;
         if last {
             evaluation.decision = Decision::Promote;
             evaluation.reason = format!(

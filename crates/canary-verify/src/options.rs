@@ -9,155 +9,139 @@ use gantry_core::runner::{InputError, Inputs};
 use crate::judge::Config;
 use crate::metrics::{self, MetricSet};
 
-const fn input(
-    name: &'static str,
-    description: &'static str,
-    required: bool,
-    default: Option<&'static str>,
-    kind: InputKind,
-) -> InputSpec {
-    InputSpec {
-        name,
-        description,
-        required,
-        default,
-        kind,
-    }
-}
-
 /// The action's declaration.
 pub const SPEC: ActionSpec = ActionSpec {
     name: crate::report::NAME,
     title: "Gantry: canary verify",
     description: "Judges a canary against a baseline of the current version on Prometheus data — errors tested exactly on totals and by rank per interval, latency at p50 and p99, the false-rollback rate held across metrics and repeated looks — and says promote, roll back, or that it cannot tell yet, never promoting on missing data.",
     inputs: &[
-        input(
+        InputSpec::new(
             "prometheus-url",
             "The Prometheus server's base URL (with its path prefix, if any), or `file:<path>`: a recording of its answers (`examples/canary/recorded.json` is the demo's), to decide again offline.",
             true,
             None,
             InputKind::Text,
         ),
-        input(
+        InputSpec::new(
             "prometheus-token",
             "A bearer token for Prometheus.",
             false,
             None,
             InputKind::Secret,
         ),
-        input(
+        InputSpec::new(
             "prometheus-username",
             "A user for basic auth (with `prometheus-password`).",
             false,
             None,
             InputKind::Text,
         ),
-        input(
+        InputSpec::new(
             "prometheus-password",
             "The password for basic auth.",
             false,
             None,
             InputKind::Secret,
         ),
-        input(
+        InputSpec::new(
             "namespace",
             "The namespace of the canary and the baseline.",
             true,
             None,
             InputKind::Text,
         ),
-        input(
+        InputSpec::new(
             "canary",
             "The workload running the new version.",
             true,
             None,
             InputKind::Text,
         ),
-        input(
+        InputSpec::new(
             "baseline",
             "The workload running the current version beside the canary, at the same size and share of traffic (not the stable primary).",
             true,
             None,
             InputKind::Text,
         ),
-        input(
+        InputSpec::new(
             "metrics",
             "`istio` (Istio's standard metrics, destination reporter), `http` (`http_requests_total` and `http_request_duration_seconds` with `namespace` and `deployment` labels).",
             false,
             Some("istio"),
             InputKind::Text,
         ),
-        input(
+        InputSpec::new(
             "window",
             "How much data each look analyses, ending at the look's time (`30m`, `1h`).",
             false,
             Some("30m"),
             InputKind::Text,
         ),
-        input(
+        InputSpec::new(
             "step",
             "The sample interval: one value per metric and workload each `step`; at least four scrape intervals.",
             false,
             Some("1m"),
             InputKind::Text,
         ),
-        input(
+        InputSpec::new(
             "at",
             "The evaluation time, RFC 3339 or Unix seconds. Default: now.",
             false,
             None,
             InputKind::Text,
         ),
-        input(
+        InputSpec::new(
             "interval",
             "With a `timeout`, the time between looks.",
             false,
             Some("1m"),
             InputKind::Text,
         ),
-        input(
+        InputSpec::new(
             "timeout",
             "`0`: one look. Otherwise look every `interval` until a decision or this long; the looks share the false-rollback budget, so looking often does not roll back more.",
             false,
             Some("0"),
             InputKind::Text,
         ),
-        input(
+        InputSpec::new(
             "confidence",
             "1 − the chance of rolling back a healthy canary over the whole analysis.",
             false,
             Some("0.98"),
             InputKind::Number,
         ),
-        input(
+        InputSpec::new(
             "min-requests",
             "Requests each workload must serve in the window before anything is decided.",
             false,
             Some("1000"),
             InputKind::Number,
         ),
-        input(
+        InputSpec::new(
             "min-effect",
             "The smallest relative change that counts as a regression (`0.1`: 10 % worse).",
             false,
             Some("0.1"),
             InputKind::Number,
         ),
-        input(
+        InputSpec::new(
             "on-inconclusive",
             "`fail` exits 1 when the analysis cannot tell; `pass` exits 0 (the `decision` output still says `inconclusive`).",
             false,
             Some("fail"),
             InputKind::Choice(&["fail", "pass"]),
         ),
-        input(
+        InputSpec::new(
             "evidence-file",
             "Where to write the evidence (JSON), relative to the workspace.",
             false,
             Some("gantry-canary-evidence.json"),
             InputKind::Text,
         ),
-        input(
+        InputSpec::new(
             "comment",
             "`update` keeps one sticky PR comment per canary and edits it; `off` posts none (the step summary is still written).",
             false,
@@ -308,6 +292,73 @@ pub fn time(name: &str, value: &str) -> Result<i64, InputError> {
     Ok(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset)
 }
 
+/// The judge's inputs that every action driving it shares, by the same names: `metrics`,
+/// `step`, `confidence`, `min-requests`, `min-effect`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    /// The preset's metrics (or `istio`'s, until a custom file replaces them).
+    pub metrics: MetricSet,
+    /// The custom metrics file `metrics` names, which replaces `metrics` once read
+    /// ([`crate::custom::read`]).
+    pub metrics_file: Option<String>,
+    /// Seconds per sample interval.
+    pub step: u32,
+    /// 1 − the false-rollback rate.
+    pub confidence: f64,
+    /// Requests each workload must serve.
+    pub min_requests: u64,
+    /// The smallest relative change that counts.
+    pub min_effect: f64,
+}
+
+impl Judged {
+    /// Reads the judge's inputs.
+    pub fn from_inputs(inputs: &Inputs) -> Result<Self, InputError> {
+        let (metrics, metrics_file): (MetricSet, Option<String>) =
+            match inputs.optional("metrics").as_deref().map(str::trim) {
+                None | Some("istio") => (metrics::istio(), None),
+                Some("http") => (metrics::http(), None),
+                Some(path) => (metrics::istio(), Some(path.to_owned())),
+            };
+        let number = |name: &str| -> Result<f64, InputError> {
+            let value = inputs.optional(name).unwrap_or_default();
+            value
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| InputError::NotANumber {
+                    name: name.to_owned(),
+                    value: value.clone(),
+                    expected: "a number".to_owned(),
+                })
+        };
+        let step = duration("step", &inputs.optional("step").unwrap_or_default())?;
+        let min_requests = number("min-requests")?;
+        if min_requests < 0.0 || min_requests.fract() != 0.0 {
+            return Err(InputError::NotANumber {
+                name: "min-requests".to_owned(),
+                value: min_requests.to_string(),
+                expected: "a whole number of requests".to_owned(),
+            });
+        }
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a whole, non-negative count"
+        )]
+        let min_requests = min_requests as u64;
+        Ok(Self {
+            metrics,
+            metrics_file,
+            step,
+            confidence: number("confidence")?,
+            min_requests,
+            min_effect: number("min-effect")?,
+        })
+    }
+}
+
 /// The action's settings, from its inputs; `now` is the evaluation time when `at` is not given.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
@@ -330,28 +381,8 @@ pub struct Options {
 impl Options {
     /// Reads the inputs.
     pub fn from_inputs(inputs: &Inputs, now: i64) -> Result<Self, InputError> {
-        let (metrics, metrics_file): (MetricSet, Option<String>) =
-            match inputs.optional("metrics").as_deref().map(str::trim) {
-                None | Some("istio") => (metrics::istio(), None),
-                Some("http") => (metrics::http(), None),
-                // A file of custom metrics, which the caller reads ([`crate::custom::read`]).
-                Some(path) => (metrics::istio(), Some(path.to_owned())),
-            };
-        let number = |name: &str| -> Result<f64, InputError> {
-            let value = inputs.optional(name).unwrap_or_default();
-            value
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| InputError::NotANumber {
-                    name: name.to_owned(),
-                    value: value.clone(),
-                    expected: "a number".to_owned(),
-                })
-        };
+        let judged = Judged::from_inputs(inputs)?;
         let window = duration("window", &inputs.optional("window").unwrap_or_default())?;
-        let step = duration("step", &inputs.optional("step").unwrap_or_default())?;
         let interval = duration("interval", &inputs.optional("interval").unwrap_or_default())?;
         let timeout = duration("timeout", &inputs.optional("timeout").unwrap_or_default())?;
         if timeout > 0 && interval == 0 {
@@ -361,35 +392,21 @@ impl Options {
                 expected: "a duration above zero when `timeout` is set".to_owned(),
             });
         }
-        let min_requests = number("min-requests")?;
-        if min_requests < 0.0 || min_requests.fract() != 0.0 {
-            return Err(InputError::NotANumber {
-                name: "min-requests".to_owned(),
-                value: min_requests.to_string(),
-                expected: "a whole number of requests".to_owned(),
-            });
-        }
         let at = match inputs.optional("at") {
             Some(at) => time("at", &at)?,
             None => now,
         };
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "a whole, non-negative count"
-        )]
-        let min_requests = min_requests as u64;
         Ok(Self {
             config: Config {
                 namespace: inputs.required("namespace")?.trim().to_owned(),
                 canary: inputs.required("canary")?.trim().to_owned(),
                 baseline: inputs.required("baseline")?.trim().to_owned(),
-                metrics,
+                metrics: judged.metrics,
                 window,
-                step,
-                confidence: number("confidence")?,
-                min_requests,
-                min_effect: number("min-effect")?,
+                step: judged.step,
+                confidence: judged.confidence,
+                min_requests: judged.min_requests,
+                min_effect: judged.min_effect,
                 looks: if timeout == 0 {
                     1
                 } else {
@@ -400,7 +417,7 @@ impl Options {
             interval,
             inconclusive_passes: inputs.chosen(SPEC.declared("on-inconclusive"))? == "pass",
             comment: inputs.chosen(SPEC.declared("comment"))? == "update",
-            metrics_file,
+            metrics_file: judged.metrics_file,
             evidence_file: inputs
                 .optional("evidence-file")
                 .unwrap_or_else(|| "gantry-canary-evidence.json".to_owned()),

@@ -38,6 +38,26 @@ pub struct InputSpec {
     pub kind: InputKind,
 }
 
+impl InputSpec {
+    /// An input, in the order the fields are documented (for long `const` tables of them).
+    #[must_use]
+    pub const fn new(
+        name: &'static str,
+        description: &'static str,
+        required: bool,
+        default: Option<&'static str>,
+        kind: InputKind,
+    ) -> Self {
+        Self {
+            name,
+            description,
+            required,
+            default,
+            kind,
+        }
+    }
+}
+
 /// One output of an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutputSpec {

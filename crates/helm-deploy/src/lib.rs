@@ -1,10 +1,24 @@
 //! gantry-helm-deploy: the rollout, sans-IO.
 //!
-//! Built in steps (issue 12). Landed: [`readiness`], whether a workload's rollout is done, still
-//! going or failed, by kubectl's `rollout status` rules (not Helm's waiter); [`failure`], the pod
-//! states that mean a rollout will not succeed, seen the moment they appear — so a crash-looping
-//! release is rolled back in seconds instead of at the end of a timeout. To come: the plan of
-//! steps per strategy, traffic weights, the rollback order, Helm's command lines, the action.
+//! - [`options`]: the action's declaration and its inputs.
+//! - [`plan`]: the steps of a rolling, blue-green or canary deploy, the traffic weights of each,
+//!   and for any point a deploy may stop at, the steps that undo it — traffic first.
+//! - [`readiness`]: whether a workload's rollout is done, still going or failed, by kubectl's
+//!   `rollout status` rules (not Helm's waiter).
+//! - [`failure`]: the pod states that mean a rollout will not succeed, seen the moment they
+//!   appear — so a crash-looping release is rolled back in seconds, not at a timeout's end.
+//! - [`routing`]: `VirtualService` and `HTTPRoute` weights and Service selectors, read and written.
+//! - [`baseline`]: the copy of the stable version the canary is judged against.
+//! - [`release`]: Helm's release records (Secrets), decoded; pending releases found.
+//! - [`helm`]: the `helm` command lines, built here so that what runs is what tests read.
+//!
+//! The canary's statistics are canary-verify's judge, driven between traffic steps.
 
+pub mod baseline;
 pub mod failure;
+pub mod helm;
+pub mod options;
+pub mod plan;
 pub mod readiness;
+pub mod release;
+pub mod routing;

@@ -1,0 +1,116 @@
+//! The `helm` command lines a deploy runs, built here so that what runs is what the tests read.
+//!
+//! No `--wait` and no `--atomic`: Helm 3 then returns once the objects are written and Helm 4
+//! waits for hooks only (its default `hookOnly`), both under `--timeout`; the deploy then waits by
+//! kubectl's rules and fails at the first failing pod, which Helm's waiter cannot.
+
+use crate::plan::Track;
+
+/// How to run `helm` for one deploy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Helm {
+    /// The release's namespace.
+    pub namespace: String,
+    /// The kubeconfig context, if not the current one.
+    pub kube_context: Option<String>,
+}
+
+/// The chart and the user's values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chart {
+    /// A path, `repo/name`, or an `oci://` reference.
+    pub reference: String,
+    /// The chart version, if pinned.
+    pub version: Option<String>,
+    /// Values files, in order.
+    pub values: Vec<String>,
+    /// `key=value` overrides, in order.
+    pub set: Vec<String>,
+}
+
+/// `helm`'s `--timeout`: whole seconds, at least one.
+fn timeout(seconds: u64) -> String {
+    format!("{}s", seconds.max(1))
+}
+
+impl Helm {
+    fn scope(&self, args: &mut Vec<String>) {
+        args.push("--namespace".to_owned());
+        args.push(self.namespace.clone());
+        if let Some(context) = &self.kube_context {
+            args.push("--kube-context".to_owned());
+            args.push(context.clone());
+        }
+    }
+
+    /// `helm upgrade --install` of a track's release: the user's values, then the track, then
+    /// any values the deploy pins (last, so they win).
+    #[must_use]
+    pub fn upgrade(
+        &self,
+        release: &str,
+        track: Track,
+        chart: &Chart,
+        pinned: &[String],
+        seconds: u64,
+    ) -> Vec<String> {
+        let mut args = vec![
+            "upgrade".to_owned(),
+            track.name(release),
+            chart.reference.clone(),
+            "--install".to_owned(),
+        ];
+        self.scope(&mut args);
+        if let Some(version) = &chart.version {
+            args.push("--version".to_owned());
+            args.push(version.clone());
+        }
+        for file in &chart.values {
+            args.push("--values".to_owned());
+            args.push(file.clone());
+        }
+        for set in &chart.set {
+            args.push("--set".to_owned());
+            args.push(set.clone());
+        }
+        args.push("--set".to_owned());
+        args.push(format!("gantry.track={}", track.word()));
+        for set in pinned {
+            args.push("--set".to_owned());
+            args.push(set.clone());
+        }
+        args.push("--timeout".to_owned());
+        args.push(timeout(seconds));
+        args
+    }
+
+    /// `helm rollback` to a revision (Helm writes it as a new revision).
+    #[must_use]
+    pub fn rollback(&self, release: &str, revision: u32, seconds: u64) -> Vec<String> {
+        let mut args = vec![
+            "rollback".to_owned(),
+            release.to_owned(),
+            revision.to_string(),
+        ];
+        self.scope(&mut args);
+        args.push("--timeout".to_owned());
+        args.push(timeout(seconds));
+        args
+    }
+
+    /// `helm uninstall` of a release.
+    #[must_use]
+    pub fn uninstall(&self, release: &str, seconds: u64) -> Vec<String> {
+        let mut args = vec!["uninstall".to_owned(), release.to_owned()];
+        self.scope(&mut args);
+        args.push("--timeout".to_owned());
+        args.push(timeout(seconds));
+        args
+    }
+}
+
+/// `helm version --short`: the check that `helm` runs at all, before anything is changed.
+#[must_use]
+pub fn version() -> Vec<String> {
+    vec!["version".to_owned(), "--short".to_owned()]
+}

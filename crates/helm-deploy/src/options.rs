@@ -1,0 +1,539 @@
+//! The action's declaration and its inputs read into settings: the release and chart, the
+//! strategy and its traffic, the canary judge's settings (canary-verify's inputs, by the same
+//! names), health checks, time budgets, the GitHub deployment.
+
+use gantry_canary_verify::judge::Config;
+use gantry_canary_verify::options::{Judged, duration};
+use gantry_core::action::{
+    ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
+};
+use gantry_core::runner::{InputError, Inputs};
+
+use crate::helm::Chart;
+use crate::plan::{self, Strategy, Track, Traffic};
+
+/// The action's name.
+pub const NAME: &str = "helm-deploy";
+
+/// The action's declaration.
+pub const SPEC: ActionSpec = ActionSpec {
+    name: NAME,
+    title: "Gantry: helm deploy",
+    description: "Deploys a Helm release rolling, blue-green or canary: waits by kubectl's rules, stops at the first crash-looping, unpullable, OOM-killed or unschedulable pod with its events and logs, judges a canary against a baseline on Prometheus, and rolls back traffic first — never leaving a release pending.",
+    inputs: &[
+        InputSpec::new("release", "The Helm release.", true, None, InputKind::Text),
+        InputSpec::new(
+            "chart",
+            "The chart: a path, `repo/name`, or an `oci://` reference.",
+            true,
+            None,
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "namespace",
+            "The release's namespace.",
+            true,
+            None,
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "values",
+            "Values files, one a line, in order.",
+            false,
+            None,
+            InputKind::List,
+        ),
+        InputSpec::new(
+            "set",
+            "Value overrides, one `key=value` a line (as `helm --set`).",
+            false,
+            None,
+            InputKind::List,
+        ),
+        InputSpec::new(
+            "version",
+            "The chart version (for a repository or OCI chart).",
+            false,
+            None,
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "helm-command",
+            "The `helm` to run (a program on PATH or a path; `azure/setup-helm` installs one).",
+            false,
+            Some("helm"),
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "kube-context",
+            "The kubeconfig context (default: the current one). The kubeconfig is `KUBECONFIG`, `~/.kube/config`, or the in-cluster service account.",
+            false,
+            None,
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "strategy",
+            "`rolling`, `blue-green` or `canary`. A first install is always rolling: there is nothing to compare with.",
+            false,
+            Some("rolling"),
+            InputKind::Choice(&["rolling", "blue-green", "canary"]),
+        ),
+        InputSpec::new(
+            "traffic",
+            "How traffic is steered: `istio` (VirtualService weights), `gateway-api` (HTTPRoute weights) or `service` (a Service's selector; blue-green only). Required for blue-green and canary.",
+            false,
+            None,
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "canary-steps",
+            "The canary's share of traffic at each step, rising to 100.",
+            false,
+            Some("10,25,50,100"),
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "step-interval",
+            "How long each traffic step holds before it is judged (and how often a step is judged again while the judge cannot tell).",
+            false,
+            Some("1m"),
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "prometheus-url",
+            "Canary analysis: the Prometheus server's base URL (canary-verify's input).",
+            false,
+            None,
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "prometheus-token",
+            "Canary analysis: a bearer token for Prometheus.",
+            false,
+            None,
+            InputKind::Secret,
+        ),
+        InputSpec::new(
+            "prometheus-username",
+            "Canary analysis: a user for basic auth (with `prometheus-password`).",
+            false,
+            None,
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "prometheus-password",
+            "Canary analysis: the password for basic auth.",
+            false,
+            None,
+            InputKind::Secret,
+        ),
+        InputSpec::new(
+            "metrics",
+            "Canary analysis: `istio`, `http`, or a custom metrics file (canary-verify's input).",
+            false,
+            Some("istio"),
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "step",
+            "Canary analysis: the sample interval (at least four scrape intervals). The judge decides nothing before it has eight of them.",
+            false,
+            Some("1m"),
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "confidence",
+            "Canary analysis: 1 − the chance of rolling back a healthy canary over the whole deploy.",
+            false,
+            Some("0.98"),
+            InputKind::Number,
+        ),
+        InputSpec::new(
+            "min-requests",
+            "Canary analysis: requests the canary and the baseline must each serve before anything is decided.",
+            false,
+            Some("1000"),
+            InputKind::Number,
+        ),
+        InputSpec::new(
+            "min-effect",
+            "Canary analysis: the smallest relative change that counts as a regression.",
+            false,
+            Some("0.1"),
+            InputKind::Number,
+        ),
+        InputSpec::new(
+            "health-checks",
+            "HTTP checks run after each step, one a line: `<url> <status> <latency budget>` (`https://app.example.com/healthz 200 500ms`).",
+            false,
+            None,
+            InputKind::List,
+        ),
+        InputSpec::new(
+            "timeout",
+            "The whole deploy's budget; past it the deploy fails and rolls back.",
+            false,
+            Some("10m"),
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "rollback-timeout",
+            "The rollback's own budget, on top of `timeout`.",
+            false,
+            Some("5m"),
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "recover-pending",
+            "A release left `pending-install/upgrade/rollback` (a killed helm): `fail` stops with guidance; `rollback` returns it to its last deployed revision first.",
+            false,
+            Some("fail"),
+            InputKind::Choice(&["fail", "rollback"]),
+        ),
+        InputSpec::new(
+            "environment",
+            "A GitHub environment: a deployment is created with statuses `in_progress` → `success`/`failure`.",
+            false,
+            None,
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "environment-url",
+            "The URL the environment serves, shown on the deployment.",
+            false,
+            None,
+            InputKind::Text,
+        ),
+        GITHUB_TOKEN_INPUT,
+    ],
+    outputs: &[
+        RESULT_OUTPUT,
+        OutputSpec {
+            name: "decision",
+            description: "`deployed`, `promoted`, `rolled-back` or `failed`.",
+        },
+        OutputSpec {
+            name: "revision",
+            description: "The release's revision serving at the end.",
+        },
+        OutputSpec {
+            name: "previous-revision",
+            description: "The revision serving before the deploy (empty for a first install).",
+        },
+        OutputSpec {
+            name: "failure-reason",
+            description: "Why the deploy failed, in one line.",
+        },
+        OutputSpec {
+            name: "deployment-id",
+            description: "The GitHub deployment's id.",
+        },
+        OutputSpec {
+            name: "environment-url",
+            description: "The environment's URL.",
+        },
+    ],
+};
+
+/// An HTTP check: the URL, the status it must answer, the time it must answer within.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthCheck {
+    /// The URL.
+    pub url: String,
+    /// The expected status.
+    pub status: u16,
+    /// Milliseconds it may take.
+    pub budget_ms: u64,
+}
+
+/// `500ms`, `2s`, `1m` as milliseconds.
+fn millis(name: &str, value: &str) -> Result<u64, InputError> {
+    if let Some(ms) = value.strip_suffix("ms") {
+        return ms.parse().map_err(|_| InputError::NotANumber {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            expected: "a latency budget such as `500ms` or `2s`".to_owned(),
+        });
+    }
+    duration(name, value).map(|seconds| u64::from(seconds) * 1000)
+}
+
+/// One `health-checks` line.
+pub fn health_check(line: &str) -> Result<HealthCheck, InputError> {
+    let bad = |expected: &str| InputError::NotANumber {
+        name: "health-checks".to_owned(),
+        value: line.to_owned(),
+        expected: expected.to_owned(),
+    };
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let [url, status, budget] = words.as_slice() else {
+        return Err(bad(
+            "`<url> <status> <latency budget>` (`https://app.example.com/healthz 200 500ms`)",
+        ));
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(bad("an http:// or https:// URL first"));
+    }
+    let status: u16 = status
+        .parse()
+        .ok()
+        .filter(|s| (100..600).contains(s))
+        .ok_or_else(|| bad("an HTTP status (100–599) second"))?;
+    let budget_ms = millis("health-checks", budget)?;
+    if budget_ms == 0 {
+        return Err(bad("a latency budget above zero"));
+    }
+    Ok(HealthCheck {
+        url: (*url).to_owned(),
+        status,
+        budget_ms,
+    })
+}
+
+/// The canary analysis's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// The judge's settings (canary and baseline named after the release).
+    pub config: Config,
+    /// Prometheus's base URL.
+    pub prometheus_url: String,
+    /// The custom metrics file, when `metrics` names one.
+    pub metrics_file: Option<String>,
+}
+
+/// The action's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// The release.
+    pub release: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// The chart and values.
+    pub chart: Chart,
+    /// The `helm` to run.
+    pub helm_command: String,
+    /// The kubeconfig context.
+    pub kube_context: Option<String>,
+    /// The strategy.
+    pub strategy: Strategy,
+    /// How traffic is steered (rolling: unused).
+    pub traffic: Traffic,
+    /// The canary's steps.
+    pub canary_steps: Vec<u32>,
+    /// Seconds each step holds.
+    pub step_interval: u32,
+    /// The canary analysis (canary only).
+    pub analysis: Option<Analysis>,
+    /// The health checks.
+    pub health_checks: Vec<HealthCheck>,
+    /// Seconds the deploy may take.
+    pub timeout: u32,
+    /// Seconds the rollback may take.
+    pub rollback_timeout: u32,
+    /// Recover a pending release by rolling it back.
+    pub recover_pending: bool,
+    /// The GitHub environment.
+    pub environment: Option<String>,
+    /// Its URL.
+    pub environment_url: Option<String>,
+}
+
+fn lines(inputs: &Inputs, name: &str) -> Vec<String> {
+    inputs
+        .optional(name)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn range(name: &str, value: String, expected: &str) -> InputError {
+    InputError::NotANumber {
+        name: name.to_owned(),
+        value,
+        expected: expected.to_owned(),
+    }
+}
+
+/// A release name Helm accepts (a DNS-1123 label of at most 53 characters), short enough that
+/// `-baseline` still makes a valid name.
+fn release_name(value: &str) -> Result<String, InputError> {
+    let valid = !value.is_empty()
+        && value.len() <= 53 - "-baseline".len()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && value.as_bytes()[0].is_ascii_alphanumeric()
+        && value.as_bytes()[value.len() - 1].is_ascii_alphanumeric();
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(range(
+            "release",
+            value.to_owned(),
+            "a Helm release name: lowercase letters, digits and '-', at most 44 characters (so that `<release>-baseline` is one too)",
+        ))
+    }
+}
+
+impl Options {
+    /// Reads the inputs.
+    pub fn from_inputs(inputs: &Inputs) -> Result<Self, InputError> {
+        inputs.check(SPEC.inputs)?;
+        let release = release_name(&inputs.required("release")?)?;
+        let namespace = inputs.required("namespace")?;
+        let strategy = match inputs.chosen(SPEC.declared("strategy"))?.as_str() {
+            "blue-green" => Strategy::BlueGreen,
+            "canary" => Strategy::Canary,
+            _ => Strategy::Rolling,
+        };
+        let traffic = match (inputs.optional("traffic").as_deref(), strategy) {
+            (Some("istio"), _) => Traffic::Istio,
+            (Some("gateway-api"), _) => Traffic::GatewayApi,
+            (Some("service"), _) | (None, Strategy::Rolling) => Traffic::Service,
+            (None, _) => {
+                return Err(InputError::Missing {
+                    name: "traffic".to_owned(),
+                });
+            }
+            (Some(other), _) => {
+                return Err(InputError::NotOneOf {
+                    name: "traffic".to_owned(),
+                    value: other.to_owned(),
+                    allowed: "`istio`, `gateway-api`, `service`".to_owned(),
+                });
+            }
+        };
+        let steps_text = inputs.optional("canary-steps").unwrap_or_default();
+        let canary_steps = plan::canary_steps(&steps_text)
+            .map_err(|error| range("canary-steps", steps_text.clone(), &error.to_string()))?;
+        if strategy == Strategy::Canary && traffic == Traffic::Service {
+            return Err(range(
+                "traffic",
+                "service".to_owned(),
+                "`istio` or `gateway-api` for a canary: a Service's selector cannot split traffic",
+            ));
+        }
+        let step_interval = duration(
+            "step-interval",
+            &inputs.optional("step-interval").unwrap_or_default(),
+        )?;
+        let timeout = duration("timeout", &inputs.optional("timeout").unwrap_or_default())?;
+        let rollback_timeout = duration(
+            "rollback-timeout",
+            &inputs.optional("rollback-timeout").unwrap_or_default(),
+        )?;
+        if timeout == 0 || rollback_timeout == 0 {
+            return Err(range(
+                if timeout == 0 {
+                    "timeout"
+                } else {
+                    "rollback-timeout"
+                },
+                "0".to_owned(),
+                "a duration above zero",
+            ));
+        }
+        if strategy != Strategy::Rolling && step_interval == 0 {
+            return Err(range(
+                "step-interval",
+                "0".to_owned(),
+                "a duration above zero",
+            ));
+        }
+        let analysis = if strategy == Strategy::Canary {
+            Some(analysis(
+                inputs,
+                &release,
+                &namespace,
+                &canary_steps,
+                step_interval,
+                timeout,
+            )?)
+        } else {
+            None
+        };
+        let health_checks = lines(inputs, "health-checks")
+            .iter()
+            .map(|line| health_check(line))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            chart: Chart {
+                reference: inputs.required("chart")?,
+                version: inputs.optional("version"),
+                values: lines(inputs, "values"),
+                set: lines(inputs, "set"),
+            },
+            helm_command: inputs
+                .optional("helm-command")
+                .unwrap_or_else(|| "helm".to_owned()),
+            kube_context: inputs.optional("kube-context"),
+            release,
+            namespace,
+            strategy,
+            traffic,
+            canary_steps,
+            step_interval,
+            analysis,
+            health_checks,
+            timeout,
+            rollback_timeout,
+            recover_pending: inputs.chosen(SPEC.declared("recover-pending"))? == "rollback",
+            environment: inputs.optional("environment"),
+            environment_url: inputs.optional("environment-url"),
+        })
+    }
+}
+
+fn analysis(
+    inputs: &Inputs,
+    release: &str,
+    namespace: &str,
+    steps: &[u32],
+    step_interval: u32,
+    timeout: u32,
+) -> Result<Analysis, InputError> {
+    let prometheus_url = inputs.required("prometheus-url")?;
+    let judged = Judged::from_inputs(inputs)?;
+    let step = judged.step;
+    // The judge needs MIN_POINTS intervals of data before it decides anything, and every step
+    // holds at least one step-interval: a timeout shorter than that can only ever fail.
+    let steps_count = u32::try_from(steps.len()).unwrap_or(u32::MAX);
+    let first_decision = step
+        .saturating_mul(u32::try_from(gantry_canary_verify::judge::MIN_POINTS).unwrap_or(u32::MAX))
+        .max(step_interval);
+    let needed = first_decision.saturating_add(step_interval.saturating_mul(steps_count - 1));
+    if timeout < needed {
+        return Err(range(
+            "timeout",
+            gantry_canary_verify::judge::promql_duration(timeout),
+            &format!(
+                "at least {} for this canary: the judge decides nothing before {} intervals of {} of data, and the other {} steps hold {} each",
+                gantry_canary_verify::judge::promql_duration(needed),
+                gantry_canary_verify::judge::MIN_POINTS,
+                gantry_canary_verify::judge::promql_duration(step),
+                steps_count - 1,
+                gantry_canary_verify::judge::promql_duration(step_interval),
+            ),
+        ));
+    }
+    Ok(Analysis {
+        config: Config {
+            namespace: namespace.to_owned(),
+            canary: Track::Canary.name(release),
+            baseline: Track::Baseline.name(release),
+            metrics: judged.metrics,
+            window: timeout,
+            step,
+            confidence: judged.confidence,
+            min_requests: judged.min_requests,
+            min_effect: judged.min_effect,
+            // One look per step-interval, for as long as the deploy may last.
+            looks: (timeout / step_interval).max(1),
+        },
+        prometheus_url,
+        metrics_file: judged.metrics_file,
+    })
+}
