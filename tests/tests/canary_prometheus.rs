@@ -5,189 +5,21 @@
 //! presets selects exactly the series it should, `increase` over counters that reset, Istio's
 //! lazily created 5xx series, `histogram_quantile` over real buckets, nothing after `at`.
 
-#![expect(
-    clippy::cast_precision_loss,
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    reason = "seconds and request counts, small and non-negative"
-)]
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use gantry_canary_verify::judge::{self, Config, Decision, Evaluation, Judge};
 use gantry_canary_verify::metrics::{self, MetricSet};
 use gantry_prometheus::{Auth, Client, Options};
-use gantry_testkit::prometheus::{Backfilled, OpenMetrics};
-use gantry_testkit::random::Seeded;
+use gantry_testkit::prometheus::{Backfilled, Names, OpenMetrics, Workload, write};
 
 const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
-const SCRAPE: i64 = 15;
 const MINUTES: i64 = 70;
 /// The evaluation time: an hour in; ten more minutes of data lie after it.
 const AT: i64 = T0 + 3600;
 
-/// Which preset's metric names a workload reports in.
-#[derive(Clone, Copy, PartialEq)]
-enum Names {
-    Istio,
-    Http,
-}
-
-/// One workload's traffic.
-#[derive(Clone)]
-struct Workload {
-    namespace: &'static str,
-    name: &'static str,
-    names: Names,
-    rps: f64,
-    error_rate: f64,
-    median_ms: f64,
-    /// The share of requests that are four times slower: moves the tail, not the middle.
-    slow: f64,
-    /// Reports from this time on, until `until`.
-    from: i64,
-    until: i64,
-    /// Its counters start again from zero here (a restart).
-    restart: Option<i64>,
-    /// From the first time until the second, its error rate is this.
-    errors_between: Option<(i64, i64, f64)>,
-    /// Istio's `reporter="source"` series as well (the client side's view of the same calls).
-    source_reporter: bool,
-}
-
-impl Workload {
-    fn new(namespace: &'static str, name: &'static str, names: Names) -> Self {
-        Self {
-            namespace,
-            name,
-            names,
-            rps: 10.0,
-            error_rate: 0.005,
-            median_ms: 60.0,
-            slow: 0.005,
-            from: T0,
-            until: T0 + MINUTES * 60,
-            restart: None,
-            errors_between: None,
-            source_reporter: false,
-        }
-    }
-}
-
-const BUCKETS_MS: [f64; 10] = [
-    5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0,
-];
-
-/// Cumulative counters of one workload, scraped every 15 s.
-fn write(metrics: &mut OpenMetrics, workload: &Workload, seed: u64) {
-    let mut random = Seeded(seed);
-    let (mut ok, mut bad, mut count, mut sum) = (0.0, 0.0, 0.0, 0.0);
-    let mut buckets = [0.0; BUCKETS_MS.len()];
-    let mut seen_error = false;
-    let mut time = workload.from;
-    while time <= workload.until {
-        if workload.restart.is_some_and(|at| at == time) {
-            (ok, bad, count, sum) = (0.0, 0.0, 0.0, 0.0);
-            buckets = [0.0; BUCKETS_MS.len()];
-        }
-        let rate = match workload.errors_between {
-            Some((from, until, rate)) if (from..until).contains(&time) => rate,
-            _ => workload.error_rate,
-        };
-        let requests = random.poisson(workload.rps * SCRAPE as f64);
-        let errors = random.poisson(requests * rate).min(requests);
-        ok += requests - errors;
-        bad += errors;
-        for _ in 0..requests as usize {
-            let mut ms = workload.median_ms * (0.35 * random.normal()).exp();
-            if random.unit() < workload.slow {
-                ms *= 4.0;
-            }
-            count += 1.0;
-            sum += ms;
-            for (bucket, bound) in buckets.iter_mut().zip(BUCKETS_MS) {
-                if ms <= bound {
-                    *bucket += 1.0;
-                }
-            }
-        }
-        seen_error |= bad > 0.0;
-        let (ns, name) = (workload.namespace, workload.name);
-        match workload.names {
-            Names::Istio => {
-                let reporters: &[&str] = if workload.source_reporter {
-                    &["destination", "source"]
-                } else {
-                    &["destination"]
-                };
-                for reporter in reporters {
-                    let labels = format!(
-                        r#"reporter="{reporter}",destination_workload="{name}",destination_workload_namespace="{ns}""#
-                    );
-                    let family = "istio_requests";
-                    metrics.sample(
-                        family,
-                        "counter",
-                        &format!(r#"istio_requests_total{{{labels},response_code="200"}}"#),
-                        time,
-                        ok,
-                    );
-                    if seen_error {
-                        // Istio creates the 5xx series with the first 5xx.
-                        metrics.sample(
-                            family,
-                            "counter",
-                            &format!(r#"istio_requests_total{{{labels},response_code="503"}}"#),
-                            time,
-                            bad,
-                        );
-                    }
-                    let buckets: Vec<(f64, f64)> = BUCKETS_MS.into_iter().zip(buckets).collect();
-                    metrics.histogram(
-                        "istio_request_duration_milliseconds",
-                        &labels,
-                        time,
-                        &buckets,
-                        count,
-                        sum,
-                    );
-                }
-            }
-            Names::Http => {
-                let labels = format!(r#"namespace="{ns}",deployment="{name}""#);
-                let family = "http_requests";
-                metrics.sample(
-                    family,
-                    "counter",
-                    &format!(r#"http_requests_total{{{labels},code="200"}}"#),
-                    time,
-                    ok,
-                );
-                metrics.sample(
-                    family,
-                    "counter",
-                    &format!(r#"http_requests_total{{{labels},code="500"}}"#),
-                    time,
-                    bad,
-                );
-                let buckets: Vec<(f64, f64)> = BUCKETS_MS
-                    .into_iter()
-                    .map(|bound| bound / 1000.0)
-                    .zip(buckets)
-                    .collect();
-                metrics.histogram(
-                    "http_request_duration_seconds",
-                    &labels,
-                    time,
-                    &buckets,
-                    count,
-                    sum / 1000.0,
-                );
-            }
-        }
-        time += SCRAPE;
-    }
+fn workload(namespace: &'static str, name: &'static str, names: Names) -> Workload {
+    Workload::new(namespace, name, names, T0, T0 + MINUTES * 60)
 }
 
 /// One scenario: a namespace with `cart-canary` and `cart-baseline` (and whatever else).
@@ -206,8 +38,8 @@ fn scenario(
     expect: Decision,
     says: &'static str,
 ) -> Scenario {
-    let mut canary = Workload::new(namespace, "cart-canary", names);
-    let mut baseline = Workload::new(namespace, "cart-baseline", names);
+    let mut canary = workload(namespace, "cart-canary", names);
+    let mut baseline = workload(namespace, "cart-baseline", names);
     change(&mut canary, &mut baseline);
     Scenario {
         namespace,
@@ -379,7 +211,7 @@ fn scenarios() -> Vec<Scenario> {
         ("distractors", "cart-canary-v2"),
         ("distractors", "cart-canaryx"),
     ] {
-        let mut failing = Workload::new(namespace, name, Istio);
+        let mut failing = workload(namespace, name, Istio);
         failing.error_rate = 0.4;
         failing.median_ms = 900.0;
         distracted.workloads.push(failing);
@@ -393,7 +225,7 @@ fn scenarios() -> Vec<Scenario> {
         Promote,
         "no metric of the canary is worse",
     );
-    let mut stable = Workload::new("primary", "cart-primary", Istio);
+    let mut stable = workload("primary", "cart-primary", Istio);
     stable.rps = 40.0;
     stable.error_rate = 0.0;
     stable.median_ms = 20.0;
@@ -538,10 +370,10 @@ metrics:
 #[test]
 #[ignore = "writes the demo's recording; run by examples/canary/generate.sh"]
 fn record_the_demo() {
-    let mut canary = Workload::new("shop", "cart-canary", Names::Istio);
+    let mut canary = workload("shop", "cart-canary", Names::Istio);
     canary.error_rate = 0.012;
     canary.slow = 0.02;
-    let baseline = Workload::new("shop", "cart-baseline", Names::Istio);
+    let baseline = workload("shop", "cart-baseline", Names::Istio);
     let mut metrics = OpenMetrics::default();
     write(&mut metrics, &canary, 101);
     write(&mut metrics, &baseline, 102);

@@ -73,6 +73,25 @@ pub fn commands() -> &'static [Command] {
                 ("evidence-file", "canary/gantry-canary-evidence.json"),
             ],
         },
+        Command {
+            spec: &gantry_helm_deploy::options::SPEC,
+            run: crate::actions::helm_deploy::run_action,
+            annotations_elsewhere: "the step summary",
+            demo: &[
+                ("plan-only", "true"),
+                ("release", "cart"),
+                ("chart", "helm/chart"),
+                ("namespace", "shop"),
+                ("strategy", "canary"),
+                ("traffic", "istio"),
+                ("prometheus-url", "file:canary/recorded.json"),
+                ("timeout", "30m"),
+                (
+                    "health-checks",
+                    "https://cart.shop.example/healthz 200 500ms",
+                ),
+            ],
+        },
     ]
 }
 

@@ -10,6 +10,8 @@
 //! - [`routing`]: `VirtualService` and `HTTPRoute` weights and Service selectors, read and written.
 //! - [`baseline`]: the copy of the stable version the canary is judged against.
 //! - [`release`]: Helm's release records (Secrets), decoded; pending releases found.
+//! - [`mask`]: secrets out of pod logs and events before they reach a summary.
+//! - [`report`]: the summary, outputs and final deployment statuses of a deploy.
 //! - [`helm`]: the `helm` command lines, built here so that what runs is what tests read.
 //!
 //! The canary's statistics are canary-verify's judge, driven between traffic steps.
@@ -17,8 +19,10 @@
 pub mod baseline;
 pub mod failure;
 pub mod helm;
+pub mod mask;
 pub mod options;
 pub mod plan;
 pub mod readiness;
 pub mod release;
+pub mod report;
 pub mod routing;

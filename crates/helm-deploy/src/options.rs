@@ -184,6 +184,20 @@ pub const SPEC: ActionSpec = ActionSpec {
             InputKind::Text,
         ),
         InputSpec::new(
+            "unschedulable-grace",
+            "How long a new pod may wait for a node before the deploy fails (a cluster autoscaler may be adding one).",
+            false,
+            Some("60s"),
+            InputKind::Text,
+        ),
+        InputSpec::new(
+            "not-ready-grace",
+            "How long past its readiness probe's own allowance (initial delay + failure threshold × period) a running pod may stay unready.",
+            false,
+            Some("30s"),
+            InputKind::Text,
+        ),
+        InputSpec::new(
             "recover-pending",
             "A release left `pending-install/upgrade/rollback` (a killed helm): `fail` stops with guidance; `rollback` returns it to its last deployed revision first.",
             false,
@@ -203,6 +217,13 @@ pub const SPEC: ActionSpec = ActionSpec {
             false,
             None,
             InputKind::Text,
+        ),
+        InputSpec::new(
+            "plan-only",
+            "`true`: show the plan — steps, weights, checks, what undoes each — and change nothing (no cluster, no helm).",
+            false,
+            Some("false"),
+            InputKind::Boolean,
         ),
         GITHUB_TOKEN_INPUT,
     ],
@@ -332,6 +353,8 @@ pub struct Options {
     pub rollback_timeout: u32,
     /// Recover a pending release by rolling it back.
     pub recover_pending: bool,
+    /// When pods count as failing.
+    pub grace: crate::failure::Grace,
     /// The GitHub environment.
     pub environment: Option<String>,
     /// Its URL.
@@ -481,10 +504,34 @@ impl Options {
             timeout,
             rollback_timeout,
             recover_pending: inputs.chosen(SPEC.declared("recover-pending"))? == "rollback",
+            grace: crate::failure::Grace {
+                unschedulable: i64::from(duration(
+                    "unschedulable-grace",
+                    &inputs.optional("unschedulable-grace").unwrap_or_default(),
+                )?),
+                not_ready: i64::from(duration(
+                    "not-ready-grace",
+                    &inputs.optional("not-ready-grace").unwrap_or_default(),
+                )?),
+                ..crate::failure::Grace::default()
+            },
             environment: inputs.optional("environment"),
             environment_url: inputs.optional("environment-url"),
         })
     }
+}
+
+/// How many looks the judge plans: one for each analysed step, and as many again for the last
+/// step to look again while it cannot tell yet — no more than fit in the timeout one
+/// step-interval apart. (The false-rollback budget is spent across the planned looks by
+/// O'Brien–Fleming: planning a look per step-interval of a long timeout would leave the early
+/// looks almost none, and the last step would wait out the timeout before it could promote.)
+pub fn looks(steps: &[u32], step_interval: u32, timeout: u32) -> u32 {
+    let analysed = u32::try_from(steps.iter().filter(|&&p| p < 100).count())
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let fit = timeout / step_interval.max(1);
+    (2 * analysed).min(fit).max(analysed)
 }
 
 fn analysis(
@@ -530,8 +577,7 @@ fn analysis(
             confidence: judged.confidence,
             min_requests: judged.min_requests,
             min_effect: judged.min_effect,
-            // One look per step-interval, for as long as the deploy may last.
-            looks: (timeout / step_interval).max(1),
+            looks: looks(steps, step_interval, timeout),
         },
         prometheus_url,
         metrics_file: judged.metrics_file,

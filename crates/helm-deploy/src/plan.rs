@@ -221,6 +221,9 @@ pub enum Step {
         /// The routing the stable release must render (promotion), if pinned.
         pinned: Option<Routing>,
     },
+    /// Upgrade the stable release again without the pinned routing: Helm renders the chart's
+    /// own (all on stable), and Helm's record is what runs.
+    Unpin,
     /// Copy the stable Deployment and Service as the baseline, at the canary's replicas.
     Baseline,
     /// Wait for the track's workloads by kubectl's rules, failing at the first failing pod.
@@ -256,6 +259,9 @@ impl fmt::Display for Step {
                 f,
                 "upgrade {} to the new version, routing pinned ({routing})",
                 track.word()
+            ),
+            Self::Unpin => f.write_str(
+                "upgrade stable again, unpinned: the chart's own routing (all on stable) and Helm's record of it",
             ),
             Self::Baseline => f.write_str("copy stable as the baseline, at the canary's size"),
             Self::Ready(track) => {
@@ -358,10 +364,7 @@ pub fn plan(
             pinned: Some(Routing::all(traffic, serving)),
         });
         steps.push(Step::Ready(Track::Stable));
-        steps.push(Step::Install {
-            track: Track::Stable,
-            pinned: None,
-        });
+        steps.push(Step::Unpin);
         steps.push(Step::Route(Routing::all(traffic, Track::Stable)));
         steps.push(Step::Health);
     };

@@ -63,7 +63,18 @@ fn a_canary_names_its_judges_workloads_after_the_release() {
         ),
         ("web-canary", "web-baseline")
     );
-    assert_eq!(analysis.config.looks, 30);
+    // Three analysed steps: one look each, and three more for the last.
+    assert_eq!(analysis.config.looks, 6);
+    assert_eq!(
+        options::looks(&[10, 25, 50, 100], 60, 240),
+        4,
+        "no more than fit"
+    );
+    assert_eq!(
+        options::looks(&[10, 25, 50, 100], 60, 60),
+        3,
+        "at least one a step"
+    );
     assert_eq!(analysis.config.window, 1800);
 }
 

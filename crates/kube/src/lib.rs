@@ -98,6 +98,31 @@ where
     }
 }
 
+/// A namespaced Kubernetes object kind the edge reads and writes (every k8s-openapi one).
+pub trait Object:
+    kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType: Default>
+    + Clone
+    + serde::de::DeserializeOwned
+    + serde::Serialize
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<K> Object for K where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType: Default>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 /// A cluster and the namespace a deploy works in.
 #[derive(Clone)]
 pub struct Cluster {
@@ -291,6 +316,278 @@ impl Cluster {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+}
+
+impl Cluster {
+    fn api<K: Object>(&self) -> Api<K> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// The objects of a kind with these labels (`app.kubernetes.io/instance=web`).
+    pub async fn list<K: Object>(&self, selector: &str) -> Result<Vec<K>, Error> {
+        let api = self.api::<K>();
+        let params = ListParams::default().labels(selector);
+        let what = format!(
+            "the {} labelled {selector}",
+            K::plural(&K::DynamicType::default())
+        );
+        Ok(retried(&what, || api.list(&params)).await?.items)
+    }
+
+    /// One object, if it exists.
+    pub async fn get<K: Object>(&self, name: &str) -> Result<Option<K>, Error> {
+        let api = self.api::<K>();
+        let what = format!("{} {name:?}", K::kind(&K::DynamicType::default()));
+        retried(&what, || api.get_opt(name)).await
+    }
+
+    /// Creates an object, or replaces the one of its name (the deploy's own copies).
+    pub async fn put<K: Object>(&self, object: &K) -> Result<(), Error> {
+        let api = self.api::<K>();
+        let name = object.meta().name.clone().unwrap_or_default();
+        let what = format!("{} {name:?}", K::kind(&K::DynamicType::default()));
+        for _ in 0..ATTEMPTS {
+            match retried(&what, || api.get_opt(&name)).await? {
+                None => match api.create(&PostParams::default(), object).await {
+                    Ok(_) => return Ok(()),
+                    Err(kube::Error::Api(status)) if status.code == 409 => {}
+                    Err(error) => return Err(classify(&what, error)),
+                },
+                Some(existing) => {
+                    let mut next = object.clone();
+                    next.meta_mut()
+                        .resource_version
+                        .clone_from(&existing.meta().resource_version);
+                    match api.replace(&name, &PostParams::default(), &next).await {
+                        Ok(_) => return Ok(()),
+                        Err(kube::Error::Api(status)) if status.code == 409 => {}
+                        Err(error) => return Err(classify(&what, error)),
+                    }
+                }
+            }
+        }
+        Err(Error::NotHeld(format!(
+            "{what}: every write conflicted with another writer"
+        )))
+    }
+
+    /// Deletes an object; one already gone is fine.
+    pub async fn delete<K: Object>(&self, name: &str) -> Result<(), Error> {
+        let api = self.api::<K>();
+        let what = format!("{} {name:?}", K::kind(&K::DynamicType::default()));
+        let params = kube::api::DeleteParams::background();
+        match retried(&what, || api.delete(name, &params)).await {
+            Ok(_) | Err(Error::Refused { code: 404, .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// A pod's events, oldest first, as `Reason: message`.
+    pub async fn events(&self, pod: &str) -> Result<Vec<String>, Error> {
+        let api = self.api::<k8s_openapi::api::core::v1::Event>();
+        let params = ListParams::default().fields(&format!("involvedObject.name={pod}"));
+        let mut events = retried("the pod's events", || api.list(&params))
+            .await?
+            .items;
+        events.sort_by(|a, b| {
+            let at = |e: &k8s_openapi::api::core::v1::Event| {
+                e.last_timestamp
+                    .as_ref()
+                    .or(e.first_timestamp.as_ref())
+                    .map(|t| t.0)
+            };
+            at(a).cmp(&at(b))
+        });
+        Ok(events
+            .into_iter()
+            .map(|event| {
+                format!(
+                    "{}: {}",
+                    event.reason.unwrap_or_default(),
+                    event.message.unwrap_or_default()
+                )
+            })
+            .collect())
+    }
+
+    /// A container's last `lines` log lines (of its previous run, when `previous`).
+    pub async fn logs(
+        &self,
+        pod: &str,
+        container: Option<&str>,
+        previous: bool,
+        lines: i64,
+    ) -> Result<Vec<String>, Error> {
+        let api = self.api::<k8s_openapi::api::core::v1::Pod>();
+        let params = kube::api::LogParams {
+            container: container.map(str::to_owned),
+            previous,
+            tail_lines: Some(lines),
+            ..kube::api::LogParams::default()
+        };
+        let text = retried("the pod's logs", || api.logs(pod, &params)).await?;
+        Ok(text.lines().map(str::to_owned).collect())
+    }
+}
+
+type Events<K> = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<kube::api::WatchEvent<K>, kube::Error>> + Send>,
+>;
+
+/// The objects of one kind with one label selector, kept current by a list and then a watch
+/// from its `resourceVersion` (with bookmarks), as kubectl's `rollout status` follows a rollout:
+/// a few requests however many pods change. A watch that ends is resumed from the last version
+/// seen; one answered `410 Gone` lists again.
+pub struct Follow<K: Object> {
+    api: Api<K>,
+    selector: String,
+    objects: std::collections::BTreeMap<String, K>,
+    version: String,
+    events: Option<Events<K>>,
+    requests: u64,
+}
+
+impl<K: Object> std::fmt::Debug for Follow<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Follow")
+            .field("selector", &self.selector)
+            .field("objects", &self.objects.len())
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: Object> Follow<K> {
+    /// Lists the objects; [`Self::next`] then follows them.
+    pub async fn start(cluster: &Cluster, selector: &str) -> Result<Self, Error> {
+        let mut follow = Self {
+            api: cluster.api::<K>(),
+            selector: selector.to_owned(),
+            objects: std::collections::BTreeMap::new(),
+            version: String::new(),
+            events: None,
+            requests: 0,
+        };
+        follow.list().await?;
+        Ok(follow)
+    }
+
+    async fn list(&mut self) -> Result<(), Error> {
+        let params = ListParams::default().labels(&self.selector);
+        let what = format!(
+            "the {} labelled {}",
+            K::plural(&K::DynamicType::default()),
+            self.selector
+        );
+        self.requests += 1;
+        let list = retried(&what, || self.api.list(&params)).await?;
+        self.version = list.metadata.resource_version.unwrap_or_default();
+        self.objects = list
+            .items
+            .into_iter()
+            .map(|object| (object.meta().name.clone().unwrap_or_default(), object))
+            .collect();
+        self.events = None;
+        Ok(())
+    }
+
+    /// The objects as last seen.
+    pub fn objects(&self) -> impl Iterator<Item = &K> {
+        self.objects.values()
+    }
+
+    /// Requests made so far (lists and watches).
+    #[must_use]
+    pub const fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// Waits for the next change and applies it (a bookmark only moves the version on).
+    pub async fn next(&mut self) -> Result<(), Error> {
+        use futures_util::StreamExt as _;
+        let mut failures = 0u32;
+        loop {
+            if self.events.is_none() {
+                let params = kube::api::WatchParams {
+                    bookmarks: true,
+                    ..kube::api::WatchParams::default()
+                }
+                .labels(&self.selector)
+                .timeout(290);
+                self.requests += 1;
+                match self.api.watch(&params, &self.version).await {
+                    Ok(stream) => self.events = Some(Box::pin(stream)),
+                    Err(error) => {
+                        let error = classify("a watch", error);
+                        failures += 1;
+                        if !error.unreachable() || failures >= ATTEMPTS {
+                            return Err(error);
+                        }
+                        tokio::time::sleep(Duration::from_millis(200 << failures)).await;
+                        continue;
+                    }
+                }
+            }
+            let Some(events) = self.events.as_mut() else {
+                continue;
+            };
+            let event = match events.next().await {
+                // The server ended the watch (its timeout): resume from where it was.
+                None => {
+                    self.events = None;
+                    continue;
+                }
+                Some(Err(error)) => {
+                    tracing::debug!(%error, "watch broke; resuming");
+                    self.events = None;
+                    failures += 1;
+                    if failures >= ATTEMPTS {
+                        return Err(classify("a watch", error));
+                    }
+                    continue;
+                }
+                Some(Ok(event)) => event,
+            };
+            let name = |object: &K| object.meta().name.clone().unwrap_or_default();
+            let version = |object: &K| object.meta().resource_version.clone().unwrap_or_default();
+            match event {
+                kube::api::WatchEvent::Added(object) | kube::api::WatchEvent::Modified(object) => {
+                    self.version = version(&object);
+                    self.objects.insert(name(&object), object);
+                    return Ok(());
+                }
+                kube::api::WatchEvent::Deleted(object) => {
+                    self.version = version(&object);
+                    self.objects.remove(&name(&object));
+                    return Ok(());
+                }
+                kube::api::WatchEvent::Bookmark(bookmark) => {
+                    self.version = bookmark.metadata.resource_version;
+                }
+                kube::api::WatchEvent::Error(status) if status.code == 410 => {
+                    // The version is gone from the server's history: start again from a list.
+                    self.list().await?;
+                    return Ok(());
+                }
+                kube::api::WatchEvent::Error(status) => {
+                    return Err(Error::Refused {
+                        what: format!("a watch of {}", self.selector),
+                        message: status.message,
+                        code: status.code,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The next change of an optional follower (never, without one): for `select!` over followers
+/// of kinds that may have no objects.
+pub async fn next_if<K: Object>(follow: Option<&mut Follow<K>>) -> Result<(), Error> {
+    match follow {
+        Some(follow) => follow.next().await,
+        None => std::future::pending().await,
     }
 }
 

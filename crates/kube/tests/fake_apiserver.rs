@@ -347,3 +347,44 @@ async fn an_unreachable_server_is_retried_then_reported_as_unreachable() {
         .count();
     assert_eq!(secrets, 3);
 }
+
+#[tokio::test]
+async fn a_follower_keeps_up_through_ended_watches_and_compaction_in_a_few_requests() {
+    let fake = FakeKube::start();
+    let (cluster, _dir) = cluster(&fake, None).await;
+    let mut pods = gantry_kube::Follow::<Pod>::start(&cluster, "app.kubernetes.io/instance=web")
+        .await
+        .unwrap();
+    assert_eq!(pods.objects().count(), 0);
+    fake.create(&deployment("web", "shop/web:1", 3));
+    fake.create(&deployment("other", "shop/other:1", 2));
+    let count = |pods: &gantry_kube::Follow<Pod>| pods.objects().count();
+    while count(&pods) < 3 {
+        tokio::time::timeout(Duration::from_secs(5), pods.next())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // Only this release's pods.
+    assert!(
+        pods.objects()
+            .all(|p| p.metadata.name.as_deref().unwrap().starts_with("web-"))
+    );
+    // The watch ends and the history it would resume from is compacted: it lists again.
+    fake.compact();
+    fake.end_watches();
+    fake.delete("Deployment", "default", "web");
+    while count(&pods) > 0 {
+        tokio::time::timeout(Duration::from_secs(5), pods.next())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert!(pods.requests() <= 6, "{} requests", pods.requests());
+    let lists = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/pods") && !r.query.contains("watch="))
+        .count();
+    assert_eq!(lists, 2, "listed again after the 410");
+}

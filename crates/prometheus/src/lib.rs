@@ -205,6 +205,40 @@ enum Attempt {
     Final(Error),
 }
 
+/// HTTPS (native roots, else the webpki roots) or plain HTTP.
+fn connector() -> Result<Connector, String> {
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .or_else(|_| {
+            Ok::<_, std::io::Error>(hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots())
+        })
+        .map_err(|error| error.to_string())?
+        .https_or_http()
+        .enable_http1()
+        .build())
+}
+
+/// A health check's `GET`: the status and how long the answer took, or why there was none
+/// (the same HTTP client as the queries: proxies aside, what reaches Prometheus reaches this).
+pub async fn probe(url: &str, timeout: Duration) -> Result<(u16, Duration), String> {
+    let uri: http::Uri = url.parse().map_err(|_| format!("{url:?} is not a URL"))?;
+    let client: HyperClient<Connector, http_body_util::Empty<bytes::Bytes>> =
+        HyperClient::builder(TokioExecutor::new()).build(connector()?);
+    let request = http::Request::get(uri)
+        .header(
+            http::header::USER_AGENT,
+            concat!("gantry/", env!("CARGO_PKG_VERSION")),
+        )
+        .body(http_body_util::Empty::new())
+        .map_err(|error| error.to_string())?;
+    let started = std::time::Instant::now();
+    match tokio::time::timeout(timeout, client.request(request)).await {
+        Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
+        Ok(Err(error)) => Err(format!("no answer: {error}")),
+        Ok(Ok(response)) => Ok((response.status().as_u16(), started.elapsed())),
+    }
+}
+
 impl Client {
     /// A client for `options.url`: an `http(s)://` server, or `file:<path>`, a recording written
     /// as `{"answers": [{"key": recording_key(…), "response": <the API's JSON>}]}`.
@@ -217,20 +251,10 @@ impl Client {
         if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
             return Err(Error::Url(options.url.clone()));
         }
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .or_else(|_| {
-                Ok::<_, std::io::Error>(
-                    hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots(),
-                )
-            })
-            .map_err(|error| Error::Malformed {
-                url: base.clone(),
-                detail: error.to_string(),
-            })?
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let connector = connector().map_err(|detail| Error::Malformed {
+            url: base.clone(),
+            detail,
+        })?;
         let authorization = match &options.auth {
             Auth::None => None,
             Auth::Bearer(token) => Some(format!("Bearer {}", token.trim())),

@@ -182,6 +182,23 @@ pub struct DeploymentStatus {
     pub log_url: Option<String>,
 }
 
+/// A deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    /// Id.
+    pub id: u64,
+    /// The ref deployed.
+    pub git_ref: String,
+    /// The environment.
+    pub environment: String,
+    /// Description.
+    pub description: String,
+    /// `production_environment`.
+    pub production: bool,
+    /// `transient_environment`.
+    pub transient: bool,
+}
+
 /// One request as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedRequest {
@@ -208,6 +225,8 @@ pub struct State {
     pub check_runs: Vec<CheckRun>,
     /// SARIF uploads.
     pub sarif_uploads: Vec<SarifUpload>,
+    /// Deployments.
+    pub deployments: Vec<Deployment>,
     /// Deployment statuses.
     pub deployment_statuses: Vec<DeploymentStatus>,
     /// Files changed per PR.
@@ -1119,6 +1138,42 @@ fn route(
                 &json!({"processing_status": status, "analyses_url": format!("{}/repos/{owner_repo}/code-scanning/analyses?sarif_id={id}", shared.base_url), "errors": errors}),
             )
         }
+        ("POST", ["deployments"]) => {
+            let id = state.id();
+            let deployment = Deployment {
+                id,
+                git_ref: text_of(body, "/ref").unwrap_or_default(),
+                environment: text_of(body, "/environment")
+                    .unwrap_or_else(|| "production".to_owned()),
+                description: text_of(body, "/description").unwrap_or_default(),
+                production: body
+                    .and_then(|b| b.pointer("/production_environment"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                transient: body
+                    .and_then(|b| b.pointer("/transient_environment"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            };
+            let value = deployment_json(&deployment);
+            state.deployments.push(deployment);
+            respond(StatusCode::CREATED, &value)
+        }
+        ("GET", ["deployments"]) => {
+            let environment = query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("environment="))
+                .map(str::to_owned);
+            let mut items: Vec<Value> = state
+                .deployments
+                .iter()
+                .filter(|d| environment.as_ref().is_none_or(|e| *e == d.environment))
+                .map(deployment_json)
+                .collect();
+            items.reverse();
+            drop(state);
+            page(shared, path, query, items, None)
+        }
         ("POST", ["deployments", id, "statuses"]) => {
             let Some(deployment_id) = number(id) else {
                 return not_found();
@@ -1152,6 +1207,12 @@ fn route(
         }
         _ => not_found(),
     }
+}
+
+fn deployment_json(deployment: &Deployment) -> Value {
+    json!({"id": deployment.id, "ref": deployment.git_ref, "environment": deployment.environment,
+        "description": deployment.description, "production_environment": deployment.production,
+        "transient_environment": deployment.transient, "task": "deploy"})
 }
 
 fn deployment_status_json(status: &DeploymentStatus) -> Value {

@@ -476,6 +476,17 @@ impl FakeKube {
         state.log.clear();
     }
 
+    /// Ends every open watch, as an API server restarting or timing watches out does.
+    pub fn end_watches(&self) {
+        let _ = self.shared.events.send(Event {
+            rv: 0,
+            kind: &KINDS[0],
+            namespace: String::new(),
+            kind_word: "CLOSE",
+            object: Value::Null,
+        });
+    }
+
     /// Sends a BOOKMARK to watchers that asked for them this often.
     pub fn bookmark_every(&self, every: Duration) {
         self.shared.lock().bookmark_every = Some(every);
@@ -2503,6 +2514,9 @@ fn watch(
                 }
                 Ok(Ok(event)) => event,
             };
+            if event.kind_word == "CLOSE" {
+                return;
+            }
             if event.rv <= last_rv && event.kind_word != "BOOKMARK" {
                 continue;
             }

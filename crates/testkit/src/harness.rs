@@ -249,6 +249,29 @@ impl<'fake> RunnerHarness<'fake> {
     /// # Panics
     /// When the program cannot be started.
     pub fn run_program(&self, program: &std::path::Path, args: &[&str]) -> RunOutcome {
+        let (mut command, runner) = self.command(program, args);
+        let output = command.output().expect("start the program");
+        self.collect(&output, &runner)
+    }
+
+    /// Starts `gantry <args…>` and returns at once, for a test that signals it mid-run.
+    ///
+    /// # Panics
+    /// When the binary cannot be started.
+    pub fn spawn(&self, args: &[&str]) -> Running<'_, 'fake> {
+        let (mut command, runner) = self.command(&gantry_binary(), args);
+        command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = command.spawn().expect("start the program");
+        Running {
+            harness: self,
+            child,
+            runner,
+        }
+    }
+
+    fn command(&self, program: &std::path::Path, args: &[&str]) -> (Command, tempfile::TempDir) {
         let runner = tempfile::tempdir().expect("a temporary runner folder");
         let event_path = runner.path().join("event.json");
         let output_path = runner.path().join("output");
@@ -271,16 +294,56 @@ impl<'fake> RunnerHarness<'fake> {
         if let Some(path) = std::env::var_os("PATH") {
             command.env("PATH", path);
         }
-        let output = command.output().expect("start the program");
-        let outputs = parse_outputs(&std::fs::read_to_string(&output_path).unwrap_or_default());
+        (command, runner)
+    }
+
+    fn collect(&self, output: &std::process::Output, runner: &tempfile::TempDir) -> RunOutcome {
+        let read =
+            |name: &str| std::fs::read_to_string(runner.path().join(name)).unwrap_or_default();
         RunOutcome {
             exit_code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            outputs,
-            summary: std::fs::read_to_string(&summary_path).unwrap_or_default(),
+            outputs: parse_outputs(&read("output")),
+            summary: read("summary.md"),
             github: self.fake.map(FakeGitHub::state),
         }
+    }
+}
+
+/// A step started by [`RunnerHarness::spawn`].
+#[derive(Debug)]
+pub struct Running<'harness, 'fake> {
+    harness: &'harness RunnerHarness<'fake>,
+    child: std::process::Child,
+    runner: tempfile::TempDir,
+}
+
+impl Running<'_, '_> {
+    /// Sends a signal (`TERM`, `INT`) as a cancelled job's runner does.
+    ///
+    /// # Panics
+    /// When `kill` cannot be run.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Whether it is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits for it to end.
+    ///
+    /// # Panics
+    /// When waiting fails.
+    pub fn wait(self) -> RunOutcome {
+        let output = self.child.wait_with_output().expect("wait for the program");
+        self.harness.collect(&output, &self.runner)
     }
 }
 

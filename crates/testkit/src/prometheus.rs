@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::random::Seeded;
+
 /// OpenMetrics text being written: families in order, each series' samples appended in time
 /// order.
 #[derive(Debug, Default)]
@@ -206,4 +208,186 @@ fn free_port() -> u16 {
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
         .expect("a free port")
+}
+
+/// Seconds between scrapes of the written workloads.
+pub const SCRAPE: i64 = 15;
+
+/// Which preset's metric names a workload reports in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    /// Istio's standard metrics.
+    Istio,
+    /// `http_requests_total` and `http_request_duration_seconds`.
+    Http,
+}
+
+/// One workload's traffic.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub namespace: &'static str,
+    pub name: &'static str,
+    pub names: Names,
+    pub rps: f64,
+    pub error_rate: f64,
+    pub median_ms: f64,
+    /// The share of requests that are four times slower: moves the tail, not the middle.
+    pub slow: f64,
+    /// Reports from this time on, until `until`.
+    pub from: i64,
+    pub until: i64,
+    /// Its counters start again from zero here (a restart).
+    pub restart: Option<i64>,
+    /// From the first time until the second, its error rate is this.
+    pub errors_between: Option<(i64, i64, f64)>,
+    /// Istio's `reporter="source"` series as well (the client side's view of the same calls).
+    pub source_reporter: bool,
+}
+
+impl Workload {
+    /// A workload reporting from `from` to `until` at 10 req/s, 0.5 % errors, 60 ms median.
+    pub fn new(
+        namespace: &'static str,
+        name: &'static str,
+        names: Names,
+        from: i64,
+        until: i64,
+    ) -> Self {
+        Self {
+            namespace,
+            name,
+            names,
+            rps: 10.0,
+            error_rate: 0.005,
+            median_ms: 60.0,
+            slow: 0.005,
+            from,
+            until,
+            restart: None,
+            errors_between: None,
+            source_reporter: false,
+        }
+    }
+}
+
+/// The latency buckets' bounds, in milliseconds.
+pub const BUCKETS_MS: [f64; 10] = [
+    5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0,
+];
+
+/// Cumulative counters of one workload, scraped every 15 s.
+#[expect(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "seconds and request counts, small and non-negative"
+)]
+pub fn write(metrics: &mut OpenMetrics, workload: &Workload, seed: u64) {
+    let mut random = Seeded(seed);
+    let (mut ok, mut bad, mut count, mut sum) = (0.0, 0.0, 0.0, 0.0);
+    let mut buckets = [0.0; BUCKETS_MS.len()];
+    let mut seen_error = false;
+    let mut time = workload.from;
+    while time <= workload.until {
+        if workload.restart.is_some_and(|at| at == time) {
+            (ok, bad, count, sum) = (0.0, 0.0, 0.0, 0.0);
+            buckets = [0.0; BUCKETS_MS.len()];
+        }
+        let rate = match workload.errors_between {
+            Some((from, until, rate)) if (from..until).contains(&time) => rate,
+            _ => workload.error_rate,
+        };
+        let requests = random.poisson(workload.rps * SCRAPE as f64);
+        let errors = random.poisson(requests * rate).min(requests);
+        ok += requests - errors;
+        bad += errors;
+        for _ in 0..requests as usize {
+            let mut ms = workload.median_ms * (0.35 * random.normal()).exp();
+            if random.unit() < workload.slow {
+                ms *= 4.0;
+            }
+            count += 1.0;
+            sum += ms;
+            for (bucket, bound) in buckets.iter_mut().zip(BUCKETS_MS) {
+                if ms <= bound {
+                    *bucket += 1.0;
+                }
+            }
+        }
+        seen_error |= bad > 0.0;
+        let (ns, name) = (workload.namespace, workload.name);
+        match workload.names {
+            Names::Istio => {
+                let reporters: &[&str] = if workload.source_reporter {
+                    &["destination", "source"]
+                } else {
+                    &["destination"]
+                };
+                for reporter in reporters {
+                    let labels = format!(
+                        r#"reporter="{reporter}",destination_workload="{name}",destination_workload_namespace="{ns}""#
+                    );
+                    let family = "istio_requests";
+                    metrics.sample(
+                        family,
+                        "counter",
+                        &format!(r#"istio_requests_total{{{labels},response_code="200"}}"#),
+                        time,
+                        ok,
+                    );
+                    if seen_error {
+                        // Istio creates the 5xx series with the first 5xx.
+                        metrics.sample(
+                            family,
+                            "counter",
+                            &format!(r#"istio_requests_total{{{labels},response_code="503"}}"#),
+                            time,
+                            bad,
+                        );
+                    }
+                    let buckets: Vec<(f64, f64)> = BUCKETS_MS.into_iter().zip(buckets).collect();
+                    metrics.histogram(
+                        "istio_request_duration_milliseconds",
+                        &labels,
+                        time,
+                        &buckets,
+                        count,
+                        sum,
+                    );
+                }
+            }
+            Names::Http => {
+                let labels = format!(r#"namespace="{ns}",deployment="{name}""#);
+                let family = "http_requests";
+                metrics.sample(
+                    family,
+                    "counter",
+                    &format!(r#"http_requests_total{{{labels},code="200"}}"#),
+                    time,
+                    ok,
+                );
+                metrics.sample(
+                    family,
+                    "counter",
+                    &format!(r#"http_requests_total{{{labels},code="500"}}"#),
+                    time,
+                    bad,
+                );
+                let buckets: Vec<(f64, f64)> = BUCKETS_MS
+                    .into_iter()
+                    .map(|bound| bound / 1000.0)
+                    .zip(buckets)
+                    .collect();
+                metrics.histogram(
+                    "http_request_duration_seconds",
+                    &labels,
+                    time,
+                    &buckets,
+                    count,
+                    sum / 1000.0,
+                );
+            }
+        }
+        time += SCRAPE;
+    }
 }

@@ -35,7 +35,8 @@ fn classified(message: String, error: &PrometheusError) -> ActionFailure {
     }
 }
 
-fn client(invocation: &Invocation) -> Result<Client, ActionFailure> {
+/// The Prometheus client the inputs describe (helm-deploy's canary analysis uses it too).
+pub(crate) fn client(invocation: &Invocation) -> Result<Client, ActionFailure> {
     let inputs = &invocation.inputs;
     let token = inputs.optional("prometheus-token");
     let username = inputs.optional("prometheus-username");

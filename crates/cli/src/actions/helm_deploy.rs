@@ -1,0 +1,1261 @@
+//! `gantry helm-deploy`: carries out the plan `gantry-helm-deploy` makes — `helm` for the
+//! releases, the cluster (through `gantry-kube`) for readiness, pods, routing and the baseline,
+//! Prometheus for the canary judge, HTTP for the health checks, GitHub for the deployment — and
+//! undoes it, traffic first, on the first failure, at the timeout, or when the job is cancelled.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use gantry_canary_verify::custom;
+use gantry_canary_verify::judge::{self, Decision as Judged, Judge};
+use gantry_core::report::Report;
+use gantry_github::clock::SystemClock;
+use gantry_github::rest::{Endpoint, RestClient};
+use gantry_github::retry::RetryPolicy;
+use gantry_helm_deploy::failure::{Failure, Grace, Watcher};
+use gantry_helm_deploy::helm::{self, Helm};
+use gantry_helm_deploy::options::{Options, SPEC};
+use gantry_helm_deploy::plan::{self, Plan, Routing, Step, Strategy, Track, Undo};
+use gantry_helm_deploy::readiness::{self, Rollout};
+use gantry_helm_deploy::release::{self, Head};
+use gantry_helm_deploy::report::{self, Checked, Decision, Deployment, Evidence, Look, Outcome};
+use gantry_helm_deploy::{baseline, routing};
+use gantry_kube::{Cluster, Error as KubeError, Follow};
+use k8s_openapi::api::apps::v1::{
+    DaemonSet, Deployment as KubeDeployment, ReplicaSet, StatefulSet,
+};
+use k8s_openapi::api::core::v1::{Pod, Service};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::invocation::{ActionFailure, Invocation};
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Why a deploy stops.
+#[derive(Debug)]
+enum Stop {
+    /// The rollout, the analysis or a check failed.
+    Failed(String),
+    /// A pod failed: the cause, with its evidence.
+    Pod(Failure),
+    /// The deploy's time ran out.
+    Timeout(String),
+    /// The job was cancelled (SIGINT or SIGTERM).
+    Cancelled,
+    /// The cluster could not be reached.
+    Cluster(KubeError),
+}
+
+impl From<KubeError> for Stop {
+    fn from(error: KubeError) -> Self {
+        if error.unreachable() {
+            Self::Cluster(error)
+        } else {
+            Self::Failed(error.to_string())
+        }
+    }
+}
+
+impl Stop {
+    fn reason(&self) -> String {
+        match self {
+            Self::Failed(reason) | Self::Timeout(reason) => reason.clone(),
+            Self::Pod(failure) => format!(
+                "pod {}{}: {} — {}",
+                failure.pod,
+                failure
+                    .container
+                    .as_deref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default(),
+                failure.cause.word(),
+                failure.detail
+            ),
+            Self::Cancelled => {
+                "the job was cancelled; the deploy was undone before exiting".to_owned()
+            }
+            Self::Cluster(error) => error.to_string(),
+        }
+    }
+}
+
+/// The `helm` to run, where, with which environment.
+struct HelmCli {
+    program: String,
+    workspace: PathBuf,
+    args: Helm,
+}
+
+impl HelmCli {
+    /// `helm version`: present and runnable, or a clear error naming the setup step.
+    async fn check(&self) -> Result<String, ActionFailure> {
+        let output = tokio::process::Command::new(&self.program)
+            .args(helm::version())
+            .current_dir(&self.workspace)
+            .output()
+            .await
+            .map_err(|error| {
+                ActionFailure::InvalidInput(if error.kind() == std::io::ErrorKind::NotFound {
+                    format!(
+                        "helm-command `{}`: not found. Add a step that installs Helm before this one (`- uses: azure/setup-helm@v5`), or set helm-command to its path",
+                        self.program
+                    )
+                } else {
+                    format!("helm-command `{}`: cannot run: {error}", self.program)
+                })
+            })?;
+        if !output.status.success() {
+            return Err(ActionFailure::InvalidInput(format!(
+                "helm-command `{}`: `helm version` failed: {}",
+                self.program,
+                last_line(&output.stderr)
+            )));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    }
+
+    /// Runs helm to the end (never killed half-way: a killed helm leaves its release pending).
+    async fn run(&self, args: &[String]) -> Result<(), Stop> {
+        let mut command = tokio::process::Command::new(&self.program);
+        command.args(args).current_dir(&self.workspace);
+        // Its own process group: a signal meant for the job reaches us, and we let helm finish.
+        #[cfg(unix)]
+        command.process_group(0);
+        tracing::info!(command = %format!("{} {}", self.program, args.join(" ")), "helm");
+        let output = command
+            .output()
+            .await
+            .map_err(|error| Stop::Failed(format!("helm {}: cannot run: {error}", args[0])))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(Stop::Failed(format!(
+                "helm {} {} failed: {}",
+                args[0],
+                args.get(1).map_or("", String::as_str),
+                last_line(&output.stderr)
+            )))
+        }
+    }
+}
+
+fn last_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("(no output)")
+        .trim()
+        .to_owned()
+}
+
+/// The GitHub side: the deployment and its in-progress status.
+struct GitHub {
+    client: RestClient,
+    repo: String,
+    environment: String,
+    log_url: Option<String>,
+}
+
+impl GitHub {
+    fn connect(invocation: &Invocation, environment: &str) -> Result<Option<Self>, ActionFailure> {
+        let Some(token) = invocation.inputs.optional("github-token") else {
+            return Ok(None);
+        };
+        let Some(repo) = invocation.context.repository.clone() else {
+            return Ok(None);
+        };
+        let context = &invocation.context;
+        let client = RestClient::new(
+            &Endpoint {
+                api_url: context.api_url.clone(),
+                graphql_url: context.graphql_url.clone(),
+                token,
+            },
+            std::sync::Arc::new(SystemClock),
+            RetryPolicy::default(),
+        )
+        .map_err(|error| ActionFailure::Service(error.to_string()))?;
+        let log_url = context.run_id.as_ref().map(|run| {
+            format!(
+                "{}/{repo}/actions/runs/{run}",
+                context.server_url.trim_end_matches('/')
+            )
+        });
+        Ok(Some(Self {
+            client,
+            repo,
+            environment: environment.to_owned(),
+            log_url,
+        }))
+    }
+
+    fn failure(error: &gantry_github::GitHubError) -> ActionFailure {
+        ActionFailure::Service(format!("GitHub: {error}"))
+    }
+
+    /// Creates the deployment and marks it in progress; the earlier successful deployments of
+    /// the environment are found, to be marked inactive when this one succeeds.
+    async fn start(
+        &self,
+        invocation: &Invocation,
+        description: &str,
+        environment_url: Option<&String>,
+    ) -> Result<Deployment, ActionFailure> {
+        let git_ref = invocation
+            .context
+            .sha
+            .clone()
+            .or_else(|| invocation.context.git_ref.clone())
+            .unwrap_or_else(|| "HEAD".to_owned());
+        let earlier = self
+            .client
+            .list_all(
+                &format!(
+                    "/repos/{}/deployments?environment={}",
+                    self.repo,
+                    gantry_core::markdown::url_query_value(&self.environment)
+                ),
+                None,
+                "list the environment's deployments",
+            )
+            .await
+            .map_err(|e| Self::failure(&e))?;
+        let mut superseded = Vec::new();
+        for deployment in earlier.iter().take(30) {
+            let Some(id) = deployment.get("id").and_then(Value::as_u64) else {
+                continue;
+            };
+            let statuses = self
+                .client
+                .list_all(
+                    &format!("/repos/{}/deployments/{id}/statuses", self.repo),
+                    None,
+                    "list a deployment's statuses",
+                )
+                .await
+                .map_err(|e| Self::failure(&e))?;
+            if statuses
+                .first()
+                .and_then(|s| s.get("state"))
+                .and_then(Value::as_str)
+                == Some("success")
+            {
+                superseded.push(id);
+            }
+        }
+        let production = self.environment.to_ascii_lowercase().contains("prod");
+        let created = self
+            .client
+            .send(
+                http::Method::POST,
+                &format!("/repos/{}/deployments", self.repo),
+                Some(&json!({
+                    "ref": git_ref, "environment": self.environment, "description": description,
+                    "auto_merge": false, "required_contexts": [], "task": "deploy",
+                    "production_environment": production,
+                })),
+                "create the deployment",
+            )
+            .await
+            .map_err(|e| Self::failure(&e))?;
+        let id = created
+            .body
+            .get("id")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| {
+                ActionFailure::Service("GitHub: a deployment without an id".to_owned())
+            })?;
+        self.status(id, "in_progress", description, None).await?;
+        Ok(Deployment {
+            id,
+            environment_url: environment_url.cloned(),
+            log_url: self.log_url.clone(),
+            superseded,
+        })
+    }
+
+    async fn status(
+        &self,
+        id: u64,
+        state: &str,
+        description: &str,
+        environment_url: Option<&str>,
+    ) -> Result<(), ActionFailure> {
+        let mut body = json!({
+            "state": state,
+            "description": description.chars().take(140).collect::<String>(),
+            "auto_inactive": false,
+        });
+        if let Some(url) = &self.log_url {
+            body["log_url"] = json!(url);
+        }
+        if let Some(url) = environment_url {
+            body["environment_url"] = json!(url);
+        }
+        self.client
+            .send(
+                http::Method::POST,
+                &format!("/repos/{}/deployments/{id}/statuses", self.repo),
+                Some(&body),
+                "create the deployment status",
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| Self::failure(&e))
+    }
+}
+
+/// A track's workloads and pods, followed by list + watch.
+struct Watched {
+    deployments: Follow<KubeDeployment>,
+    sets: Follow<ReplicaSet>,
+    pods: Follow<Pod>,
+    stateful: Option<Follow<StatefulSet>>,
+    daemons: Option<Follow<DaemonSet>>,
+}
+
+impl Watched {
+    async fn start(cluster: &Cluster, selector: &str) -> Result<Self, Stop> {
+        let stateful = Follow::<StatefulSet>::start(cluster, selector).await?;
+        let daemons = Follow::<DaemonSet>::start(cluster, selector).await?;
+        let (any_stateful, any_daemons) = (
+            stateful.objects().next().is_some(),
+            daemons.objects().next().is_some(),
+        );
+        // Helm has written every object before the wait begins: a kind with none now has none.
+        Ok(Self {
+            deployments: Follow::start(cluster, selector).await?,
+            sets: Follow::start(cluster, selector).await?,
+            pods: Follow::start(cluster, selector).await?,
+            stateful: any_stateful.then_some(stateful),
+            daemons: any_daemons.then_some(daemons),
+        })
+    }
+
+    async fn changed(&mut self) -> Result<(), Stop> {
+        tokio::select! {
+            r = self.deployments.next() => r?,
+            r = self.sets.next() => r?,
+            r = self.pods.next() => r?,
+            r = gantry_kube::next_if(self.stateful.as_mut()) => r?,
+            r = gantry_kube::next_if(self.daemons.as_mut()) => r?,
+        }
+        Ok(())
+    }
+
+    fn requests(&self) -> u64 {
+        // The two kinds listed once at the start count too.
+        self.deployments.requests()
+            + self.sets.requests()
+            + self.pods.requests()
+            + self.stateful.as_ref().map_or(1, Follow::requests)
+            + self.daemons.as_ref().map_or(1, Follow::requests)
+    }
+
+    /// `Ok(None)`: every workload done; `Ok(Some(why))`: still waiting; `Err(why)`: failed.
+    fn rollout(&self) -> Result<Option<String>, String> {
+        let mut waiting = None;
+        let verdicts = self
+            .deployments
+            .objects()
+            .map(|d| readiness::deployment(d, None))
+            .chain(
+                self.stateful
+                    .iter()
+                    .flat_map(|f| f.objects().map(readiness::stateful_set)),
+            )
+            .chain(
+                self.daemons
+                    .iter()
+                    .flat_map(|f| f.objects().map(readiness::daemon_set)),
+            );
+        for verdict in verdicts {
+            match verdict {
+                Rollout::Done => {}
+                Rollout::Waiting(why) => waiting = Some(why),
+                Rollout::Failed(why) => return Err(why),
+            }
+        }
+        Ok(waiting)
+    }
+
+    /// The pods of the workloads' current revisions (the new pods of a rollout).
+    fn current_pods(&self) -> Vec<Pod> {
+        let revision = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+            meta.annotations
+                .as_ref()
+                .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+                .cloned()
+        };
+        let mut current: BTreeSet<String> = BTreeSet::new();
+        for deployment in self.deployments.objects() {
+            let wanted = revision(&deployment.metadata);
+            for set in self.sets.objects() {
+                let owned = set
+                    .metadata
+                    .owner_references
+                    .iter()
+                    .flatten()
+                    .any(|owner| Some(&owner.uid) == deployment.metadata.uid.as_ref());
+                if owned && revision(&set.metadata) == wanted {
+                    if let Some(hash) = set
+                        .metadata
+                        .labels
+                        .as_ref()
+                        .and_then(|l| l.get("pod-template-hash"))
+                    {
+                        current.insert(hash.clone());
+                    }
+                }
+            }
+        }
+        self.pods
+            .objects()
+            .filter(|pod| {
+                match pod
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("pod-template-hash"))
+                {
+                    Some(hash) => current.contains(hash),
+                    // Not a Deployment's pod (a StatefulSet's, a DaemonSet's): watched too.
+                    None => true,
+                }
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+/// The canary judge and its Prometheus.
+struct Analysis {
+    judge: Judge,
+    prometheus: gantry_prometheus::Client,
+}
+
+/// One deploy underway.
+struct Deploy<'a> {
+    options: &'a Options,
+    plan: Plan,
+    cluster: Cluster,
+    helm: HelmCli,
+    analysis: Option<Analysis>,
+    outcome: Outcome,
+    started: Instant,
+    deadline: tokio::time::Instant,
+    previous: Option<u32>,
+    cancelled: watch::Receiver<bool>,
+    grace: Grace,
+    /// API requests made watching workloads and pods.
+    requests: u64,
+}
+
+impl Deploy<'_> {
+    fn note(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        tracing::info!("{text}");
+        self.outcome
+            .timeline
+            .push((self.started.elapsed().as_secs_f64(), text));
+    }
+
+    fn tracks(&self) -> &'static [Track] {
+        plan::tracks(self.plan.strategy)
+    }
+
+    fn remaining(&self) -> u64 {
+        self.deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .as_secs()
+    }
+
+    /// Sleeps, unless the deploy is cancelled or out of time first.
+    async fn pause(&mut self, duration: Duration) -> Result<(), Stop> {
+        self.settle(None, duration).await
+    }
+
+    /// Waits up to `most` (for a change among `watched`, if given), unless the deploy is
+    /// cancelled or out of time first.
+    async fn settle(&mut self, watched: Option<&mut Watched>, most: Duration) -> Result<(), Stop> {
+        let until = (tokio::time::Instant::now() + most).min(self.deadline);
+        let changed = async {
+            match watched {
+                Some(watched) => Box::pin(watched.changed()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            changed = changed => changed?,
+            () = tokio::time::sleep_until(until) => {}
+            _ = self.cancelled.wait_for(|c| *c) => return Err(Stop::Cancelled),
+        }
+        if tokio::time::Instant::now() >= self.deadline {
+            return Err(Stop::Timeout(format!(
+                "the deploy did not finish within its timeout ({} s)",
+                self.options.timeout
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_cancelled(&self) -> Result<(), Stop> {
+        if *self.cancelled.borrow() {
+            Err(Stop::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn run(&mut self) -> Result<(), (usize, Stop)> {
+        let steps = self.plan.steps.clone();
+        for (index, step) in steps.iter().enumerate() {
+            self.note(step.to_string());
+            let result = match self.check_cancelled() {
+                Ok(()) => Box::pin(self.step(step)).await,
+                Err(stop) => Err(stop),
+            };
+            if let Err(stop) = result {
+                return Err((index, stop));
+            }
+        }
+        Ok(())
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<(), Stop> {
+        let release = self.options.release.clone();
+        match step {
+            Step::Install { track, pinned } => {
+                let pinned = pinned
+                    .as_ref()
+                    .map(|routing| routing.pinned(&release, self.tracks()))
+                    .unwrap_or_default();
+                let args = self.helm.args.upgrade(
+                    &release,
+                    *track,
+                    &self.options.chart,
+                    &pinned,
+                    self.remaining(),
+                );
+                self.helm.run(&args).await
+            }
+            Step::Unpin => {
+                let args = self.helm.args.upgrade(
+                    &release,
+                    Track::Stable,
+                    &self.options.chart,
+                    &[],
+                    self.remaining(),
+                );
+                self.helm.run(&args).await
+            }
+            Step::Ready(track) => self.ready(*track).await,
+            Step::Baseline => Box::pin(self.baseline()).await,
+            Step::Route(routing) => self.route(routing).await,
+            Step::Hold => {
+                let watched = self.new_track();
+                self.watch_for(
+                    watched,
+                    Duration::from_secs(u64::from(self.options.step_interval)),
+                )
+                .await
+            }
+            Step::Analyse { percent, last } => self.analyse(*percent, *last).await,
+            Step::Health => self.health().await,
+            Step::Remove(track) => self.remove(*track).await,
+        }
+    }
+
+    /// The track running the new version before promotion.
+    fn new_track(&self) -> Track {
+        match self.plan.strategy {
+            Strategy::Canary => Track::Canary,
+            Strategy::BlueGreen => Track::Green,
+            Strategy::Rolling => Track::Stable,
+        }
+    }
+
+    fn selector(&self, track: Track) -> String {
+        format!(
+            "{}={}",
+            routing::INSTANCE,
+            track.name(&self.options.release)
+        )
+    }
+
+    /// Waits for a track's workloads by kubectl's rules, failing at the first failing pod.
+    async fn ready(&mut self, track: Track) -> Result<(), Stop> {
+        let mut watched = Watched::start(&self.cluster, &self.selector(track)).await?;
+        let mut failures = Watcher::new(self.grace);
+        let result = loop {
+            let waiting = match watched.rollout() {
+                Err(failed) => break Err(Stop::Failed(failed)),
+                Ok(waiting) => waiting,
+            };
+            if let Some(failure) = failures.observe(unix_now(), &watched.current_pods()) {
+                break Err(Stop::Pod(failure));
+            }
+            let Some(waiting) = waiting else {
+                break Ok(());
+            };
+            // Time-based causes (a grace running out) are looked at each second.
+            if let Err(stop) = self
+                .settle(Some(&mut watched), Duration::from_secs(1))
+                .await
+            {
+                break Err(match stop {
+                    Stop::Timeout(_) => Stop::Timeout(format!(
+                        "{} was not ready within the timeout: {waiting}",
+                        track.name(&self.options.release)
+                    )),
+                    other => other,
+                });
+            }
+        };
+        self.requests += watched.requests();
+        result
+    }
+
+    /// Holds for `duration`, failing at the first failing pod of `track`.
+    async fn watch_for(&mut self, track: Track, duration: Duration) -> Result<(), Stop> {
+        let until = tokio::time::Instant::now() + duration;
+        let mut watched = Watched::start(&self.cluster, &self.selector(track)).await?;
+        let mut failures = Watcher::new(self.grace);
+        let result = loop {
+            if let Some(failure) = failures.observe(unix_now(), &watched.current_pods()) {
+                break Err(Stop::Pod(failure));
+            }
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                break Ok(());
+            }
+            if let Err(stop) = self
+                .settle(Some(&mut watched), left.min(Duration::from_secs(1)))
+                .await
+            {
+                break Err(stop);
+            }
+        };
+        self.requests += watched.requests();
+        result
+    }
+
+    async fn baseline(&mut self) -> Result<(), Stop> {
+        let release = self.options.release.clone();
+        let stable: KubeDeployment = self.cluster.get(&release).await?.ok_or_else(|| {
+            Stop::Failed(format!(
+                "the stable Deployment {release:?} is not there to copy as the baseline"
+            ))
+        })?;
+        let canary_name = Track::Canary.name(&release);
+        let canary: KubeDeployment = self.cluster.get(&canary_name).await?.ok_or_else(|| {
+            Stop::Failed(format!(
+                "the canary Deployment {canary_name:?} is not there"
+            ))
+        })?;
+        let replicas = canary
+            .spec
+            .as_ref()
+            .and_then(|s| s.replicas)
+            .or_else(|| canary.status.as_ref().and_then(|s| s.replicas))
+            .unwrap_or(1);
+        let copy = baseline::deployment(&stable, &release, replicas)
+            .map_err(|error| Stop::Failed(error.to_string()))?;
+        self.cluster.put(&copy).await?;
+        let service: Service = self.cluster.get(&release).await?.ok_or_else(|| {
+            Stop::Failed(format!(
+                "the stable Service {release:?} is not there to copy"
+            ))
+        })?;
+        let copy = baseline::service(&service, &release)
+            .map_err(|error| Stop::Failed(error.to_string()))?;
+        self.cluster.put(&copy).await?;
+        Ok(())
+    }
+
+    async fn route(&mut self, routing: &Routing) -> Result<(), Stop> {
+        let (traffic, release, tracks) = (
+            self.plan.traffic,
+            self.options.release.clone(),
+            self.tracks(),
+        );
+        self.cluster
+            .write_routing(traffic, &release, tracks, routing)
+            .await?;
+        self.cluster
+            .hold(traffic, &release, tracks, routing, Duration::from_secs(30))
+            .await?;
+        Ok(())
+    }
+
+    /// One analysed step: a rollback rolls back; before the last step, no regression shown is
+    /// enough to take more traffic; at the last, only a promotion (or a clean look) promotes,
+    /// and the step holds and looks again until then, failing closed when the looks or the
+    /// time run out.
+    async fn analyse(&mut self, percent: u32, last: bool) -> Result<(), Stop> {
+        loop {
+            let Some(analysis) = self.analysis.as_mut() else {
+                return Err(Stop::Failed("a canary step without an analysis".to_owned()));
+            };
+            let at = unix_now();
+            let mut answers = std::collections::BTreeMap::new();
+            for query in analysis.judge.queries(at) {
+                let answer = analysis
+                    .prometheus
+                    .query_range(&query.promql, query.start, query.end, query.step)
+                    .await
+                    .map_err(|error| {
+                        Stop::Failed(format!(
+                            "the canary could not be judged: the {} query: {error}",
+                            query.metric
+                        ))
+                    })?;
+                answers.insert(
+                    query.id,
+                    judge::Answer {
+                        series: answer.series.into_iter().map(|s| s.samples).collect(),
+                        warnings: answer.warnings,
+                    },
+                );
+            }
+            let evaluation = analysis.judge.evaluate(at, &answers).map_err(|error| {
+                Stop::Failed(format!("the canary could not be judged: {error}"))
+            })?;
+            self.outcome.looks.push(Look {
+                percent,
+                decision: evaluation.decision.word().to_owned(),
+                reason: evaluation.reason.clone(),
+                requests: evaluation.requests,
+            });
+            match evaluation.decision {
+                Judged::Rollback => {
+                    return Err(Stop::Failed(format!(
+                        "canary analysis at {percent} %: {}",
+                        evaluation.reason
+                    )));
+                }
+                Judged::Promote => return Ok(()),
+                Judged::Inconclusive => {
+                    return Err(Stop::Failed(format!(
+                        "the canary analysis could not tell, and an undecided canary is not promoted: {}",
+                        evaluation.reason
+                    )));
+                }
+                Judged::Continue if evaluation.clean || !last => return Ok(()),
+                Judged::Continue => {
+                    self.note(format!(
+                        "judge at {percent} %: not yet ({}); holding another step-interval",
+                        evaluation.reason
+                    ));
+                    let track = self.new_track();
+                    self.watch_for(
+                        track,
+                        Duration::from_secs(u64::from(self.options.step_interval)),
+                    )
+                    .await
+                    .map_err(|stop| match stop {
+                        Stop::Timeout(_) => Stop::Timeout(format!(
+                            "the canary analysis could not tell within the timeout: {}",
+                            evaluation.reason
+                        )),
+                        other => other,
+                    })?;
+                }
+            }
+        }
+    }
+
+    async fn health(&mut self) -> Result<(), Stop> {
+        let checks = self.options.health_checks.clone();
+        for check in checks {
+            let budget = Duration::from_millis(check.budget_ms);
+            let timeout = (budget * 2).max(Duration::from_secs(2));
+            let mut last = None;
+            for attempt in 0..3 {
+                if attempt > 0 {
+                    self.pause(Duration::from_secs(1)).await?;
+                }
+                let checked = match gantry_prometheus::probe(&check.url, timeout).await {
+                    Ok((status, took)) => {
+                        let millis = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+                        let problem = if status != check.status {
+                            Some(format!("answered {status}, not {}", check.status))
+                        } else if took > budget {
+                            Some(format!("took {millis} ms, over its {} ms", check.budget_ms))
+                        } else {
+                            None
+                        };
+                        Checked {
+                            url: check.url.clone(),
+                            status: Some(status),
+                            millis,
+                            passed: problem.is_none(),
+                            problem,
+                        }
+                    }
+                    Err(problem) => Checked {
+                        url: check.url.clone(),
+                        status: None,
+                        millis: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                        passed: false,
+                        problem: Some(problem),
+                    },
+                };
+                let passed = checked.passed;
+                last = Some(checked);
+                if passed {
+                    break;
+                }
+            }
+            let checked = last.expect("at least one attempt");
+            let failed = (!checked.passed).then(|| {
+                format!(
+                    "health check {} {}",
+                    check.url,
+                    checked.problem.clone().unwrap_or_default()
+                )
+            });
+            self.outcome.checks.push(checked);
+            if let Some(reason) = failed {
+                return Err(Stop::Failed(reason));
+            }
+        }
+        Ok(())
+    }
+
+    async fn remove(&mut self, track: Track) -> Result<(), Stop> {
+        if track == Track::Baseline {
+            let name = Track::Baseline.name(&self.options.release);
+            self.cluster.delete::<KubeDeployment>(&name).await?;
+            self.cluster.delete::<Service>(&name).await?;
+            return Ok(());
+        }
+        let args = self
+            .helm
+            .args
+            .uninstall(&track.name(&self.options.release), self.remaining().max(60));
+        self.helm.run(&args).await
+    }
+
+    /// The failing pod's events and last log lines.
+    async fn evidence(&self, failure: &Failure) -> Evidence {
+        let events = self.cluster.events(&failure.pod).await.unwrap_or_default();
+        let crashed = matches!(
+            failure.cause,
+            gantry_helm_deploy::failure::Cause::CrashLoopBackOff
+                | gantry_helm_deploy::failure::Cause::OomKilled
+                | gantry_helm_deploy::failure::Cause::Restarting
+        );
+        let mut logs = Vec::new();
+        if crashed || failure.cause == gantry_helm_deploy::failure::Cause::NotReady {
+            logs = match self
+                .cluster
+                .logs(&failure.pod, failure.container.as_deref(), crashed, 20)
+                .await
+            {
+                Ok(lines) => lines,
+                // A crashed container's previous log may be gone; the current one will do.
+                Err(_) => self
+                    .cluster
+                    .logs(&failure.pod, failure.container.as_deref(), false, 20)
+                    .await
+                    .unwrap_or_default(),
+            };
+        }
+        Evidence {
+            pod: failure.pod.clone(),
+            container: failure.container.clone(),
+            cause: failure.cause.word().to_owned(),
+            detail: failure.detail.clone(),
+            events,
+            logs,
+        }
+    }
+
+    /// Undoes the plan from `stopped`, with the rollback's own budget; what could not be undone
+    /// is said.
+    async fn undo(&mut self, stopped: usize) -> bool {
+        self.deadline = tokio::time::Instant::now()
+            + Duration::from_secs(u64::from(self.options.rollback_timeout));
+        // A second signal does not stop the undo.
+        let (_keep, never) = watch::channel(false);
+        self.cancelled = never;
+        let mut clean = true;
+        for undo in plan::undo(&self.plan, stopped) {
+            self.note(format!("undo: {undo}"));
+            let result = match &undo {
+                Undo::Route(routing) => self.route(routing).await,
+                Undo::RollbackStable => match self.previous {
+                    Some(revision) => {
+                        let args = self.helm.args.rollback(
+                            &self.options.release,
+                            revision,
+                            self.remaining(),
+                        );
+                        self.helm.run(&args).await
+                    }
+                    None => Err(Stop::Failed(
+                        "no earlier revision to roll back to".to_owned(),
+                    )),
+                },
+                Undo::Ready => self.ready(Track::Stable).await,
+                Undo::Remove(track) => self.remove(*track).await,
+            };
+            if let Err(stop) = result {
+                clean = false;
+                let reason = stop.reason();
+                self.note(format!("undo failed: {undo}: {reason}"));
+                self.outcome
+                    .left
+                    .push(format!("not undone: {undo} ({reason})"));
+                if matches!(stop, Stop::Cluster(_)) {
+                    break;
+                }
+            }
+        }
+        clean
+    }
+
+    /// What the deploy leaves: the release's head and the routing.
+    async fn state_left(&mut self) {
+        if let Ok(history) = self.cluster.history(&self.options.release).await {
+            if let Some(head) = history.first() {
+                self.outcome.revision =
+                    Some(head.revision).filter(|_| head.status == release::Status::Deployed);
+                self.outcome.left.push(format!(
+                    "release {} is at revision {} ({})",
+                    self.options.release,
+                    head.revision,
+                    head.status.word()
+                ));
+            } else {
+                self.outcome
+                    .left
+                    .push(format!("release {} is not installed", self.options.release));
+            }
+        }
+        if self.plan.strategy != Strategy::Rolling {
+            let (traffic, release, tracks) = (
+                self.plan.traffic,
+                self.options.release.clone(),
+                self.tracks(),
+            );
+            if let Ok(object) = self.cluster.route(traffic, &release).await {
+                if let Ok(routing) =
+                    routing::read(&object, traffic, &release, &self.options.namespace, tracks)
+                {
+                    self.outcome.left.push(format!("traffic: {routing}"));
+                }
+            }
+        }
+    }
+}
+
+/// The plan alone (`plan-only`): what the deploy would do to a release that exists.
+fn plan_only(options: &Options) -> Result<Report, ActionFailure> {
+    let plan = plan::plan(
+        options.strategy,
+        options.traffic,
+        &options.canary_steps,
+        false,
+    )
+    .map_err(|error| ActionFailure::InvalidInput(error.to_string()))?;
+    Ok(report::plan(
+        &options.release,
+        &options.namespace,
+        &plan,
+        &options.health_checks,
+    ))
+}
+
+fn values_exist(invocation: &Invocation, options: &Options) -> Result<(), ActionFailure> {
+    for file in &options.chart.values {
+        if !invocation.resolve(file).is_file() {
+            return Err(ActionFailure::InvalidInput(format!(
+                "values: {file}: no such file"
+            )));
+        }
+    }
+    let chart = &options.chart.reference;
+    let local =
+        chart.starts_with('.') || chart.starts_with('/') || invocation.resolve(chart).exists();
+    if local
+        && !chart.starts_with("oci://")
+        && !invocation.resolve(chart).join("Chart.yaml").is_file()
+        && !invocation.resolve(chart).is_file()
+    {
+        return Err(ActionFailure::InvalidInput(format!(
+            "chart: {chart}: no Chart.yaml there (a chart folder, a .tgz, repo/name or oci://…)"
+        )));
+    }
+    Ok(())
+}
+
+/// Runs the action.
+pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
+    let options = Options::from_inputs(&invocation.inputs)?;
+    values_exist(invocation, &options)?;
+    if invocation.inputs.boolean("plan-only", false)? {
+        return plan_only(&options);
+    }
+    let mut analysis_config = options.analysis.clone();
+    if let Some(analysis) = analysis_config.as_mut() {
+        if let Some(path) = &analysis.metrics_file {
+            let bytes = invocation.read(path)?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| ActionFailure::InvalidInput(format!("{path}: is not UTF-8 text")))?;
+            analysis.config.metrics = custom::read(&text)
+                .map_err(|error| ActionFailure::InvalidInput(format!("{path}: {error}")))?;
+        }
+    }
+    let analysis = match analysis_config {
+        Some(analysis) => Some(Analysis {
+            judge: Judge::new(analysis.config)
+                .map_err(|error| ActionFailure::InvalidInput(error.to_string()))?,
+            prometheus: crate::actions::canary_verify::client(invocation)?,
+        }),
+        None => None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| ActionFailure::Service(format!("cannot start: {error}")))?;
+    runtime.block_on(deploy(invocation, &options, analysis))
+}
+
+async fn deploy(
+    invocation: &Invocation,
+    options: &Options,
+    analysis: Option<Analysis>,
+) -> Result<Report, ActionFailure> {
+    let helm = HelmCli {
+        program: options.helm_command.clone(),
+        workspace: invocation.workspace.clone(),
+        args: Helm {
+            namespace: options.namespace.clone(),
+            kube_context: options.kube_context.clone(),
+        },
+    };
+    let version = helm.check().await?;
+    tracing::info!(%version, "helm");
+    let cluster = Cluster::connect(options.kube_context.as_deref(), &options.namespace)
+        .await
+        .map_err(|error| ActionFailure::InvalidInput(error.to_string()))?;
+    let started = Instant::now();
+    let (cancel, cancelled) = watch::channel(false);
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        for kind in [SignalKind::terminate(), SignalKind::interrupt()] {
+            let cancel = cancel.clone();
+            if let Ok(mut stream) = signal(kind) {
+                tokio::spawn(async move {
+                    stream.recv().await;
+                    tracing::warn!("cancelled: undoing the deploy before exiting");
+                    let _ = cancel.send(true);
+                });
+            }
+        }
+    }
+    let service = |error: KubeError| {
+        if error.unreachable() {
+            ActionFailure::Service(format!("{error} (nothing was changed)"))
+        } else {
+            ActionFailure::InvalidInput(error.to_string())
+        }
+    };
+    let history = cluster.history(&options.release).await.map_err(service)?;
+    let mut outcome = Outcome {
+        release: options.release.clone(),
+        namespace: options.namespace.clone(),
+        ..Outcome::default()
+    };
+    let deploy_helm = helm;
+    let head = release::head(&history);
+    let deployed = match &head {
+        Head::New => None,
+        Head::Ready { deployed, .. } => deployed.clone(),
+        Head::Pending { head, deployed } if !options.recover_pending => {
+            let advice = match deployed {
+                Some(deployed) => format!(
+                    "set recover-pending: rollback to return it to revision {} (its last deployed) first, or run `helm rollback {} {} -n {}`",
+                    deployed.revision, options.release, deployed.revision, options.namespace
+                ),
+                None => format!(
+                    "it was never deployed: `helm uninstall {} -n {}` clears it",
+                    options.release, options.namespace
+                ),
+            };
+            outcome.failure = Some(format!(
+                "release {} is {} at revision {} (a helm that was stopped half-way); nothing was changed: {advice}",
+                options.release,
+                head.status.word(),
+                head.revision
+            ));
+            outcome.decision = Some(Decision::Failed);
+            outcome.previous_revision = deployed.as_ref().map(|d| d.revision);
+            return Ok(report::report(&outcome, None));
+        }
+        Head::Pending { head, deployed } => {
+            let Some(deployed) = deployed.clone() else {
+                return Ok(report::report(
+                    &Outcome {
+                        failure: Some(format!(
+                            "release {} is {} and has no deployed revision to recover to; `helm uninstall` it",
+                            options.release,
+                            head.status.word()
+                        )),
+                        decision: Some(Decision::Failed),
+                        ..outcome
+                    },
+                    None,
+                ));
+            };
+            outcome.timeline.push((
+                started.elapsed().as_secs_f64(),
+                format!(
+                    "release was {} at revision {}: rolling back to revision {} first",
+                    head.status.word(),
+                    head.revision,
+                    deployed.revision
+                ),
+            ));
+            let args = deploy_helm.args.rollback(
+                &options.release,
+                deployed.revision,
+                u64::from(options.rollback_timeout),
+            );
+            if let Err(stop) = deploy_helm.run(&args).await {
+                outcome.failure =
+                    Some(format!("recovering the pending release: {}", stop.reason()));
+                outcome.decision = Some(Decision::Failed);
+                return Ok(report::report(&outcome, None));
+            }
+            Some(deployed)
+        }
+    };
+    let previous = deployed.as_ref().map(|d| d.revision);
+    outcome.previous_revision = previous;
+    let plan = plan::plan(
+        options.strategy,
+        options.traffic,
+        &options.canary_steps,
+        previous.is_none(),
+    )
+    .map_err(|error| ActionFailure::InvalidInput(error.to_string()))?;
+    if plan.strategy != Strategy::Rolling {
+        let object = cluster
+            .route(plan.traffic, &options.release)
+            .await
+            .map_err(|error| match error {
+                KubeError::Refused { code: 404, .. } => ActionFailure::InvalidInput(format!(
+                    "{} {:?} is not in namespace {}: the chart must render it for {} (see the reference chart)",
+                    routing::kind(plan.traffic),
+                    options.release,
+                    options.namespace,
+                    plan.strategy.word()
+                )),
+                other => service(other),
+            })?;
+        routing::check(
+            &object,
+            plan.traffic,
+            &options.release,
+            &options.namespace,
+            plan::tracks(plan.strategy),
+        )
+        .map_err(|error| ActionFailure::InvalidInput(error.to_string()))?;
+    }
+    outcome.plan = Some(plan.clone());
+    let github = match &options.environment {
+        Some(environment) => GitHub::connect(invocation, environment)?,
+        None => None,
+    };
+    let deployment = match &github {
+        Some(github) => Some(
+            github
+                .start(
+                    invocation,
+                    &format!(
+                        "{} {} of {}",
+                        SPEC.name,
+                        plan.strategy.word(),
+                        options.release
+                    ),
+                    options.environment_url.as_ref(),
+                )
+                .await?,
+        ),
+        None => None,
+    };
+    let mut deploy = Deploy {
+        options,
+        plan,
+        cluster,
+        helm: deploy_helm,
+        analysis,
+        outcome,
+        started,
+        deadline: tokio::time::Instant::now() + Duration::from_secs(u64::from(options.timeout)),
+        previous,
+        cancelled,
+        grace: options.grace,
+        requests: 0,
+    };
+    let result = Box::pin(deploy.run()).await;
+    let mut unreachable = None;
+    match result {
+        Ok(()) => {
+            deploy.outcome.decision = Some(if deploy.plan.strategy == Strategy::Rolling {
+                Decision::Deployed
+            } else {
+                Decision::Promoted
+            });
+            if let Ok(history) = deploy.cluster.history(&options.release).await {
+                deploy.outcome.revision = history.first().map(|r| r.revision);
+            }
+        }
+        Err((stopped, stop)) => {
+            deploy.note(format!("stopped: {}", stop.reason()));
+            if let Stop::Pod(failure) = &stop {
+                deploy.outcome.evidence = Some(deploy.evidence(failure).await);
+            }
+            deploy.outcome.failure = Some(stop.reason());
+            if let Stop::Cluster(error) = &stop {
+                unreachable = Some(error.to_string());
+            }
+            let clean = deploy.undo(stopped).await;
+            deploy.state_left().await;
+            deploy.outcome.decision = Some(if clean && deploy.previous.is_some() {
+                Decision::RolledBack
+            } else {
+                Decision::Failed
+            });
+        }
+    }
+    let report = report::report(&deploy.outcome, deployment.as_ref());
+    if let Some(error) = unreachable {
+        if let (Some(github), Some(deployment)) = (&github, &deployment) {
+            let _ = github
+                .status(
+                    deployment.id,
+                    "error",
+                    &format!("the cluster could not be reached: {error}"),
+                    None,
+                )
+                .await;
+        }
+        return Err(ActionFailure::Service(format!(
+            "{error}; state left: {}",
+            deploy.outcome.left.join("; ")
+        )));
+    }
+    Ok(report)
+}

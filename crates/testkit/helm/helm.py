@@ -1,0 +1,119 @@
+"""The `helm` CLI subset helm-deploy runs, on Helm's own v4 library (PyPI helm-python-sdk).
+
+There is no Linux helm binary to install here; this stands in for the one azure/setup-helm puts
+on a runner. It takes the same arguments (`version --short`, `upgrade --install`, `rollback`,
+`uninstall`, with --namespace, --kube-context, --version, --values, --set, --timeout), prints what
+helm prints on success and exits 1 with helm's `Error: …` line on failure. Every call is appended
+to $GANTRY_HELM_LOG (one JSON array of argv per line) when that is set.
+"""
+
+import json
+import os
+import sys
+
+import helm_python as helm
+
+
+def deep_merge(base, extra):
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def seconds(text):
+    text = text.strip()
+    total, digits = 0, ""
+    for char in text:
+        if char.isdigit():
+            digits += char
+            continue
+        total += int(digits) * {"s": 1, "m": 60, "h": 3600}[char]
+        digits = ""
+    return total + (int(digits) if digits else 0)
+
+
+def main(argv):
+    log = os.environ.get("GANTRY_HELM_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(json.dumps(argv) + "\n")
+    if argv[:1] == ["version"]:
+        print("v" + helm.helm_sdk_version().lstrip("v") + "+helm-python-sdk")
+        return 0
+    verb, positional, options, values_files, sets = argv[0], [], {}, [], []
+    rest = argv[1:]
+    index = 0
+    while index < len(rest):
+        word = rest[index]
+        if word in ("--install",):
+            options["install"] = True
+        elif word in ("--namespace", "-n", "--kube-context", "--version", "--timeout"):
+            options[word.lstrip("-")] = rest[index + 1]
+            index += 1
+        elif word in ("--values", "-f"):
+            values_files.append(rest[index + 1])
+            index += 1
+        elif word == "--set":
+            sets.append(rest[index + 1])
+            index += 1
+        elif word.startswith("-"):
+            print(f"Error: unknown flag: {word}", file=sys.stderr)
+            return 1
+        else:
+            positional.append(word)
+        index += 1
+    namespace = options.get("namespace", "default")
+    timeout = seconds(options.get("timeout", "300s"))
+    config = helm.Config(
+        kubeconfig_path=os.environ.get("KUBECONFIG"),
+        kube_context=options.get("kube-context"),
+        namespace=namespace,
+    )
+    try:
+        if verb == "upgrade":
+            release, chart = positional
+            values = {}
+            for path in values_files:
+                with open(path, encoding="utf-8") as file:
+                    deep_merge(values, helm.values_from_yaml(file.read()))
+            for expression in sets:
+                deep_merge(values, helm.parse_set_string(expression))
+            try:
+                history = config.history(release)
+            except helm.HelmNotFoundError:
+                history = []
+            if history:
+                result = config.upgrade(chart, release, values, namespace=namespace, timeout=timeout,
+                                        chart_version=options.get("version"))
+                print(f'Release "{release}" has been upgraded. Happy Helming!')
+            elif options.get("install"):
+                result = config.install(chart, release, values, namespace=namespace, timeout=timeout,
+                                        chart_version=options.get("version"))
+                print(f'Release "{release}" does not exist. Installing it now.')
+            else:
+                print(f'Error: UPGRADE FAILED: "{release}" has no deployed releases', file=sys.stderr)
+                return 1
+            version = result.get("version") if isinstance(result, dict) else None
+            print(f"NAME: {release}\nNAMESPACE: {namespace}\nSTATUS: deployed\nREVISION: {version}")
+        elif verb == "rollback":
+            release, revision = positional
+            config.rollback(release, version=int(revision), timeout=timeout)
+            print("Rollback was a success! Happy Helming!")
+        elif verb == "uninstall":
+            (release,) = positional
+            config.uninstall(release, timeout=timeout)
+            print(f'release "{release}" uninstalled')
+        else:
+            print(f'Error: unknown command "{verb}" for "helm"', file=sys.stderr)
+            return 1
+    except helm.HelmError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

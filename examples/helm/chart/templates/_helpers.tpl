@@ -1,0 +1,14 @@
+{{- define "cart.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Values.image.tag | quote }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+gantry.dev/track: {{ .Values.gantry.track }}
+{{- end -}}
+{{- define "cart.selector" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+{{- define "cart.stable" -}}
+{{- if eq .Values.gantry.track "stable" }}true{{ end -}}
+{{- end -}}

@@ -1,0 +1,651 @@
+//! helm-deploy end to end: the built binary, Helm's own engine as the `helm` it runs, the fake
+//! API server with its controller, the fake GitHub — rolling, fast failure by each cause,
+//! canary promoted and rolled back on a real Prometheus, blue-green, a stuck release, a
+//! cancelled job, the deployment statuses.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use gantry_testkit::fake_github::FakeGitHub;
+use gantry_testkit::fake_kube::{Behaviour, FakeKube};
+use gantry_testkit::harness::{RunOutcome, RunnerHarness};
+use serde_json::{Value, json};
+
+struct Cluster {
+    fake: FakeKube,
+    dir: tempfile::TempDir,
+    helm: PathBuf,
+}
+
+impl Cluster {
+    fn start() -> Self {
+        let fake = FakeKube::start();
+        fake.create(
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+        );
+        for (word, behaviour) in [
+            ("crash", Behaviour::CrashLoop),
+            ("oom", Behaviour::OomKilled),
+            ("missing", Behaviour::ImagePull),
+            ("noconfig", Behaviour::ConfigError),
+            ("huge", Behaviour::Unschedulable),
+            ("unready", Behaviour::Unready),
+        ] {
+            fake.behave(word, behaviour);
+        }
+        fake.set_log("cart-", "starting cart 2.0\nconnecting to db with password=hunter2\npanic: db refused the connection");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("kubeconfig"), fake.kubeconfig()).unwrap();
+        let helm = gantry_testkit::helm_stand_in(dir.path());
+        Self { fake, dir, helm }
+    }
+
+    fn helm_log(&self) -> Vec<Vec<String>> {
+        std::fs::read_to_string(self.dir.path().join("helm.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+
+    fn harness(&self, tag: &str) -> RunnerHarness<'_> {
+        let chart = gantry_testkit::repository_root().join("examples/helm/chart");
+        RunnerHarness::new()
+            .env("KUBECONFIG", self.dir.path().join("kubeconfig").to_str().unwrap())
+            .env("GANTRY_HELM_LOG", self.dir.path().join("helm.log").to_str().unwrap())
+            .input("release", "cart")
+            .input("chart", chart.to_str().unwrap())
+            .input("namespace", "shop")
+            .input("helm-command", self.helm.to_str().unwrap())
+            .input("set", &format!("image.repository=shop/cart\nimage.tag={tag}\nautoscaling.enabled=false\nreplicaCount=2"))
+            .input("timeout", "90s")
+            .input("rollback-timeout", "60s")
+    }
+
+    fn deploy(&self, tag: &str) -> RunOutcome {
+        self.harness(tag).run(&["helm-deploy"])
+    }
+
+    fn image(&self, name: &str) -> String {
+        let deployment = self
+            .fake
+            .get("Deployment", "shop", name)
+            .unwrap_or(Value::Null);
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// Asserts how a run ended: its exit status and `decision` output.
+fn ended(outcome: &RunOutcome, exit: i32, decision: &str) {
+    assert_eq!(
+        (outcome.exit_code, outcome.output("decision")),
+        (Some(exit), decision),
+        "{}",
+        explain(outcome)
+    );
+}
+
+fn explain(outcome: &RunOutcome) -> String {
+    format!(
+        "exit {:?}\n{}\n{}\n{:?}",
+        outcome.exit_code, outcome.summary, outcome.stderr, outcome.outputs
+    )
+}
+
+#[test]
+fn a_rolling_deploy_installs_then_upgrades_by_kubectls_rules() {
+    let cluster = Cluster::start();
+    let first = cluster.deploy("v1");
+    assert_eq!(first.exit_code, Some(0), "{}", explain(&first));
+    assert_eq!(first.output("decision"), "deployed");
+    assert_eq!(
+        (first.output("revision"), first.output("previous-revision")),
+        ("1", "")
+    );
+    let second = cluster.deploy("v2");
+    assert_eq!(second.exit_code, Some(0), "{}", explain(&second));
+    assert_eq!(
+        (
+            second.output("revision"),
+            second.output("previous-revision")
+        ),
+        ("2", "1")
+    );
+    assert_eq!(cluster.image("cart"), "shop/cart:v2");
+    // Every new pod ready and every old one gone when it said so.
+    let deployment = cluster.fake.get("Deployment", "shop", "cart").unwrap();
+    assert_eq!(deployment["status"]["updatedReplicas"], 2);
+    assert_eq!(deployment["status"]["replicas"], 2);
+    // Helm was run without its own wait.
+    for argv in cluster.helm_log() {
+        assert!(
+            !argv
+                .iter()
+                .any(|a| a.starts_with("--wait") || a == "--atomic"),
+            "{argv:?}"
+        );
+    }
+}
+
+#[test]
+fn each_fast_failure_is_rolled_back_in_seconds_with_its_cause_and_the_pods_own_words() {
+    let cluster = Cluster::start();
+    assert_eq!(cluster.deploy("v1").exit_code, Some(0));
+    let mut revision = 1;
+    for (tag, cause, words) in [
+        (
+            "crash",
+            "CrashLoopBackOff",
+            "Back-off restarting failed container",
+        ),
+        ("oom", "OOMKilled", "OOMKilled"),
+        ("missing", "image pull failed", "Failed to pull image"),
+        (
+            "noconfig",
+            "container cannot be configured",
+            "db-credentials",
+        ),
+        ("huge", "unschedulable", "Insufficient cpu"),
+    ] {
+        let started = Instant::now();
+        let outcome = cluster
+            .harness(tag)
+            .input("unschedulable-grace", "2s")
+            .run(&["helm-deploy"]);
+        let took = started.elapsed();
+        assert_eq!(outcome.exit_code, Some(1), "{tag}: {}", explain(&outcome));
+        assert_eq!(outcome.output("decision"), "rolled-back", "{tag}");
+        assert!(
+            outcome.output("failure-reason").contains(cause),
+            "{tag}: {}",
+            outcome.output("failure-reason")
+        );
+        assert!(
+            outcome.summary.contains(words),
+            "{tag}: {}",
+            outcome.summary
+        );
+        assert!(took < Duration::from_secs(30), "{tag}: {took:?}");
+        // The upgrade was a revision, the rollback another; the old image serves.
+        revision += 2;
+        assert_eq!(
+            outcome.output("revision"),
+            revision.to_string(),
+            "{tag}: {}",
+            explain(&outcome)
+        );
+        assert_eq!(cluster.image("cart"), "shop/cart:v1", "{tag}");
+        if tag == "crash" {
+            assert!(
+                outcome.summary.contains("password=***"),
+                "{}",
+                outcome.summary
+            );
+            assert!(!outcome.summary.contains("hunter2"));
+        }
+    }
+    let rollbacks = cluster
+        .helm_log()
+        .iter()
+        .filter(|argv| argv[0] == "rollback")
+        .count();
+    assert_eq!(rollbacks, 5);
+}
+
+/// The fake's requests as `METHOD path` in order.
+fn requests(cluster: &Cluster) -> Vec<String> {
+    cluster
+        .fake
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+/// The index of the last request matching `writes` before the first matching `deletes`.
+fn traffic_home_before_deletes(cluster: &Cluster, write: &str, deletes: &[&str]) -> (usize, usize) {
+    let all = requests(cluster);
+    let first_delete = all
+        .iter()
+        .position(|r| r.starts_with("DELETE") && deletes.iter().any(|d| r.ends_with(d)))
+        .expect("a delete");
+    let last_write = all[..first_delete]
+        .iter()
+        .rposition(|r| r.starts_with("PUT") && r.contains(write))
+        .expect("a write before");
+    (last_write, first_delete)
+}
+
+/// A health endpoint on 127.0.0.1 that answers 200, or 500 once `fails()` says so.
+fn health_server(fails: impl Fn() -> bool + Send + 'static) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/healthz", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buffer = [0u8; 2048];
+            let _ = stream.read(&mut buffer);
+            let status = if fails() {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    url
+}
+
+fn blue_green<'c>(cluster: &'c Cluster, tag: &str) -> RunnerHarness<'c> {
+    cluster
+        .harness(tag)
+        .input("strategy", "blue-green")
+        .input("traffic", "service")
+        .input("step-interval", "1s")
+        .input("set", &format!("image.repository=shop/cart\nimage.tag={tag}\nautoscaling.enabled=false\nreplicaCount=2\nrouting.mode=service"))
+}
+
+fn selects(cluster: &Cluster) -> String {
+    let service = cluster.fake.get("Service", "shop", "cart").unwrap();
+    service["spec"]["selector"]["app.kubernetes.io/instance"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn blue_green_switches_to_green_and_back_when_green_fails_its_checks() {
+    let cluster = Cluster::start();
+    let first = blue_green(&cluster, "v1").run(&["helm-deploy"]);
+    ended(&first, 0, "deployed");
+    let promoted = blue_green(&cluster, "v2").run(&["helm-deploy"]);
+    ended(&promoted, 0, "promoted");
+    assert_eq!(cluster.image("cart"), "shop/cart:v2");
+    assert_eq!(selects(&cluster), "cart");
+    assert!(
+        cluster
+            .fake
+            .get("Deployment", "shop", "cart-green")
+            .is_none(),
+        "green removed after promotion"
+    );
+    // Green served everything before the stable was upgraded.
+    let all = requests(&cluster);
+    let switched = all
+        .iter()
+        .position(|r| r.starts_with("PUT") && r.ends_with("/services/cart"))
+        .unwrap();
+    assert!(
+        all[switched..]
+            .iter()
+            .any(|r| r.contains("/deployments/cart") && r.starts_with("PATCH"))
+    );
+
+    // Now a green that fails its health check once it takes the traffic.
+    let shared = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let failing = std::sync::Arc::clone(&shared);
+    let url = health_server(move || failing.load(std::sync::atomic::Ordering::SeqCst));
+    let before = requests(&cluster).len();
+    let watcher_cluster = &cluster;
+    let outcome = std::thread::scope(|scope| {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let done_flag = std::sync::Arc::clone(&done);
+        scope.spawn(move || {
+            while !done_flag.load(std::sync::atomic::Ordering::SeqCst) {
+                if selects(watcher_cluster) == "cart-green" {
+                    shared.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let outcome = blue_green(&cluster, "v3")
+            .input("health-checks", &format!("{url} 200 2s"))
+            .run(&["helm-deploy"]);
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        outcome
+    });
+    ended(&outcome, 1, "rolled-back");
+    assert!(
+        outcome.output("failure-reason").contains("answered 500"),
+        "{}",
+        outcome.output("failure-reason")
+    );
+    assert_eq!(selects(&cluster), "cart", "switched back to blue");
+    assert_eq!(cluster.image("cart"), "shop/cart:v2", "blue untouched");
+    assert!(
+        cluster
+            .fake
+            .get("Deployment", "shop", "cart-green")
+            .is_none()
+    );
+    let all = requests(&cluster)[before..].to_vec();
+    let back = all
+        .iter()
+        .rposition(|r| r.starts_with("PUT") && r.ends_with("/services/cart"))
+        .unwrap();
+    let removed = all
+        .iter()
+        .position(|r| r.starts_with("DELETE") && r.ends_with("/deployments/cart-green"))
+        .unwrap();
+    assert!(
+        back < removed,
+        "traffic back on blue before green is removed"
+    );
+}
+
+/// Healthy or failing canary traffic around now, in Istio's metrics.
+fn prometheus(canary_errors: f64) -> gantry_testkit::prometheus::Backfilled {
+    use gantry_testkit::prometheus::{Backfilled, Names, OpenMetrics, Workload, write};
+    #[expect(clippy::cast_possible_wrap)]
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut metrics = OpenMetrics::default();
+    for (index, (name, errors)) in [("cart-canary", canary_errors), ("cart-baseline", 0.005)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut workload = Workload::new("shop", name, Names::Istio, now - 1800, now + 600);
+        workload.rps = 100.0;
+        workload.error_rate = errors;
+        write(&mut metrics, &workload, index as u64 + 7);
+    }
+    Backfilled::start(&metrics)
+}
+
+fn canary<'c>(cluster: &'c Cluster, tag: &str, prometheus_url: &str) -> RunnerHarness<'c> {
+    cluster
+        .harness(tag)
+        .input("strategy", "canary")
+        .input("traffic", "istio")
+        .input("canary-steps", "10,50,100")
+        .input("step-interval", "2s")
+        .input("timeout", "10m")
+        .input("prometheus-url", prometheus_url)
+}
+
+fn weights(cluster: &Cluster) -> Vec<(String, u64)> {
+    let service = cluster.fake.get("VirtualService", "shop", "cart").unwrap();
+    service["spec"]["http"][0]["route"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["destination"]["host"].as_str().unwrap().to_owned(),
+                r["weight"].as_u64().unwrap(),
+            )
+        })
+        .filter(|(_, w)| *w > 0)
+        .collect()
+}
+
+#[test]
+fn a_canary_is_promoted_on_a_healthy_judgement_and_rolled_back_traffic_first_on_a_bad_one() {
+    let cluster = Cluster::start();
+    assert_eq!(
+        canary(&cluster, "v1", "http://127.0.0.1:9")
+            .run(&["helm-deploy"])
+            .exit_code,
+        Some(0)
+    );
+    let healthy = prometheus(0.005);
+    let promoted = canary(&cluster, "v2", &healthy.url).run(&["helm-deploy"]);
+    ended(&promoted, 0, "promoted");
+    assert!(
+        promoted.summary.contains("Canary analysis"),
+        "{}",
+        promoted.summary
+    );
+    assert_eq!(cluster.image("cart"), "shop/cart:v2");
+    assert_eq!(weights(&cluster), [("cart".to_owned(), 100)]);
+    for gone in ["cart-canary", "cart-baseline"] {
+        assert!(
+            cluster.fake.get("Deployment", "shop", gone).is_none(),
+            "{gone}"
+        );
+    }
+    drop(healthy);
+
+    let failing = prometheus(0.05);
+    let before = requests(&cluster).len();
+    let outcome = canary(&cluster, "v3", &failing.url).run(&["helm-deploy"]);
+    ended(&outcome, 1, "rolled-back");
+    assert!(
+        outcome
+            .output("failure-reason")
+            .contains("canary analysis at 10 %"),
+        "{}",
+        outcome.output("failure-reason")
+    );
+    assert_eq!(weights(&cluster), [("cart".to_owned(), 100)]);
+    assert_eq!(cluster.image("cart"), "shop/cart:v2", "stable untouched");
+    let all = requests(&cluster)[before..].to_vec();
+    let first_delete = all
+        .iter()
+        .position(|r| {
+            r.starts_with("DELETE")
+                && (r.ends_with("/cart-canary") || r.ends_with("/cart-baseline"))
+        })
+        .unwrap();
+    let home = all[..first_delete]
+        .iter()
+        .rposition(|r| r.starts_with("PUT") && r.ends_with("/virtualservices/cart"))
+        .unwrap();
+    // The weights were read back after going home, before anything was deleted.
+    assert!(
+        all[home..first_delete]
+            .iter()
+            .filter(|r| r.starts_with("GET") && r.ends_with("/virtualservices/cart"))
+            .count()
+            >= 2
+    );
+    let _ = traffic_home_before_deletes;
+}
+
+fn pending_upgrade(cluster: &Cluster) {
+    use base64::Engine as _;
+    use std::io::Read as _;
+    let secret = cluster
+        .fake
+        .get("Secret", "shop", "sh.helm.release.v1.cart.v1")
+        .unwrap();
+    let outer = base64::engine::general_purpose::STANDARD
+        .decode(secret["data"]["release"].as_str().unwrap())
+        .unwrap();
+    let inner = base64::engine::general_purpose::STANDARD
+        .decode(outer)
+        .unwrap();
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(inner.as_slice())
+        .read_to_string(&mut json)
+        .unwrap();
+    let mut record: Value = serde_json::from_str(&json).unwrap();
+    record["version"] = json!(2);
+    record["info"]["status"] = json!("pending-upgrade");
+    let data = base64::engine::general_purpose::STANDARD
+        .encode(gantry_helm_deploy::release::encode(&record));
+    cluster.fake.create(&json!({"apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
+        "metadata": {"name": "sh.helm.release.v1.cart.v2", "namespace": "shop",
+            "labels": {"owner": "helm", "name": "cart", "status": "pending-upgrade", "version": "2"}},
+        "data": {"release": data}}));
+}
+
+#[test]
+fn a_release_left_pending_stops_with_guidance_or_is_recovered_first() {
+    let cluster = Cluster::start();
+    assert_eq!(cluster.deploy("v1").exit_code, Some(0));
+    pending_upgrade(&cluster);
+    let calls = cluster.helm_log().len();
+    let stuck = cluster.deploy("v2");
+    ended(&stuck, 1, "failed");
+    let reason = stuck.output("failure-reason");
+    assert!(
+        reason.contains("pending-upgrade at revision 2")
+            && reason.contains("recover-pending: rollback")
+            && reason.contains("revision 1"),
+        "{reason}"
+    );
+    assert_eq!(
+        cluster.helm_log().len(),
+        calls + 1,
+        "only `helm version`: nothing was changed"
+    );
+    let recovered = cluster
+        .harness("v2")
+        .input("recover-pending", "rollback")
+        .run(&["helm-deploy"]);
+    ended(&recovered, 0, "deployed");
+    let log = cluster.helm_log();
+    let verbs: Vec<&str> = log[calls + 1..]
+        .iter()
+        .map(|argv| argv[0].as_str())
+        .collect();
+    assert_eq!(verbs, ["version", "rollback", "upgrade"]);
+    assert_eq!(
+        log.iter().find(|a| a[0] == "rollback").unwrap()[1..3],
+        ["cart".to_owned(), "1".to_owned()]
+    );
+    assert_eq!(cluster.image("cart"), "shop/cart:v2");
+}
+
+#[test]
+fn a_cancelled_job_puts_traffic_back_and_leaves_no_release_pending() {
+    let cluster = Cluster::start();
+    assert_eq!(
+        blue_green(&cluster, "v1").run(&["helm-deploy"]).exit_code,
+        Some(0)
+    );
+    let harness = blue_green(&cluster, "v2").input("step-interval", "5m");
+    let mut running = harness.spawn(&["helm-deploy"]);
+    let started = Instant::now();
+    while selects(&cluster) != "cart-green" {
+        assert!(
+            running.running() && started.elapsed() < Duration::from_secs(60),
+            "never switched"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    running.signal("TERM");
+    let cancelled = Instant::now();
+    let outcome = running.wait();
+    assert!(
+        cancelled.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        cancelled.elapsed()
+    );
+    ended(&outcome, 1, "rolled-back");
+    assert!(outcome.output("failure-reason").contains("cancelled"));
+    assert_eq!(selects(&cluster), "cart");
+    assert!(
+        cluster
+            .fake
+            .get("Deployment", "shop", "cart-green")
+            .is_none()
+    );
+    let heads: Vec<String> = cluster
+        .fake
+        .list("Secret", "shop")
+        .iter()
+        .filter_map(|s| {
+            s["metadata"]["labels"]["status"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert!(!heads.iter().any(|s| s.starts_with("pending")), "{heads:?}");
+}
+
+#[test]
+fn deployments_go_in_progress_then_success_or_failure_and_supersede_the_last() {
+    let cluster = Cluster::start();
+    let github = FakeGitHub::start();
+    let run = |tag: &str| {
+        cluster
+            .harness(tag)
+            .github(&github)
+            .input("environment", "staging")
+            .input("environment-url", "https://staging.example")
+            .run(&["helm-deploy"])
+    };
+    assert_eq!(run("v1").exit_code, Some(0));
+    let second = run("v2");
+    assert_eq!(second.exit_code, Some(0));
+    let failed = run("crash");
+    assert_eq!(failed.exit_code, Some(1));
+    let state = github.state();
+    assert!(
+        state.contract_violations.is_empty(),
+        "{:?}",
+        state.contract_violations
+    );
+    assert_eq!(state.deployments.len(), 3);
+    let ids: Vec<u64> = state.deployments.iter().map(|d| d.id).collect();
+    let of = |id: u64| -> Vec<String> {
+        state
+            .deployment_statuses
+            .iter()
+            .filter(|s| s.deployment_id == id)
+            .map(|s| s.state.clone())
+            .collect()
+    };
+    assert_eq!(of(ids[0]), ["in_progress", "success", "inactive"]);
+    assert_eq!(of(ids[1]), ["in_progress", "success"]);
+    assert_eq!(of(ids[2]), ["in_progress", "failure"]);
+    assert_eq!(second.output("deployment-id"), ids[1].to_string());
+    assert_eq!(second.output("environment-url"), "https://staging.example");
+    let success = state
+        .deployment_statuses
+        .iter()
+        .find(|s| s.state == "success")
+        .unwrap();
+    assert_eq!(
+        success.log_url.as_deref(),
+        Some("https://github.com/octo/repo/actions/runs/1001")
+    );
+    assert_eq!(
+        success.environment_url.as_deref(),
+        Some("https://staging.example")
+    );
+}
+
+#[test]
+fn no_helm_is_bad_input_and_an_unreachable_cluster_a_service_error_with_nothing_posted() {
+    let cluster = Cluster::start();
+    let github = FakeGitHub::start();
+    let no_helm = cluster
+        .harness("v1")
+        .github(&github)
+        .input("environment", "staging")
+        .input("helm-command", "helm-that-is-not-installed")
+        .run(&["helm-deploy"]);
+    assert_eq!(no_helm.exit_code, Some(2), "{}", explain(&no_helm));
+    assert!(
+        no_helm.stdout.contains("azure/setup-helm") || no_helm.stderr.contains("azure/setup-helm"),
+        "{}",
+        explain(&no_helm)
+    );
+    let unreachable = cluster
+        .harness("v1")
+        .github(&github)
+        .input("environment", "staging")
+        .input("kube-context", "other")
+        .run(&["helm-deploy"]);
+    assert_eq!(unreachable.exit_code, Some(3), "{}", explain(&unreachable));
+    assert_eq!(unreachable.output("result"), "service-error");
+    assert!(github.state().deployments.is_empty(), "nothing posted");
+    let bad = cluster
+        .harness("v1")
+        .input("values", "missing.yaml")
+        .run(&["helm-deploy"]);
+    assert_eq!(bad.exit_code, Some(2));
+    assert!(format!("{}{}", bad.stdout, bad.stderr).contains("missing.yaml"));
+}
