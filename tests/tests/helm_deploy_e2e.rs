@@ -135,6 +135,7 @@ fn each_fast_failure_is_rolled_back_in_seconds_with_its_cause_and_the_pods_own_w
     let cluster = Cluster::start();
     assert_eq!(cluster.deploy("v1").exit_code, Some(0));
     let mut revision = 1;
+    let probes = "\nprobes.readiness.initialDelaySeconds=0\nprobes.readiness.periodSeconds=1\nprobes.readiness.failureThreshold=1";
     for (tag, cause, words) in [
         (
             "crash",
@@ -149,11 +150,21 @@ fn each_fast_failure_is_rolled_back_in_seconds_with_its_cause_and_the_pods_own_w
             "db-credentials",
         ),
         ("huge", "unschedulable", "Insufficient cpu"),
+        (
+            "unready",
+            "readiness probe failing",
+            "Readiness probe failed",
+        ),
     ] {
         let started = Instant::now();
         let outcome = cluster
             .harness(tag)
             .input("unschedulable-grace", "2s")
+            .input("not-ready-grace", "2s")
+            .input(
+                "set",
+                &format!("image.repository=shop/cart\nimage.tag={tag}\nautoscaling.enabled=false\nreplicaCount=2{probes}"),
+            )
             .run(&["helm-deploy"]);
         let took = started.elapsed();
         assert_eq!(outcome.exit_code, Some(1), "{tag}: {}", explain(&outcome));
@@ -192,7 +203,7 @@ fn each_fast_failure_is_rolled_back_in_seconds_with_its_cause_and_the_pods_own_w
         .iter()
         .filter(|argv| argv[0] == "rollback")
         .count();
-    assert_eq!(rollbacks, 5);
+    assert_eq!(rollbacks, 6);
 }
 
 /// The fake's requests as `METHOD path` in order.
@@ -648,4 +659,165 @@ fn no_helm_is_bad_input_and_an_unreachable_cluster_a_service_error_with_nothing_
         .run(&["helm-deploy"]);
     assert_eq!(bad.exit_code, Some(2));
     assert!(format!("{}{}", bad.stdout, bad.stderr).contains("missing.yaml"));
+}
+
+#[test]
+fn a_deploy_past_its_timeout_is_rolled_back() {
+    let cluster = Cluster::start();
+    cluster.fake.behave("slow", Behaviour::Slow(120));
+    assert_eq!(cluster.deploy("v1").exit_code, Some(0));
+    let started = Instant::now();
+    let outcome = cluster
+        .harness("slow")
+        .input("timeout", "4s")
+        .run(&["helm-deploy"]);
+    ended(&outcome, 1, "rolled-back");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let reason = outcome.output("failure-reason");
+    assert!(reason.contains("not ready within the timeout"), "{reason}");
+    assert_eq!(cluster.image("cart"), "shop/cart:v1");
+}
+
+#[test]
+fn a_gateway_api_canary_is_rolled_back_with_its_httproute_weights_home() {
+    let cluster = Cluster::start();
+    let sets = |tag: &str| {
+        format!(
+            "image.repository=shop/cart\nimage.tag={tag}\nautoscaling.enabled=false\nreplicaCount=2\nrouting.mode=gateway-api"
+        )
+    };
+    let failing = prometheus(0.05);
+    let run = |tag: &str| {
+        canary(&cluster, tag, &failing.url)
+            .input("traffic", "gateway-api")
+            .input("set", &sets(tag))
+            .run(&["helm-deploy"])
+    };
+    ended(&run("v1"), 0, "deployed");
+    let outcome = run("v2");
+    ended(&outcome, 1, "rolled-back");
+    let route = cluster.fake.get("HTTPRoute", "shop", "cart").unwrap();
+    let weights: Vec<(String, u64)> = route["spec"]["rules"][0]["backendRefs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["name"].as_str().unwrap().to_owned(),
+                b["weight"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        weights,
+        [
+            ("cart".to_owned(), 100),
+            ("cart-canary".to_owned(), 0),
+            ("cart-baseline".to_owned(), 0),
+            ("cart-green".to_owned(), 0)
+        ]
+    );
+    // It had shifted traffic before the judge said no.
+    let puts = requests(&cluster)
+        .iter()
+        .filter(|r| r.starts_with("PUT") && r.ends_with("/httproutes/cart"))
+        .count();
+    assert_eq!(puts, 2, "to 10 %, and home");
+}
+
+#[test]
+fn a_cluster_that_goes_away_mid_deploy_is_a_service_error_with_the_deployment_in_error() {
+    let cluster = Cluster::start();
+    let github = FakeGitHub::start();
+    ended(
+        &blue_green(&cluster, "v1").run(&["helm-deploy"]),
+        0,
+        "deployed",
+    );
+    let harness = blue_green(&cluster, "v2")
+        .input("step-interval", "5m")
+        .github(&github)
+        .input("environment", "staging");
+    let running = harness.spawn(&["helm-deploy"]);
+    let started = Instant::now();
+    while selects(&cluster) != "cart-green" {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "never switched"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    cluster.fake.go_down();
+    let outcome = running.wait();
+    assert_eq!(outcome.exit_code, Some(3), "{}", explain(&outcome));
+    assert_eq!(outcome.output("result"), "service-error");
+    let all = format!("{}{}", outcome.stdout, outcome.stderr);
+    assert!(all.contains("could not be reached"), "{all}");
+    let states: Vec<String> = github
+        .state()
+        .deployment_statuses
+        .iter()
+        .map(|s| s.state.clone())
+        .collect();
+    assert_eq!(states, ["in_progress", "error"]);
+}
+
+#[test]
+fn green_is_checked_through_its_own_service_and_never_switched_to_when_it_fails() {
+    let cluster = Cluster::start();
+    ended(
+        &blue_green(&cluster, "v1").run(&["helm-deploy"]),
+        0,
+        "deployed",
+    );
+    let check = "http://{service}:80/healthz 200 2s";
+    // Healthy through its own Service: promoted, and the stable checked the same way after.
+    let promoted = blue_green(&cluster, "v2")
+        .input("health-checks", check)
+        .run(&["helm-deploy"]);
+    ended(&promoted, 0, "promoted");
+    assert!(
+        promoted.summary.contains("through Service cart-green"),
+        "{}",
+        promoted.summary
+    );
+    assert!(
+        promoted.summary.contains("through Service cart)"),
+        "{}",
+        promoted.summary
+    );
+    let proxied = |service: &str| {
+        cluster
+            .fake
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.path == format!("/api/v1/namespaces/shop/services/{service}:80/proxy/healthz")
+            })
+            .count()
+    };
+    assert!(proxied("cart-green") >= 2 && proxied("cart") >= 1);
+    // Green answers 500 through its Service: the switch never happens.
+    cluster.fake.answer_through("cart-green", 500);
+    let before = requests(&cluster).len();
+    let outcome = blue_green(&cluster, "v3")
+        .input("health-checks", check)
+        .run(&["helm-deploy"]);
+    ended(&outcome, 1, "rolled-back");
+    let reason = outcome.output("failure-reason");
+    assert!(
+        reason.contains("through Service cart-green") && reason.contains("answered 500"),
+        "{reason}"
+    );
+    let switched = requests(&cluster)[before..]
+        .iter()
+        .any(|r| r.starts_with("PUT") && r.ends_with("/services/cart"));
+    assert!(!switched, "blue kept every request");
+    assert_eq!(cluster.image("cart"), "shop/cart:v2");
+    assert!(
+        cluster
+            .fake
+            .get("Deployment", "shop", "cart-green")
+            .is_none()
+    );
 }

@@ -164,7 +164,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         ),
         InputSpec::new(
             "health-checks",
-            "HTTP checks run after each step, one a line: `<url> <status> <latency budget>` (`https://app.example.com/healthz 200 500ms`).",
+            "HTTP checks run after each step, one a line: `<url> <status> <latency budget>` (`https://app.example.com/healthz 200 500ms`). A URL on `http://{service}` (`http://{service}:80/healthz`) goes through the API server's proxy to the Service under test: green's or the canary's before promotion, the stable's after.",
             false,
             None,
             InputKind::List,
@@ -256,7 +256,11 @@ pub const SPEC: ActionSpec = ActionSpec {
     ],
 };
 
-/// An HTTP check: the URL, the status it must answer, the time it must answer within.
+/// An HTTP check: the URL, the status it must answer, the time it must answer within. A URL
+/// whose host is `{service}` (`http://{service}/healthz`, `http://{service}:8080/healthz`) is
+/// checked through the API server's proxy to the Service under test — green's before the
+/// switch, the canary's during its steps, the stable's once promoted — so the new version is
+/// checked on its own before any user is sent to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HealthCheck {
     /// The URL.
@@ -265,6 +269,42 @@ pub struct HealthCheck {
     pub status: u16,
     /// Milliseconds it may take.
     pub budget_ms: u64,
+}
+
+/// The placeholder for the Service under test.
+pub const SERVICE: &str = "{service}";
+
+impl HealthCheck {
+    /// For a `http://{service}…` check: the port (when the URL names one) and the path.
+    #[must_use]
+    pub fn through_service(&self) -> Option<(Option<u16>, String)> {
+        let rest = self.url.strip_prefix("http://")?.strip_prefix(SERVICE)?;
+        let (port, path) = match rest.strip_prefix(':') {
+            Some(rest) => {
+                let end = rest.find('/').unwrap_or(rest.len());
+                (rest[..end].parse().ok(), &rest[end..])
+            }
+            None => (None, rest),
+        };
+        Some((
+            port,
+            if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path.to_owned()
+            },
+        ))
+    }
+
+    /// The API server's proxy path to `service` in `namespace` for this check.
+    #[must_use]
+    pub fn proxy_path(&self, namespace: &str, service: &str) -> Option<String> {
+        let (port, path) = self.through_service()?;
+        let target = port.map_or_else(|| service.to_owned(), |port| format!("{service}:{port}"));
+        Some(format!(
+            "/api/v1/namespaces/{namespace}/services/{target}/proxy{path}"
+        ))
+    }
 }
 
 /// `500ms`, `2s`, `1m` as milliseconds.
@@ -294,6 +334,21 @@ pub fn health_check(line: &str) -> Result<HealthCheck, InputError> {
     };
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(bad("an http:// or https:// URL first"));
+    }
+    if url.contains(SERVICE) {
+        let check = HealthCheck {
+            url: (*url).to_owned(),
+            status: 0,
+            budget_ms: 0,
+        };
+        let valid = check.through_service().is_some_and(|(port, path)| {
+            path.starts_with('/') && (port.is_some() || !url[7 + SERVICE.len()..].starts_with(':'))
+        });
+        if !valid {
+            return Err(bad(
+                "`http://{service}/path` or `http://{service}:<port>/path` to check through the Service under test",
+            ));
+        }
     }
     let status: u16 = status
         .parse()

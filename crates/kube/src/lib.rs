@@ -70,16 +70,22 @@ fn classify(what: &str, error: kube::Error) -> Error {
     }
 }
 
-const ATTEMPTS: u32 = 5;
+const ATTEMPTS: u32 = 6;
 
-/// Runs `call` until it succeeds or fails for good: unreachable and 5xx answers are retried
-/// with backoff (0.2 s doubling), refusals are not.
+/// The wait before attempt `attempt` + 1: 0.2 s doubling, at most 2 s (about 5 s in all).
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis((200u64 << attempt.saturating_sub(1).min(4)).min(2000))
+}
+
+/// Runs `call` until it succeeds or fails for good: unreachable and 5xx or 429 answers are
+/// retried with [`backoff`], refusals are not. (kube's own retry layer is off — its default
+/// retries a 503 fifteen times over minutes, which would hold a deploy hostage to a dead API
+/// server.)
 async fn retried<T, F, Fut>(what: &str, mut call: F) -> Result<T, Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, kube::Error>>,
 {
-    let mut delay = Duration::from_millis(200);
     let mut attempt = 1;
     loop {
         match call().await {
@@ -90,8 +96,7 @@ where
                     return Err(error);
                 }
                 tracing::debug!(%error, attempt, "retrying");
-                tokio::time::sleep(delay).await;
-                delay *= 2;
+                tokio::time::sleep(backoff(attempt)).await;
                 attempt += 1;
             }
         }
@@ -183,6 +188,11 @@ impl Cluster {
                 .await
                 .map_err(|error| Error::Config(error.to_string()))?,
         };
+        Self::with_config(config, namespace)
+    }
+
+    fn with_config(mut config: kube::Config, namespace: &str) -> Result<Self, Error> {
+        config.default_retry = false;
         let client =
             kube::Client::try_from(config).map_err(|error| Error::Config(error.to_string()))?;
         Ok(Self {
@@ -206,12 +216,7 @@ impl Cluster {
         let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
             .map_err(|error| Error::Config(format!("{}: {error}", path.display())))?;
-        let client =
-            kube::Client::try_from(config).map_err(|error| Error::Config(error.to_string()))?;
-        Ok(Self {
-            client,
-            namespace: namespace.to_owned(),
-        })
+        Self::with_config(config, namespace)
     }
 
     /// The client (for callers that need another API).
@@ -274,7 +279,7 @@ impl Cluster {
                     if !error.unreachable() {
                         return Err(error);
                     }
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    tokio::time::sleep(backoff(1)).await;
                 }
             }
         }
@@ -383,6 +388,23 @@ impl Cluster {
         }
     }
 
+    /// A `GET` of `path` on the API server as it stands (a Service's proxy path): the status and
+    /// how long the answer took. Not retried: a health check that needed retries failed.
+    pub async fn get_raw(&self, path: &str, timeout: Duration) -> Result<(u16, Duration), Error> {
+        let request = http::Request::get(path)
+            .body(kube::client::Body::empty())
+            .map_err(|error| Error::Contract(format!("{path}: {error}")))?;
+        let started = std::time::Instant::now();
+        match tokio::time::timeout(timeout, self.client.send(request)).await {
+            Err(_) => Err(Error::Unreachable(format!(
+                "{path}: no answer within {} ms",
+                timeout.as_millis()
+            ))),
+            Ok(Err(error)) => Err(classify(path, error)),
+            Ok(Ok(response)) => Ok((response.status().as_u16(), started.elapsed())),
+        }
+    }
+
     /// A pod's events, oldest first, as `Reason: message`.
     pub async fn events(&self, pod: &str) -> Result<Vec<String>, Error> {
         let api = self.api::<k8s_openapi::api::core::v1::Event>();
@@ -446,6 +468,9 @@ pub struct Follow<K: Object> {
     version: String,
     events: Option<Events<K>>,
     requests: u64,
+    /// Watch failures in a row, kept across calls to [`Self::next`] (a caller may give up
+    /// waiting for one and call again: the count must not start over).
+    failures: u32,
 }
 
 impl<K: Object> std::fmt::Debug for Follow<K> {
@@ -468,6 +493,7 @@ impl<K: Object> Follow<K> {
             version: String::new(),
             events: None,
             requests: 0,
+            failures: 0,
         };
         follow.list().await?;
         Ok(follow)
@@ -506,7 +532,6 @@ impl<K: Object> Follow<K> {
     /// Waits for the next change and applies it (a bookmark only moves the version on).
     pub async fn next(&mut self) -> Result<(), Error> {
         use futures_util::StreamExt as _;
-        let mut failures = 0u32;
         loop {
             if self.events.is_none() {
                 let params = kube::api::WatchParams {
@@ -520,11 +545,11 @@ impl<K: Object> Follow<K> {
                     Ok(stream) => self.events = Some(Box::pin(stream)),
                     Err(error) => {
                         let error = classify("a watch", error);
-                        failures += 1;
-                        if !error.unreachable() || failures >= ATTEMPTS {
+                        self.failures += 1;
+                        if !error.unreachable() || self.failures >= ATTEMPTS {
                             return Err(error);
                         }
-                        tokio::time::sleep(Duration::from_millis(200 << failures)).await;
+                        tokio::time::sleep(backoff(self.failures)).await;
                         continue;
                     }
                 }
@@ -541,13 +566,16 @@ impl<K: Object> Follow<K> {
                 Some(Err(error)) => {
                     tracing::debug!(%error, "watch broke; resuming");
                     self.events = None;
-                    failures += 1;
-                    if failures >= ATTEMPTS {
+                    self.failures += 1;
+                    if self.failures >= ATTEMPTS {
                         return Err(classify("a watch", error));
                     }
                     continue;
                 }
-                Some(Ok(event)) => event,
+                Some(Ok(event)) => {
+                    self.failures = 0;
+                    event
+                }
             };
             let name = |object: &K| object.meta().name.clone().unwrap_or_default();
             let version = |object: &K| object.meta().resource_version.clone().unwrap_or_default();

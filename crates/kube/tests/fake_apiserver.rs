@@ -388,3 +388,114 @@ async fn a_follower_keeps_up_through_ended_watches_and_compaction_in_a_few_reque
         .count();
     assert_eq!(lists, 2, "listed again after the 410");
 }
+
+#[tokio::test]
+async fn merge_and_json_patches_apply_as_the_rfcs_say_and_a_failed_test_changes_nothing() {
+    let fake = FakeKube::start();
+    let (cluster, _dir) = cluster(&fake, None).await;
+    fake.create(&virtual_service());
+    let api: Api<kube::api::DynamicObject> = Api::namespaced_with(
+        cluster.client(),
+        "default",
+        &kube::api::ApiResource {
+            group: "networking.istio.io".to_owned(),
+            version: "v1".to_owned(),
+            api_version: "networking.istio.io/v1".to_owned(),
+            kind: "VirtualService".to_owned(),
+            plural: "virtualservices".to_owned(),
+        },
+    );
+    // Merge: objects merge, null deletes, lists are replaced whole.
+    let merged = api
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"gateways": ["mesh"], "hosts": null}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(merged.data["spec"]["gateways"], json!(["mesh"]));
+    assert!(merged.data["spec"].get("hosts").is_none());
+    assert_eq!(
+        merged.data["spec"]["http"][0]["route"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // JSON patch: a test that holds, then a replace; a test that fails changes nothing.
+    let json_patch = async |operations: Value| {
+        let request = http::Request::patch(
+            "/apis/networking.istio.io/v1/namespaces/default/virtualservices/web",
+        )
+        .header("content-type", "application/json-patch+json")
+        .body(operations.to_string().into_bytes())
+        .unwrap();
+        cluster.client().request_text(request).await
+    };
+    let patched = json_patch(json!([
+        {"op": "test", "path": "/spec/http/0/route/1/weight", "value": 0},
+        {"op": "replace", "path": "/spec/http/0/route/1/weight", "value": 10},
+        {"op": "replace", "path": "/spec/http/0/route/0/weight", "value": 90}
+    ]))
+    .await
+    .unwrap();
+    let patched: Value = serde_json::from_str(&patched).unwrap();
+    assert_eq!(patched["spec"]["http"][0]["route"][1]["weight"], 10);
+    let error = json_patch(json!([
+        {"op": "test", "path": "/spec/http/0/route/1/weight", "value": 0},
+        {"op": "replace", "path": "/spec/http/0/route/0/weight", "value": 100}
+    ]))
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(error, kube::Error::Api(ref s) if s.code == 422),
+        "{error:?}"
+    );
+    assert_eq!(
+        fake.get("VirtualService", "default", "web").unwrap()["spec"]["http"][0]["route"][0]["weight"],
+        90
+    );
+    // Custom resources take no strategic merge patch, as the real server says.
+    let strategic = api
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"spec": {}})),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(strategic, kube::Error::Api(ref s) if s.code == 415),
+        "{strategic:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_exec_credential_plugin_supplies_the_token() {
+    let fake = FakeKube::start();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    // The plugin: a program that prints an ExecCredential (here `cat` of one).
+    let credential = dir.path().join("credential.json");
+    std::fs::write(
+        &credential,
+        r#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-the-plugin"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: eks\nclusters:\n- name: c\n  cluster:\n    server: {}\ncontexts:\n- name: eks\n  context:\n    cluster: c\n    user: plugin\nusers:\n- name: plugin\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: cat\n      args: ['{}']\n      interactiveMode: Never\n",
+            fake.url(),
+            credential.display()
+        ),
+    )
+    .unwrap();
+    let cluster = Cluster::from_kubeconfig(&kubeconfig, None, "default")
+        .await
+        .unwrap();
+    assert!(cluster.history("web").await.unwrap().is_empty());
+    let sent = fake.requests().last().unwrap().authorization.clone();
+    assert_eq!(sent.as_deref(), Some("Bearer from-the-plugin"));
+}

@@ -156,7 +156,7 @@ pub enum Behaviour {
 }
 
 /// A request as the fake saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Recorded {
     /// Method.
     pub method: String,
@@ -166,10 +166,14 @@ pub struct Recorded {
     pub query: String,
     /// `Content-Type`.
     pub content_type: String,
+    /// `Authorization`, as sent.
+    pub authorization: Option<String>,
     /// Status answered.
     pub status: u16,
     /// When, since the fake started.
     pub at: Duration,
+    /// When, in Unix seconds.
+    pub unix: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -201,6 +205,10 @@ struct State {
     bookmark_every: Option<Duration>,
     /// Pod start times (by namespace/name), wall seconds.
     started: BTreeMap<(String, String), f64>,
+    /// When a pod first showed a failing state (Unix seconds), since the last [`FakeKube::mark`].
+    first_failure: Option<f64>,
+    /// What a Service's pods answer through the API server's proxy (default 200).
+    proxied: BTreeMap<String, u16>,
 }
 
 struct Shared {
@@ -476,6 +484,21 @@ impl FakeKube {
         state.log.clear();
     }
 
+    /// The API server goes away: every request from now on answers 503 and every open watch
+    /// ends.
+    pub fn go_down(&self) {
+        self.fail("", "/", u32::MAX, 503);
+        self.end_watches();
+    }
+
+    /// What the pods behind `service` answer through the API server's service proxy.
+    pub fn answer_through(&self, service: &str, status: u16) {
+        self.shared
+            .lock()
+            .proxied
+            .insert(service.to_owned(), status);
+    }
+
     /// Ends every open watch, as an API server restarting or timing watches out does.
     pub fn end_watches(&self) {
         let _ = self.shared.events.send(Event {
@@ -499,6 +522,18 @@ impl FakeKube {
             .lock()
             .faults
             .push((method.to_owned(), path.to_owned(), count, status));
+    }
+
+    /// When a pod first showed a state that means it will not run (waiting in CrashLoopBackOff,
+    /// an image pull or config error, OOM-killed, unschedulable), in Unix seconds, since
+    /// [`Self::mark`].
+    pub fn first_failure(&self) -> Option<f64> {
+        self.shared.lock().first_failure
+    }
+
+    /// Forgets the first failure seen.
+    pub fn mark(&self) {
+        self.shared.lock().first_failure = None;
     }
 
     /// Every request so far.
@@ -1585,6 +1620,27 @@ fn kubelet(state: &mut State, events: &broadcast::Sender<Event>, pod: &Value, no
         }
     }
     let _ = all_ready;
+    let failing = behaviour == Behaviour::Unschedulable
+        || status["containerStatuses"]
+            .as_array()
+            .is_some_and(|statuses| {
+                statuses.iter().any(|c| {
+                    c["state"]["waiting"]["reason"]
+                        .as_str()
+                        .is_some_and(|reason| {
+                            matches!(
+                                reason,
+                                "CrashLoopBackOff"
+                                    | "ErrImagePull"
+                                    | "ImagePullBackOff"
+                                    | "CreateContainerConfigError"
+                            )
+                        })
+                })
+            });
+    if failing && state.first_failure.is_none() {
+        state.first_failure = Some(now);
+    }
     if pod["status"] != status {
         let mut next = pod.clone();
         next["status"] = status;
@@ -1842,6 +1898,11 @@ async fn handle(shared: &Arc<Shared>, request: Request<Incoming>) -> Response<Bo
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or("").to_owned();
+    let authorization = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let accept = request
         .headers()
         .get(http::header::ACCEPT)
@@ -1898,8 +1959,10 @@ async fn handle(shared: &Arc<Shared>, request: Request<Incoming>) -> Response<Bo
         path,
         query,
         content_type,
+        authorization,
         status: answer.status().as_u16(),
         at,
+        unix: now_seconds(),
     });
     answer
 }
@@ -2050,6 +2113,64 @@ fn from_protobuf(body: &[u8]) -> Option<Value> {
     Some(object)
 }
 
+/// `GET /api/v1/namespaces/{ns}/services/{name}[:{port}]/proxy/{path}`: the Service's ready
+/// pods answer (what [`FakeKube::answer_through`] set, else 200); none ready is the API server's
+/// 503.
+fn service_proxy(shared: &Arc<Shared>, path: &str) -> Option<Response<Body>> {
+    let rest = path.strip_prefix("/api/v1/namespaces/")?;
+    let (namespace, rest) = rest.split_once("/services/")?;
+    let (target, _) = rest.split_once("/proxy")?;
+    let name = target.split(':').next().unwrap_or(target);
+    let state = shared.lock();
+    let Some(service) = state
+        .objects
+        .get(&("services", namespace.to_owned(), name.to_owned()))
+    else {
+        return Some(respond(
+            404,
+            &status_body(404, "NotFound", &format!("services \"{name}\" not found")),
+        ));
+    };
+    let selector: Vec<String> = service["spec"]["selector"]
+        .as_object()
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let selector = selector.join(",");
+    let ready = state.objects.iter().any(|((resource, ns, _), pod)| {
+        *resource == "pods"
+            && ns == namespace
+            && !selector.is_empty()
+            && matches_labels(pod, &selector)
+            && pod["status"]["conditions"].as_array().is_some_and(|c| {
+                c.iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            })
+    });
+    if !ready {
+        return Some(respond(
+            503,
+            &status_body(
+                503,
+                "ServiceUnavailable",
+                &format!("no endpoints available for service \"{name}\""),
+            ),
+        ));
+    }
+    let status = state.proxied.get(name).copied().unwrap_or(200);
+    Some(
+        Response::builder()
+            .status(status)
+            .header("content-type", "text/plain")
+            .body(Body::Full(Some(Bytes::from_static(b"ok\n"))))
+            .expect("a response"),
+    )
+}
+
 fn answer(
     shared: &Arc<Shared>,
     method: &Method,
@@ -2058,6 +2179,11 @@ fn answer(
     content_type: &str,
     body: &[u8],
 ) -> Response<Body> {
+    if *method == Method::GET && path.contains("/proxy") {
+        if let Some(response) = service_proxy(shared, path) {
+            return response;
+        }
+    }
     if *method == Method::GET {
         if let Some(document) = discovery(path) {
             return respond(200, &document);

@@ -456,6 +456,8 @@ struct Deploy<'a> {
     grace: Grace,
     /// API requests made watching workloads and pods.
     requests: u64,
+    /// The step running.
+    at: usize,
 }
 
 impl Deploy<'_> {
@@ -517,6 +519,7 @@ impl Deploy<'_> {
     async fn run(&mut self) -> Result<(), (usize, Stop)> {
         let steps = self.plan.steps.clone();
         for (index, step) in steps.iter().enumerate() {
+            self.at = index;
             self.note(step.to_string());
             let result = match self.check_cancelled() {
                 Ok(()) => Box::pin(self.step(step)).await,
@@ -782,7 +785,27 @@ impl Deploy<'_> {
                 if attempt > 0 {
                     self.pause(Duration::from_secs(1)).await?;
                 }
-                let checked = match gantry_prometheus::probe(&check.url, timeout).await {
+                // The Service under test: the new version's until promotion, then the stable's.
+                let track = if self.at < self.plan.promotion {
+                    self.new_track()
+                } else {
+                    Track::Stable
+                };
+                let service = track.name(&self.options.release);
+                let (shown, answer) = match check.proxy_path(&self.options.namespace, &service) {
+                    Some(path) => (
+                        format!("{} (through Service {service})", check.url),
+                        self.cluster
+                            .get_raw(&path, timeout)
+                            .await
+                            .map_err(|error| error.to_string()),
+                    ),
+                    None => (
+                        check.url.clone(),
+                        gantry_prometheus::probe(&check.url, timeout).await,
+                    ),
+                };
+                let checked = match answer {
                     Ok((status, took)) => {
                         let millis = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
                         let problem = if status != check.status {
@@ -793,7 +816,7 @@ impl Deploy<'_> {
                             None
                         };
                         Checked {
-                            url: check.url.clone(),
+                            url: shown,
                             status: Some(status),
                             millis,
                             passed: problem.is_none(),
@@ -801,7 +824,7 @@ impl Deploy<'_> {
                         }
                     }
                     Err(problem) => Checked {
-                        url: check.url.clone(),
+                        url: shown,
                         status: None,
                         millis: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
                         passed: false,
@@ -818,7 +841,7 @@ impl Deploy<'_> {
             let failed = (!checked.passed).then(|| {
                 format!(
                     "health check {} {}",
-                    check.url,
+                    checked.url,
                     checked.problem.clone().unwrap_or_default()
                 )
             });
@@ -1208,6 +1231,7 @@ async fn deploy(
         cancelled,
         grace: options.grace,
         requests: 0,
+        at: 0,
     };
     let result = Box::pin(deploy.run()).await;
     let mut unreachable = None;
