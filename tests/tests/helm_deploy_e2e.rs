@@ -821,3 +821,72 @@ fn green_is_checked_through_its_own_service_and_never_switched_to_when_it_fails(
             .is_none()
     );
 }
+
+#[test]
+fn a_deploy_that_fixes_a_crashing_release_is_not_blamed_for_the_old_pods() {
+    let cluster = Cluster::start();
+    ended(&cluster.deploy("v1"), 0, "deployed");
+    // The running version starts crash-looping; the fix must go out.
+    cluster.fake.behave("v1", Behaviour::CrashLoop);
+    std::thread::sleep(Duration::from_millis(1500));
+    let fixed = cluster.deploy("v2");
+    ended(&fixed, 0, "deployed");
+    assert_eq!(cluster.image("cart"), "shop/cart:v2");
+}
+
+#[test]
+fn a_job_cancelled_while_helm_runs_lets_helm_finish_then_rolls_back() {
+    let cluster = Cluster::start();
+    ended(&cluster.deploy("v1"), 0, "deployed");
+    // A helm whose upgrade takes a while: the job is cancelled in the middle of it.
+    let slow_helm = cluster.dir.path().join("slow-helm");
+    std::fs::write(
+        &slow_helm,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = upgrade ]; then sleep 2; fi\nexec '{}' \"$@\"\n",
+            cluster.helm.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&slow_helm)
+        .status()
+        .unwrap();
+    let calls = cluster.helm_log().len();
+    let harness = cluster
+        .harness("v2")
+        .input("helm-command", slow_helm.to_str().unwrap());
+    let running = harness.spawn(&["helm-deploy"]);
+    let started = Instant::now();
+    while !std::fs::read_to_string(cluster.dir.path().join("helm.log"))
+        .unwrap_or_default()
+        .lines()
+        .skip(calls)
+        .any(|l| l.contains("version"))
+    {
+        assert!(started.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    running.signal("TERM");
+    let outcome = running.wait();
+    ended(&outcome, 1, "rolled-back");
+    assert!(outcome.output("failure-reason").contains("cancelled"));
+    let verbs: Vec<String> = cluster.helm_log()[calls..]
+        .iter()
+        .map(|argv| argv[0].clone())
+        .collect();
+    assert_eq!(
+        verbs,
+        ["version", "upgrade", "rollback"],
+        "helm's upgrade ran to its end, then it was rolled back"
+    );
+    assert_eq!(cluster.image("cart"), "shop/cart:v1");
+    let pending = cluster.fake.list("Secret", "shop").iter().any(|s| {
+        s["metadata"]["labels"]["status"]
+            .as_str()
+            .is_some_and(|st| st.starts_with("pending"))
+    });
+    assert!(!pending);
+}

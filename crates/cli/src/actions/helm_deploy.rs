@@ -396,6 +396,16 @@ impl Watched {
         };
         let mut current: BTreeSet<String> = BTreeSet::new();
         for deployment in self.deployments.objects() {
+            // Until the controller has seen the new spec, its revision is still the old one's:
+            // the old pods are not the rollout's to judge.
+            let observed = deployment
+                .status
+                .as_ref()
+                .and_then(|status| status.observed_generation)
+                .unwrap_or(0);
+            if deployment.metadata.generation.unwrap_or(0) > observed {
+                continue;
+            }
             let wanted = revision(&deployment.metadata);
             for set in self.sets.objects() {
                 let owned = set
@@ -516,18 +526,18 @@ impl Deploy<'_> {
         }
     }
 
-    async fn run(&mut self) -> Result<(), (usize, Stop)> {
+    /// Runs the plan; on a stop, says the last step that ran (or half ran), if any.
+    async fn run(&mut self) -> Result<(), (Option<usize>, Stop)> {
         let steps = self.plan.steps.clone();
         for (index, step) in steps.iter().enumerate() {
+            // Cancelled between steps: the last one ran whole, this one never began.
+            self.check_cancelled()
+                .map_err(|stop| (index.checked_sub(1), stop))?;
             self.at = index;
             self.note(step.to_string());
-            let result = match self.check_cancelled() {
-                Ok(()) => Box::pin(self.step(step)).await,
-                Err(stop) => Err(stop),
-            };
-            if let Err(stop) = result {
-                return Err((index, stop));
-            }
+            Box::pin(self.step(step))
+                .await
+                .map_err(|stop| (Some(index), stop))?;
         }
         Ok(())
     }
@@ -1255,7 +1265,10 @@ async fn deploy(
             if let Stop::Cluster(error) = &stop {
                 unreachable = Some(error.to_string());
             }
-            let clean = deploy.undo(stopped).await;
+            let clean = match stopped {
+                Some(stopped) => deploy.undo(stopped).await,
+                None => false,
+            };
             deploy.state_left().await;
             deploy.outcome.decision = Some(if clean && deploy.previous.is_some() {
                 Decision::RolledBack
