@@ -890,3 +890,43 @@ fn a_job_cancelled_while_helm_runs_lets_helm_finish_then_rolls_back() {
     });
     assert!(!pending);
 }
+
+#[test]
+fn the_deployment_is_told_each_traffic_step() {
+    let cluster = Cluster::start();
+    let github = FakeGitHub::start();
+    ended(
+        &blue_green(&cluster, "v1").run(&["helm-deploy"]),
+        0,
+        "deployed",
+    );
+    let outcome = blue_green(&cluster, "v2")
+        .github(&github)
+        .input("environment", "production")
+        .run(&["helm-deploy"]);
+    ended(&outcome, 0, "promoted");
+    let state = github.state();
+    assert!(
+        state.contract_violations.is_empty(),
+        "{:?}",
+        state.contract_violations
+    );
+    let statuses: Vec<(String, String)> = state
+        .deployment_statuses
+        .iter()
+        .map(|s| (s.state.clone(), s.description.clone()))
+        .collect();
+    assert_eq!(statuses.len(), 3, "{statuses:?}");
+    assert_eq!(
+        statuses[1],
+        (
+            "in_progress".to_owned(),
+            "blue-green: Service selects green".to_owned()
+        )
+    );
+    assert_eq!(statuses[2].0, "success");
+    assert!(
+        state.deployments[0].production,
+        "a production environment says so"
+    );
+}

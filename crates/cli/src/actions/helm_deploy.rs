@@ -468,9 +468,23 @@ struct Deploy<'a> {
     requests: u64,
     /// The step running.
     at: usize,
+    /// The GitHub deployment, told of each traffic step.
+    github: Option<(&'a GitHub, u64)>,
 }
 
 impl Deploy<'_> {
+    /// Tells the GitHub deployment where the traffic stands (`in_progress`, "canary 25 %"); a
+    /// failure to tell is a warning, never a reason to stop a deploy underway.
+    async fn progress(&self, routing: &Routing) {
+        let Some((github, id)) = self.github else {
+            return;
+        };
+        let description = format!("{}: {routing}", self.plan.strategy.word());
+        if let Err(error) = github.status(id, "in_progress", &description, None).await {
+            tracing::warn!(%error, "the deployment's progress could not be posted");
+        }
+    }
+
     fn note(&mut self, text: impl Into<String>) {
         let text = text.into();
         tracing::info!("{text}");
@@ -571,7 +585,13 @@ impl Deploy<'_> {
             }
             Step::Ready(track) => self.ready(*track).await,
             Step::Baseline => Box::pin(self.baseline()).await,
-            Step::Route(routing) => self.route(routing).await,
+            Step::Route(routing) => {
+                self.route(routing).await?;
+                if self.at < self.plan.promotion {
+                    self.progress(routing).await;
+                }
+                Ok(())
+            }
             Step::Hold => {
                 let watched = self.new_track();
                 self.watch_for(
@@ -1242,6 +1262,7 @@ async fn deploy(
         grace: options.grace,
         requests: 0,
         at: 0,
+        github: github.as_ref().zip(deployment.as_ref().map(|d| d.id)),
     };
     let result = Box::pin(deploy.run()).await;
     let mut unreachable = None;
