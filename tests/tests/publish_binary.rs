@@ -495,6 +495,7 @@ fn poisoned_reports_are_refused_whole_and_publish_nothing() {
             body: "see https://evil.example".into(),
             labels: Vec::new(),
             state: gantry_core::report::IssueState::Open,
+            comment: None,
         }));
     refused(&fake(), &issue, "asks for an issue");
 

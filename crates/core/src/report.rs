@@ -381,6 +381,10 @@ pub struct IssueEffect {
     pub labels: Vec<String>,
     /// Desired state.
     pub state: IssueState,
+    /// A comment to post when the issue is closed or reopened by this effect (not when it is
+    /// created or edited).
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 impl IssueEffect {

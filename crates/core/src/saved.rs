@@ -391,6 +391,7 @@ mod tests {
             body: "b".into(),
             labels: Vec::new(),
             state: IssueState::Open,
+            comment: None,
         });
         let deployment = Effect::DeploymentStatus(DeploymentStatusEffect {
             deployment_id: 1,

@@ -433,6 +433,7 @@ async fn issues_open_update_close_and_reopen_by_marker() {
             body: body.into(),
             labels: vec!["drift".into()],
             state,
+            comment: None,
         }));
         report
     };

@@ -1,0 +1,325 @@
+//! The words: the headline, each stack's or release's section (the same text in the step
+//! summary and in its issue), the issue itself and the comments on closing and reopening.
+
+use std::fmt::Write as _;
+
+use gantry_core::markdown::{self, Align, Table};
+use gantry_core::report::{COMMENT_BODY_BUDGET, IssueEffect};
+use gantry_terraform_plan::secrets::Secrets;
+
+use crate::model::ObjectDrift;
+use crate::{Options, SEEN_PREFIX, Seen, Subject};
+
+/// Every secret the sources hold, scrubbed from anything rendered.
+pub(crate) struct Scrub<'s> {
+    terraform: &'s Secrets,
+    kube: Vec<&'s str>,
+}
+
+impl<'s> Scrub<'s> {
+    pub(crate) fn new(terraform: &'s Secrets, kube: &'s [String]) -> Self {
+        let mut kube: Vec<&str> = kube
+            .iter()
+            .map(String::as_str)
+            .filter(|s| s.chars().count() >= 4)
+            .collect();
+        kube.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+        Self { terraform, kube }
+    }
+
+    pub(crate) fn apply(&self, text: &str) -> String {
+        let mut out = self.terraform.scrub(text).into_owned();
+        for secret in &self.kube {
+            if out.contains(secret) {
+                out = out.replace(secret, "(sensitive)");
+            }
+        }
+        out
+    }
+}
+
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+pub(crate) fn headline(
+    subjects: &[Subject],
+    stacks: usize,
+    releases: usize,
+    objects: usize,
+) -> String {
+    let total_stacks = subjects.iter().filter(|s| s.what == "stack").count();
+    let total_releases = subjects.iter().filter(|s| s.what == "release").count();
+    let mut parts = Vec::new();
+    if total_stacks > 0 {
+        parts.push(format!(
+            "{stacks} of {}",
+            plural(total_stacks, "stack", "stacks")
+        ));
+    }
+    if total_releases > 0 {
+        parts.push(format!(
+            "{releases} of {}",
+            plural(total_releases, "release", "releases")
+        ));
+    }
+    if objects == 0 {
+        format!("No drift in {}.", parts.join(" and ").replace("0 of ", ""))
+    } else {
+        format!(
+            "Drift in {}: {} changed outside Terraform or Helm.",
+            parts.join(" and "),
+            plural(objects, "object", "objects")
+        )
+    }
+}
+
+/// One line for an annotation.
+pub(crate) fn one_line(subject: &Subject) -> String {
+    let deleted = subject
+        .drifted
+        .iter()
+        .filter(|d| d.drift == ObjectDrift::Deleted)
+        .count();
+    let mut line = format!(
+        "{} {}: {} drifted",
+        subject.what,
+        subject.name,
+        plural(subject.drifted.len(), "object", "objects")
+    );
+    if deleted > 0 {
+        let _ = write!(line, " ({deleted} deleted)");
+    }
+    line.push_str(": ");
+    let names: Vec<&str> = subject
+        .drifted
+        .iter()
+        .take(5)
+        .map(|d| d.address.as_str())
+        .collect();
+    line.push_str(&names.join(", "));
+    if subject.drifted.len() > 5 {
+        line.push_str(", …");
+    }
+    line
+}
+
+fn outside(subject: &Subject) -> &'static str {
+    if subject.what == "stack" {
+        "Terraform"
+    } else {
+        "Helm"
+    }
+}
+
+/// A stack's or release's section, headed at `level`.
+pub(crate) fn section(subject: &Subject, seen: &Seen, level: usize, scrub: &Scrub<'_>) -> String {
+    let hashes = "#".repeat(level);
+    let mut out = String::new();
+    let title = format!(
+        "{hashes} {} {} {}\n\n",
+        if subject.drifted.is_empty() {
+            "✅"
+        } else {
+            "⚠️"
+        },
+        if subject.what == "stack" {
+            "Stack"
+        } else {
+            "Release"
+        },
+        markdown::code(&subject.name)
+    );
+    out.push_str(&title);
+    let source = if subject.what == "stack" {
+        format!("plan {}", markdown::code(&subject.source))
+    } else {
+        subject.source.clone()
+    };
+    if subject.drifted.is_empty() {
+        let _ = writeln!(out, "No drift ({source}).\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "**{} changed outside {}** ({source}). First seen {}, last seen {}.\n",
+            plural(subject.drifted.len(), "object", "objects"),
+            outside(subject),
+            markdown::code(&seen.first),
+            markdown::code(&seen.last),
+        );
+    }
+    for note in &subject.notes {
+        let _ = writeln!(out, "> {}\n", markdown::text(note));
+    }
+    let deleted: Vec<_> = subject
+        .drifted
+        .iter()
+        .filter(|d| d.drift == ObjectDrift::Deleted)
+        .collect();
+    if !deleted.is_empty() {
+        let _ = writeln!(out, "{hashes}# Deleted outside {}\n", outside(subject));
+        let mut table = Table::new(&[
+            (
+                if subject.what == "stack" {
+                    "resource"
+                } else {
+                    "object"
+                },
+                Align::Left,
+            ),
+            ("type", Align::Left),
+        ]);
+        for drifted in deleted {
+            table.row([
+                markdown::code(&drifted.address),
+                markdown::code(&drifted.kind),
+            ]);
+        }
+        out.push_str(&table.render());
+        out.push('\n');
+    }
+    let changed: Vec<_> = subject
+        .drifted
+        .iter()
+        .filter_map(|d| match &d.drift {
+            ObjectDrift::Changed(changes) => Some((d, changes)),
+            ObjectDrift::Deleted => None,
+        })
+        .collect();
+    if !changed.is_empty() {
+        let _ = writeln!(out, "{hashes}# Changed outside {}\n", outside(subject));
+        let (before, after) = if subject.what == "stack" {
+            ("in state", "now")
+        } else {
+            ("chart", "live")
+        };
+        for (drifted, changes) in changed {
+            let _ = writeln!(
+                out,
+                "{} ({}), {}:\n",
+                markdown::code(&drifted.address),
+                markdown::code(&drifted.kind),
+                plural(changes.len(), "attribute", "attributes")
+            );
+            let mut table = Table::new(&[
+                ("", Align::Center),
+                ("attribute", Align::Left),
+                (before, Align::Left),
+                (after, Align::Left),
+            ]);
+            for change in changes {
+                let cell = |value: &Option<String>| {
+                    value
+                        .as_deref()
+                        .map_or_else(|| "(absent)".to_owned(), markdown::code)
+                };
+                table.row([
+                    change.marker().to_string(),
+                    markdown::code(&change.path),
+                    cell(&change.before),
+                    cell(&change.after),
+                ]);
+            }
+            out.push_str(&table.render());
+            out.push('\n');
+        }
+    }
+    if !subject.moved.is_empty() {
+        let mut list = String::new();
+        for (from, to) in &subject.moved {
+            let _ = writeln!(list, "- {} → {}", markdown::code(from), markdown::code(to));
+        }
+        out.push_str(&markdown::details(
+            &format!("Moved, not drift ({})", subject.moved.len()),
+            &list,
+            false,
+        ));
+        out.push('\n');
+    }
+    if !subject.not_drift.is_empty() {
+        let mut list = String::new();
+        for (address, why) in subject.not_drift.iter().take(200) {
+            let _ = writeln!(
+                list,
+                "- {}: {}",
+                markdown::code(address),
+                markdown::text(why)
+            );
+        }
+        if subject.not_drift.len() > 200 {
+            let _ = writeln!(list, "- … and {} more", subject.not_drift.len() - 200);
+        }
+        out.push_str(&markdown::details(
+            &format!(
+                "Reported by Terraform, not drift ({})",
+                subject.not_drift.len()
+            ),
+            &list,
+            false,
+        ));
+        out.push('\n');
+    }
+    scrub.apply(&out)
+}
+
+/// The issue effect of a subject: open while it drifts, closed with a comment when clean.
+pub(crate) fn issue(
+    subject: &Subject,
+    seen: &Seen,
+    options: &Options,
+    scrub: &Scrub<'_>,
+) -> IssueEffect {
+    let state = subject.issue_state();
+    let title = scrub.apply(&format!(
+        "Drift: {} {} changed outside {}",
+        subject.what,
+        subject.name,
+        outside(subject)
+    ));
+    let mut body = section(subject, seen, 2, scrub);
+    let footer = options.run_url.as_deref().map_or_else(
+        || "Written by Gantry drift-report".to_owned(),
+        |url| markdown::link("Written by Gantry drift-report", url),
+    );
+    let _ = write!(
+        body,
+        "<sub>{footer} · updated by each run while the drift lasts, closed when it is gone.</sub>\n\n{SEEN_PREFIX} {} {} -->\n",
+        seen.first, seen.last
+    );
+    let body = markdown::fit(&body, COMMENT_BODY_BUDGET - 512).into_owned();
+    let comment = match (state, seen.previous.open) {
+        (gantry_core::report::IssueState::Closed, true) => Some(format!(
+            "No drift in {} {} as of {}: closing. The drift was first seen {} and last seen {}.",
+            subject.what,
+            markdown::code(&subject.name),
+            markdown::code(&options.now),
+            markdown::code(if seen.first.is_empty() {
+                "(unknown)"
+            } else {
+                &seen.first
+            }),
+            markdown::code(if seen.last.is_empty() {
+                "(unknown)"
+            } else {
+                &seen.last
+            }),
+        )),
+        (gantry_core::report::IssueState::Open, false) if seen.previous.last_seen.is_some() => {
+            Some(format!(
+                "Drift is back in {} {} as of {}: reopening.",
+                subject.what,
+                markdown::code(&subject.name),
+                markdown::code(&options.now),
+            ))
+        }
+        _ => None,
+    };
+    IssueEffect {
+        marker: subject.marker.clone(),
+        title,
+        body,
+        labels: options.labels.clone(),
+        state,
+        comment: comment.map(|text| scrub.apply(&text)),
+    }
+}
