@@ -72,6 +72,7 @@ fn run_demo_action(
         context: context.clone(),
         event: None,
         workspace: examples.to_owned(),
+        dry_run: true,
     };
     console.line(format_args!("== {} ==", command.spec.name));
     let report = match (command.run)(&invocation) {

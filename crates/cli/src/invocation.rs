@@ -52,6 +52,9 @@ pub struct Invocation {
     pub event: Option<Event>,
     /// The folder relative paths are read from (`GITHUB_WORKSPACE`, else the current folder).
     pub workspace: PathBuf,
+    /// Effects go to local files, not GitHub (`--dry-run`, the demo): nothing is asked of
+    /// GitHub either.
+    pub dry_run: bool,
 }
 
 impl Invocation {

@@ -94,6 +94,7 @@ pub fn run(
                 context: context.clone(),
                 event,
                 workspace: workspace.clone(),
+                dry_run: publishing.dry_run,
             };
             let mut report = match (command.run)(&invocation) {
                 Ok(report) => report,

@@ -77,6 +77,19 @@ pub(crate) fn finish(
         {
             outputs.set("comment-url", outcome.comment_url().unwrap_or_default());
         }
+        if report
+            .effects
+            .iter()
+            .any(|effect| matches!(effect, gantry_core::report::Effect::Issue(_)))
+        {
+            let urls: Vec<&str> = outcome
+                .published
+                .iter()
+                .filter(|published| published.kind == "issue")
+                .filter_map(|published| published.url.as_deref())
+                .collect();
+            outputs.set("issue-urls", urls.join("\n"));
+        }
         if let Some(message) = &outcome.read_only {
             console.warning(
                 "Gantry could not publish",

@@ -61,6 +61,18 @@ pub fn commands() -> &'static [Command] {
             ],
         },
         Command {
+            spec: &gantry_drift_report::SPEC,
+            run: crate::actions::drift_report::run_action,
+            annotations_elsewhere: "the step summary",
+            demo: &[
+                (
+                    "plans",
+                    "shop-aws=drift/shop-aws/plan.json\nclean=drift/clean/plan.json",
+                ),
+                ("ignore", "aws_instance.tags_all"),
+            ],
+        },
+        Command {
             spec: &gantry_canary_verify::options::SPEC,
             run: crate::actions::canary_verify::run_action,
             annotations_elsewhere: "the step summary",

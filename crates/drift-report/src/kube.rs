@@ -283,7 +283,7 @@ impl Compare<'_> {
                 }
             }
             (Value::Array(chart_items), Value::Array(live_items)) => {
-                self.list(chart_items, live_items)
+                self.list(chart_items, live_items);
             }
             (chart, live) => {
                 if !scalar_equal(chart, live, self.in_resources()) {
@@ -403,8 +403,7 @@ pub fn compare(
             for (key, value) in strings {
                 let text = value
                     .as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| value.to_string());
+                    .map_or_else(|| value.to_string(), str::to_owned);
                 data.insert(key, Value::String(base64(text.as_bytes())));
             }
             chart["data"] = Value::Object(data);
@@ -422,9 +421,7 @@ pub fn compare(
         changes: Vec::new(),
         secrets,
     };
-    let Some(chart_map) = chart.as_object() else {
-        return None;
-    };
+    let chart_map = chart.as_object()?;
     for (key, value) in chart_map {
         match key.as_str() {
             "apiVersion" | "kind" | "status" => {}

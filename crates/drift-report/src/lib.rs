@@ -45,8 +45,15 @@ pub const SPEC: ActionSpec = ActionSpec {
             kind: InputKind::List,
         },
         InputSpec {
+            name: "terraform-command",
+            description: "The command that shows binary plan files given in `plans` (`tofu` works too).",
+            required: false,
+            default: Some("terraform"),
+            kind: InputKind::Text,
+        },
+        InputSpec {
             name: "releases",
-            description: "Helm releases to compare with the cluster, as `namespace/name`, one a line. Each release's deployed manifest (from Helm's release Secret) is compared with the live objects.",
+            description: "Helm releases to compare with the cluster, as `namespace/name`. Each release's deployed manifest (from Helm's release Secret) is compared with the live objects.",
             required: false,
             default: None,
             kind: InputKind::List,
@@ -60,7 +67,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         },
         InputSpec {
             name: "ignore",
-            description: "Attribute paths that are not drift, as `type.path` for a resource type or a Kubernetes kind (`aws_instance.tags_all`, `Deployment.spec.template.metadata.annotations`, `*.tags`), one a line. A path covers everything under it; list positions do not count.",
+            description: "Attribute paths that are not drift, as `type.path` for a resource type or a Kubernetes kind (`aws_instance.tags_all`, `Deployment.spec.template.metadata.annotations`, `*.tags`). A path covers everything under it; list positions do not count.",
             required: false,
             default: None,
             kind: InputKind::List,
@@ -74,7 +81,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         },
         InputSpec {
             name: "labels",
-            description: "Labels for the issues, one a line (created in the repository when missing).",
+            description: "Labels for the issues (created in the repository when missing).",
             required: false,
             default: Some("drift"),
             kind: InputKind::List,
@@ -158,16 +165,8 @@ impl Options {
     }
 }
 
-/// One stack's plan, as bytes.
-#[derive(Debug, Clone)]
-pub struct StackSource<'b> {
-    /// Stack name.
-    pub name: String,
-    /// The file as the user named it.
-    pub file: String,
-    /// Its bytes (`terraform show -json` output).
-    pub bytes: &'b [u8],
-}
+/// One stack's plan, as bytes (the terraform-plan action's own type).
+pub use gantry_terraform_plan::StackSource;
 
 /// One release: its manifest's objects beside what is live.
 #[derive(Debug, Clone)]

@@ -233,6 +233,21 @@ impl Config {
         }
     }
 
+    /// The companion type that manages `attribute`, when one does.
+    fn companion_of(&self, kind: &str, config_address: &str, attribute: &str) -> Option<String> {
+        let (_, _, companions) =
+            SPLIT_ATTRIBUTES
+                .iter()
+                .find(|(split_kind, split_attribute, _)| {
+                    *split_kind == kind && *split_attribute == attribute
+                })?;
+        let types = self.referred_by.get(config_address)?;
+        companions
+            .iter()
+            .find(|companion| types.contains(**companion))
+            .map(|companion| (*companion).to_owned())
+    }
+
     /// Whether `attribute` of the resource at `config_address` is managed by a companion.
     fn managed_elsewhere(&self, kind: &str, config_address: &str, attribute: &str) -> bool {
         let Some((_, _, companions)) =
@@ -311,7 +326,7 @@ pub(crate) fn canonical(node: &Node<'_>) -> Option<String> {
 
 fn number(text: &str) -> Option<String> {
     match text.parse::<f64>() {
-        Ok(value) if value == 0.0 => None,
+        Ok(0.0) => None,
         #[expect(clippy::cast_possible_truncation, reason = "integral and in range")]
         Ok(value) if value.fract() == 0.0 && value.abs() < 1e15 => {
             Some(format!("{}", value as i64))
@@ -398,7 +413,11 @@ fn write_masked(node: &Node<'_>, mask: &Node<'_>, out: &mut String) {
         }
         Node::Object(entries) => {
             out.push('{');
-            for (index, (key, value)) in entries.iter().enumerate() {
+            // Unset fields (null, "", [], false) are left out: an added rule reads as the rule.
+            let set = entries
+                .iter()
+                .filter(|(_, value)| canonical(value).is_some());
+            for (index, (key, value)) in set.enumerate() {
                 if index > 0 {
                     out.push_str(", ");
                 }
@@ -409,6 +428,16 @@ fn write_masked(node: &Node<'_>, mask: &Node<'_>, out: &mut String) {
             out.push('}');
         }
         other => out.push_str(&other.to_compact()),
+    }
+}
+
+/// Whether a sensitivity mask marks anything.
+fn marks(mask: &Node<'_>) -> bool {
+    match mask {
+        Node::Bool(marked) => *marked,
+        Node::Array(items) => items.iter().any(marks),
+        Node::Object(entries) => entries.iter().any(|(_, child)| marks(child)),
+        _ => false,
     }
 }
 
@@ -596,17 +625,14 @@ pub fn analyse(
             }),
             Action::NoOp | Action::Read => {}
             _ => {
-                let changes = changes(entry, &kind, &config, ignore).map_err(internal)?;
-                if changes.is_empty() {
-                    drift.not_drift.push((
-                        address,
-                        "values equal once null, {} and [] are read alike, lists as sets, and JSON as JSON; or managed by a companion resource".to_owned(),
-                    ));
+                let (attributes, why) = changes(entry, &kind, &config, ignore).map_err(internal)?;
+                if attributes.is_empty() {
+                    drift.not_drift.push((address, why));
                 } else {
                     changed.push(Drifted {
                         address,
                         kind,
-                        drift: ObjectDrift::Changed(changes),
+                        drift: ObjectDrift::Changed(attributes),
                     });
                 }
             }
@@ -629,12 +655,13 @@ fn resource_type(entry: &ResourceChange<'_>) -> String {
         .map_or_else(String::new, |kind| (*kind).to_owned())
 }
 
+/// The attributes that drifted, and — when none did — why Terraform's entry is not drift.
 fn changes(
     entry: &ResourceChange<'_>,
     kind: &str,
     config: &Config,
     ignore: &[IgnoreRule],
-) -> Result<Vec<AttributeChange>, serde_json::Error> {
+) -> Result<(Vec<AttributeChange>, String), serde_json::Error> {
     let before = Node::parse_optional(entry.change.before)?;
     let after = Node::parse_optional(entry.change.after)?;
     let before_mask = Node::parse_optional(entry.change.before_sensitive)?;
@@ -655,23 +682,58 @@ fn changes(
                     && other_after == after
             })
     };
-    let mut kept: Vec<AttributeChange> = found
-        .iter()
-        .filter(|(steps, before, after)| {
-            let names = model::names(steps);
-            let attribute = names.first().map_or("", String::as_str);
-            !config.managed_elsewhere(kind, &address, attribute)
-                && !duplicates_tags(steps, before, after)
-                && !model::ignored(ignore, kind, &names)
-        })
-        .map(|(steps, before, after)| AttributeChange {
-            path: model::display(steps),
-            before: before.clone(),
-            after: after.clone(),
-        })
-        .collect();
+    let mut reasons: Vec<String> = Vec::new();
+    let mut note = |reason: String| {
+        if !reasons.contains(&reason) {
+            reasons.push(reason);
+        }
+    };
+    let mut kept: Vec<AttributeChange> = Vec::new();
+    for (steps, before, after) in &found {
+        let names = model::names(steps);
+        let attribute = names.first().map_or("", String::as_str);
+        if config.managed_elsewhere(kind, &address, attribute) {
+            let companion = config
+                .companion_of(kind, &address, attribute)
+                .unwrap_or_default();
+            note(format!(
+                "{attribute} is set by {companion}, whose own drift is reported"
+            ));
+        } else if duplicates_tags(steps, before, after) {
+            note("tags_all repeats tags".to_owned());
+        } else if model::ignored(ignore, kind, &names) {
+            note(format!("{} is ignored", names.join(".")));
+        } else {
+            kept.push(AttributeChange {
+                path: model::display(steps),
+                before: before.clone(),
+                after: after.clone(),
+            });
+        }
+    }
+    // What Terraform saw differ that reads the same: named by attribute.
+    if let (Node::Object(old), Node::Object(_)) = (&before, &after) {
+        for (key, value) in old {
+            let new = after.get(key).unwrap_or(&NULL);
+            if value.to_compact() != new.to_compact() && canonical(value) == canonical(new) {
+                let masked = before_mask.get(key).is_some_and(marks)
+                    || after_mask.get(key).is_some_and(marks);
+                if masked {
+                    note(format!(
+                        "{key}: the same (sensitive) value, written differently"
+                    ));
+                } else {
+                    note(format!(
+                        "{key}: {} and {} read alike",
+                        gantry_core::markdown::shorten(&value.to_compact(), 40),
+                        gantry_core::markdown::shorten(&new.to_compact(), 40)
+                    ));
+                }
+            }
+        }
+    }
     kept.sort_by(|left, right| left.path.cmp(&right.path));
-    Ok(kept)
+    Ok((kept, reasons.join("; ")))
 }
 
 #[cfg(test)]

@@ -33,6 +33,19 @@ pub struct GitHubSink<'client> {
     target: Target,
 }
 
+/// An issue this action keeps, found by its marker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkedIssue {
+    /// The marker's key (`stack/network`).
+    pub key: String,
+    /// Its number.
+    pub number: u64,
+    /// Whether it is open.
+    pub open: bool,
+    /// Its body as it stands.
+    pub body: String,
+}
+
 /// A marked comment found on the PR.
 #[derive(Debug, Clone)]
 struct FoundComment {
@@ -561,16 +574,119 @@ impl<'client> GitHubSink<'client> {
         self.client.clock().sleep(duration).await;
     }
 
-    async fn marked_issue(&self, marker: &Marker) -> Result<Option<Value>, GitHubError> {
+    /// Every issue (open and closed, pull requests left out) across all pages.
+    async fn all_issues(&self) -> Result<Vec<Value>, GitHubError> {
         let path = format!("{}/issues?state=all", self.repo_path());
         let issues = self.client.list_all(&path, None, "list issues").await?;
-        Ok(issues.into_iter().find(|issue| {
-            issue.get("pull_request").is_none()
-                && issue
+        Ok(issues
+            .into_iter()
+            .filter(|issue| issue.get("pull_request").is_none())
+            .collect())
+    }
+
+    /// The issue `marker` finds: when an older run left several, the open one with the lowest
+    /// number, else the lowest-numbered closed one — always the same one, never a new one.
+    async fn marked_issue(&self, marker: &Marker) -> Result<Option<Value>, GitHubError> {
+        let mut found: Vec<Value> = self
+            .all_issues()
+            .await?
+            .into_iter()
+            .filter(|issue| {
+                issue
                     .get("body")
                     .and_then(Value::as_str)
                     .is_some_and(|body| marker.is_in(body))
-        }))
+            })
+            .collect();
+        found.sort_by_key(|issue| {
+            (
+                issue.get("state").and_then(Value::as_str) != Some("open"),
+                issue
+                    .get("number")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(u64::MAX),
+            )
+        });
+        Ok(found.into_iter().next())
+    }
+
+    /// The issues this action keeps, by marker key, with their state and body: what the last
+    /// run wrote (first seen, last seen), read before this run decides anything.
+    pub async fn marked_issues(&self, action: &str) -> Result<Vec<MarkedIssue>, GitHubError> {
+        let prefix = format!("<!-- gantry:{}:", Marker::new(action, "x").action());
+        let mut found: Vec<MarkedIssue> = self
+            .all_issues()
+            .await?
+            .iter()
+            .filter_map(|issue| {
+                let body = issue.get("body").and_then(Value::as_str)?;
+                let start = body.rfind(&prefix)? + prefix.len();
+                let key = body[start..].split(" -->").next()?.to_owned();
+                Some(MarkedIssue {
+                    key,
+                    number: issue
+                        .get("number")
+                        .and_then(Value::as_u64)
+                        .unwrap_or_default(),
+                    open: issue.get("state").and_then(Value::as_str) == Some("open"),
+                    body: body.to_owned(),
+                })
+            })
+            .collect();
+        // The one `marked_issue` would pick comes first for each key.
+        found.sort_by_key(|issue| (issue.key.clone(), !issue.open, issue.number));
+        found.dedup_by(|later, first| later.key == first.key);
+        Ok(found)
+    }
+
+    /// Creates the labels the repository lacks (an issue created with an unknown label would
+    /// get one GitHub colours at random, or none where the token may not create labels).
+    async fn ensure_labels(&self, labels: &[String]) -> Result<(), GitHubError> {
+        if labels.is_empty() {
+            return Ok(());
+        }
+        let path = format!("{}/labels", self.repo_path());
+        let existing = self.client.list_all(&path, None, "list labels").await?;
+        let has = |name: &str| {
+            existing.iter().any(|label| {
+                label
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|existing| existing.eq_ignore_ascii_case(name))
+            })
+        };
+        for label in labels.iter().filter(|label| !has(label)) {
+            let payload = json!({"name": label, "color": "d93f0b", "description": "Changed outside Terraform or Helm (Gantry drift-report)"});
+            match self.post(&path, &payload, "create a label").await {
+                // 422: it exists (created in between, or by a run whose answer was lost); an
+                // unclear answer: the issue is created with the label either way.
+                Ok(_)
+                | Err(GitHubError::Rejected { status: 422, .. } | GitHubError::Unclear { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
+    /// Posts `text` on issue `number` once: a lost answer is looked for before posting again.
+    async fn comment_once(&self, number: u64, text: &str) -> Result<(), GitHubError> {
+        let path = format!("{}/issues/{number}/comments", self.repo_path());
+        let payload = json!({"body": text});
+        self.create_once(
+            "comment on the issue",
+            async || self.post(&path, &payload, "comment on the issue").await,
+            async || {
+                let comments = self
+                    .client
+                    .list_all(&path, None, "list the issue's comments")
+                    .await?;
+                Ok(comments
+                    .into_iter()
+                    .find(|comment| comment.get("body").and_then(Value::as_str) == Some(text)))
+            },
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn sync_issue(&self, effect: &IssueEffect) -> Result<Option<Published>, GitHubError> {
@@ -586,6 +702,7 @@ impl<'client> GitHubSink<'client> {
         match (existing, effect.state) {
             (None, IssueState::Closed) => Ok(None),
             (None, IssueState::Open) => {
+                self.ensure_labels(&effect.labels).await?;
                 let payload = json!({"title": effect.title, "body": body, "labels": effect.labels});
                 let create_path = format!("{}/issues", self.repo_path());
                 let created = self
@@ -638,6 +755,12 @@ impl<'client> GitHubSink<'client> {
                         "update the issue",
                     )
                     .await?;
+                // Said once the state changed: a rerun finds it changed and says nothing more.
+                if verb != "updated" {
+                    if let Some(comment) = &effect.comment {
+                        self.comment_once(number, comment).await?;
+                    }
+                }
                 Ok(Some(Published::new(
                     "issue",
                     format!("{verb} issue #{number}"),

@@ -329,6 +329,63 @@ impl Cluster {
         Api::namespaced(self.client.clone(), &self.namespace)
     }
 
+    /// The same cluster, working in `namespace`.
+    #[must_use]
+    pub fn in_namespace(&self, namespace: &str) -> Self {
+        Self {
+            client: self.client.clone(),
+            namespace: namespace.to_owned(),
+        }
+    }
+
+    /// An object of any kind the API server serves, as JSON, found by discovery (a kind that
+    /// is cluster-scoped is read without a namespace; `namespace` `None` is this cluster's).
+    /// `None` when it is not there — also when its kind is no longer served: deleting a CRD
+    /// deletes its objects.
+    pub async fn get_object(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Option<Value>, Error> {
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
+        let what = format!("the API resource of {api_version} {kind}");
+        let client = self.client.clone();
+        let found = retried(&what, || {
+            let client = client.clone();
+            let gvk = gvk.clone();
+            async move {
+                match kube::discovery::pinned_kind(&client, &gvk).await {
+                    Ok(found) => Ok(Some(found)),
+                    Err(kube::Error::Discovery(_)) => Ok(None),
+                    Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
+                    Err(error) => Err(error),
+                }
+            }
+        })
+        .await?;
+        let Some((resource, capabilities)) = found else {
+            return Ok(None);
+        };
+        let api: Api<DynamicObject> = match capabilities.scope {
+            kube::discovery::Scope::Cluster => Api::all_with(self.client.clone(), &resource),
+            kube::discovery::Scope::Namespaced => Api::namespaced_with(
+                self.client.clone(),
+                namespace.unwrap_or(&self.namespace),
+                &resource,
+            ),
+        };
+        let what = format!("{kind} {name:?}");
+        let object = retried(&what, || api.get_opt(name)).await?;
+        object
+            .map(|object| {
+                serde_json::to_value(object).map_err(|error| Error::Contract(error.to_string()))
+            })
+            .transpose()
+    }
+
     /// The objects of a kind with these labels (`app.kubernetes.io/instance=web`).
     pub async fn list<K: Object>(&self, selector: &str) -> Result<Vec<K>, Error> {
         let api = self.api::<K>();

@@ -221,6 +221,11 @@ pub struct State {
     pub comments: Vec<Comment>,
     /// Issues and PRs.
     pub issues: Vec<Issue>,
+    /// The repository's label names.
+    pub labels: Vec<String>,
+    /// Labels that came into being only because an issue named them (GitHub creates them,
+    /// uncoloured): a test that expects labels made first asserts this is 0.
+    pub labels_created_with_issues: u32,
     /// Check runs.
     pub check_runs: Vec<CheckRun>,
     /// SARIF uploads.
@@ -427,6 +432,20 @@ impl FakeGitHub {
             head_sha: None,
         });
         number
+    }
+
+    /// Replaces an issue's body, as a person editing it would.
+    ///
+    /// # Panics
+    /// When there is no such issue.
+    pub fn set_issue_body(&self, number: u64, body: &str) {
+        let mut guard = self.shared.lock();
+        let issue = guard
+            .issues
+            .iter_mut()
+            .find(|issue| issue.number == number)
+            .expect("the issue exists");
+        body.clone_into(&mut issue.body);
     }
 
     /// Adds a comment by someone else (to fill pages before ours).
@@ -901,6 +920,34 @@ fn route(
             drop(state);
             page(shared, path, query, items, None)
         }
+        ("GET", ["labels"]) => {
+            let items = state
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(index, name)| json!({"id": index + 1, "name": name, "color": "ededed", "default": false}))
+                .collect();
+            drop(state);
+            page(shared, path, query, items, None)
+        }
+        ("POST", ["labels"]) => {
+            let Some(name) = text_of(body, "/name").filter(|name| !name.is_empty()) else {
+                return validation_failed("Label", "name", "missing_field");
+            };
+            if state
+                .labels
+                .iter()
+                .any(|existing| existing.eq_ignore_ascii_case(&name))
+            {
+                return validation_failed("Label", "name", "already_exists");
+            }
+            state.labels.push(name.clone());
+            let color = text_of(body, "/color").unwrap_or_else(|| "ededed".to_owned());
+            respond(
+                StatusCode::CREATED,
+                &json!({"id": state.labels.len(), "name": name, "color": color, "default": false}),
+            )
+        }
         ("POST", ["issues"]) => {
             let text = text_of(body, "/body").unwrap_or_default();
             if let Some(rejection) = body_too_long("Issue", &text) {
@@ -913,7 +960,7 @@ fn route(
                 .max()
                 .unwrap_or(0)
                 + 1;
-            let labels = body
+            let labels: Vec<String> = body
                 .and_then(|b| b.get("labels"))
                 .and_then(Value::as_array)
                 .map(|labels| {
@@ -924,6 +971,16 @@ fn route(
                         .collect()
                 })
                 .unwrap_or_default();
+            for label in &labels {
+                if !state
+                    .labels
+                    .iter()
+                    .any(|existing: &String| existing.eq_ignore_ascii_case(label))
+                {
+                    state.labels.push(label.clone());
+                    state.labels_created_with_issues += 1;
+                }
+            }
             let issue = Issue {
                 number,
                 title: text_of(body, "/title").unwrap_or_default(),

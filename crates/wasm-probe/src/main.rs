@@ -11,7 +11,7 @@
 //! environment, no arguments):
 //!
 //! ```text
-//! security-scan                 the action: terraform-plan, security-scan, quality-gate, event
+//! security-scan                 the action: terraform-plan, drift-report, security-scan, quality-gate, event
 //! INPUT_FAIL-ON=high            inputs, one a line, up to the first `<<< ` line
 //! <<< report reports/trivy.sarif  then files: `<<< <role> <name>` and the file's text
 //! …
@@ -37,6 +37,7 @@ fn main() {
     let (action, inputs, files) = parse(&stdin);
     let shown = match action {
         "terraform-plan" => terraform_plan(&inputs, &files),
+        "drift-report" => drift_report(&inputs, &files),
         "security-scan" => security_scan(&inputs, &files),
         "quality-gate" => quality_gate(&inputs, &files),
         "event" => event(&inputs, &files),
@@ -101,6 +102,22 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 fn of_role<'a>(files: &'a [File<'a>], role: &str) -> impl Iterator<Item = &'a File<'a>> {
     let role = role.to_owned();
     files.iter().filter(move |file| file.role == role)
+}
+
+fn drift_report(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
+    // The time is an input of the sans-IO run: the edge reads the clock, the probe fixes it.
+    let options =
+        gantry_drift_report::Options::from_inputs(inputs, "2026-01-01T00:00:00Z".to_owned(), None)
+            .map_err(|error| error.to_string())?;
+    let sources: Vec<gantry_drift_report::StackSource<'_>> = of_role(files, "plan")
+        .map(|file| gantry_drift_report::StackSource {
+            name: gantry_terraform_plan::stack_name_for(file.name),
+            file: file.name.to_owned(),
+            bytes: file.bytes,
+        })
+        .collect();
+    gantry_drift_report::run(&options, &sources, &[], &std::collections::BTreeMap::new())
+        .map_err(|error| error.to_string())
 }
 
 fn terraform_plan(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {

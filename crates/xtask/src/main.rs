@@ -31,9 +31,10 @@ const ALLOWED_WASI_IMPORTS: [&str; 5] = [
 ];
 
 /// The crates that do no I/O: their sources may not name the environment.
-const SANS_IO_CRATES: [&str; 6] = [
+const SANS_IO_CRATES: [&str; 7] = [
     "core",
     "terraform-plan",
+    "drift-report",
     "security-scan",
     "quality-gate",
     "canary-verify",
@@ -339,7 +340,16 @@ type ProbeCase = (
     &'static str,
 );
 
-const PROBE_CASES: [ProbeCase; 4] = [
+const PROBE_CASES: [ProbeCase; 5] = [
+    (
+        "drift-report",
+        &["INPUT_IGNORE=aws_instance.tags_all"],
+        &[
+            ("plan", "drift/shop-aws/plan.json"),
+            ("plan", "drift/clean/plan.json"),
+        ],
+        "passed: Drift in 1 of 2 stacks: 4 objects changed outside Terraform or Helm.",
+    ),
     (
         "terraform-plan",
         &[],

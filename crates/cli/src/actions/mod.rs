@@ -2,6 +2,7 @@
 //! through `terraform show`), then call the action's sans-IO crate.
 
 pub mod canary_verify;
+pub mod drift_report;
 pub mod helm_deploy;
 pub mod quality_gate;
 pub mod security_scan;

@@ -14,19 +14,43 @@ use crate::invocation::{ActionFailure, Invocation, io_reason};
 /// Runs the action.
 pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
     let options = Options::from_inputs(&invocation.inputs, &invocation.context)?;
-    // Required: the registry checked that it is set.
-    let lines = invocation.inputs.list("plan");
     let command = invocation
         .inputs
         .optional("terraform-command")
         .unwrap_or_else(|| "terraform".to_owned());
+    // Required: the registry checked that it is set.
+    let stacks = read_plans(invocation, "plan", &command)?;
+    let sources = sources(&stacks);
+    run(&options, &sources).map_err(|error| ActionFailure::InvalidInput(error.to_string()))
+}
+
+/// The stacks `read_plans` read, as the actions take them.
+pub(crate) fn sources(stacks: &[(String, String, Vec<u8>)]) -> Vec<StackSource<'_>> {
+    stacks
+        .iter()
+        .map(|(name, file, bytes)| StackSource {
+            name: name.clone(),
+            file: file.clone(),
+            bytes,
+        })
+        .collect()
+}
+
+/// The plan files the input `input` names (`name=path` or globs, one a line), binary plans
+/// shown with `command`: `(stack name, file as named, JSON bytes)`, names unique.
+pub(crate) fn read_plans(
+    invocation: &Invocation,
+    input: &str,
+    command: &str,
+) -> Result<Vec<(String, String, Vec<u8>)>, ActionFailure> {
+    let lines = invocation.inputs.list(input);
     let mut stacks: Vec<(String, String, Vec<u8>)> = Vec::new();
     let mut names = BTreeSet::new();
     for entry in plan_entries(&lines) {
-        let files = expand(invocation, "plan", &entry.pattern)?;
+        let files = expand(invocation, input, &entry.pattern)?;
         if entry.name.is_some() && files.len() > 1 {
             return Err(ActionFailure::InvalidInput(format!(
-                "plan: `{}={}` names one stack but matches {} files; name each plan on its own line",
+                "{input}: `{}={}` names one stack but matches {} files; name each plan on its own line",
                 entry.name.unwrap_or_default(),
                 entry.pattern,
                 files.len()
@@ -39,27 +63,19 @@ pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
                 .unwrap_or_else(|| stack_name_for(&relative));
             if !names.insert(name.clone()) {
                 return Err(ActionFailure::InvalidInput(format!(
-                    "plan: two plans are both named `{name}`; give each a name with `name=path`"
+                    "{input}: two plans are both named `{name}`; give each a name with `name=path`"
                 )));
             }
             let bytes = invocation.read(&relative)?;
             let bytes = if plan::is_binary_plan(&bytes) {
-                show_binary_plan(&command, &relative, &path)?
+                show_binary_plan(command, &relative, &path)?
             } else {
                 bytes
             };
             stacks.push((name, relative, bytes));
         }
     }
-    let sources: Vec<StackSource<'_>> = stacks
-        .iter()
-        .map(|(name, file, bytes)| StackSource {
-            name: name.clone(),
-            file: file.clone(),
-            bytes,
-        })
-        .collect();
-    run(&options, &sources).map_err(|error| ActionFailure::InvalidInput(error.to_string()))
+    Ok(stacks)
 }
 
 /// `terraform show -json <plan>` in the plan's folder (where `terraform init` was run).
