@@ -608,3 +608,27 @@ fn replicas_an_hpa_owns_are_not_drift_and_an_unknown_release_is_bad_input() {
     );
     assert!(fake.state().requests.is_empty());
 }
+
+#[test]
+fn a_cluster_that_cannot_be_reached_is_a_service_error_with_nothing_posted() {
+    let release = Release::install("autoscaling.enabled=false");
+    let fake = FakeGitHub::start();
+    // The kubeconfig's context `other` points at a port nothing listens on.
+    let outcome = RunnerHarness::new()
+        .github(&fake)
+        .env(
+            "KUBECONFIG",
+            release.dir.path().join("kubeconfig").to_str().unwrap(),
+        )
+        .input("releases", "shop/cart")
+        .input("kube-context", "other")
+        .run(&["drift-report"]);
+    assert_eq!(outcome.exit_code, Some(3), "{}", explain(&outcome));
+    assert_eq!(outcome.output("result"), "service-error");
+    assert!(
+        outcome.stdout.contains("could not be reached"),
+        "{}",
+        explain(&outcome)
+    );
+    assert!(fake.state().requests.is_empty());
+}

@@ -212,7 +212,7 @@ pub fn previous_from(body: &str, open: bool) -> Previous {
         open,
         ..Previous::default()
     };
-    if let Some(start) = body.find(SEEN_PREFIX) {
+    if let Some(start) = body.rfind(SEEN_PREFIX) {
         let rest = &body[start + SEEN_PREFIX.len()..];
         let line = rest.split("-->").next().unwrap_or("");
         let valid = |text: &str| {
@@ -372,7 +372,8 @@ pub fn run(
     );
     for subject in &subjects {
         let seen = seen_for(subject, previous, options);
-        summary.push_str(&render::section(subject, &seen, 3, &scrub));
+        let budget = (gantry_core::runner::STEP_SUMMARY_LIMIT - 8_192) / subjects.len();
+        summary.push_str(&render::section(subject, &seen, 3, budget, &scrub));
         summary.push('\n');
     }
     if options.fail_on_drift && any {

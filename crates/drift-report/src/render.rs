@@ -27,12 +27,17 @@ impl<'s> Scrub<'s> {
         Self { terraform, kube }
     }
 
+    /// Secrets replaced by `(sensitive)`, and every `<!--` broken with a zero-width space: a
+    /// value from the plan or the cluster cannot pose as an issue's marker or its seen line.
     pub(crate) fn apply(&self, text: &str) -> String {
         let mut out = self.terraform.scrub(text).into_owned();
         for secret in &self.kube {
             if out.contains(secret) {
                 out = out.replace(secret, "(sensitive)");
             }
+        }
+        if out.contains("<!--") {
+            out = out.replace("<!--", "<!\u{200B}--");
         }
         out
     }
@@ -112,8 +117,15 @@ fn outside(subject: &Subject) -> &'static str {
     }
 }
 
-/// A stack's or release's section, headed at `level`.
-pub(crate) fn section(subject: &Subject, seen: &Seen, level: usize, scrub: &Scrub<'_>) -> String {
+/// A stack's or release's section, headed at `level`, in at most about `budget` bytes: objects
+/// that do not fit are counted, not shown.
+pub(crate) fn section(
+    subject: &Subject,
+    seen: &Seen,
+    level: usize,
+    budget: usize,
+    scrub: &Scrub<'_>,
+) -> String {
     let hashes = "#".repeat(level);
     let mut out = String::new();
     let title = format!(
@@ -151,6 +163,9 @@ pub(crate) fn section(subject: &Subject, seen: &Seen, level: usize, scrub: &Scru
     for note in &subject.notes {
         let _ = writeln!(out, "> {}\n", markdown::text(note));
     }
+    // Room kept for the end: the count of what did not fit, and the folded lists.
+    let budget = budget.saturating_sub(4_096);
+    let mut omitted = 0usize;
     let deleted: Vec<_> = subject
         .drifted
         .iter()
@@ -169,11 +184,18 @@ pub(crate) fn section(subject: &Subject, seen: &Seen, level: usize, scrub: &Scru
             ),
             ("type", Align::Left),
         ]);
+        let mut size = out.len();
         for drifted in deleted {
-            table.row([
+            let row = [
                 markdown::code(&drifted.address),
                 markdown::code(&drifted.kind),
-            ]);
+            ];
+            size += row.iter().map(String::len).sum::<usize>() + 8;
+            if size > budget / 2 {
+                omitted += 1;
+                continue;
+            }
+            table.row(row);
         }
         out.push_str(&table.render());
         out.push('\n');
@@ -194,8 +216,9 @@ pub(crate) fn section(subject: &Subject, seen: &Seen, level: usize, scrub: &Scru
             ("chart", "live")
         };
         for (drifted, changes) in changed {
+            let mut block = String::new();
             let _ = writeln!(
-                out,
+                block,
                 "{} ({}), {}:\n",
                 markdown::code(&drifted.address),
                 markdown::code(&drifted.kind),
@@ -220,21 +243,36 @@ pub(crate) fn section(subject: &Subject, seen: &Seen, level: usize, scrub: &Scru
                     cell(&change.after),
                 ]);
             }
-            out.push_str(&table.render());
-            out.push('\n');
+            block.push_str(&table.render());
+            block.push('\n');
+            if out.len() + block.len() > budget {
+                omitted += 1;
+                continue;
+            }
+            out.push_str(&block);
         }
+    }
+    if omitted > 0 {
+        let _ = writeln!(
+            out,
+            "… and {} more, not shown here for GitHub's size limit: every one is in the run's step summary and annotations.\n",
+            plural(omitted, "object", "objects")
+        );
     }
     if !subject.moved.is_empty() {
         let mut list = String::new();
         for (from, to) in &subject.moved {
             let _ = writeln!(list, "- {} → {}", markdown::code(from), markdown::code(to));
         }
-        out.push_str(&markdown::details(
+        let folded = markdown::details(
             &format!("Moved, not drift ({})", subject.moved.len()),
             &list,
             false,
-        ));
-        out.push('\n');
+        );
+        if out.len() + folded.len() <= budget + 2_048 {
+            out.push_str(&folded);
+            out.push('\n');
+        }
     }
     if !subject.not_drift.is_empty() {
         let mut list = String::new();
@@ -249,15 +287,18 @@ pub(crate) fn section(subject: &Subject, seen: &Seen, level: usize, scrub: &Scru
         if subject.not_drift.len() > 200 {
             let _ = writeln!(list, "- … and {} more", subject.not_drift.len() - 200);
         }
-        out.push_str(&markdown::details(
+        let folded = markdown::details(
             &format!(
                 "Reported by Terraform, not drift ({})",
                 subject.not_drift.len()
             ),
             &list,
             false,
-        ));
-        out.push('\n');
+        );
+        if out.len() + folded.len() <= budget + 4_000 {
+            out.push_str(&folded);
+            out.push('\n');
+        }
     }
     scrub.apply(&out)
 }
@@ -276,7 +317,7 @@ pub(crate) fn issue(
         subject.name,
         outside(subject)
     ));
-    let mut body = section(subject, seen, 2, scrub);
+    let mut body = section(subject, seen, 2, COMMENT_BODY_BUDGET - 1_024, scrub);
     let footer = options.run_url.as_deref().map_or_else(
         || "Written by Gantry drift-report".to_owned(),
         |url| markdown::link("Written by Gantry drift-report", url),
@@ -286,7 +327,6 @@ pub(crate) fn issue(
         "<sub>{footer} · updated by each run while the drift lasts, closed when it is gone.</sub>\n\n{SEEN_PREFIX} {} {} -->\n",
         seen.first, seen.last
     );
-    let body = markdown::fit(&body, COMMENT_BODY_BUDGET - 512).into_owned();
     let comment = match (state, seen.previous.open) {
         (gantry_core::report::IssueState::Closed, true) => Some(format!(
             "No drift in {} {} as of {}: closing. The drift was first seen {} and last seen {}.",

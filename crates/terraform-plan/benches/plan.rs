@@ -6,7 +6,6 @@
 
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
-use std::process::Command;
 use std::time::Instant;
 
 use gantry_terraform_plan::{CommentSetting, Options, StackSource, run};
@@ -42,28 +41,6 @@ fn measure_one(path: &str) {
     );
 }
 
-/// Seconds, peak RSS KiB and RSS KiB before the work, as the child printed them.
-fn child(program: &str, args: &[&str]) -> (f64, u64, u64) {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .expect("run the measurement");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8_lossy(&output.stdout);
-    let mut fields = text.split_whitespace();
-    let seconds = fields
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(f64::NAN);
-    let mut kib = || fields.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-    let peak = kib();
-    (seconds, peak, kib())
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(position) = args.iter().position(|arg| arg == "--write") {
@@ -95,26 +72,18 @@ fn main() {
         let path_text = path.to_string_lossy().into_owned();
         #[expect(clippy::cast_precision_loss, reason = "sizes far below 2^52")]
         let megabytes = plan.len() as f64 / 1e6;
-        // Fastest time; largest peak and growth (memory is reported pessimistically).
-        let best = |runs: Vec<(f64, u64, u64)>| {
-            runs.into_iter()
-                .fold((f64::INFINITY, 0u64, 0u64), |best, run| {
-                    (
-                        best.0.min(run.0),
-                        best.1.max(run.1),
-                        best.2.max(run.1.saturating_sub(run.2)),
-                    )
-                })
-        };
-        let python_code = "import json,resource,sys,time\nb=[l for l in open('/proc/self/status') if l.startswith('VmRSS:')][0].split()[1]\nt=time.perf_counter()\njson.load(open(sys.argv[1]))\nprint(f'{time.perf_counter()-t:.4f}', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, b)";
+        let python_code = gantry_testkit::bench::PYTHON_JSON_LOAD;
         // Seven runs each, taking turns, so a noisy neighbour slows both alike.
         let (mut our_runs, mut python_runs) = (Vec::new(), Vec::new());
         for _ in 0..7 {
-            our_runs.push(child(&me, &["--one", &path_text]));
-            python_runs.push(child("python3", &["-c", python_code, &path_text]));
+            our_runs.push(gantry_testkit::bench::child(&me, &["--one", &path_text]));
+            python_runs.push(gantry_testkit::bench::child(
+                "python3",
+                &["-c", python_code, &path_text],
+            ));
         }
-        let ours = best(our_runs);
-        let python = best(python_runs);
+        let ours = gantry_testkit::bench::best(&our_runs);
+        let python = gantry_testkit::bench::best(&python_runs);
         #[expect(clippy::cast_precision_loss, reason = "RSS in KiB, far below 2^52")]
         let mb = |kib: u64| kib as f64 / 1024.0;
         let times_file = |kib: u64| mb(kib) * 1.048_576 / megabytes;

@@ -101,6 +101,62 @@ pub fn synthetic_plan(resources: usize) -> (String, SyntheticCounts) {
     (plan, counts)
 }
 
+/// A refresh-only plan of `resources` instances right after an apply, as the AWS provider makes
+/// it: every resource in the prior state and in `resource_drift` with its `tags_all` read back
+/// as `{}` where the state had `null` (not drift), and `drifted` of them really changed — one in
+/// ten of those deleted, the rest with `instance_type` and a tag changed by hand. Deterministic.
+pub fn synthetic_drift_plan(resources: usize, drifted: usize) -> String {
+    let every = resources / drifted.max(1);
+    let mut drift = String::with_capacity(resources * 2_400);
+    let mut state = String::with_capacity(resources * 1_200);
+    for index in 0..resources {
+        if index > 0 {
+            drift.push(',');
+            state.push(',');
+        }
+        let module = index % 17;
+        let address = format!("module.service_{module}.aws_instance.worker[\\\"w-{index:06}\\\"]");
+        let old = instance(index, "t3.micro", "ami-0123456789abcdef0").replacen(
+            '{',
+            "{\"tags_all\":null,",
+            1,
+        );
+        let real = drifted > 0 && index % every == 0 && index / every < drifted;
+        let (actions, new) = if real && (index / every) % 10 == 9 {
+            ("[\"delete\"]", "null".to_owned())
+        } else if real {
+            (
+                "[\"update\"]",
+                instance(index, "t3.xlarge", "ami-0123456789abcdef0")
+                    .replace("\"Team\":\"platform\"", "\"Team\":\"on-call\"")
+                    .replacen('{', "{\"tags_all\":{},", 1),
+            )
+        } else {
+            (
+                "[\"update\"]",
+                instance(index, "t3.micro", "ami-0123456789abcdef0").replacen(
+                    '{',
+                    "{\"tags_all\":{},",
+                    1,
+                ),
+            )
+        };
+        let sensitive = "{\"db\":{\"password\":true},\"ebs_block_device\":[{},{}],\"tags\":{}}";
+        let _ = write!(
+            drift,
+            "{{\"address\":\"{address}\",\"module_address\":\"module.service_{module}\",\"mode\":\"managed\",\"type\":\"aws_instance\",\"name\":\"worker\",\"index\":\"w-{index:06}\",\"provider_name\":\"registry.terraform.io/hashicorp/aws\",\"change\":{{\"actions\":{actions},\"before\":{old},\"after\":{new},\"after_unknown\":{{}},\"before_sensitive\":{sensitive},\"after_sensitive\":{}}}}}",
+            if new == "null" { "false" } else { sensitive },
+        );
+        let _ = write!(
+            state,
+            "{{\"address\":\"{address}\",\"mode\":\"managed\",\"type\":\"aws_instance\",\"name\":\"worker\",\"index\":\"w-{index:06}\",\"provider_name\":\"registry.terraform.io/hashicorp/aws\",\"schema_version\":1,\"values\":{old},\"sensitive_values\":{sensitive}}}"
+        );
+    }
+    format!(
+        "{{\"format_version\":\"1.2\",\"terraform_version\":\"1.11.4\",\"planned_values\":{{\"root_module\":{{}}}},\"resource_drift\":[{drift}],\"prior_state\":{{\"format_version\":\"1.0\",\"terraform_version\":\"1.11.4\",\"values\":{{\"root_module\":{{\"resources\":[{state}]}}}}}},\"configuration\":{{\"root_module\":{{}}}},\"timestamp\":\"2026-11-26T10:00:00Z\",\"applyable\":true,\"complete\":true,\"errored\":false}}"
+    )
+}
+
 /// An `aws_instance` value with its keys sorted, as Terraform writes them.
 fn instance(index: usize, size: &str, ami: &str) -> String {
     format!(
@@ -114,6 +170,22 @@ fn instance(index: usize, size: &str, ami: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn synthetic_drift_plans_hold_what_they_claim() {
+        let plan: serde_json::Value = serde_json::from_str(&synthetic_drift_plan(200, 20)).unwrap();
+        let drift = plan["resource_drift"].as_array().unwrap();
+        assert_eq!(drift.len(), 200);
+        let deleted = drift
+            .iter()
+            .filter(|d| d["change"]["actions"] == serde_json::json!(["delete"]))
+            .count();
+        let resized = drift
+            .iter()
+            .filter(|d| d["change"]["after"]["instance_type"] == "t3.xlarge")
+            .count();
+        assert_eq!((deleted, resized), (2, 18));
+    }
 
     #[test]
     fn synthetic_plans_are_valid_json_with_the_counts_they_claim() {

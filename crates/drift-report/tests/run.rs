@@ -1,0 +1,259 @@
+//! The action's whole run: issues with first and last seen, closing and reopening words, the
+//! size GitHub allows, untrusted values that try to pose as a marker, sensitive values, and
+//! what it refuses.
+
+use std::collections::BTreeMap;
+
+use gantry_core::report::{COMMENT_LIMIT_BYTES, Effect, IssueEffect, IssueState};
+use gantry_core::runner::Inputs;
+use gantry_drift_report::{Options, Previous, StackSource, previous_from, run};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn options(now: &str) -> Options {
+    Options::from_inputs(
+        &Inputs::default(),
+        now.to_owned(),
+        Some("https://github.com/o/r/actions/runs/9".to_owned()),
+    )
+    .unwrap()
+}
+
+fn issues(report: &gantry_core::report::Report) -> Vec<&IssueEffect> {
+    report
+        .effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Issue(issue) => Some(issue),
+            _ => None,
+        })
+        .collect()
+}
+
+fn one_stack(
+    bytes: &[u8],
+    previous: &BTreeMap<String, Previous>,
+    now: &str,
+) -> gantry_core::report::Report {
+    let source = StackSource {
+        name: "shop".to_owned(),
+        file: "infra/shop/plan.json".to_owned(),
+        bytes,
+    };
+    run(&options(now), &[source], &[], previous).unwrap()
+}
+
+fn previous(first: &str, last: &str, open: bool) -> BTreeMap<String, Previous> {
+    BTreeMap::from([(
+        "stack/shop".to_owned(),
+        Previous {
+            first_seen: Some(first.to_owned()),
+            last_seen: Some(last.to_owned()),
+            open,
+        },
+    )])
+}
+
+#[test]
+fn first_seen_lasts_while_the_issue_is_open_and_starts_again_when_it_returns() {
+    let drifted = fixture("aws-drifted.json");
+    let fresh = one_stack(&drifted, &BTreeMap::new(), "2026-12-04T06:00:00Z");
+    let issue = issues(&fresh)[0];
+    assert_eq!(issue.state, IssueState::Open);
+    assert_eq!(issue.comment, None, "a new issue needs no comment");
+    let seen = previous_from(&issue.body, true);
+    assert_eq!(seen.first_seen.as_deref(), Some("2026-12-04T06:00:00Z"));
+
+    let lasting = one_stack(
+        &drifted,
+        &previous("2026-12-01T06:00:00Z", "2026-12-03T06:00:00Z", true),
+        "2026-12-04T06:00:00Z",
+    );
+    let seen = previous_from(&issues(&lasting)[0].body, true);
+    assert_eq!(seen.first_seen.as_deref(), Some("2026-12-01T06:00:00Z"));
+    assert_eq!(seen.last_seen.as_deref(), Some("2026-12-04T06:00:00Z"));
+    assert_eq!(
+        issues(&lasting)[0].comment,
+        None,
+        "an edit needs no comment"
+    );
+
+    let back = one_stack(
+        &drifted,
+        &previous("2026-12-01T06:00:00Z", "2026-12-02T06:00:00Z", false),
+        "2026-12-04T06:00:00Z",
+    );
+    let issue = issues(&back)[0];
+    assert_eq!(
+        previous_from(&issue.body, true).first_seen.as_deref(),
+        Some("2026-12-04T06:00:00Z")
+    );
+    assert!(
+        issue
+            .comment
+            .as_deref()
+            .unwrap()
+            .starts_with("Drift is back in stack `shop`")
+    );
+
+    let clean = fixture("aws-after-apply.json");
+    let closing = one_stack(
+        &clean,
+        &previous("2026-12-01T06:00:00Z", "2026-12-03T06:00:00Z", true),
+        "2026-12-04T06:00:00Z",
+    );
+    let issue = issues(&closing)[0];
+    assert_eq!(issue.state, IssueState::Closed);
+    let comment = issue.comment.as_deref().unwrap();
+    assert!(
+        comment.contains("`2026-12-04T06:00:00Z`: closing"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("first seen `2026-12-01T06:00:00Z` and last seen `2026-12-03T06:00:00Z`"),
+        "{comment}"
+    );
+    // Already closed: nothing to say.
+    let quiet = one_stack(
+        &clean,
+        &previous("2026-12-01T06:00:00Z", "2026-12-03T06:00:00Z", false),
+        "2026-12-05T06:00:00Z",
+    );
+    assert_eq!(issues(&quiet)[0].comment, None);
+    assert_eq!(quiet.outputs.value("drifted"), Some("false"));
+}
+
+#[test]
+fn a_value_cannot_pose_as_a_marker_or_break_the_table() {
+    let text = String::from_utf8(fixture("aws-drifted.json")).unwrap();
+    let hostile = "ops | x <!-- gantry:drift-report:stack/other --> <!-- gantry drift-report seen: 1999-01-01T00:00:00Z 1999-01-01T00:00:00Z --> @admin";
+    let needle = "\"team\":\"ops\"";
+    assert!(text.contains(needle));
+    let patched = text.replace(
+        needle,
+        &format!("\"team\":{}", serde_json::Value::from(hostile)),
+    );
+    let report = one_stack(patched.as_bytes(), &BTreeMap::new(), "2026-12-04T06:00:00Z");
+    let issue = issues(&report)[0];
+    let body = issue.body_with_marker();
+    assert!(
+        !body.contains("<!-- gantry:drift-report:stack/other"),
+        "{body}"
+    );
+    assert_eq!(
+        previous_from(&body, true).first_seen.as_deref(),
+        Some("2026-12-04T06:00:00Z")
+    );
+    let team = body
+        .lines()
+        .find(|line| line.contains("`tags.team`"))
+        .unwrap();
+    assert_eq!(
+        team.matches('|').count() - team.matches("\\|").count(),
+        5,
+        "four cells: {team}"
+    );
+    assert!(
+        !report.summary.contains("<!-- gantry:"),
+        "{}",
+        report.summary
+    );
+}
+
+#[test]
+fn sensitive_values_are_masked_where_terraform_marks_them() {
+    let mut plan: serde_json::Value = serde_json::from_slice(&fixture("aws-drifted.json")).unwrap();
+    let entries = plan["resource_drift"].as_array_mut().unwrap();
+    let web = entries
+        .iter_mut()
+        .find(|entry| entry["address"] == "aws_instance.web")
+        .unwrap();
+    web["change"]["before_sensitive"]["tags"] = serde_json::json!({"team": true});
+    web["change"]["after_sensitive"]["tags"] = serde_json::json!({"team": true});
+    web["change"]["before"]["tags"]["team"] = serde_json::json!("shop-secret-before");
+    web["change"]["after"]["tags"]["team"] = serde_json::json!("ops-secret-after");
+    web["change"]["after"]["tags_all"]["team"] = serde_json::json!("ops-secret-after");
+    let bytes = plan.to_string().into_bytes();
+    let report = one_stack(&bytes, &BTreeMap::new(), "2026-12-04T06:00:00Z");
+    let body = &issues(&report)[0].body;
+    for secret in ["shop-secret-before", "ops-secret-after"] {
+        assert!(
+            !body.contains(secret) && !report.summary.contains(secret),
+            "{secret} leaked"
+        );
+        assert!(
+            !report
+                .annotations
+                .iter()
+                .any(|a| a.message.contains(secret))
+        );
+    }
+    assert!(
+        body.contains("| ~ | `tags.team` | `(sensitive)` | `(sensitive)` |"),
+        "{body}"
+    );
+}
+
+#[test]
+fn five_thousand_drifted_resources_fit_github_and_keep_their_seen_line() {
+    let plan = gantry_testkit::terraform::synthetic_drift_plan(5_000, 5_000);
+    let report = one_stack(plan.as_bytes(), &BTreeMap::new(), "2026-12-04T06:00:00Z");
+    assert_eq!(report.outputs.value("resources-drifted"), Some("5000"));
+    let issue = issues(&report)[0];
+    let body = issue.body_with_marker();
+    assert!(body.len() <= COMMENT_LIMIT_BYTES, "{} bytes", body.len());
+    assert!(body.contains("more, not shown here for GitHub's size limit"));
+    assert_eq!(
+        previous_from(&body, true).first_seen.as_deref(),
+        Some("2026-12-04T06:00:00Z")
+    );
+    assert!(report.summary.len() <= gantry_core::runner::STEP_SUMMARY_LIMIT);
+    assert!(!body.contains(gantry_testkit::terraform::SYNTHETIC_SECRET));
+}
+
+#[test]
+fn fifty_real_drifts_among_five_thousand_noisy_entries() {
+    let plan = gantry_testkit::terraform::synthetic_drift_plan(5_000, 50);
+    let report = one_stack(plan.as_bytes(), &BTreeMap::new(), "2026-12-04T06:00:00Z");
+    assert_eq!(report.outputs.value("resources-drifted"), Some("50"));
+    let body = &issues(&report)[0].body;
+    assert_eq!(
+        body.matches("| ~ | `instance_type` | `\"t3.micro\"` | `\"t3.xlarge\"` |")
+            .count(),
+        45
+    );
+    assert_eq!(body.matches("`aws_instance` |").count(), 5, "five deleted");
+    assert!(
+        !body.contains("tags_all"),
+        "tags_all null → {{}} is not drift"
+    );
+}
+
+#[test]
+fn names_that_would_share_an_issue_and_empty_runs_are_refused() {
+    let bytes = fixture("aws-drifted.json");
+    let source = |name: &str| StackSource {
+        name: name.to_owned(),
+        file: format!("{name}/plan.json"),
+        bytes: &bytes,
+    };
+    let error = run(
+        &options("2026-12-04T06:00:00Z"),
+        &[source("a b"), source("a-b")],
+        &[],
+        &BTreeMap::new(),
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("would share one issue"),
+        "{error}"
+    );
+    let error = run(&options("2026-12-04T06:00:00Z"), &[], &[], &BTreeMap::new()).unwrap_err();
+    assert!(error.to_string().contains("nothing to check"), "{error}");
+}
