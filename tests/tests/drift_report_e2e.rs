@@ -241,6 +241,37 @@ fn a_lost_answer_on_create_still_leaves_one_issue() {
 }
 
 #[test]
+fn of_two_marked_issues_an_older_run_left_the_open_one_is_kept() {
+    let fake = FakeGitHub::start();
+    let marker = "<!-- gantry:drift-report:stack/shop -->";
+    let closed = fake.add_issue("Drift: stack shop", &format!("old\n{marker}\n"), "closed");
+    let open = fake.add_issue(
+        "Drift: stack shop",
+        &format!("older run\n{marker}\n"),
+        "open",
+    );
+    let outcome = run_with(&fake, &fixture("aws-drifted.json"), &[]);
+    assert_eq!(outcome.exit_code, Some(0), "{}", explain(&outcome));
+    let state = fake.state();
+    assert_eq!(ours(&state).len(), 2, "no third");
+    let find = |number: u64| {
+        state
+            .issues
+            .iter()
+            .find(|issue| issue.number == number)
+            .unwrap()
+    };
+    assert!(
+        find(open).body.contains("aws_s3_bucket.logs"),
+        "the open one is edited"
+    );
+    assert_eq!(
+        (find(closed).body.as_str(), find(closed).state.as_str()),
+        (format!("old\n{marker}\n").as_str(), "closed")
+    );
+}
+
+#[test]
 fn a_read_only_token_writes_the_summary_and_warns() {
     let fake = FakeGitHub::start();
     fake.inject(Fault::new("POST", "/labels", FaultKind::ReadOnlyToken, 10));

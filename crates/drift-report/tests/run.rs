@@ -257,3 +257,25 @@ fn names_that_would_share_an_issue_and_empty_runs_are_refused() {
     let error = run(&options("2026-12-04T06:00:00Z"), &[], &[], &BTreeMap::new()).unwrap_err();
     assert!(error.to_string().contains("nothing to check"), "{error}");
 }
+
+#[test]
+fn an_ordinary_plan_is_read_for_its_drift_only() {
+    let mut plan: serde_json::Value = serde_json::from_slice(&fixture("aws-drifted.json")).unwrap();
+    plan["resource_changes"] = serde_json::json!([{
+        "address": "aws_instance.web", "mode": "managed", "type": "aws_instance", "name": "web",
+        "change": {"actions": ["update"], "before": {"instance_type": "t3.micro"}, "after": {"instance_type": "t3.large"}}
+    }]);
+    let bytes = plan.to_string().into_bytes();
+    let report = one_stack(&bytes, &BTreeMap::new(), "2026-12-04T06:00:00Z");
+    assert_eq!(
+        report.outputs.value("resources-drifted"),
+        Some("4"),
+        "the planned change is not drift"
+    );
+    assert!(
+        report.summary.contains("an ordinary plan"),
+        "{}",
+        report.summary
+    );
+    assert!(!report.summary.contains("t3.large"));
+}
