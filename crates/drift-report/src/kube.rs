@@ -57,10 +57,21 @@ pub fn desired(
         revision,
         problem,
     };
+    let mut documents = crate::yaml::documents(manifest)
+        .map_err(|problem| failed(format!("is not YAML Helm could have written: {problem}")))?;
+    // A `kind: List` stands for its items (Helm applies them one by one).
+    let mut at = 0;
+    while at < documents.len() {
+        if documents[at]["kind"] == "List" {
+            let list = documents.remove(at);
+            let items = list["items"].as_array().cloned().unwrap_or_default();
+            documents.splice(at..at, items);
+        } else {
+            at += 1;
+        }
+    }
     let mut objects = Vec::new();
-    for document in crate::yaml::documents(manifest)
-        .map_err(|problem| failed(format!("is not YAML Helm could have written: {problem}")))?
-    {
+    for document in documents {
         let text = |pointer: &str| {
             document
                 .pointer(pointer)
@@ -74,10 +85,6 @@ pub fn desired(
                 "holds a document without apiVersion, kind and metadata.name".to_owned(),
             ));
         };
-        // A List of objects is its items.
-        if kind == "List" {
-            continue;
-        }
         objects.push(Desired {
             api_version,
             kind,
@@ -179,6 +186,18 @@ fn shown(value: &Value) -> String {
     gantry_core::markdown::shorten(&text, model::VALUE_CHARS).into_owned()
 }
 
+/// `null`, `false`, `0`, `""`, `[]`, `{}`: what the API server stores as nothing.
+fn is_zero(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Bool(flag) => !flag,
+        Value::Number(number) => number.as_f64() == Some(0.0),
+        Value::String(text) => text.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+    }
+}
+
 /// `500m` and `0.5`, `1Gi` and `1073741824`: the same quantity.
 fn quantity(text: &str) -> Option<f64> {
     let text = text.trim();
@@ -260,7 +279,10 @@ impl Compare<'_> {
             return; // not set by the chart: whatever the server has is its default
         }
         let Some(live) = live.filter(|live| !live.is_null()) else {
-            self.push(Some(shown(chart)), None);
+            // The API server drops empty and zero values (`args: []`, `hostNetwork: false`).
+            if !is_zero(chart) {
+                self.push(Some(shown(chart)), None);
+            }
             return;
         };
         match (chart, live) {
@@ -592,6 +614,38 @@ mod tests {
         assert_eq!(
             found,
             ["data.password Some(\"(sensitive)\") -> Some(\"(sensitive)\")"]
+        );
+    }
+
+    #[test]
+    fn a_manifest_is_its_objects_and_lists_are_their_items() {
+        let manifest = "---\n# Source: cart/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: b, namespace: other}\n";
+        let objects = desired("shop/cart", 3, manifest).unwrap();
+        let names: Vec<String> = objects.iter().map(Desired::address).collect();
+        assert_eq!(names, ["ConfigMap/a", "Service/b"]);
+        assert_eq!(objects[1].namespace.as_deref(), Some("other"));
+        let error = desired("shop/cart", 3, "kind: ConfigMap\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(
+                "release shop/cart: its manifest (revision 3) holds a document without"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn zero_values_the_server_drops_are_not_drift() {
+        let mut chart = deployment(3, "shop/cart:1.4.2");
+        chart["spec"]["template"]["spec"]["hostNetwork"] = json!(false);
+        chart["spec"]["template"]["spec"]["containers"][0]["args"] = json!([]);
+        let live = live_of(deployment(3, "shop/cart:1.4.2"));
+        assert_eq!(drift(&chart, Some(&live), &[]), Vec::<String>::new());
+        chart["spec"]["template"]["spec"]["hostNetwork"] = json!(true);
+        assert_eq!(
+            drift(&chart, Some(&live), &[]),
+            ["spec.template.spec.hostNetwork Some(\"true\") -> None"]
         );
     }
 
