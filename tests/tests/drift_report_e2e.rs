@@ -135,6 +135,7 @@ fn one_issue_opens_updates_closes_with_a_comment_and_reopens_across_pages() {
         .body
         .replace(&format!("seen: {last} "), "seen: 2026-01-01T00:00:00Z ");
     fake.set_issue_body(number, &body);
+    let before_rerun = fake.state().requests.len();
     let second = run_with(&fake, &fixture("aws-drifted.json"), &[]);
     assert_eq!(second.exit_code, Some(0), "{}", explain(&second));
     let state = fake.state();
@@ -142,7 +143,7 @@ fn one_issue_opens_updates_closes_with_a_comment_and_reopens_across_pages() {
     assert_eq!(
         issue.len(),
         1,
-        "a rerun finds the issue on page 2, never opens a second"
+        "a rerun finds the issue, never opens a second"
     );
     assert_eq!(issue[0].number, number);
     assert_eq!(
@@ -150,15 +151,31 @@ fn one_issue_opens_updates_closes_with_a_comment_and_reopens_across_pages() {
         "2026-01-01T00:00:00Z",
         "first seen is carried over"
     );
-    assert!(
-        state
-            .requests
-            .iter()
-            .any(|r| r.path.ends_with("/issues") && r.query.contains("page=2")),
-        "ours is on the second page: {:?}",
-        state.requests.iter().map(|r| &r.query).collect::<Vec<_>>()
-    );
     assert!(issue[0].body.contains("First seen `2026-01-01T00:00:00Z`"));
+    // All issues are read once (what the last run said); publishing finds the issue among
+    // those labelled `drift`, one page, not the repository's every issue again.
+    let listings: Vec<&str> = state.requests[before_rerun..]
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/issues"))
+        .map(|r| r.query.as_str())
+        .collect();
+    let all = listings
+        .iter()
+        .filter(|query| !query.contains("labels="))
+        .count();
+    let labelled = listings
+        .iter()
+        .filter(|query| query.contains("labels=drift"))
+        .count();
+    assert_eq!(
+        (all, labelled),
+        (2, 1),
+        "two pages of all issues, once; {listings:?}"
+    );
+
+    // Someone took the label off: the issue is still found, on the second page of all issues.
+    fake.set_issue_labels(number, &[]);
+    let before_clean = fake.state().requests.len();
 
     // Clean: closed, with a comment saying so.
     let third = run_with(&fake, &fixture("aws-after-apply.json"), &[]);
@@ -167,6 +184,14 @@ fn one_issue_opens_updates_closes_with_a_comment_and_reopens_across_pages() {
     let state = fake.state();
     let issue = ours(&state);
     assert_eq!((issue.len(), issue[0].state.as_str()), (1, "closed"));
+    assert!(
+        state.requests[before_clean..]
+            .iter()
+            .any(|r| r.path.ends_with("/issues")
+                && !r.query.contains("labels=")
+                && r.query.contains("page=2")),
+        "ours is on the second page of all issues"
+    );
     let comments = state.comments_on(number);
     assert_eq!(comments.len(), 1, "{comments:?}");
     assert!(

@@ -381,8 +381,8 @@ pub struct IssueEffect {
     pub labels: Vec<String>,
     /// Desired state.
     pub state: IssueState,
-    /// A comment to post when the issue is closed or reopened by this effect (not when it is
-    /// created or edited).
+    /// A comment to post when this effect changes the issue's state — closes it or reopens it
+    /// (never when it creates or edits one, so a rerun says nothing twice).
     #[serde(default)]
     pub comment: Option<String>,
 }

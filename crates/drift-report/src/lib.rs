@@ -411,8 +411,6 @@ pub fn run(
 struct Seen {
     first: String,
     last: String,
-    /// The issue existed and was open, is to be closed, or returns.
-    previous: Previous,
 }
 
 fn seen_for(subject: &Subject, previous: &BTreeMap<String, Previous>, options: &Options) -> Seen {
@@ -424,7 +422,6 @@ fn seen_for(subject: &Subject, previous: &BTreeMap<String, Previous>, options: &
         return Seen {
             first: known.first_seen.clone().unwrap_or_default(),
             last: known.last_seen.clone().unwrap_or_default(),
-            previous: known,
         };
     }
     let first = match (&known.first_seen, known.open) {
@@ -434,7 +431,6 @@ fn seen_for(subject: &Subject, previous: &BTreeMap<String, Previous>, options: &
     Seen {
         first,
         last: options.now.clone(),
-        previous: known,
     }
 }
 

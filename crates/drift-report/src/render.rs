@@ -327,32 +327,32 @@ pub(crate) fn issue(
         "<sub>{footer} · updated by each run while the drift lasts, closed when it is gone.</sub>\n\n{SEEN_PREFIX} {} {} -->\n",
         seen.first, seen.last
     );
-    let comment = match (state, seen.previous.open) {
-        (gantry_core::report::IssueState::Closed, true) => Some(format!(
-            "No drift in {} {} as of {}: closing. The drift was first seen {} and last seen {}.",
-            subject.what,
-            markdown::code(&subject.name),
-            markdown::code(&options.now),
-            markdown::code(if seen.first.is_empty() {
-                "(unknown)"
-            } else {
-                &seen.first
-            }),
-            markdown::code(if seen.last.is_empty() {
-                "(unknown)"
-            } else {
-                &seen.last
-            }),
-        )),
-        (gantry_core::report::IssueState::Open, false) if seen.previous.last_seen.is_some() => {
-            Some(format!(
-                "Drift is back in {} {} as of {}: reopening.",
+    // Posted by the edge only when the issue's state changes (it closes or reopens): a rerun,
+    // an edit or a new issue says nothing.
+    let comment = match state {
+        gantry_core::report::IssueState::Closed => {
+            let mut text = format!(
+                "No drift in {} {} as of {}: closing.",
                 subject.what,
                 markdown::code(&subject.name),
                 markdown::code(&options.now),
-            ))
+            );
+            if !seen.first.is_empty() && !seen.last.is_empty() {
+                let _ = write!(
+                    text,
+                    " The drift was first seen {} and last seen {}.",
+                    markdown::code(&seen.first),
+                    markdown::code(&seen.last)
+                );
+            }
+            text
         }
-        _ => None,
+        gantry_core::report::IssueState::Open => format!(
+            "Drift is back in {} {} as of {}: reopening.",
+            subject.what,
+            markdown::code(&subject.name),
+            markdown::code(&options.now),
+        ),
     };
     IssueEffect {
         marker: subject.marker.clone(),
@@ -360,6 +360,6 @@ pub(crate) fn issue(
         body,
         labels: options.labels.clone(),
         state,
-        comment: comment.map(|text| scrub.apply(&text)),
+        comment: Some(scrub.apply(&comment)),
     }
 }

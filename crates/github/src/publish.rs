@@ -574,9 +574,14 @@ impl<'client> GitHubSink<'client> {
         self.client.clock().sleep(duration).await;
     }
 
-    /// Every issue (open and closed, pull requests left out) across all pages.
-    async fn all_issues(&self) -> Result<Vec<Value>, GitHubError> {
-        let path = format!("{}/issues?state=all", self.repo_path());
+    /// Every issue (open and closed, pull requests left out) across all pages; with `label`,
+    /// only those that carry it (a few pages instead of the whole repository's).
+    async fn all_issues(&self, label: Option<&str>) -> Result<Vec<Value>, GitHubError> {
+        let mut path = format!("{}/issues?state=all", self.repo_path());
+        if let Some(label) = label {
+            path.push_str("&labels=");
+            path.push_str(&gantry_core::markdown::url_query_value(label));
+        }
         let issues = self.client.list_all(&path, None, "list issues").await?;
         Ok(issues
             .into_iter()
@@ -586,9 +591,28 @@ impl<'client> GitHubSink<'client> {
 
     /// The issue `marker` finds: when an older run left several, the open one with the lowest
     /// number, else the lowest-numbered closed one — always the same one, never a new one.
-    async fn marked_issue(&self, marker: &Marker) -> Result<Option<Value>, GitHubError> {
+    /// Looked for among the issues with `label` first; when none there carries the marker (or
+    /// someone took the label off), among all.
+    async fn marked_issue(
+        &self,
+        marker: &Marker,
+        label: Option<&str>,
+    ) -> Result<Option<Value>, GitHubError> {
+        if label.is_some() {
+            if let Some(found) = self.marked_among(marker, label).await? {
+                return Ok(Some(found));
+            }
+        }
+        self.marked_among(marker, None).await
+    }
+
+    async fn marked_among(
+        &self,
+        marker: &Marker,
+        label: Option<&str>,
+    ) -> Result<Option<Value>, GitHubError> {
         let mut found: Vec<Value> = self
-            .all_issues()
+            .all_issues(label)
             .await?
             .into_iter()
             .filter(|issue| {
@@ -611,11 +635,16 @@ impl<'client> GitHubSink<'client> {
     }
 
     /// The issues this action keeps, by marker key, with their state and body: what the last
-    /// run wrote (first seen, last seen), read before this run decides anything.
-    pub async fn marked_issues(&self, action: &str) -> Result<Vec<MarkedIssue>, GitHubError> {
+    /// run wrote (first seen, last seen), read before this run decides anything. With `label`,
+    /// among the issues that carry it.
+    pub async fn marked_issues(
+        &self,
+        action: &str,
+        label: Option<&str>,
+    ) -> Result<Vec<MarkedIssue>, GitHubError> {
         let prefix = format!("<!-- gantry:{}:", Marker::new(action, "x").action());
         let mut found: Vec<MarkedIssue> = self
-            .all_issues()
+            .all_issues(label)
             .await?
             .iter()
             .filter_map(|issue| {
@@ -691,7 +720,8 @@ impl<'client> GitHubSink<'client> {
 
     async fn sync_issue(&self, effect: &IssueEffect) -> Result<Option<Published>, GitHubError> {
         let body = fit_to_limit(&effect.body_with_marker(), COMMENT_LIMIT, "issue");
-        let existing = self.marked_issue(&effect.marker).await?;
+        let label = effect.labels.first().map(String::as_str);
+        let existing = self.marked_issue(&effect.marker, label).await?;
         let issue_path = |number: u64| format!("{}/issues/{number}", self.repo_path());
         let url_of = |issue: &Value| {
             issue
@@ -709,7 +739,7 @@ impl<'client> GitHubSink<'client> {
                     .create_once(
                         "open the issue",
                         async || self.post(&create_path, &payload, "open the issue").await,
-                        async || self.marked_issue(&effect.marker).await,
+                        async || self.marked_issue(&effect.marker, label).await,
                     )
                     .await?;
                 Ok(Some(Published::new(

@@ -434,6 +434,20 @@ impl FakeGitHub {
         number
     }
 
+    /// Replaces an issue's labels, as a person editing it would.
+    ///
+    /// # Panics
+    /// When there is no such issue.
+    pub fn set_issue_labels(&self, number: u64, labels: &[&str]) {
+        let mut guard = self.shared.lock();
+        let issue = guard
+            .issues
+            .iter_mut()
+            .find(|issue| issue.number == number)
+            .expect("the issue exists");
+        issue.labels = labels.iter().map(|label| (*label).to_owned()).collect();
+    }
+
     /// Replaces an issue's body, as a person editing it would.
     ///
     /// # Panics
@@ -686,6 +700,28 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
     }
 }
 
+/// `%20` and friends decoded (a label name in a query).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'%' && at + 2 < bytes.len() + 1 {
+            if let Some(byte) = text
+                .get(at + 1..at + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            {
+                out.push(byte);
+                at += 3;
+                continue;
+            }
+        }
+        out.push(if bytes[at] == b'+' { b' ' } else { bytes[at] });
+        at += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn query_value<'q>(query: &'q str, key: &str) -> Option<&'q str> {
     query
         .split('&')
@@ -907,10 +943,22 @@ fn route(
         }
         ("GET", ["issues"]) => {
             let wanted = query_value(query, "state").unwrap_or("open");
+            // `labels=a,b`: issues that carry every one of them.
+            let labels: Vec<String> = query_value(query, "labels")
+                .map(|list| list.split(',').map(percent_decoded).collect())
+                .unwrap_or_default();
             let mut items: Vec<&Issue> = state
                 .issues
                 .iter()
                 .filter(|issue| wanted == "all" || issue.state == wanted)
+                .filter(|issue| {
+                    labels.iter().all(|label| {
+                        issue
+                            .labels
+                            .iter()
+                            .any(|have| have.eq_ignore_ascii_case(label))
+                    })
+                })
                 .collect();
             items.sort_by_key(|issue| std::cmp::Reverse(issue.number));
             let items = items

@@ -219,8 +219,12 @@ fn previous_issues(invocation: &Invocation) -> Result<BTreeMap<String, Previous>
         git_ref: context.git_ref.clone(),
         run_key: String::new(),
     };
+    // All issues, once a run: an issue someone took the label off still carries its history
+    // (publishing then looks among the labelled ones first, one page per stack).
     let found = crate::publishing::with_github(context, token, async |client| {
-        GitHubSink::new(client, target).marked_issues(NAME).await
+        GitHubSink::new(client, target)
+            .marked_issues(NAME, None)
+            .await
     });
     match found {
         Ok(issues) => Ok(issues
