@@ -14,7 +14,7 @@ shared="${GANTRY_SHARED_DIR:-../shared}"
 corpus="$shared/corpus"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(terraform_plan sarif native_scanners test_reports coverage lint event suppressions baseline)
+  targets=(terraform_plan drift_report sarif native_scanners test_reports coverage lint event suppressions baseline)
 fi
 
 seed() { # seed <target> <find arguments…>

@@ -280,3 +280,69 @@ fn an_ordinary_plan_is_read_for_its_drift_only() {
     );
     assert!(!report.summary.contains("t3.large"));
 }
+
+#[test]
+fn damaged_plans_and_manifests_are_refused_by_name_or_read_never_a_panic() {
+    let mut random = gantry_testkit::random::Seeded(13);
+    let plan = fixture("aws-drifted.json");
+    let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\n  labels: {app: cart}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - name: cart\n        image: shop/cart:1\n        env: [{name: A, value: \"1\"}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {A: \"1\"}\n";
+    for round in 0..400 {
+        let mut bytes = plan.clone();
+        let mut text = manifest.as_bytes().to_vec();
+        for _ in 0..1 + round % 4 {
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "an index into a small file"
+            )]
+            let at = (random.bits() % bytes.len() as u64) as usize;
+            bytes[at] = b"{}[],:\"0 nx"[at % 11];
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "an index into a small file"
+            )]
+            let at = (random.bits() % text.len() as u64) as usize;
+            text[at] = b"{}[]-:\"\n 0"[at % 10];
+        }
+        let source = StackSource {
+            name: "shop".to_owned(),
+            file: "infra/shop/plan.json".to_owned(),
+            bytes: &bytes,
+        };
+        if let Err(error) = run(
+            &options("2026-12-04T06:00:00Z"),
+            &[source],
+            &[],
+            &BTreeMap::new(),
+        ) {
+            assert!(
+                error.to_string().starts_with("infra/shop/plan.json:"),
+                "{error}"
+            );
+        }
+        let Ok(text) = String::from_utf8(text) else {
+            continue;
+        };
+        match gantry_drift_report::kube::desired("shop/cart", 2, &text) {
+            Ok(objects) => {
+                for object in &objects {
+                    let mut secrets = Vec::new();
+                    let live = object.object.clone();
+                    let same = gantry_drift_report::kube::compare(
+                        object,
+                        Some(&live),
+                        &[],
+                        &[],
+                        &mut secrets,
+                    );
+                    assert_eq!(same, None, "an object is never drifted from itself: {text}");
+                }
+            }
+            Err(error) => assert!(
+                error
+                    .to_string()
+                    .starts_with("release shop/cart: its manifest (revision 2)"),
+                "{error}"
+            ),
+        }
+    }
+}
