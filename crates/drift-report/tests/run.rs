@@ -289,7 +289,7 @@ fn damaged_plans_and_manifests_are_refused_by_name_or_read_never_a_panic() {
     for round in 0..400 {
         let mut bytes = plan.clone();
         let mut text = manifest.as_bytes().to_vec();
-        for _ in 0..1 + round % 4 {
+        for _ in 0..=(round % 4) {
             #[expect(
                 clippy::cast_possible_truncation,
                 reason = "an index into a small file"
