@@ -91,7 +91,7 @@ pub const RESULT_OUTPUT: OutputSpec = OutputSpec {
 /// The `github-token` input every publishing action has.
 pub const GITHUB_TOKEN_INPUT: InputSpec = InputSpec {
     name: "github-token",
-    description: "Token used to publish comments, check runs and uploads. Needs only the permissions the chosen effects use.",
+    description: "Token used for what the action writes to GitHub (comments, check runs, SARIF uploads, issues, deployment statuses). Needs only the permissions the chosen effects use.",
     required: false,
     default: Some("${{ github.token }}"),
     kind: InputKind::Secret,
