@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use gantry_testkit::fake_github::{FakeGitHub, Fault, FaultKind, Issue};
+use gantry_testkit::fake_github::{ACTIONS_BOT, FakeGitHub, Fault, FaultKind, Issue};
 use gantry_testkit::fake_kube::FakeKube;
 use gantry_testkit::harness::{RunOutcome, RunnerHarness};
 use serde_json::{Value, json};
@@ -89,6 +89,7 @@ fn one_issue_opens_updates_closes_with_a_comment_and_reopens_across_pages() {
     assert_eq!(first.exit_code, Some(0), "{}", explain(&first));
     for index in 0..130 {
         fake.add_issue(
+            "octocat",
             &format!("unrelated {index}"),
             "no marker here",
             if index % 3 == 0 { "closed" } else { "open" },
@@ -269,8 +270,14 @@ fn a_lost_answer_on_create_still_leaves_one_issue() {
 fn of_two_marked_issues_an_older_run_left_the_open_one_is_kept() {
     let fake = FakeGitHub::start();
     let marker = "<!-- gantry:drift-report:stack/shop -->";
-    let closed = fake.add_issue("Drift: stack shop", &format!("old\n{marker}\n"), "closed");
+    let closed = fake.add_issue(
+        ACTIONS_BOT,
+        "Drift: stack shop",
+        &format!("old\n{marker}\n"),
+        "closed",
+    );
     let open = fake.add_issue(
+        ACTIONS_BOT,
         "Drift: stack shop",
         &format!("older run\n{marker}\n"),
         "open",

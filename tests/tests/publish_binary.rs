@@ -6,12 +6,22 @@ use gantry_core::report::{
     Report, Verdict,
 };
 use gantry_core::runner::{AnnotationLevel, AnnotationPlace};
-use gantry_testkit::fake_github::{FakeGitHub, Fault, FaultKind};
-use gantry_testkit::harness::RunnerHarness;
+use gantry_testkit::fake_github::{ACTIONS_BOT, FakeGitHub, Fault, FaultKind};
+use gantry_testkit::harness::{RunOutcome, RunnerHarness};
 
 const HEAD: &str = "89abcdef0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "ghs_faketoken0123456789";
 const MARKER: &str = "<!-- gantry:terraform-plan:prod -->";
+/// The trusted job's command line: it names the action and the comment key it publishes.
+const PUBLISH: [&str; 7] = [
+    "publish",
+    "--report",
+    "report.json",
+    "--action",
+    "terraform-plan",
+    "--comment-key",
+    "prod",
+];
 
 fn report(verdict: Verdict, body: &str) -> Report {
     let mut report = Report::new(
@@ -66,11 +76,7 @@ fn our_comments(fake: &FakeGitHub) -> usize {
 #[test]
 fn a_rerun_of_the_same_job_leaves_exactly_one_sticky_comment() {
     let fake = fake();
-    let first = harness(&fake, &report(Verdict::Passed, "plan v1")).run(&[
-        "publish",
-        "--report",
-        "report.json",
-    ]);
+    let first = harness(&fake, &report(Verdict::Passed, "plan v1")).run(&PUBLISH);
     assert_eq!(
         first.exit_code,
         Some(0),
@@ -94,11 +100,7 @@ fn a_rerun_of_the_same_job_leaves_exactly_one_sticky_comment() {
         first.stdout
     );
 
-    let second = harness(&fake, &report(Verdict::Passed, "plan v2")).run(&[
-        "publish",
-        "--report",
-        "report.json",
-    ]);
+    let second = harness(&fake, &report(Verdict::Passed, "plan v2")).run(&PUBLISH);
     assert_eq!(second.exit_code, Some(0));
     assert_eq!(our_comments(&fake), 1);
     let state = second.github.unwrap();
@@ -125,6 +127,10 @@ fn a_502_or_a_lost_response_on_the_first_post_still_ends_with_one_comment() {
             "publish",
             "--report",
             "report.json",
+            "--action",
+            "terraform-plan",
+            "--comment-key",
+            "prod",
         ]);
         assert_eq!(outcome.exit_code, Some(0), "{kind:?}: {}", outcome.stderr);
         assert_eq!(our_comments(&fake), 1, "{kind:?}");
@@ -150,11 +156,7 @@ fn rate_limits_are_waited_out() {
         },
         1,
     ));
-    let outcome = harness(&fake, &report(Verdict::Passed, "plan")).run(&[
-        "publish",
-        "--report",
-        "report.json",
-    ]);
+    let outcome = harness(&fake, &report(Verdict::Passed, "plan")).run(&PUBLISH);
     assert_eq!(outcome.exit_code, Some(0), "{}", outcome.stderr);
     assert!(
         outcome.stderr.contains("rate limited"),
@@ -177,11 +179,7 @@ fn rate_limits_are_waited_out() {
 fn a_read_only_token_exits_0_with_the_summary_and_one_warning() {
     let fake = fake();
     fake.inject(Fault::new("POST", "/", FaultKind::ReadOnlyToken, 10));
-    let outcome = harness(&fake, &report(Verdict::Passed, "plan")).run(&[
-        "publish",
-        "--report",
-        "report.json",
-    ]);
+    let outcome = harness(&fake, &report(Verdict::Passed, "plan")).run(&PUBLISH);
     assert_eq!(
         outcome.exit_code,
         Some(0),
@@ -204,11 +202,7 @@ fn a_read_only_token_exits_0_with_the_summary_and_one_warning() {
 #[test]
 fn a_failed_gate_exits_1_after_publishing() {
     let fake = fake();
-    let outcome = harness(&fake, &report(Verdict::Failed, "destroys")).run(&[
-        "publish",
-        "--report",
-        "report.json",
-    ]);
+    let outcome = harness(&fake, &report(Verdict::Failed, "destroys")).run(&PUBLISH);
     assert_eq!(outcome.exit_code, Some(1));
     assert_eq!(outcome.output("result"), "failed");
     assert_eq!(our_comments(&fake), 1, "the comment explains the failure");
@@ -219,11 +213,7 @@ fn github_refusing_the_write_exits_3() {
     let fake = FakeGitHub::start();
     // GitHub reads the pull request, then answers 404 to its comments (deleted meanwhile).
     fake.set_pull_head(7, HEAD, "octo/repo");
-    let outcome = harness(&fake, &report(Verdict::Passed, "plan")).run(&[
-        "publish",
-        "--report",
-        "report.json",
-    ]);
+    let outcome = harness(&fake, &report(Verdict::Passed, "plan")).run(&PUBLISH);
     assert_eq!(outcome.exit_code, Some(3), "{}", outcome.stdout);
     assert_eq!(outcome.output("result"), "service-error");
     assert!(
@@ -240,7 +230,15 @@ fn bad_input_exits_2_names_the_file_and_publishes_nothing() {
     let fake = fake();
     let harness = harness(&fake, &report(Verdict::Passed, "plan"));
     harness.write("broken.json", "{\"action\": ");
-    let outcome = harness.run(&["publish", "--report", "broken.json"]);
+    let outcome = harness.run(&[
+        "publish",
+        "--report",
+        "broken.json",
+        "--action",
+        "terraform-plan",
+        "--comment-key",
+        "prod",
+    ]);
     assert_eq!(outcome.exit_code, Some(2));
     assert_eq!(outcome.output("result"), "invalid-input");
     assert!(
@@ -252,7 +250,15 @@ fn bad_input_exits_2_names_the_file_and_publishes_nothing() {
     );
     assert!(outcome.github.unwrap().requests.is_empty());
 
-    let outcome = harness.run(&["publish", "--report", "missing.json"]);
+    let outcome = harness.run(&[
+        "publish",
+        "--report",
+        "missing.json",
+        "--action",
+        "terraform-plan",
+        "--comment-key",
+        "prod",
+    ]);
     assert_eq!(outcome.exit_code, Some(2));
     assert!(
         outcome
@@ -271,7 +277,15 @@ fn a_broken_event_payload_exits_2_naming_it() {
             "pull_request",
             serde_json::json!({"action": "opened", "pull_request": {"number": "seven"}}),
         )
-        .run(&["publish", "--report", "report.json"]);
+        .run(&[
+            "publish",
+            "--report",
+            "report.json",
+            "--action",
+            "terraform-plan",
+            "--comment-key",
+            "prod",
+        ]);
     assert_eq!(outcome.exit_code, Some(2));
     assert!(
         outcome
@@ -288,7 +302,15 @@ fn the_token_is_masked_and_never_printed() {
     let fake = fake();
     let outcome = harness(&fake, &report(Verdict::Passed, "plan"))
         .env("RUNNER_DEBUG", "1")
-        .run(&["publish", "--report", "report.json"]);
+        .run(&[
+            "publish",
+            "--report",
+            "report.json",
+            "--action",
+            "terraform-plan",
+            "--comment-key",
+            "prod",
+        ]);
     assert_eq!(outcome.exit_code, Some(0));
     let mask = format!("::add-mask::{TOKEN}");
     assert!(outcome.stdout.starts_with(&mask), "{}", outcome.stdout);
@@ -317,7 +339,7 @@ fn without_a_token_outside_actions_effects_become_local_files() {
         annotations: Vec::new(),
     }));
     harness.write("report.json", serde_json::to_vec(&report).unwrap());
-    let outcome = harness.run(&["publish", "--report", "report.json"]);
+    let outcome = harness.run(&PUBLISH);
     assert_eq!(outcome.exit_code, Some(0), "{}", outcome.stderr);
     let comment = std::fs::read_to_string(
         harness
@@ -351,6 +373,10 @@ fn dry_run_writes_locally_even_with_a_token() {
         "publish",
         "--report",
         "report.json",
+        "--action",
+        "terraform-plan",
+        "--comment-key",
+        "prod",
         "--dry-run",
         "--out-dir",
         "out",
@@ -411,7 +437,15 @@ fn a_fork_prs_saved_report_gets_one_comment_and_one_check_run_on_its_head_even_r
     let saved = fork_run_saves_a_report(&fake);
     fake.clear_faults();
     for _ in 0..2 {
-        let outcome = trusted_job(&fake, &saved).run(&["publish", "--report", "r.json"]);
+        let outcome = trusted_job(&fake, &saved).run(&[
+            "publish",
+            "--report",
+            "r.json",
+            "--action",
+            "quality-gate",
+            "--comment-key",
+            "fork",
+        ]);
         assert_eq!(
             outcome.exit_code,
             Some(1),
@@ -445,7 +479,7 @@ fn a_fork_prs_saved_report_gets_one_comment_and_one_check_run_on_its_head_even_r
 
 /// A poisoned report: nothing is written outside the pull request and its head commit.
 fn refused(fake: &FakeGitHub, report: &Report, says: &str) {
-    let outcome = harness(fake, report).run(&["publish", "--report", "report.json"]);
+    let outcome = harness(fake, report).run(&PUBLISH);
     assert_eq!(outcome.exit_code, Some(2), "{says}: {}", outcome.stdout);
     assert_eq!(outcome.output("result"), "invalid-input");
     assert!(outcome.stdout.contains(says), "{says}: {}", outcome.stdout);
@@ -535,7 +569,7 @@ fn poisoned_reports_are_refused_whole_and_publish_nothing() {
         .workflow_run(4242, HEAD, "someone/repo", &[])
         .github(&github);
     job.write("report.json", serde_json::to_vec(&elsewhere).unwrap());
-    let outcome = job.run(&["publish", "--report", "report.json"]);
+    let outcome = job.run(&PUBLISH);
     assert_eq!(outcome.exit_code, Some(2), "{}", outcome.stdout);
     assert!(
         outcome.stdout.contains("#8 has head ffff"),
@@ -551,6 +585,8 @@ fn poisoned_reports_are_refused_whole_and_publish_nothing() {
         "report.json",
         "--action",
         "security-scan",
+        "--comment-key",
+        "prod",
     ]);
     assert_eq!(outcome.exit_code, Some(2));
     assert!(
@@ -581,6 +617,10 @@ fn a_poisoned_body_is_published_inert_within_limits_and_under_the_trusted_name()
         "publish",
         "--report",
         "report.json",
+        "--action",
+        "terraform-plan",
+        "--comment-key",
+        "prod",
         "--check-name",
         "terraform plan (fork)",
     ]);
@@ -616,7 +656,7 @@ fn a_saved_sarif_upload_pairs_the_head_commit_with_the_head_ref() {
         git_ref: None,
         wait_for_processing: false,
     }));
-    let outcome = harness(&fake, &saved).run(&["publish", "--report", "report.json"]);
+    let outcome = harness(&fake, &saved).run(&PUBLISH);
     assert_eq!(outcome.exit_code, Some(0), "{}", outcome.stdout);
     let state = fake.state();
     let [upload] = state.sarif_uploads.as_slice() else {
@@ -625,5 +665,153 @@ fn a_saved_sarif_upload_pairs_the_head_commit_with_the_head_ref() {
     assert_eq!(
         (upload.commit_sha.as_str(), upload.git_ref.as_str()),
         (HEAD, "refs/pull/7/head")
+    );
+}
+
+/// The bot's terraform-plan comment as a trusted run left it.
+const PLAN_MARKER: &str = "<!-- gantry:terraform-plan:infra -->";
+
+/// A fork's report that claims terraform-plan's comment, its `prod` section and mode `new`.
+fn claiming_report(action: &str) -> Report {
+    let mut report = Report::new(action, Verdict::Passed, "ok");
+    report.effects.push(Effect::Comment(CommentEffect {
+        marker: Marker::new("terraform-plan", "infra"),
+        body: "Plan: 0 to destroy".into(),
+        mode: CommentMode::New,
+        issue_number: None,
+        section: Some("prod".into()),
+    }));
+    report
+}
+
+/// `gantry publish` of `report` by a trusted job that names `action` and `key`.
+fn publish_as(fake: &FakeGitHub, report: &Report, action: &str, key: &str) -> RunOutcome {
+    harness(fake, report).run(&[
+        "publish",
+        "--report",
+        "report.json",
+        "--action",
+        action,
+        "--comment-key",
+        key,
+    ])
+}
+
+#[test]
+fn a_saved_report_cannot_choose_the_comment_or_section_it_overwrites() {
+    let fake = fake();
+    let trusted = format!(
+        "<!-- gantry:section:prod -->\nPlan: 3 to destroy\n<!-- gantry:section-end:prod -->\n\n{PLAN_MARKER}\n"
+    );
+    let plan = fake.add_comment(7, ACTIONS_BOT, &trusted);
+    // The job publishes quality-gate reports: a report that says terraform-plan is refused.
+    let outcome = publish_as(
+        &fake,
+        &claiming_report("terraform-plan"),
+        "quality-gate",
+        "fork",
+    );
+    assert_eq!(outcome.exit_code, Some(2), "{}", outcome.stdout);
+    // The job publishes terraform-plan reports under the key it names: the trusted section
+    // and comment are kept, the report's text lands in its own section, nothing minimized.
+    let outcome = publish_as(
+        &fake,
+        &claiming_report("terraform-plan"),
+        "terraform-plan",
+        "infra",
+    );
+    assert_eq!(outcome.exit_code, Some(0), "{}", outcome.stdout);
+    let state = fake.state();
+    assert_eq!(
+        state.comments_on(7).len(),
+        1,
+        "edited in place, never `new`"
+    );
+    let body = &state.comments.iter().find(|c| c.id == plan).unwrap().body;
+    assert!(
+        body.contains("<!-- gantry:section:prod -->\nPlan: 3 to destroy\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<!-- gantry:section:saved/prod -->\nPlan: 0 to destroy\n"),
+        "{body}"
+    );
+    assert!(state.comments.iter().all(|c| !c.minimized));
+    // Under another key, the plan comment is not touched at all.
+    let fake = self::fake();
+    let plan = fake.add_comment(7, ACTIONS_BOT, &trusted);
+    let outcome = publish_as(
+        &fake,
+        &claiming_report("terraform-plan"),
+        "terraform-plan",
+        "fork-plans",
+    );
+    assert_eq!(outcome.exit_code, Some(0), "{}", outcome.stdout);
+    let state = fake.state();
+    assert_eq!(
+        state.comments.iter().find(|c| c.id == plan).unwrap().body,
+        trusted
+    );
+    assert!(state.comments_on(7).iter().any(|c| {
+        c.body
+            .ends_with("<!-- gantry:terraform-plan:fork-plans -->\n")
+    }));
+}
+
+#[test]
+fn a_saved_sarif_code_scanning_would_refuse_publishes_nothing_at_all() {
+    let fake = fake();
+    let mut saved = report(Verdict::Passed, "plan");
+    let run = r#"{"tool":{"driver":{"name":"trivy"}},"results":[]}"#;
+    saved.effects.push(Effect::UploadSarif(
+        gantry_core::report::SarifUploadEffect {
+            sarif: format!(r#"{{"version":"2.1.0","runs":[{run},{run}]}}"#),
+            commit_sha: None,
+            git_ref: None,
+            wait_for_processing: false,
+        },
+    ));
+    saved.effects.push(Effect::CheckRun(CheckRunEffect {
+        name: "n".into(),
+        head_sha: None,
+        conclusion: CheckConclusion::Success,
+        title: "ok".into(),
+        summary: "ok".into(),
+        text: None,
+        annotations: Vec::new(),
+    }));
+    let outcome = harness(&fake, &saved).run(&PUBLISH);
+    assert_eq!(outcome.exit_code, Some(2), "{}", outcome.stdout);
+    assert!(
+        outcome.stdout.contains("tool `trivy`"),
+        "{}",
+        outcome.stdout
+    );
+    let state = fake.state();
+    assert!(state.comments.is_empty() && state.check_runs.is_empty());
+    assert!(state.sarif_uploads.is_empty());
+}
+
+#[test]
+fn text_from_a_saved_report_cannot_inject_workflow_commands() {
+    let fake = fake();
+    let mut saved = report(Verdict::Passed, "plan");
+    saved.headline = "ok\r::error::forged\n::add-mask::x\r\n::set-env name=A::b %0A".into();
+    let outcome = harness(&fake, &saved).run(&PUBLISH);
+    assert_eq!(outcome.exit_code, Some(0), "{}", outcome.stdout);
+    for stream in [&outcome.stdout, &outcome.stderr] {
+        for line in stream.split(['\r', '\n']) {
+            assert!(
+                !line.starts_with("::error::forged")
+                    && !line.starts_with("::add-mask::x")
+                    && !line.starts_with("::set-env"),
+                "a command got through: {line:?} in {stream}"
+            );
+        }
+    }
+    assert!(
+        outcome.stderr.contains("ok%0D::error::forged"),
+        "{}",
+        outcome.stderr
     );
 }

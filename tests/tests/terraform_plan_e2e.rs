@@ -122,23 +122,33 @@ fn assert_matches_terraform(outcome: &RunOutcome, plan_line: Option<&str>) {
 }
 
 fn assert_no_leak(outcome: &RunOutcome) {
+    assert_none_leaks(outcome, &[SECRET, OUTPUT_SECRET]);
+}
+
+/// None of `secrets` is in the step's output, log, summary, outputs or comments.
+fn assert_none_leaks(outcome: &RunOutcome, secrets: &[&str]) {
     let comments: Vec<String> = outcome
         .github
         .iter()
         .flat_map(|state| state.comments.iter().map(|c| c.body.clone()))
         .collect();
-    for secret in [SECRET, OUTPUT_SECRET] {
+    for secret in secrets {
         for (what, text) in [
             ("stdout", &outcome.stdout),
             ("stderr", &outcome.stderr),
             ("summary", &outcome.summary),
         ] {
-            assert!(!text.contains(secret), "{secret} leaked into {what}");
+            assert!(
+                !text.contains(secret),
+                "{secret} leaked into {what}:\n{text}"
+            );
         }
-        assert!(
-            !comments.iter().any(|body| body.contains(secret)),
-            "{secret} leaked into a comment"
-        );
+        for body in &comments {
+            assert!(
+                !body.contains(secret),
+                "{secret} leaked into a comment:\n{body}"
+            );
+        }
         assert!(
             !outcome.outputs.values().any(|value| value.contains(secret)),
             "{secret} leaked into an output"
@@ -425,6 +435,56 @@ output "connection" {{
         outcome.summary.contains("`token`"),
         "outputs are listed by name"
     );
+}
+
+/// Issue 25 §4: a sensitive value with a quote and a backslash leaked wherever the same value
+/// appeared unmarked, because the scrubber matched the raw string while the renderer showed it
+/// JSON-escaped. Real terraform writes the plan: the password marked in one resource, mirrored
+/// unmarked into another resource's longer string and an output (`nonsensitive`), and a
+/// sensitive map whose key is mirrored too.
+#[test]
+fn a_password_with_quotes_and_backslashes_never_leaks_where_it_is_mirrored_unmarked() {
+    // The HCL string `Zq8\"w0\\rd x` is the value `Zq8"w0\rd x`.
+    const FRAGMENT: &str = "Zq8";
+    const KEY: &str = "svc-key-7f3a9Q";
+    let v1 = "resource \"terraform_data\" \"db\" { input = \"none\" }\n";
+    let v2 = format!(
+        r#"
+variable "password" {{
+  type      = string
+  sensitive = true
+  default   = "{FRAGMENT}\"w0\\rd x"
+}}
+variable "credentials" {{
+  type      = map(string)
+  sensitive = true
+  default   = {{ "{KEY}" = "other" }}
+}}
+resource "terraform_data" "db" {{ input = {{ password = var.password }} }}
+resource "terraform_data" "mirror" {{ input = "dsn=postgres://app:${{nonsensitive(var.password)}}@db" }}
+resource "terraform_data" "creds" {{ input = var.credentials }}
+resource "terraform_data" "keys" {{ input = nonsensitive(keys(var.credentials)) }}
+output "mirror" {{ value = nonsensitive(var.password) }}
+"#
+    );
+    let fake = fake();
+    let mut plan = String::new();
+    let (outcome, _) = run_action(
+        &fake,
+        |harness| {
+            let built = stack(harness, "infra", v1, &v2, &[], NOTHING);
+            plan = std::fs::read_to_string(harness.workspace().join("infra/plan.json")).unwrap();
+            vec![built]
+        },
+        &[],
+    );
+    assert!(
+        plan.contains(r#"Zq8\"w0\\rd x"#) && plan.contains(KEY),
+        "terraform wrote the values unmarked, JSON-escaped"
+    );
+    assert_none_leaks(&outcome, &[FRAGMENT, KEY]);
+    let body = comment(&outcome);
+    assert!(body.contains("terraform_data.mirror"), "{body}");
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! `90s`), the evaluation time (RFC 3339 or Unix seconds), the presets.
 
 use gantry_core::action::{
-    ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
+    ActionSpec, COMMENT_AUTHOR_INPUT, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec,
+    RESULT_OUTPUT,
 };
 use gantry_core::runner::{InputError, Inputs};
 
@@ -149,6 +150,7 @@ pub const SPEC: ActionSpec = ActionSpec {
             InputKind::Choice(&["update", "off"]),
         ),
         GITHUB_TOKEN_INPUT,
+        COMMENT_AUTHOR_INPUT,
     ],
     outputs: &[
         OutputSpec {

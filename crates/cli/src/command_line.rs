@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use clap::{Arg, ArgAction, ArgMatches};
-use gantry_core::action::{GITHUB_TOKEN_INPUT, InputKind, InputSpec};
+use gantry_core::action::{COMMENT_AUTHOR_INPUT, GITHUB_TOKEN_INPUT, InputKind, InputSpec};
 use gantry_core::runner::Inputs;
 
 use crate::publishing::Publishing;
@@ -33,8 +33,10 @@ pub fn command_line() -> clap::Command {
             .about("Carry out a saved report (from --save-report): publish a fork PR's results from a trusted workflow_run job")
             .arg(Arg::new("report").long("report").value_name("FILE").required(true).help("The report JSON to publish"))
             .arg(input_flag(&GITHUB_TOKEN_INPUT))
+            .arg(input_flag(&COMMENT_AUTHOR_INPUT))
             .arg(Arg::new("check-name").long("check-name").value_name("NAME").help("The check run's name (default: the action's own `check-name` default, else its name); never taken from the report"))
-            .arg(Arg::new("action").long("action").value_name("ACTION").help("Publish only a report of this action (security-scan, quality-gate, terraform-plan); another is refused")),
+            .arg(Arg::new("action").long("action").value_name("ACTION").required(true).help("The action whose report this job publishes (security-scan, quality-gate, terraform-plan): a report of another is refused, and its comment is this action's"))
+            .arg(Arg::new("comment-key").long("comment-key").value_name("KEY").required(true).help("The key of the sticky comment the report may write (the report's own marker, mode and comment key are never used; its sections are written as `saved/<section>`)")),
         false,
     ))
     .subcommand(
@@ -120,5 +122,6 @@ pub(crate) fn publishing_for(
         dry_run: matches.get_flag("dry-run"),
         out_dir,
         token: inputs.optional("github-token"),
+        comment_author: inputs.optional("comment-author"),
     }
 }

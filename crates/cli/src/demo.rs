@@ -88,6 +88,7 @@ fn run_demo_action(
             .unwrap_or_default()
             .join(&action_dir),
         token: None,
+        comment_author: None,
     };
     let verdict = report.verdict;
     console.line(format_args!("{}: {}", verdict.word(), report.headline));

@@ -30,6 +30,7 @@ use crate::demo::run_demo;
 use crate::invocation::{ActionFailure, Invocation, io_reason};
 use crate::publishing::finish;
 use crate::registry::commands;
+pub use crate::runner_files::LogWriter;
 use crate::runner_files::{Console, fail, mask_secrets, read_event};
 
 /// Exit status: the gate passed.

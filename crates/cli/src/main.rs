@@ -10,7 +10,7 @@ fn main() -> ExitCode {
         .collect();
     let debug = environment.get("RUNNER_DEBUG").map(String::as_str) == Some("1");
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(|| gantry::LogWriter)
         .without_time()
         .with_target(false)
         .with_ansi(false)

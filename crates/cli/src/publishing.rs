@@ -21,6 +21,8 @@ pub(crate) struct Publishing {
     pub(crate) dry_run: bool,
     pub(crate) out_dir: PathBuf,
     pub(crate) token: Option<String>,
+    /// `comment-author`: the login Gantry's comments and issues are by, when the workflow says.
+    pub(crate) comment_author: Option<String>,
 }
 
 /// Writes files, annotations, the summary and outputs, and publishes the effects.
@@ -90,6 +92,9 @@ pub(crate) fn finish(
                 .collect();
             outputs.set("issue-urls", urls.join("\n"));
         }
+        for warning in &outcome.warnings {
+            console.warning("Gantry left something alone", warning);
+        }
         if let Some(message) = &outcome.read_only {
             console.warning(
                 "Gantry could not publish",
@@ -150,7 +155,10 @@ pub(crate) fn publish(
         ),
     };
     let outcome = with_github(context, token, async |client| {
-        GitHubSink::new(client, target).publish(report).await
+        GitHubSink::new(client, target)
+            .with_author(publishing.comment_author.as_deref())
+            .publish(report)
+            .await
     })
     .map_err(|error| ActionFailure::Service(error.to_string()))?;
     for published in &outcome.published {

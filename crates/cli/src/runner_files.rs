@@ -23,12 +23,16 @@ pub(crate) struct Console<'out> {
 }
 
 impl Console<'_> {
+    /// One line of text, never a workflow command: a line break or carriage return inside it
+    /// (from a report's headline, a file name) is escaped as a command's value would be, so no
+    /// text can start a line of its own that the runner would read as `::command::`.
     pub(crate) fn line(&mut self, text: impl std::fmt::Display) {
-        let _ = writeln!(self.out, "{text}");
+        let text = text.to_string();
+        let _ = writeln!(self.out, "{}", one_log_line(&text));
     }
 
     pub(crate) fn command(&mut self, command: &WorkflowCommand) {
-        self.line(command);
+        let _ = writeln!(self.out, "{command}");
     }
 
     pub(crate) fn warning(&mut self, title: &str, message: &str) {
@@ -48,6 +52,47 @@ impl Console<'_> {
             place: AnnotationPlace::default(),
             message: message.to_owned(),
         });
+    }
+}
+
+/// `text` with every `\r` and `\n` but a last `\n` written as `%0D` and `%0A` (and `%` as
+/// `%25` where it would start such an escape), as the runner escapes command values: the
+/// runner reads workflow commands from any line of stdout and stderr, so a log line must stay
+/// one line.
+pub(crate) fn one_log_line(text: &str) -> std::borrow::Cow<'_, str> {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    if !body.contains(['\r', '\n']) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for character in body.chars() {
+        match character {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => out.push(c),
+        }
+    }
+    if body.len() < text.len() {
+        out.push('\n');
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Standard error for the log: each event tracing writes (one `write` of one formatted line)
+/// is kept to one line by [`one_log_line`], whatever its fields hold.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(one_log_line(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
     }
 }
 
@@ -183,4 +228,19 @@ pub(crate) fn append_summary(
                 io_reason(&error)
             ))
         })
+}
+
+#[cfg(test)]
+mod log_line_tests {
+    use super::one_log_line;
+
+    #[test]
+    fn no_text_can_start_a_line_of_its_own() {
+        assert_eq!(one_log_line("plain\n"), "plain\n");
+        assert_eq!(
+            one_log_line("ok\r::error::forged\n::add-mask::x 100%\n"),
+            "ok%0D::error::forged%0A::add-mask::x 100%25\n"
+        );
+        assert_eq!(one_log_line("a\rb"), "a%0Db");
+    }
 }

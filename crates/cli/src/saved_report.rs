@@ -9,7 +9,7 @@ use std::io::Read as _;
 use std::path::Path;
 
 use clap::ArgMatches;
-use gantry_core::action::GITHUB_TOKEN_INPUT;
+use gantry_core::action::{COMMENT_AUTHOR_INPUT, GITHUB_TOKEN_INPUT};
 use gantry_core::event::{EventKind, WorkflowRun};
 use gantry_core::report::Report;
 use gantry_core::runner::RunnerContext;
@@ -32,7 +32,11 @@ pub(crate) fn publish_saved(
     workspace: &Path,
     console: &mut Console<'_>,
 ) -> u8 {
-    let inputs = inputs_for(&[GITHUB_TOKEN_INPUT], environment, matches);
+    let inputs = inputs_for(
+        &[GITHUB_TOKEN_INPUT, COMMENT_AUTHOR_INPUT],
+        environment,
+        matches,
+    );
     mask_secrets(&[GITHUB_TOKEN_INPUT], &inputs, context, console);
     let publishing = publishing_for(matches, &inputs, workspace);
     match confined(matches, context, workspace, &publishing) {
@@ -85,7 +89,14 @@ fn confined(
         pull_request,
         head_sha: run.head_sha.clone(),
         check_name,
-        action: matches.get_one::<String>("action").cloned(),
+        action: matches
+            .get_one::<String>("action")
+            .cloned()
+            .unwrap_or_default(),
+        comment_key: matches
+            .get_one::<String>("comment-key")
+            .cloned()
+            .unwrap_or_default(),
     };
     let report = confine(report, &scope).map_err(|refusal| {
         ActionFailure::InvalidInput(format!(

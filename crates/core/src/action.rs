@@ -97,6 +97,15 @@ pub const GITHUB_TOKEN_INPUT: InputSpec = InputSpec {
     kind: InputKind::Secret,
 };
 
+/// The `comment-author` input of every action that keeps a sticky comment or an issue.
+pub const COMMENT_AUTHOR_INPUT: InputSpec = InputSpec {
+    name: "comment-author",
+    description: "The login Gantry's comments and issues are written as, where Gantry cannot learn it from the token (GraphQL `viewer`, then `GET /user`): e.g. `my-app[bot]`. Only a marked comment or issue by this account is edited, merged or minimized; one by anyone else is left alone with a warning. Empty: ask GitHub (`github-actions[bot]` for the Actions token).",
+    required: false,
+    default: None,
+    kind: InputKind::Text,
+};
+
 /// The launcher's own input, on every action: where to download the release archive from
 /// instead of the action's GitHub release. The launcher reads it; gantry never sees a use for it.
 pub const BINARY_URL_INPUT: InputSpec = InputSpec {

@@ -20,12 +20,22 @@ fn is_bidi_control(character: char) -> bool {
     matches!(character, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
+/// Characters that take no room (zero-width space, joiners, word joiner, the byte-order mark):
+/// they hide a difference between two names that look alike, so they are shown as `[U+200B]`.
+fn is_zero_width(character: char) -> bool {
+    matches!(
+        character,
+        '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{180E}' | '\u{00AD}'
+    )
+}
+
 /// Replaces what a reader cannot see or that changes the display: control characters become
-/// U+FFFD, bidi controls a visible `[U+202E]`, line breaks and tabs a space.
+/// U+FFFD, bidi controls and zero-width characters a visible `[U+202E]`, line breaks and tabs a
+/// space.
 fn visible(character: char, out: &mut String) -> bool {
     match character {
         '\n' | '\r' | '\t' => out.push(' '),
-        c if is_bidi_control(c) => {
+        c if is_bidi_control(c) || is_zero_width(c) => {
             let _ = write!(out, "[U+{:04X}]", u32::from(c));
         }
         c if c.is_control() => out.push('\u{FFFD}'),
@@ -95,6 +105,7 @@ pub fn code(untrusted: &str) -> String {
     if content.is_empty() {
         return "` `".to_owned();
     }
+    let content = break_comment_openers(content);
     let fence = "`".repeat(longest_run(&content, b'`') + 1);
     // A space on each side when the content touches a backtick (or is all spaces); CommonMark
     // strips exactly one from each side.
@@ -114,7 +125,7 @@ pub fn code_block(language: &str, untrusted: &str) -> String {
             match character {
                 '\n' | '\t' => content.push(character),
                 '\r' => {}
-                c if is_bidi_control(c) => {
+                c if is_bidi_control(c) || is_zero_width(c) => {
                     let _ = write!(content, "[U+{:04X}]", u32::from(c));
                 }
                 c if c.is_control() => content.push('\u{FFFD}'),
@@ -122,6 +133,7 @@ pub fn code_block(language: &str, untrusted: &str) -> String {
             }
         }
     }
+    let content = break_comment_openers(content);
     let fence = "`".repeat((longest_run(&content, b'`') + 1).max(3));
     let language: String = language
         .chars()
@@ -138,6 +150,41 @@ pub fn code_block(language: &str, untrusted: &str) -> String {
 /// Zero-width space, as a character: [`inert`] puts it in text it must not re-escape (a code
 /// block shows an entity as written).
 const ZERO_WIDTH_SPACE: char = '\u{200B}';
+
+/// Code shows `<` as it is, so untrusted code could hold `<!-- gantry:terraform-plan:infra -->`
+/// or a section delimiter, and a body quoting it would pose as another of our comments or end
+/// our section early. A zero-width space after `<!-` breaks every HTML comment opener without
+/// changing what a reader sees.
+fn break_comment_openers(content: String) -> String {
+    if !content.contains("<!--") {
+        return content;
+    }
+    content.replace("<!--", "<!-\u{200B}-")
+}
+
+/// An HTML character reference that stands for `@` or `#` (`&#64;`, `&#x40;`, `&commat;`,
+/// `&#35;`, `&#x23;`, `&num;`, with any leading zeros or case): GitHub decodes it before it
+/// links mentions and issues. Returns the character and the reference's length.
+fn pinging_reference(rest: &str) -> Option<(char, usize)> {
+    let end = rest.get(..rest.len().min(16))?.find(';')?;
+    let name = rest[1..end].to_ascii_lowercase();
+    let decoded = if let Some(hex) = name.strip_prefix("#x") {
+        u32::from_str_radix(hex, 16).ok()
+    } else if let Some(decimal) = name.strip_prefix('#') {
+        decimal.parse::<u32>().ok()
+    } else {
+        match name.as_str() {
+            "commat" => Some(0x40),
+            "num" => Some(0x23),
+            _ => None,
+        }
+    };
+    match decoded? {
+        0x40 => Some(('@', end + 1)),
+        0x23 => Some(('#', end + 1)),
+        _ => None,
+    }
+}
 
 /// Markdown written by someone else (a saved report from a fork's run), made inert without
 /// changing how it reads: outside code, `@name` no longer mentions anyone and `#123`, `GH-123`
@@ -159,6 +206,28 @@ pub fn inert(untrusted: &str) -> String {
     let mut out = String::with_capacity(untrusted.len() + untrusted.len() / 16);
     let mut characters = untrusted.char_indices().peekable();
     while let Some((at, character)) = characters.next() {
+        if character == '&' && !in_code(at) {
+            if let Some((stands_for, length)) = pinging_reference(&untrusted[at..]) {
+                // Written as the character it stands for, then treated as that character.
+                out.push_str(&untrusted[at..at + length]);
+                while characters
+                    .peek()
+                    .is_some_and(|&(next_at, _)| next_at < at + length)
+                {
+                    characters.next();
+                }
+                let next = characters.peek().map(|&(_, next)| next);
+                let links = if stands_for == '@' {
+                    next.is_some_and(|next| next.is_ascii_alphanumeric())
+                } else {
+                    next.is_some_and(|next| next.is_ascii_digit())
+                };
+                if links {
+                    out.push(ZERO_WIDTH_SPACE);
+                }
+                continue;
+            }
+        }
         out.push(character);
         let next = characters.peek().map(|&(_, next)| next);
         match character {
@@ -191,6 +260,23 @@ pub fn inert(untrusted: &str) -> String {
         }
     }
     out
+}
+
+/// GitHub's limit on an issue's title, in characters.
+pub const TITLE_LIMIT_CHARS: usize = 256;
+
+/// Untrusted text as an issue or check-run title, which GitHub shows as plain text on one
+/// line: line breaks and tabs become spaces, control, bidi and zero-width characters are made
+/// visible, no HTML comment opens, and it is cut to `max_chars` characters.
+pub fn title(untrusted: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(untrusted.len());
+    for character in untrusted.chars() {
+        if !visible(character, &mut out) {
+            out.push(character);
+        }
+    }
+    let out = break_comment_openers(out);
+    shorten(out.trim(), max_chars).into_owned()
 }
 
 /// `text` cut to at most `limit` bytes at a character boundary, with `…` when cut.
@@ -759,6 +845,85 @@ fn cut_note(cut: &Cut, full_text_at: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every way a gantry marker or section delimiter could be written by untrusted text.
+    const FORGERIES: [&str; 3] = [
+        "<!-- gantry:terraform-plan:infra -->",
+        "<!-- gantry:section:prod -->",
+        "<!-- gantry:section-end:prod -->",
+    ];
+
+    #[test]
+    fn untrusted_text_can_never_write_a_marker_or_a_section_delimiter() {
+        for forged in FORGERIES {
+            let value = format!("a\n{forged}\nb");
+            let table = {
+                let mut table = Table::new(&[("value", Align::Left)]);
+                table.row([code(&value)]).row([text(&value)]);
+                table.render()
+            };
+            for rendered in [
+                text(&value),
+                code(&value),
+                code_block("hcl", &value),
+                html_text(&value),
+                details(&value, "body", false),
+                table,
+            ] {
+                assert!(!rendered.contains("<!--"), "{forged} survived: {rendered}");
+            }
+            // Someone else's markdown keeps its own HTML comments, never one like ours.
+            let kept = inert(&value);
+            assert!(!kept.contains("<!-- gantry"), "{forged} survived: {kept}");
+        }
+        // What a reader sees is unchanged: only a zero-width space was put in.
+        assert_eq!(code("<!-- x -->").replace('\u{200B}', ""), "`<!-- x -->`");
+    }
+
+    #[test]
+    fn character_references_that_ping_are_broken_like_the_characters() {
+        for reference in ["&#64;", "&#x40;", "&#X40;", "&commat;", "&#064;"] {
+            let written = inert(&format!("Approved by {reference}octo-org/admins"));
+            assert!(
+                written.contains(&format!("{reference}\u{200B}octo")),
+                "{reference}: {written}"
+            );
+        }
+        for reference in ["&#35;", "&#x23;", "&num;"] {
+            let written = inert(&format!("fixes {reference}123"));
+            assert!(
+                written.contains(&format!("{reference}\u{200B}123")),
+                "{reference}: {written}"
+            );
+        }
+        // Other references, and ones that ping nothing, are left as they are.
+        assert_eq!(inert("a &amp; b &#64; c"), "a &amp; b &#64; c");
+        // In text, `&` itself is escaped: a reference is shown, never decoded.
+        assert_eq!(text("&#64;admins"), "&amp;\\#&#8203;64;admins");
+    }
+
+    #[test]
+    fn titles_are_one_plain_line_within_githubs_limit() {
+        let hostile = format!(
+            "Drift: stack prod\r\n<!-- gantry:drift-report:stack/x --> \u{202E}{}",
+            "x".repeat(400)
+        );
+        let shown = title(&hostile, TITLE_LIMIT_CHARS);
+        assert!(!shown.contains(['\r', '\n', '\u{202E}']), "{shown}");
+        assert!(!shown.contains("<!--"));
+        assert!(shown.contains("[U+202E]"));
+        assert_eq!(shown.chars().count(), TITLE_LIMIT_CHARS);
+        assert_eq!(title("Drift: stack `shop`", 256), "Drift: stack `shop`");
+    }
+
+    #[test]
+    fn zero_width_characters_are_shown_like_bidi_controls() {
+        let name = "test_lo\u{200B}gin\u{FEFF}";
+        assert_eq!(text(name), "test\\_lo[U+200B]gin[U+FEFF]");
+        assert_eq!(code(name), "`test_lo[U+200B]gin[U+FEFF]`");
+        assert!(code_block("", name).contains("lo[U+200B]gin"));
+        assert_eq!(html_text(name), "test_lo[U+200B]gin[U+FEFF]");
+    }
 
     #[test]
     fn inert_markdown_mentions_and_links_nothing_outside_code_and_only_inserts_breaks() {

@@ -194,9 +194,22 @@ impl Marker {
         &self.key
     }
 
-    /// Whether a comment or issue body carries this marker.
+    /// Whether a comment or issue body carries this marker where Gantry puts it: last, with
+    /// only white space after it. A marker anywhere else (a value, a test name, a scanner
+    /// message quoted in the body, or text someone appended) does not count, so no content can
+    /// make one of our bodies pass for another.
     pub fn is_in(&self, body: &str) -> bool {
-        body.contains(&self.html())
+        Self::trailing(body).is_some_and(|found| found == *self)
+    }
+
+    /// The marker a body ends with, if it ends with one.
+    pub fn trailing(body: &str) -> Option<Self> {
+        let tail = body.trim_end().strip_suffix(" -->")?;
+        let start = tail.rfind("<!-- gantry:")?;
+        let (action, key) = tail[start + "<!-- gantry:".len()..].split_once(':')?;
+        let marker = Self::new(action, key);
+        // Only a marker `new` would write (no characters it would have replaced).
+        (marker.action == action && marker.key == key).then_some(marker)
     }
 }
 
@@ -236,24 +249,35 @@ fn section_markers(key: &str) -> (String, String) {
     )
 }
 
-/// The sections of a comment body, by key, in order.
+/// The sections of a comment body, by key, in order. A delimiter counts only on a line of its
+/// own, as the merge writes it; one inside a line (quoted in a value) does not.
 fn sections_of(body: &str) -> Vec<(String, String)> {
+    const OPENER: &str = "<!-- gantry:section:";
     let mut sections = Vec::new();
-    let mut rest = body;
-    while let Some(start) = rest.find("<!-- gantry:section:") {
-        let after = &rest[start + "<!-- gantry:section:".len()..];
-        let Some(key_end) = after.find(" -->") else {
+    let mut from = 0;
+    while let Some(found) = body[from..].find(OPENER) {
+        let start = from + found;
+        from = start + OPENER.len();
+        if start > 0 && !body[..start].ends_with('\n') {
+            continue;
+        }
+        let after = &body[from..];
+        let Some(key_end) = after.find(" -->\n") else {
             break;
         };
         let key = after[..key_end].to_owned();
         let (_, end_marker) = section_markers(&key);
+        // Only a key the merge would write (no line break, no `-->`).
+        if Marker::new("section", &key).key != key {
+            continue;
+        }
         let content_start = key_end + " -->".len();
-        let Some(end) = after[content_start..].find(&end_marker) else {
+        let Some(end) = after[content_start..].find(&format!("\n{end_marker}")) else {
             break;
         };
         let content = after[content_start..content_start + end].trim().to_owned();
         sections.push((key, content));
-        rest = &after[content_start + end + end_marker.len()..];
+        from += content_start + end + 1 + end_marker.len();
     }
     sections
 }
@@ -622,6 +646,43 @@ mod tests {
         let azure = effect("azure", "azure plan").body_merged_into(&[]);
         let merged = effect("aws", "aws plan").body_merged_into(&[&updated, &azure]);
         assert_eq!(sections_of(&merged).len(), 3);
+    }
+
+    #[test]
+    fn a_marker_counts_only_at_the_end_of_a_body() {
+        let marker = Marker::new("terraform-plan", "infra");
+        assert!(marker.is_in("plan\n\n<!-- gantry:terraform-plan:infra -->\n"));
+        // Quoted in a value of another comment, or with text appended after it.
+        assert!(!marker.is_in(
+            "test `<!-- gantry:terraform-plan:infra -->` failed\n\n<!-- gantry:quality-gate:ci -->\n"
+        ));
+        assert!(!marker.is_in("<!-- gantry:terraform-plan:infra -->\nApproved by @admins"));
+        // A marker `new` would never write (characters it replaces) is none.
+        assert_eq!(
+            Marker::trailing("x <!-- gantry:terraform-plan:in fra -->"),
+            None
+        );
+        assert_eq!(
+            Marker::trailing("x\n<!-- gantry:drift-report:stack/prod -->\n"),
+            Some(Marker::new("drift-report", "stack/prod"))
+        );
+    }
+
+    #[test]
+    fn a_section_delimiter_inside_a_line_is_content_not_a_section() {
+        let effect = CommentEffect {
+            marker: Marker::new("terraform-plan", "shared"),
+            body: "value `<!-- gantry:section-end:aws -->` then\n<!-- gantry:section:evil -->x"
+                .to_owned(),
+            mode: CommentMode::Update,
+            issue_number: None,
+            section: Some("aws".to_owned()),
+        };
+        let body = effect.body_merged_into(&[]);
+        let sections = sections_of(&body);
+        assert_eq!(sections.len(), 1, "{sections:?}");
+        assert_eq!(sections[0].0, "aws");
+        assert!(effect.section_is_in(&body));
     }
 
     #[test]

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::markdown::{fit, inert};
 use crate::report::{
-    Annotation, CHECK_RUN_TEXT_LIMIT, COMMENT_BODY_BUDGET, CheckRunEffect, CommentEffect, Effect,
-    Marker, Report, SarifUploadEffect,
+    Annotation, CHECK_RUN_TEXT_LIMIT, COMMENT_BODY_BUDGET, CheckRunEffect, CommentEffect,
+    CommentMode, Effect, Marker, Report, SarifUploadEffect,
 };
 use crate::runner::Outputs;
 
@@ -48,9 +48,17 @@ pub struct Scope {
     pub head_sha: String,
     /// The check run's name (`check-name` on `publish`).
     pub check_name: String,
-    /// The action the report must come from, when the trusted job says.
-    pub action: Option<String>,
+    /// The action the report must come from (`--action`): the trusted job says, never the
+    /// report.
+    pub action: String,
+    /// The key of the sticky comment (`--comment-key`): which comment the report may write is
+    /// the trusted job's choice, never the report's.
+    pub comment_key: String,
 }
+
+/// The prefix of every section a saved report writes in a shared comment: a fork's report can
+/// only replace sections saved reports wrote, never one a trusted run wrote.
+pub const SAVED_SECTION_PREFIX: &str = "saved/";
 
 impl Scope {
     /// The ref code scanning pairs with the head commit of the pull request.
@@ -116,6 +124,12 @@ pub enum Refusal {
         /// The pull request's head ref.
         expected: String,
     },
+    /// A SARIF log code scanning would refuse (found before anything is published).
+    #[error("the report's SARIF would be refused by code scanning: {problems}")]
+    SarifRules {
+        /// What breaks the upload rules.
+        problems: String,
+    },
     /// A comment on another pull request or issue.
     #[error("the report asks for a comment on #{found}, not on pull request #{expected}")]
     OtherPullRequest {
@@ -134,13 +148,11 @@ pub enum Refusal {
 /// # Errors
 /// [`Refusal`], naming what the report asked for that it may not.
 pub fn confine(report: Report, scope: &Scope) -> Result<Report, Refusal> {
-    if let Some(expected) = &scope.action {
-        if report.action != *expected {
-            return Err(Refusal::OtherAction {
-                found: report.action,
-                expected: expected.clone(),
-            });
-        }
+    if report.action != scope.action {
+        return Err(Refusal::OtherAction {
+            found: report.action,
+            expected: scope.action.clone(),
+        });
     }
     // A report saved by another run than the one that tested this commit (an artifact swapped,
     // or a report carried over) is not this run's.
@@ -176,9 +188,7 @@ pub fn confine(report: Report, scope: &Scope) -> Result<Report, Refusal> {
     let mut effects = Vec::new();
     for effect in report.effects {
         effects.push(match effect {
-            Effect::Comment(comment) => {
-                Effect::Comment(confine_comment(comment, &report.action, scope)?)
-            }
+            Effect::Comment(comment) => Effect::Comment(confine_comment(comment, scope)?),
             Effect::CheckRun(check) => Effect::CheckRun(confine_check(check, scope)?),
             Effect::UploadSarif(upload) => Effect::UploadSarif(confine_sarif(upload, scope)?),
             Effect::Issue(_) => return Err(Refusal::NotAllowed { what: "an issue" }),
@@ -224,11 +234,7 @@ fn on_the_head(found: Option<String>, what: &'static str, scope: &Scope) -> Resu
     }
 }
 
-fn confine_comment(
-    comment: CommentEffect,
-    action: &str,
-    scope: &Scope,
-) -> Result<CommentEffect, Refusal> {
+fn confine_comment(comment: CommentEffect, scope: &Scope) -> Result<CommentEffect, Refusal> {
     if let Some(found) = comment.issue_number {
         if found != scope.pull_request {
             return Err(Refusal::OtherPullRequest {
@@ -238,14 +244,16 @@ fn confine_comment(
         }
     }
     Ok(CommentEffect {
-        // Rebuilt: a marker read from the report was never cleaned.
-        marker: Marker::new(action, comment.marker.key()),
+        // The trusted job's action and key: the report's marker is never read.
+        marker: Marker::new(&scope.action, &scope.comment_key),
         body: inert_within(&comment.body, COMMENT_BODY_BUDGET),
-        mode: comment.mode,
+        // Edited in place: `new` would minimize comments the report did not write.
+        mode: CommentMode::Update,
         issue_number: Some(scope.pull_request),
-        section: comment
-            .section
-            .map(|section| Marker::new("section", &section).key().to_owned()),
+        section: comment.section.map(|section| {
+            let key = Marker::new("section", &section).key().to_owned();
+            format!("{SAVED_SECTION_PREFIX}{key}")
+        }),
     })
 }
 
@@ -287,6 +295,12 @@ fn confine_sarif(upload: SarifUploadEffect, scope: &Scope) -> Result<SarifUpload
             return Err(Refusal::OtherRef { found, expected });
         }
     }
+    let problems = crate::sarif::upload_problems(&upload.sarif);
+    if !problems.is_empty() {
+        return Err(Refusal::SarifRules {
+            problems: problems.join("; "),
+        });
+    }
     Ok(SarifUploadEffect {
         sarif: upload.sarif,
         commit_sha: Some(scope.head_sha.clone()),
@@ -309,7 +323,8 @@ mod tests {
             pull_request: 7,
             head_sha: HEAD.to_owned(),
             check_name: "security-scan".to_owned(),
-            action: Some("security-scan".to_owned()),
+            action: "security-scan".to_owned(),
+            comment_key: "ci/scan".to_owned(),
         }
     }
 
@@ -327,7 +342,7 @@ mod tests {
 
     fn sarif(commit: Option<&str>, git_ref: Option<&str>) -> Effect {
         Effect::UploadSarif(SarifUploadEffect {
-            sarif: "{}".to_owned(),
+            sarif: r#"{"version":"2.1.0","runs":[]}"#.to_owned(),
             commit_sha: commit.map(str::to_owned),
             git_ref: git_ref.map(str::to_owned),
             wait_for_processing: false,
@@ -511,6 +526,64 @@ mod tests {
                 .iter()
                 .all(|a| !a.message.contains("@admins")
                     && a.place.title.as_deref() == Some("@\u{200B}admins"))
+        );
+    }
+
+    #[test]
+    fn the_trusted_job_decides_what_a_saved_report_overwrites() {
+        // A fork's report claims terraform-plan's comment, another key, mode `new` and the
+        // trusted `prod` section.
+        let claimed = CommentEffect {
+            marker: Marker::new("terraform-plan", "infra"),
+            body: "Plan: 0 to destroy".into(),
+            mode: CommentMode::New,
+            issue_number: None,
+            section: Some("prod".into()),
+        };
+        let mut forged = report(vec![Effect::Comment(claimed)]);
+        forged.action = "terraform-plan".into();
+        let mut trusted = scope();
+        trusted.action = "terraform-plan".into();
+        trusted.comment_key = "fork-plans".into();
+        let confined = confine(forged.clone(), &trusted).unwrap();
+        let [Effect::Comment(comment)] = confined.effects.as_slice() else {
+            panic!("{:?}", confined.effects)
+        };
+        assert_eq!(comment.marker, Marker::new("terraform-plan", "fork-plans"));
+        assert_eq!(comment.mode, CommentMode::Update);
+        assert_eq!(comment.section.as_deref(), Some("saved/prod"));
+        // The section a trusted run wrote is not the saved report's to replace.
+        let trusted_prod = CommentEffect {
+            section: Some("prod".into()),
+            ..CommentEffect::sticky("terraform-plan", "fork-plans", "Plan: 3 to destroy".into())
+        }
+        .body_merged_into(&[]);
+        let merged = comment.body_merged_into(&[&trusted_prod]);
+        assert!(merged.contains("Plan: 3 to destroy"), "{merged}");
+        // Told another action, the job refuses the report whole.
+        assert!(matches!(
+            confine(forged, &scope()),
+            Err(Refusal::OtherAction { .. })
+        ));
+    }
+
+    #[test]
+    fn a_sarif_code_scanning_would_refuse_is_refused_before_anything_is_published() {
+        let runs: Vec<serde_json::Value> = (0..2)
+            .map(|_| serde_json::json!({"tool": {"driver": {"name": "trivy"}}, "results": []}))
+            .collect();
+        let doubled = serde_json::json!({"version": "2.1.0", "runs": runs}).to_string();
+        let comment = Effect::Comment(CommentEffect::sticky("security-scan", "k", "b".into()));
+        let upload = Effect::UploadSarif(SarifUploadEffect {
+            sarif: doubled,
+            commit_sha: None,
+            git_ref: None,
+            wait_for_processing: false,
+        });
+        let refusal = confine(report(vec![comment, upload]), &scope()).unwrap_err();
+        assert!(
+            matches!(&refusal, Refusal::SarifRules { problems } if problems.contains("tool `trivy`")),
+            "{refusal}"
         );
     }
 }

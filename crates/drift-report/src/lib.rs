@@ -20,7 +20,8 @@ mod yaml;
 use std::collections::BTreeMap;
 
 use gantry_core::action::{
-    ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
+    ActionSpec, COMMENT_AUTHOR_INPUT, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec,
+    RESULT_OUTPUT,
 };
 use gantry_core::report::{Effect, IssueState, Marker, Report, Verdict};
 use gantry_core::runner::{InputError, Inputs};
@@ -94,6 +95,7 @@ pub const SPEC: ActionSpec = ActionSpec {
             kind: InputKind::Boolean,
         },
         GITHUB_TOKEN_INPUT,
+        COMMENT_AUTHOR_INPUT,
     ],
     outputs: &[
         OutputSpec {

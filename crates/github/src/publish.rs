@@ -27,10 +27,24 @@ const CHECK_TEXT_LIMIT: usize = gantry_core::report::CHECK_RUN_TEXT_LIMIT;
 const CREATE_ATTEMPTS: u32 = 3;
 
 /// Publishes to the GitHub REST API.
+///
+/// A marked comment or issue is Gantry's only when the account the token writes as wrote it:
+/// `comment-author` when given, else the login GitHub names for the token (GraphQL `viewer`:
+/// `github-actions[bot]` for the Actions token, the App's bot for an App token, the user for a
+/// personal token; `GET /user` where GraphQL is not reachable). A marked comment or issue by
+/// anyone else is never edited, merged, rewritten or minimized; a warning names it. When the
+/// account cannot be learned, no earlier comment or issue is adopted: the first one this run
+/// creates tells who it writes as.
 #[derive(Debug)]
 pub struct GitHubSink<'client> {
     client: &'client RestClient,
     target: Target,
+    /// `comment-author`, when the workflow names it.
+    author: Option<String>,
+    /// Who the token writes as.
+    identity: std::sync::Mutex<Identity>,
+    /// Warnings for the log, each once.
+    warnings: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// An issue this action keeps, found by its marker.
@@ -46,6 +60,17 @@ pub struct MarkedIssue {
     pub body: String,
 }
 
+/// Who the token writes as, as far as the sink knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Identity {
+    /// Not asked yet.
+    Unasked,
+    /// This login.
+    Login(String),
+    /// GitHub would not say, and nothing was created yet to tell.
+    Unknown,
+}
+
 /// A marked comment found on the PR.
 #[derive(Debug, Clone)]
 struct FoundComment {
@@ -58,7 +83,111 @@ struct FoundComment {
 impl<'client> GitHubSink<'client> {
     /// A sink writing to `target` through `client`.
     pub fn new(client: &'client RestClient, target: Target) -> Self {
-        Self { client, target }
+        Self {
+            client,
+            target,
+            author: None,
+            identity: std::sync::Mutex::new(Identity::Unasked),
+            warnings: std::sync::Mutex::new(std::collections::BTreeSet::new()),
+        }
+    }
+
+    /// Takes `login` (the `comment-author` input) as the account Gantry's comments and issues
+    /// are by, instead of asking GitHub who the token is. Empty means "ask".
+    #[must_use]
+    pub fn with_author(mut self, login: Option<&str>) -> Self {
+        self.author = login
+            .map(str::trim)
+            .filter(|login| !login.is_empty())
+            .map(str::to_owned);
+        self
+    }
+
+    fn warn(&self, warning: String) {
+        tracing::warn!("{warning}");
+        self.warnings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(warning);
+    }
+
+    /// The warnings so far, each once, in order.
+    fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(
+            &mut *self
+                .warnings
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .into_iter()
+        .collect()
+    }
+
+    /// The login Gantry's own comments and issues are by; `None` when it cannot be learned.
+    async fn own_login(&self) -> Result<Option<String>, GitHubError> {
+        let known = self
+            .identity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        match known {
+            Identity::Login(login) => return Ok(Some(login)),
+            Identity::Unknown => return Ok(None),
+            Identity::Unasked => {}
+        }
+        let login = match &self.author {
+            Some(author) => Some(author.clone()),
+            None => self.client.viewer_login().await?,
+        };
+        if login.is_none() {
+            self.warn("GitHub did not say which account the token writes as (GraphQL `viewer` and `GET /user` were refused), so no earlier Gantry comment or issue can be told from one someone else wrote: none is edited, and a new one is created. Set `comment-author` to the account's login".to_owned());
+        }
+        *self
+            .identity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            login.clone().map_or(Identity::Unknown, Identity::Login);
+        Ok(login)
+    }
+
+    /// After a create, where the account was not known: the object's author is who we write as.
+    fn learn_from(&self, created: &Value) {
+        let mut identity = self
+            .identity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *identity == Identity::Unknown {
+            if let Some(login) = author_of(created) {
+                *identity = Identity::Login(login.to_owned());
+            }
+        }
+    }
+
+    /// Whether `item` (a comment or an issue) carrying `marker` is ours; when not, a warning
+    /// names it once.
+    fn claim(&self, item: &Value, own: Option<&str>, marker: &Marker, what: &str) -> bool {
+        let author = author_of(item);
+        let ours =
+            matches!((author, own), (Some(author), Some(own)) if author.eq_ignore_ascii_case(own));
+        if !ours {
+            let place = item
+                .get("html_url")
+                .and_then(Value::as_str)
+                .map_or_else(String::new, |url| format!(" ({url})"));
+            self.warn(format!(
+                "a {what} by {} carries Gantry's marker `{}`{place} but {}; it is left alone",
+                author.map_or_else(
+                    || "an unknown account".to_owned(),
+                    |author| format!("`{author}`")
+                ),
+                marker.html(),
+                own.map_or_else(
+                    || "who the token writes as is not known".to_owned(),
+                    |own| format!("Gantry writes as `{own}`")
+                ),
+            ));
+        }
+        ours
     }
 
     fn repo_path(&self) -> String {
@@ -71,6 +200,17 @@ impl<'client> GitHubSink<'client> {
     pub async fn publish(&self, report: &Report) -> Result<PublishOutcome, GitHubError> {
         let prepared = prepare(report)?;
         let mut outcome = PublishOutcome::default();
+        let result = self.publish_prepared(report, prepared, &mut outcome).await;
+        outcome.warnings = self.take_warnings();
+        result.map(|()| outcome)
+    }
+
+    async fn publish_prepared(
+        &self,
+        report: &Report,
+        prepared: Vec<Option<String>>,
+        outcome: &mut PublishOutcome,
+    ) -> Result<(), GitHubError> {
         for (effect, sarif) in report.effects.iter().zip(prepared) {
             let result = match effect {
                 Effect::Comment(comment) => self.upsert_comment(comment).await,
@@ -92,7 +232,7 @@ impl<'client> GitHubSink<'client> {
                 Err(error) => return Err(error),
             }
         }
-        Ok(outcome)
+        Ok(())
     }
 
     /// One POST, returning the created object.
@@ -154,6 +294,7 @@ impl<'client> GitHubSink<'client> {
         })
     }
 
+    /// The comments on `number` that carry `marker` and that Gantry wrote, oldest first.
     async fn marked_comments(
         &self,
         number: u64,
@@ -164,26 +305,35 @@ impl<'client> GitHubSink<'client> {
             .client
             .list_all(&path, None, "list the PR's comments")
             .await?;
+        let own = self.own_login().await?;
         Ok(comments
             .iter()
-            .filter_map(|comment| {
-                let body = comment.get("body").and_then(Value::as_str)?;
-                marker.is_in(body).then(|| FoundComment {
-                    id: comment
-                        .get("id")
-                        .and_then(Value::as_u64)
-                        .unwrap_or_default(),
-                    node_id: comment
-                        .get("node_id")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    body: body.to_owned(),
-                    url: comment
-                        .get("html_url")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                })
+            .filter(|comment| {
+                comment
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .is_some_and(|body| marker.is_in(body))
+            })
+            .filter(|comment| self.claim(comment, own.as_deref(), marker, "comment"))
+            .map(|comment| FoundComment {
+                id: comment
+                    .get("id")
+                    .and_then(Value::as_u64)
+                    .unwrap_or_default(),
+                node_id: comment
+                    .get("node_id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                body: comment
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                url: comment
+                    .get("html_url")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
             })
             .collect())
     }
@@ -234,6 +384,7 @@ impl<'client> GitHubSink<'client> {
                 },
             )
             .await?;
+        self.learn_from(&created);
         if effect.mode == CommentMode::New {
             for old in before {
                 let minimized = self
@@ -292,21 +443,23 @@ impl<'client> GitHubSink<'client> {
                 }
             } else {
                 let payload = json!({"body": fit_to_limit(&effect.body_merged_into(&[]), COMMENT_LIMIT, "comment")});
-                self.create_once(
-                    "create the shared PR comment",
-                    async || {
-                        self.post(&create_path, &payload, "create the shared PR comment")
-                            .await
-                    },
-                    async || {
-                        Ok(self
-                            .marked_comments(number, &effect.marker)
-                            .await?
-                            .first()
-                            .map(|comment| json!({"id": comment.id})))
-                    },
-                )
-                .await?;
+                let created = self
+                    .create_once(
+                        "create the shared PR comment",
+                        async || {
+                            self.post(&create_path, &payload, "create the shared PR comment")
+                                .await
+                        },
+                        async || {
+                            Ok(self
+                                .marked_comments(number, &effect.marker)
+                                .await?
+                                .first()
+                                .map(|comment| json!({"id": comment.id})))
+                        },
+                    )
+                    .await?;
+                self.learn_from(&created);
             }
             let after = self.marked_comments(number, &effect.marker).await?;
             if let [only] = after.as_slice() {
@@ -346,7 +499,7 @@ impl<'client> GitHubSink<'client> {
                 detail: "a check run needs a commit: GITHUB_SHA is not set".to_owned(),
             })?;
         let external_id = format!("gantry:{}:{}", self.target.run_key, effect.name);
-        let title = effect.title.chars().take(255).collect::<String>();
+        let title = gantry_core::markdown::title(&effect.title, 255);
         let summary = fit_to_limit(&effect.summary, CHECK_TEXT_LIMIT, "check run summary");
         let text = effect
             .text
@@ -611,9 +764,9 @@ impl<'client> GitHubSink<'client> {
         marker: &Marker,
         label: Option<&str>,
     ) -> Result<Option<Value>, GitHubError> {
-        let mut found: Vec<Value> = self
-            .all_issues(label)
-            .await?
+        let issues = self.all_issues(label).await?;
+        let own = self.own_login().await?;
+        let mut found: Vec<Value> = issues
             .into_iter()
             .filter(|issue| {
                 issue
@@ -621,6 +774,7 @@ impl<'client> GitHubSink<'client> {
                     .and_then(Value::as_str)
                     .is_some_and(|body| marker.is_in(body))
             })
+            .filter(|issue| self.claim(issue, own.as_deref(), marker, "issue"))
             .collect();
         found.sort_by_key(|issue| {
             (
@@ -642,24 +796,24 @@ impl<'client> GitHubSink<'client> {
         action: &str,
         label: Option<&str>,
     ) -> Result<Vec<MarkedIssue>, GitHubError> {
-        let prefix = format!("<!-- gantry:{}:", Marker::new(action, "x").action());
-        let mut found: Vec<MarkedIssue> = self
-            .all_issues(label)
-            .await?
+        let action = Marker::new(action, "x").action().to_owned();
+        let issues = self.all_issues(label).await?;
+        let own = self.own_login().await?;
+        let mut found: Vec<MarkedIssue> = issues
             .iter()
             .filter_map(|issue| {
                 let body = issue.get("body").and_then(Value::as_str)?;
-                let start = body.rfind(&prefix)? + prefix.len();
-                let key = body[start..].split(" -->").next()?.to_owned();
-                Some(MarkedIssue {
-                    key,
-                    number: issue
-                        .get("number")
-                        .and_then(Value::as_u64)
-                        .unwrap_or_default(),
-                    open: issue.get("state").and_then(Value::as_str) == Some("open"),
-                    body: body.to_owned(),
-                })
+                let marker = Marker::trailing(body).filter(|marker| marker.action() == action)?;
+                self.claim(issue, own.as_deref(), &marker, "issue")
+                    .then(|| MarkedIssue {
+                        key: marker.key().to_owned(),
+                        number: issue
+                            .get("number")
+                            .and_then(Value::as_u64)
+                            .unwrap_or_default(),
+                        open: issue.get("state").and_then(Value::as_str) == Some("open"),
+                        body: body.to_owned(),
+                    })
             })
             .collect();
         // The one `marked_issue` would pick comes first for each key.
@@ -720,6 +874,13 @@ impl<'client> GitHubSink<'client> {
 
     async fn sync_issue(&self, effect: &IssueEffect) -> Result<Option<Published>, GitHubError> {
         let body = fit_to_limit(&effect.body_with_marker(), COMMENT_LIMIT, "issue");
+        let effect = &IssueEffect {
+            title: gantry_core::markdown::title(
+                &effect.title,
+                gantry_core::markdown::TITLE_LIMIT_CHARS,
+            ),
+            ..effect.clone()
+        };
         let label = effect.labels.first().map(String::as_str);
         let existing = self.marked_issue(&effect.marker, label).await?;
         let issue_path = |number: u64| format!("{}/issues/{number}", self.repo_path());
@@ -742,6 +903,7 @@ impl<'client> GitHubSink<'client> {
                         async || self.marked_issue(&effect.marker, label).await,
                     )
                     .await?;
+                self.learn_from(&created);
                 Ok(Some(Published::new(
                     "issue",
                     format!("opened issue: {}", effect.title),
@@ -847,13 +1009,26 @@ impl<'client> GitHubSink<'client> {
     }
 }
 
+/// The login of a comment's or issue's author.
+fn author_of(item: &Value) -> Option<&str> {
+    item.pointer("/user/login").and_then(Value::as_str)
+}
+
 /// Checks every effect against GitHub's limits before anything is sent, and encodes SARIF.
 fn prepare(report: &Report) -> Result<Vec<Option<String>>, GitHubError> {
     report
         .effects
         .iter()
         .map(|effect| match effect {
-            Effect::UploadSarif(upload) => encode_sarif(&upload.sarif).map(Some),
+            Effect::UploadSarif(upload) => {
+                let problems = gantry_core::sarif::upload_problems(&upload.sarif);
+                if !problems.is_empty() {
+                    return Err(GitHubError::SarifRefused {
+                        problems: problems.join("; "),
+                    });
+                }
+                encode_sarif(&upload.sarif).map(Some)
+            }
             _ => Ok(None),
         })
         .collect()

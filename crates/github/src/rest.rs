@@ -32,6 +32,10 @@ pub struct Endpoint {
 /// A REST client with Gantry's retry policy.
 pub struct RestClient {
     octocrab: Octocrab,
+    /// For GraphQL: octocrab puts its base address's path in front of every path that lacks
+    /// it, so on GHES (`…/api/v3`) `/api/graphql` would become `/api/v3/api/graphql`; this
+    /// one's base is the GraphQL address's origin alone.
+    graphql_octocrab: Octocrab,
     api_url: String,
     graphql_url: String,
     clock: Arc<dyn Clock>,
@@ -68,32 +72,44 @@ impl RestClient {
         policy: RetryPolicy,
     ) -> Result<Self, GitHubError> {
         let invalid = |detail: String| GitHubError::Configuration { detail };
-        let octocrab = Octocrab::builder()
-            .base_uri(endpoint.api_url.as_str())
-            .map_err(|error| {
+        let build = |base: &str, what: &str| {
+            Octocrab::builder()
+                .base_uri(base)
+                .map_err(|error| {
+                    invalid(format!("{what} `{base}` is not a valid address: {error}"))
+                })?
+                .personal_token(endpoint.token.clone())
+                .add_header(
+                    http::header::USER_AGENT,
+                    format!("gantry/{}", env!("CARGO_PKG_VERSION")),
+                )
+                .add_header(
+                    http::header::ACCEPT,
+                    "application/vnd.github+json".to_owned(),
+                )
+                .add_header(
+                    http::HeaderName::from_static("x-github-api-version"),
+                    "2022-11-28".to_owned(),
+                )
+                .set_connect_timeout(Some(Duration::from_secs(10)))
+                .set_read_timeout(Some(Duration::from_secs(60)))
+                .set_write_timeout(Some(Duration::from_secs(60)))
+                .build()
+                .map_err(|error| invalid(format!("cannot build the HTTP client: {error}")))
+        };
+        let octocrab = build(endpoint.api_url.as_str(), "GITHUB_API_URL")?;
+        let graphql_origin = endpoint
+            .graphql_url
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|uri| Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?)))
+            .ok_or_else(|| {
                 invalid(format!(
-                    "GITHUB_API_URL `{}` is not a valid address: {error}",
-                    endpoint.api_url
+                    "GITHUB_GRAPHQL_URL `{}` is not a valid address",
+                    endpoint.graphql_url
                 ))
-            })?
-            .personal_token(endpoint.token.clone())
-            .add_header(
-                http::header::USER_AGENT,
-                format!("gantry/{}", env!("CARGO_PKG_VERSION")),
-            )
-            .add_header(
-                http::header::ACCEPT,
-                "application/vnd.github+json".to_owned(),
-            )
-            .add_header(
-                http::HeaderName::from_static("x-github-api-version"),
-                "2022-11-28".to_owned(),
-            )
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .set_write_timeout(Some(Duration::from_secs(60)))
-            .build()
-            .map_err(|error| invalid(format!("cannot build the HTTP client: {error}")))?;
+            })?;
+        let graphql_octocrab = build(&graphql_origin, "GITHUB_GRAPHQL_URL")?;
         let seed = clock
             .now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -102,6 +118,7 @@ impl RestClient {
             });
         Ok(Self {
             octocrab,
+            graphql_octocrab,
             api_url: endpoint.api_url.trim_end_matches('/').to_owned(),
             graphql_url: endpoint.graphql_url.clone(),
             clock,
@@ -150,11 +167,16 @@ impl RestClient {
         let uri: http::Uri = url
             .parse()
             .map_err(|error| format!("bad address {url}: {error}"))?;
+        let client = if url == self.graphql_url {
+            &self.graphql_octocrab
+        } else {
+            &self.octocrab
+        };
         let response = match *method {
-            Method::GET => self.octocrab._get(uri).await,
-            Method::POST => self.octocrab._post(uri, body).await,
-            Method::PATCH => self.octocrab._patch(uri, body).await,
-            Method::PUT => self.octocrab._put(uri, body).await,
+            Method::GET => client._get(uri).await,
+            Method::POST => client._post(uri, body).await,
+            Method::PATCH => client._patch(uri, body).await,
+            Method::PUT => client._put(uri, body).await,
             _ => return Err(format!("method {method} is not used by gantry")),
         }
         .map_err(|error| transport_detail(&error))?;
@@ -368,6 +390,40 @@ impl RestClient {
             .unwrap_or_default()
             .to_owned();
         Ok(Some((field("/head/sha")?, repository)))
+    }
+
+    /// The login the token writes as: GraphQL's `viewer`, which answers for a user's token and
+    /// an App installation token alike (`github-actions[bot]` for the Actions token), else
+    /// `GET /user` (a user's token where GraphQL is not reachable). `None` when neither says.
+    /// A read, so it may be sent again after a failure.
+    pub async fn viewer_login(&self) -> Result<Option<String>, GitHubError> {
+        let body = serde_json::json!({"query": "query { viewer { login } }"});
+        let graphql_url = self.graphql_url.clone();
+        let operation = "learn who the token writes as";
+        let login_in = |value: &Value, pointer: &str| {
+            value
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .filter(|login| !login.is_empty())
+                .map(str::to_owned)
+        };
+        match self
+            .send_with(Method::POST, &graphql_url, Some(&body), operation, true)
+            .await
+        {
+            Ok(reply) => {
+                if let Some(login) = login_in(&reply.body, "/data/viewer/login") {
+                    return Ok(Some(login));
+                }
+            }
+            Err(GitHubError::NotPermitted { .. } | GitHubError::Rejected { .. }) => {}
+            Err(other) => return Err(other),
+        }
+        match self.send(Method::GET, "/user", None, operation).await {
+            Ok(reply) => Ok(login_in(&reply.body, "/login")),
+            Err(GitHubError::NotPermitted { .. } | GitHubError::Rejected { .. }) => Ok(None),
+            Err(other) => Err(other),
+        }
     }
 
     /// A GraphQL request; GraphQL errors become [`GitHubError::Rejected`].

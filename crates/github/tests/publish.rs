@@ -21,7 +21,12 @@ fn connect(fake: &FakeGitHub, api_path: &str) -> (RestClient, Arc<ManualClock>) 
     let clock = Arc::new(ManualClock::starting_at(SystemTime::now()));
     let endpoint = Endpoint {
         api_url: format!("{}{api_path}", fake.url()),
-        graphql_url: format!("{}/graphql", fake.url()),
+        // GHES serves GraphQL at `/api/graphql` beside the REST API's `/api/v3`.
+        graphql_url: if api_path.is_empty() {
+            format!("{}/graphql", fake.url())
+        } else {
+            format!("{}/api/graphql", fake.url())
+        },
         token: "ghs_test".to_owned(),
     };
     let client = RestClient::new(&endpoint, clock.clone(), RetryPolicy::default()).unwrap();
@@ -422,7 +427,7 @@ async fn a_lost_check_run_response_or_batch_is_not_duplicated() {
 #[tokio::test]
 async fn issues_open_update_close_and_reopen_by_marker() {
     let fake = fake_with_pr();
-    fake.add_issue("unrelated", "no marker here", "open");
+    fake.add_issue("octocat", "unrelated", "no marker here", "open");
     let (client, _) = connect(&fake, "");
     let sink = GitHubSink::new(&client, target());
     let issue = |body: &str, state: IssueState| {
@@ -590,7 +595,9 @@ async fn github_enterprise_server_paths_work_by_the_api_url_alone() {
         fake.state()
             .requests
             .iter()
-            .all(|r| r.path.starts_with("/api/v3/repos/octo/repo/"))
+            .all(|r| r.path.starts_with("/api/v3/repos/octo/repo/") || r.path == "/api/graphql"),
+        "{:?}",
+        fake.state().requests
     );
 }
 

@@ -22,7 +22,8 @@ mod xml;
 use std::io::BufRead;
 
 use gantry_core::action::{
-    ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
+    ActionSpec, COMMENT_AUTHOR_INPUT, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec,
+    RESULT_OUTPUT,
 };
 use gantry_core::collections::FixedHashMap;
 use gantry_core::junit::{Outcome, TestSuite, Totals};
@@ -137,6 +138,7 @@ pub const SPEC: ActionSpec = ActionSpec {
             kind: InputKind::Text,
         },
         GITHUB_TOKEN_INPUT,
+        COMMENT_AUTHOR_INPUT,
     ],
     outputs: &[
         OutputSpec {

@@ -23,7 +23,8 @@ pub mod suppress;
 pub mod tools;
 
 use gantry_core::action::{
-    ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
+    ActionSpec, COMMENT_AUTHOR_INPUT, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec,
+    RESULT_OUTPUT,
 };
 use gantry_core::report::{
     Annotation, COMMENT_BODY_BUDGET, CommentEffect, Effect, OutputFile, Report, SarifUploadEffect,
@@ -103,6 +104,7 @@ pub const SPEC: ActionSpec = ActionSpec {
             kind: InputKind::Choice(&["update", "off"]),
         },
         GITHUB_TOKEN_INPUT,
+        COMMENT_AUTHOR_INPUT,
     ],
     outputs: &[
         OutputSpec {

@@ -19,7 +19,8 @@ pub mod secrets;
 pub mod value;
 
 use gantry_core::action::{
-    ActionSpec, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec, RESULT_OUTPUT,
+    ActionSpec, COMMENT_AUTHOR_INPUT, GITHUB_TOKEN_INPUT, InputKind, InputSpec, OutputSpec,
+    RESULT_OUTPUT,
 };
 use gantry_core::report::{
     Annotation, COMMENT_BODY_BUDGET, CommentEffect, CommentMode, Effect, Report, Verdict,
@@ -91,6 +92,7 @@ pub const SPEC: ActionSpec = ActionSpec {
             kind: InputKind::Text,
         },
         GITHUB_TOKEN_INPUT,
+        COMMENT_AUTHOR_INPUT,
     ],
     outputs: &[
         OutputSpec {

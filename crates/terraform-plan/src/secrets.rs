@@ -39,24 +39,50 @@ impl Secrets {
         }
     }
 
+    /// `secret` as every rendering could show it: as it is, JSON-escaped (a value shown as JSON,
+    /// where `"` is `\"` and `\` is `\\`), and escaped for markdown text and HTML, and each of
+    /// those inside a longer string (scrubbing replaces substrings).
+    fn insert(&mut self, secret: &str) {
+        if secret.is_empty() {
+            return;
+        }
+        let json = serde_json::to_string(secret).unwrap_or_default();
+        let json = json
+            .strip_prefix('"')
+            .and_then(|inner| inner.strip_suffix('"'))
+            .unwrap_or_default()
+            .to_owned();
+        for rendering in [
+            gantry_core::markdown::text(secret),
+            gantry_core::markdown::html_text(secret),
+            gantry_core::markdown::text(&json),
+            json,
+        ] {
+            if !rendering.is_empty() {
+                self.values.insert(rendering);
+            }
+        }
+        self.values.insert(secret.to_owned());
+    }
+
     fn collect_all(&mut self, value: &Node<'_>) {
         match value {
             Node::String(text) => {
-                if !text.is_empty() {
-                    self.values.insert(text.to_string());
-                    // A multi-line secret (a key) may be shown line by line elsewhere.
-                    for line in text.lines().filter(|line| line.trim().chars().count() >= 8) {
-                        self.values.insert(line.trim().to_owned());
-                    }
+                self.insert(text);
+                // A multi-line secret (a key) may be shown line by line elsewhere.
+                for line in text.lines().filter(|line| line.trim().chars().count() >= 8) {
+                    self.insert(line.trim());
                 }
             }
             Node::Number(text) => {
                 self.values.insert((*text).to_owned());
             }
             Node::Array(items) => items.iter().for_each(|item| self.collect_all(item)),
-            Node::Object(entries) => entries
-                .iter()
-                .for_each(|(_, child)| self.collect_all(child)),
+            // A sensitive map's keys are as secret as its values (Terraform hides both).
+            Node::Object(entries) => entries.iter().for_each(|(key, child)| {
+                self.insert(key);
+                self.collect_all(child);
+            }),
             Node::Null | Node::Bool(_) => {}
         }
     }

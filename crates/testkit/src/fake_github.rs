@@ -123,7 +123,23 @@ pub struct Issue {
     pub pull_request: bool,
     /// Head commit, for PRs.
     pub head_sha: Option<String>,
+    /// Author login.
+    pub author: String,
 }
+
+/// Who a token writes as. A token the fake was not told of is the Actions token: an App
+/// installation token of `github-actions[bot]`, which `GET /user` refuses and GraphQL's
+/// `viewer` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenIdentity {
+    /// The login comments and issues created with the token carry.
+    pub login: String,
+    /// An App installation token (`GET /user` answers 403) rather than a user's.
+    pub app: bool,
+}
+
+/// The Actions token's identity.
+pub const ACTIONS_BOT: &str = "github-actions[bot]";
 
 /// A check run with every annotation sent to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -238,6 +254,10 @@ pub struct State {
     pub pull_files: BTreeMap<u64, Vec<String>>,
     /// Pull requests by number: (head sha, head repository `owner/name`).
     pub pulls: BTreeMap<u64, (String, String)>,
+    /// Tokens other than the Actions token, by the token's text.
+    pub tokens: BTreeMap<String, TokenIdentity>,
+    /// Whether GraphQL `viewer` is refused (an old GHES, a proxy that blocks GraphQL).
+    pub viewer_unavailable: bool,
     /// Every request.
     pub requests: Vec<RecordedRequest>,
     /// Request bodies the contract rejects: a test should assert this is empty.
@@ -247,6 +267,17 @@ pub struct State {
 }
 
 impl State {
+    /// Who `authorization` (`Bearer X` / `token X`) writes as.
+    pub fn identity_of(&self, authorization: Option<&str>) -> TokenIdentity {
+        let token = authorization
+            .and_then(|header| header.split_once(' '))
+            .map_or("", |(_, token)| token.trim());
+        self.tokens.get(token).cloned().unwrap_or(TokenIdentity {
+            login: ACTIONS_BOT.to_owned(),
+            app: true,
+        })
+    }
+
     fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
@@ -409,11 +440,29 @@ impl FakeGitHub {
             labels: Vec::new(),
             pull_request: true,
             head_sha: Some(head_sha.to_owned()),
+            author: "octocat".to_owned(),
         });
     }
 
-    /// Creates an issue and returns its number.
-    pub fn add_issue(&self, title: &str, body: &str, state: &str) -> u64 {
+    /// Makes `token` write as `login`: a user's token (`app: false`, `GET /user` answers) or
+    /// another App's installation token.
+    pub fn add_token(&self, token: &str, login: &str, app: bool) {
+        self.shared.lock().tokens.insert(
+            token.to_owned(),
+            TokenIdentity {
+                login: login.to_owned(),
+                app,
+            },
+        );
+    }
+
+    /// Makes GraphQL's `viewer` query fail, as where GraphQL is not reachable.
+    pub fn refuse_viewer(&self) {
+        self.shared.lock().viewer_unavailable = true;
+    }
+
+    /// Creates an issue by `author` and returns its number.
+    pub fn add_issue(&self, author: &str, title: &str, body: &str, state: &str) -> u64 {
         let mut guard = self.shared.lock();
         let number = guard
             .issues
@@ -430,6 +479,7 @@ impl FakeGitHub {
             labels: Vec::new(),
             pull_request: false,
             head_sha: None,
+            author: author.to_owned(),
         });
         number
     }
@@ -462,7 +512,8 @@ impl FakeGitHub {
         body.clone_into(&mut issue.body);
     }
 
-    /// Adds a comment by someone else (to fill pages before ours).
+    /// Adds a comment by `author` (someone else, to fill pages before ours or to pose as us;
+    /// [`ACTIONS_BOT`] for one an earlier run of Gantry left).
     pub fn add_comment(&self, issue_number: u64, author: &str, body: &str) -> u64 {
         let mut guard = self.shared.lock();
         let id = guard.id();
@@ -680,7 +731,14 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
         _ => {}
     }
 
-    let response = route(shared, &method, &path, &query, body.as_ref());
+    let response = route(
+        shared,
+        &method,
+        &path,
+        &query,
+        body.as_ref(),
+        authorization.as_deref(),
+    );
     match fault {
         Some(FaultKind::LoseResponse) => {
             record(0);
@@ -794,7 +852,8 @@ fn comment_json(shared: &Shared, owner_repo: &str, comment: &Comment) -> Value {
         "id": comment.id,
         "node_id": comment.node_id,
         "body": comment.body,
-        "user": {"login": comment.author, "type": if comment.author.ends_with("[bot]") { "Bot" } else { "User" }},
+        "user": user_json(&comment.author),
+        "performed_via_github_app": app_json(&comment.author),
         "html_url": format!("https://github.com/{owner_repo}/pull/{}#issuecomment-{}", comment.issue_number, comment.id),
         "url": format!("{}/repos/{owner_repo}/issues/comments/{}", shared.base_url, comment.id),
         "issue_url": format!("{}/repos/{owner_repo}/issues/{}", shared.base_url, comment.issue_number),
@@ -802,6 +861,18 @@ fn comment_json(shared: &Shared, owner_repo: &str, comment: &Comment) -> Value {
         "created_at": "2026-01-01T00:00:00Z",
         "updated_at": "2026-01-01T00:00:00Z"
     })
+}
+
+/// A `user` object as GitHub shapes it: a `[bot]` login is an App's bot user.
+fn user_json(login: &str) -> Value {
+    json!({"login": login, "type": if login.ends_with("[bot]") { "Bot" } else { "User" }})
+}
+
+/// `performed_via_github_app`: the App whose bot wrote it, else null.
+fn app_json(login: &str) -> Value {
+    login
+        .strip_suffix("[bot]")
+        .map_or(Value::Null, |slug| json!({"slug": slug, "name": slug}))
 }
 
 fn issue_json(owner_repo: &str, issue: &Issue) -> Value {
@@ -813,6 +884,7 @@ fn issue_json(owner_repo: &str, issue: &Issue) -> Value {
         "state": issue.state,
         "labels": issue.labels.iter().map(|name| json!({"name": name})).collect::<Vec<_>>(),
         "html_url": format!("https://github.com/{owner_repo}/issues/{}", issue.number),
+        "user": user_json(&issue.author),
     });
     if issue.pull_request {
         value["pull_request"] = json!({"url": format!("https://api.github.com/repos/{owner_repo}/pulls/{}", issue.number)});
@@ -877,9 +949,27 @@ fn route(
     path: &str,
     query: &str,
     body: Option<&Value>,
+    authorization: Option<&str>,
 ) -> Response<Full<Bytes>> {
+    let identity = shared.lock().identity_of(authorization);
     if path == "/graphql" {
-        return graphql(shared, body);
+        return graphql(shared, body, &identity);
+    }
+    if (method.as_str(), path) == ("GET", "/user") {
+        // An installation token is no user: GitHub refuses it this endpoint.
+        if identity.app {
+            return respond(
+                StatusCode::FORBIDDEN,
+                &error_body(
+                    "Resource not accessible by integration",
+                    "users/users#get-the-authenticated-user",
+                ),
+            );
+        }
+        return respond(
+            StatusCode::OK,
+            &json!({"login": identity.login, "id": 1, "type": "User"}),
+        );
     }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let ["repos", owner, repo, rest @ ..] = segments.as_slice() else {
@@ -918,7 +1008,7 @@ fn route(
                 node_id: format!("IC_{id}"),
                 issue_number: n,
                 body: text,
-                author: "github-actions[bot]".to_owned(),
+                author: identity.login.clone(),
                 minimized: false,
                 edits: 0,
             };
@@ -1037,6 +1127,7 @@ fn route(
                 labels,
                 pull_request: false,
                 head_sha: None,
+                author: identity.login.clone(),
             };
             let value = issue_json(&owner_repo, &issue);
             state.issues.push(issue);
@@ -1365,12 +1456,28 @@ fn sarif_problems(sarif: &Value) -> Vec<String> {
     problems
 }
 
-fn graphql(shared: &Shared, body: Option<&Value>) -> Response<Full<Bytes>> {
+fn graphql(
+    shared: &Shared,
+    body: Option<&Value>,
+    identity: &TokenIdentity,
+) -> Response<Full<Bytes>> {
     let query = text_of(body, "/query").unwrap_or_default();
+    if query.contains("viewer") && !query.contains("mutation") {
+        if shared.lock().viewer_unavailable {
+            return respond(
+                StatusCode::OK,
+                &json!({"errors": [{"type": "FORBIDDEN", "message": "Resource not accessible by integration"}]}),
+            );
+        }
+        return respond(
+            StatusCode::OK,
+            &json!({"data": {"viewer": {"login": identity.login}}}),
+        );
+    }
     if !query.contains("minimizeComment") {
         return respond(
             StatusCode::OK,
-            &json!({"errors": [{"message": "the fake supports only minimizeComment"}]}),
+            &json!({"errors": [{"message": "the fake supports only viewer and minimizeComment"}]}),
         );
     }
     let subject = body

@@ -221,8 +221,10 @@ fn previous_issues(invocation: &Invocation) -> Result<BTreeMap<String, Previous>
     };
     // All issues, once a run: an issue someone took the label off still carries its history
     // (publishing then looks among the labelled ones first, one page per stack).
+    let author = invocation.inputs.optional("comment-author");
     let found = crate::publishing::with_github(context, token, async |client| {
         GitHubSink::new(client, target)
+            .with_author(author.as_deref())
             .marked_issues(NAME, None)
             .await
     });
