@@ -930,3 +930,86 @@ fn the_deployment_is_told_each_traffic_step() {
         "a production environment says so"
     );
 }
+
+/// Issue 25 §4: what a crash-looping pod printed reached the summary — a PEM key's body lines,
+/// a URL password holding `/`, a quoted password with spaces, tokens known by their prefix, a
+/// random bare token, and values the deploy itself was given as secret.
+#[test]
+fn a_crash_loops_logs_reach_the_summary_with_every_secret_masked() {
+    let cluster = Cluster::start();
+    let first = cluster.deploy("v1");
+    assert_eq!(first.exit_code, Some(0), "{}", explain(&first));
+    let given = "Set-Value-9Xq2Lw7Tz";
+    let prometheus = "prom-Pa55-Kq81";
+    let secrets = [
+        "MIIEowIBAAKCAQEA7bq98",
+        "QyNTUxOQAAACDx5s2hZ3",
+        "pa/ss:w0rd",
+        "correct horse battery",
+        "11ABCDEFG0123456789",
+        "1234567890-0987654321",
+        "4eC39HqLyjWDarjtT1zdp7dc",
+        "9fQ2xLw7TzK4mVb8NcR1sYhP3dJ6gA0e",
+        given,
+        prometheus,
+    ];
+    cluster.fake.set_log(
+        "cart-",
+        &[
+            "starting cart 2.0",
+            "-----BEGIN RSA PRIVATE KEY-----",
+            "MIIEowIBAAKCAQEA7bq98",
+            "QyNTUxOQAAACDx5s2hZ3",
+            "-----END RSA PRIVATE KEY-----",
+            "DATABASE_URL=postgres://app:pa/ss:w0rd@db:5432/shop",
+            r#"config: password="correct horse battery""#,
+            "github github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123",
+            "slack xoxb-1234567890-0987654321-AbCdEfGhIjKl",
+            "stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+            "signing with 9fQ2xLw7TzK4mVb8NcR1sYhP3dJ6gA0e",
+            &format!("db login as app / {given}"),
+            &format!("metrics auth {prometheus}"),
+            "panic: db refused the connection",
+        ]
+        .join("\n"),
+    );
+    let outcome = cluster
+        .harness("crash")
+        .input(
+            "set",
+            &format!("image.repository=shop/cart\nimage.tag=crash\nautoscaling.enabled=false\nreplicaCount=2\ndb.password={given}"),
+        )
+        .input("prometheus-password", prometheus)
+        .run(&["helm-deploy"]);
+    ended(&outcome, 1, "rolled-back");
+    assert!(
+        outcome.summary.contains("panic: db refused the connection"),
+        "the log is shown: {}",
+        outcome.summary
+    );
+    // The runner is told to mask the secret inputs: the one place they are written.
+    let stdout: String = outcome
+        .stdout
+        .lines()
+        .filter(|line| !line.starts_with("::add-mask::"))
+        .collect();
+    for secret in secrets {
+        for (what, text) in [
+            ("summary", &outcome.summary),
+            ("stdout", &stdout),
+            ("stderr", &outcome.stderr),
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{secret} leaked into the {what}:\n{text}"
+            );
+        }
+        assert!(
+            outcome
+                .outputs
+                .values()
+                .all(|value| !value.contains(secret)),
+            "{secret} leaked into an output"
+        );
+    }
+}

@@ -340,6 +340,32 @@ pub fn link(untrusted_label: &str, url: &str) -> String {
     format!("[{}]({address})", text(untrusted_label))
 }
 
+/// `url` with any `user:password@` before its host replaced by `***@`, for every place a URL
+/// is printed (an error, a log line, a summary): credentials in a URL are sent as
+/// authorization, never shown.
+pub fn redact_userinfo(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some(scheme_end) = url.find("://") else {
+        return std::borrow::Cow::Borrowed(url);
+    };
+    let authority_start = scheme_end + 3;
+    let rest = &url[authority_start..];
+    let authority_end = rest.find(['/', '?', '#']).map_or(rest.len(), |end| end);
+    // The userinfo is before the host; a password written with a raw `/` (not `%2F`) ends the
+    // authority early, so `user:…@` before the query counts too.
+    let before_query = rest.find(['?', '#', ' ']).map_or(rest.len(), |end| end);
+    let userinfo_end = rest[..authority_end].rfind('@').or_else(|| {
+        rest[..before_query]
+            .rfind('@')
+            .filter(|&at| rest[..at].contains(':'))
+    });
+    match userinfo_end {
+        Some(at) => {
+            std::borrow::Cow::Owned(format!("{}***{}", &url[..authority_start], &rest[at..]))
+        }
+        None => std::borrow::Cow::Borrowed(url),
+    }
+}
+
 /// Percent-encodes one path of a URL (a file path from a report): `/` is kept.
 pub fn url_path(untrusted_path: &str) -> String {
     percent_encode(untrusted_path, b"/-_.~")
@@ -900,6 +926,20 @@ mod tests {
         assert_eq!(inert("a &amp; b &#64; c"), "a &amp; b &#64; c");
         // In text, `&` itself is escaped: a reference is shown, never decoded.
         assert_eq!(text("&#64;admins"), "&amp;\\#&#8203;64;admins");
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_never_shown() {
+        assert_eq!(
+            redact_userinfo("https://admin:pa/ss@prom.example:9090/api?q=a@b"),
+            "https://***@prom.example:9090/api?q=a@b"
+        );
+        assert_eq!(redact_userinfo("http://tok@host"), "http://***@host");
+        assert_eq!(
+            redact_userinfo("https://host/path@x"),
+            "https://host/path@x"
+        );
+        assert_eq!(redact_userinfo("not a url"), "not a url");
     }
 
     #[test]

@@ -76,7 +76,10 @@ impl RestClient {
             Octocrab::builder()
                 .base_uri(base)
                 .map_err(|error| {
-                    invalid(format!("{what} `{base}` is not a valid address: {error}"))
+                    invalid(format!(
+                        "{what} `{}` is not a valid address: {error}",
+                        gantry_core::markdown::redact_userinfo(base)
+                    ))
                 })?
                 .personal_token(endpoint.token.clone())
                 .add_header(
@@ -106,7 +109,7 @@ impl RestClient {
             .ok_or_else(|| {
                 invalid(format!(
                     "GITHUB_GRAPHQL_URL `{}` is not a valid address",
-                    endpoint.graphql_url
+                    gantry_core::markdown::redact_userinfo(&endpoint.graphql_url)
                 ))
             })?;
         let graphql_octocrab = build(&graphql_origin, "GITHUB_GRAPHQL_URL")?;

@@ -227,11 +227,7 @@ pub fn report(outcome: &Outcome, deployment: Option<&Deployment>) -> Report {
             );
         }
         if !evidence.logs.is_empty() {
-            let logs: Vec<String> = evidence
-                .logs
-                .iter()
-                .map(|line| mask(line, &outcome.secrets))
-                .collect();
+            let logs = crate::mask::mask_lines(&evidence.logs, &outcome.secrets);
             let _ = writeln!(
                 summary,
                 "Last log lines (secrets masked):\n\n{}\n",
@@ -265,7 +261,7 @@ pub fn report(outcome: &Outcome, deployment: Option<&Deployment>) -> Report {
         ]);
         for check in &outcome.checks {
             table.row([
-                code(&check.url),
+                code(&gantry_core::markdown::redact_userinfo(&check.url)),
                 check
                     .status
                     .map_or_else(|| "—".to_owned(), |s| s.to_string()),
@@ -399,7 +395,7 @@ pub fn plan(
         ]);
         for check in checks {
             table.row([
-                code(&check.url),
+                code(&gantry_core::markdown::redact_userinfo(&check.url)),
                 check.status.to_string(),
                 format!("{} ms", check.budget_ms),
             ]);

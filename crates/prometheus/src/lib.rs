@@ -218,17 +218,59 @@ fn connector() -> Result<Connector, String> {
         .build())
 }
 
+/// `Authorization: Basic …` for a user and password.
+fn basic(username: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+    )
+}
+
+/// `url` without the `user:password@` before its host, and that user and password
+/// (percent-decoded), when it has them.
+fn without_userinfo(url: &str) -> (String, Option<(String, String)>) {
+    let Some(scheme_end) = url.find("://") else {
+        return (url.to_owned(), None);
+    };
+    let start = scheme_end + 3;
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |end| start + end);
+    let Some(at) = url[start..end].rfind('@') else {
+        return (url.to_owned(), None);
+    };
+    let userinfo = &url[start..start + at];
+    let decode = |text: &str| {
+        form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+            .next()
+            .map_or_else(String::new, |(_, value)| value.into_owned())
+    };
+    let (username, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    (
+        format!("{}{}", &url[..start], &url[start + at + 1..]),
+        Some((decode(username), decode(password))),
+    )
+}
+
 /// A health check's `GET`: the status and how long the answer took, or why there was none
 /// (the same HTTP client as the queries: proxies aside, what reaches Prometheus reaches this).
 pub async fn probe(url: &str, timeout: Duration) -> Result<(u16, Duration), String> {
-    let uri: http::Uri = url.parse().map_err(|_| format!("{url:?} is not a URL"))?;
+    let shown = gantry_core::markdown::redact_userinfo(url);
+    let (bare, userinfo) = without_userinfo(url);
+    let uri: http::Uri = bare
+        .parse()
+        .map_err(|_| format!("{shown:?} is not a URL"))?;
     let client: HyperClient<Connector, http_body_util::Empty<bytes::Bytes>> =
         HyperClient::builder(TokioExecutor::new()).build(connector()?);
-    let request = http::Request::get(uri)
-        .header(
-            http::header::USER_AGENT,
-            concat!("gantry/", env!("CARGO_PKG_VERSION")),
-        )
+    let mut request = http::Request::get(uri).header(
+        http::header::USER_AGENT,
+        concat!("gantry/", env!("CARGO_PKG_VERSION")),
+    );
+    if let Some((username, password)) = userinfo {
+        request = request.header(http::header::AUTHORIZATION, basic(&username, &password));
+    }
+    let request = request
         .body(http_body_util::Empty::new())
         .map_err(|error| error.to_string())?;
     let started = std::time::Instant::now();
@@ -246,10 +288,17 @@ impl Client {
         if let Some(path) = options.url.trim().strip_prefix("file:") {
             return Self::recorded(path, options.clone());
         }
-        let base = options.url.trim().trim_end_matches('/').to_owned();
-        let uri: http::Uri = base.parse().map_err(|_| Error::Url(options.url.clone()))?;
+        let shown = gantry_core::markdown::redact_userinfo(options.url.trim()).into_owned();
+        let (base, userinfo) = without_userinfo(options.url.trim().trim_end_matches('/'));
+        let uri: http::Uri = base.parse().map_err(|_| Error::Url(shown.clone()))?;
         if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
-            return Err(Error::Url(options.url.clone()));
+            return Err(Error::Url(shown));
+        }
+        // `https://user:password@host` is basic auth, sent as such (a URL's credentials are
+        // never sent by the HTTP client, and never printed); explicit credentials win.
+        let mut options = options;
+        if let (Auth::None, Some((username, password))) = (&options.auth, userinfo) {
+            options.auth = Auth::Basic { username, password };
         }
         let connector = connector().map_err(|detail| Error::Malformed {
             url: base.clone(),
@@ -258,14 +307,7 @@ impl Client {
         let authorization = match &options.auth {
             Auth::None => None,
             Auth::Bearer(token) => Some(format!("Bearer {}", token.trim())),
-            Auth::Basic { username, password } => {
-                use base64::Engine as _;
-                Some(format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD
-                        .encode(format!("{username}:{password}"))
-                ))
-            }
+            Auth::Basic { username, password } => Some(basic(username, password)),
         };
         Ok(Self {
             base,

@@ -208,3 +208,31 @@ fn server_errors_are_retried_a_hang_times_out_and_refused_credentials_are_not_re
     let error = Client::new(options("ftp://example.com")).unwrap_err();
     assert!(error.is_bad_input(), "{error}");
 }
+
+/// Issue 25 §4: `https://user:pass@host` was printed in errors and its credentials never sent.
+#[test]
+fn credentials_in_the_url_are_sent_as_basic_auth_and_never_printed() {
+    let rt = runtime();
+    let (url, seen) = scripted(vec![Some(UNAUTHORIZED)]);
+    let with_credentials = url.replacen("http://", "http://admin:pa%2Fss@", 1);
+    let error = rt
+        .block_on(
+            Client::new(options(&with_credentials))
+                .unwrap()
+                .query("up", T0),
+        )
+        .unwrap_err();
+    // base64("admin:pa/ss")
+    assert_eq!(*seen.lock().unwrap(), ["Basic YWRtaW46cGEvc3M="]);
+    let shown = error.to_string();
+    assert!(
+        !shown.contains("admin") && !shown.contains("pa%2Fss") && !shown.contains("pa/ss"),
+        "{shown}"
+    );
+    let error = Client::new(options("ftp://admin:s3cret@example.com")).unwrap_err();
+    assert!(!error.to_string().contains("s3cret"), "{error}");
+    assert!(
+        error.to_string().contains("ftp://***@example.com"),
+        "{error}"
+    );
+}

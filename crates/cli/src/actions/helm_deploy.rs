@@ -90,6 +90,8 @@ struct HelmCli {
     program: String,
     workspace: PathBuf,
     args: Helm,
+    /// Masked in the command line it logs (`--set db.password=…`).
+    secrets: Vec<String>,
 }
 
 impl HelmCli {
@@ -127,7 +129,8 @@ impl HelmCli {
         // Its own process group: a signal meant for the job reaches us, and we let helm finish.
         #[cfg(unix)]
         command.process_group(0);
-        tracing::info!(command = %format!("{} {}", self.program, args.join(" ")), "helm");
+        let line = format!("{} {}", self.program, args.join(" "));
+        tracing::info!(command = %gantry_helm_deploy::mask::mask(&line, &self.secrets), "helm");
         let output = command
             .output()
             .await
@@ -824,14 +827,17 @@ impl Deploy<'_> {
                 let service = track.name(&self.options.release);
                 let (shown, answer) = match check.proxy_path(&self.options.namespace, &service) {
                     Some(path) => (
-                        format!("{} (through Service {service})", check.url),
+                        format!(
+                            "{} (through Service {service})",
+                            gantry_core::markdown::redact_userinfo(&check.url)
+                        ),
                         self.cluster
                             .get_raw(&path, timeout)
                             .await
                             .map_err(|error| error.to_string()),
                     ),
                     None => (
-                        check.url.clone(),
+                        gantry_core::markdown::redact_userinfo(&check.url).into_owned(),
                         gantry_prometheus::probe(&check.url, timeout).await,
                     ),
                 };
@@ -1095,6 +1101,7 @@ async fn deploy(
             namespace: options.namespace.clone(),
             kube_context: options.kube_context.clone(),
         },
+        secrets: given_secrets(invocation, options),
     };
     let version = helm.check().await?;
     tracing::info!(%version, "helm");
@@ -1128,6 +1135,7 @@ async fn deploy(
     let mut outcome = Outcome {
         release: options.release.clone(),
         namespace: options.namespace.clone(),
+        secrets: helm.secrets.clone(),
         ..Outcome::default()
     };
     let deploy_helm = helm;
@@ -1316,4 +1324,20 @@ async fn deploy(
         )));
     }
     Ok(report)
+}
+
+/// Every value this deploy was given as a secret: the secret inputs (the token, Prometheus's
+/// credentials) and the `set` values whose key names one. Masked wherever a log or an event
+/// shows them.
+fn given_secrets(invocation: &Invocation, options: &Options) -> Vec<String> {
+    let mut secrets: Vec<String> = gantry_helm_deploy::options::SPEC
+        .inputs
+        .iter()
+        .filter(|input| input.kind == gantry_core::action::InputKind::Secret)
+        .filter_map(|input| invocation.inputs.optional(input.name))
+        .collect();
+    secrets.extend(gantry_helm_deploy::mask::secret_set_values(
+        &options.chart.set,
+    ));
+    secrets
 }
