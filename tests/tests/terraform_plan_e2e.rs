@@ -667,7 +667,10 @@ fn bad_plan_inputs_exit_2_naming_the_file() {
             "truncated.json: the JSON ends early at line 1",
         ),
         ("missing.json", "plan: missing.json: no such file"),
-        ("folder.json", "folder.json: is a folder, not a file"),
+        (
+            "folder.json",
+            "folder.json: is a folder, not a regular file",
+        ),
         ("nothing/*.json", "plan: `nothing/*.json` matches no file"),
     ] {
         harness.set_input("plan", input);

@@ -73,6 +73,7 @@ fn run_demo_action(
         event: None,
         workspace: examples.to_owned(),
         dry_run: true,
+        max_input_bytes: crate::invocation::max_input_bytes(environment),
     };
     console.line(format_args!("== {} ==", command.spec.name));
     let report = match (command.run)(&invocation) {

@@ -21,7 +21,8 @@ use crate::publishing::{Publishing, finish, with_github};
 use crate::registry;
 use crate::runner_files::{Console, fail, mask_secrets, read_event};
 
-/// A saved report larger than this is refused unread (a report of 25,000 findings is a few MB).
+/// A saved report larger than this is refused, never read past it (a report of 25,000 findings
+/// is a few MB); `GANTRY_MAX_INPUT_BYTES` may lower it.
 const MAX_REPORT_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Runs `gantry publish`; returns the exit status.
@@ -39,7 +40,8 @@ pub(crate) fn publish_saved(
     );
     mask_secrets(&[GITHUB_TOKEN_INPUT], &inputs, context, console);
     let publishing = publishing_for(matches, &inputs, workspace);
-    match confined(matches, context, workspace, &publishing) {
+    let cap = crate::invocation::max_input_bytes(environment);
+    match confined(matches, context, workspace, &publishing, cap) {
         Ok((report, context)) => finish(&report, &context, None, workspace, &publishing, console),
         Err(failure) => fail(console, context, &failure),
     }
@@ -52,12 +54,13 @@ fn confined(
     context: &RunnerContext,
     workspace: &Path,
     publishing: &Publishing,
+    cap: u64,
 ) -> Result<(Report, RunnerContext), ActionFailure> {
     let report_path = matches
         .get_one::<String>("report")
         .cloned()
         .unwrap_or_default();
-    let report = read_report(&workspace.join(&report_path), &report_path)?;
+    let report = read_report(&workspace.join(&report_path), &report_path, cap)?;
     let event = read_event(context)?;
     let Some(EventKind::WorkflowRun(run)) = event.map(|event| event.kind) else {
         return Err(ActionFailure::InvalidInput(format!(
@@ -114,21 +117,18 @@ fn confined(
     Ok((report, context))
 }
 
-fn read_report(path: &Path, shown: &str) -> Result<Report, ActionFailure> {
-    let unreadable = |error: &std::io::Error| {
-        ActionFailure::InvalidInput(format!("{shown}: cannot read: {}", io_reason(error)))
-    };
-    let file = std::fs::File::open(path).map_err(|error| unreadable(&error))?;
+fn read_report(path: &Path, shown: &str, cap: u64) -> Result<Report, ActionFailure> {
+    let cap = cap.min(MAX_REPORT_BYTES);
+    let (file, _) = crate::invocation::open_regular(path, shown)?;
     let mut bytes = Vec::new();
-    file.take(MAX_REPORT_BYTES + 1)
+    crate::invocation::Capped::new(file, shown, cap)
         .read_to_end(&mut bytes)
-        .map_err(|error| unreadable(&error))?;
-    if bytes.len() as u64 > MAX_REPORT_BYTES {
-        return Err(ActionFailure::InvalidInput(format!(
-            "{shown}: over {} MiB, not a report gantry saved; nothing published",
-            MAX_REPORT_BYTES / 1024 / 1024
-        )));
-    }
+        .map_err(|error| {
+            ActionFailure::InvalidInput(match error.kind() {
+                std::io::ErrorKind::Other => format!("{error}; nothing published"),
+                _ => format!("{shown}: cannot read: {}", io_reason(&error)),
+            })
+        })?;
     serde_json::from_slice(&bytes).map_err(|error| {
         ActionFailure::InvalidInput(format!(
             "{shown}: not a gantry report (line {}: {error}); nothing published",

@@ -163,9 +163,23 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                         let suite_name = suite_name.map(Cow::into_owned).unwrap_or_default();
                         let full = match open.last() {
                             Some(&parent) if !collector.suite_name(parent).is_empty() => {
-                                format!("{} / {suite_name}", collector.suite_name(parent))
+                                let parent = collector.suite_name(parent);
+                                if parent.len() >= crate::xml::MAX_SUITE_NAME_BYTES {
+                                    parent.to_owned()
+                                } else {
+                                    format!("{parent} / {suite_name}")
+                                }
                             }
                             _ => suite_name,
+                        };
+                        let full = if full.len() > crate::xml::MAX_SUITE_NAME_BYTES {
+                            let mut end = crate::xml::MAX_SUITE_NAME_BYTES;
+                            while !full.is_char_boundary(end) {
+                                end -= 1;
+                            }
+                            format!("{}…", &full[..end])
+                        } else {
+                            full
                         };
                         open.push(collector.suite(full));
                         let count = |value: Option<Cow<'_, str>>| {
@@ -185,8 +199,10 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                     }
                     "testcase" => {
                         report.attempts += 1;
-                        for entry in &mut declared {
-                            entry.1 = true;
+                        // Every open suite now lists a case: marked on the innermost, handed
+                        // to its parent when it ends (one step, not one per open suite).
+                        if let Some(innermost) = declared.last_mut() {
+                            innermost.1 = true;
                         }
                         let [name, classname, class, file_attribute, line, time, status] =
                             attributes(
@@ -274,6 +290,9 @@ fn read_utf8<R: BufRead>(file: &str, input: R) -> Result<TestReport, TestReportE
                 if name == "testsuite" {
                     let suite = open.pop();
                     let counts = declared.pop();
+                    if let (Some((_, true)), Some(parent)) = (counts, declared.last_mut()) {
+                        parent.1 = true;
+                    }
                     if let Some(suite) = suite {
                         collector.resolve(
                             pending.remove(&suite).unwrap_or_default(),
@@ -364,6 +383,46 @@ mod tests {
 
     fn totals(xml: &str) -> Totals {
         Totals::of(&read_test_report("t.xml", xml.as_bytes()).unwrap().suites)
+    }
+
+    /// Issue 25 §6: 100,000 nested suites took memory with the square of the depth (every suite
+    /// held its full path) and aborted the process.
+    #[test]
+    fn suites_nested_without_bound_are_refused_and_deep_ones_stay_linear() {
+        let nested = |depth: usize, name: &str| {
+            let mut xml = String::with_capacity(depth * (name.len() + 40));
+            let open = format!("<testsuite name=\"{name}\">");
+            for _ in 0..depth {
+                xml.push_str(&open);
+            }
+            xml.push_str("<testcase classname=\"c\" name=\"t\"/>");
+            for _ in 0..depth {
+                xml.push_str("</testsuite>");
+            }
+            xml
+        };
+        let error = read_test_report("deep.xml", nested(100_000, "s").as_bytes()).unwrap_err();
+        let shown = error.to_string();
+        assert!(
+            shown.starts_with("deep.xml: ") && shown.contains("nested more than 256 deep"),
+            "{shown}"
+        );
+        // As deep as allowed, with long names: one case, and a full name that stays cut.
+        let long = "n".repeat(10_000);
+        let report = read_test_report("ok.xml", nested(250, &long).as_bytes()).unwrap();
+        let suites: Vec<_> = report
+            .suites
+            .iter()
+            .filter(|s| !s.cases.is_empty())
+            .collect();
+        assert_eq!(suites.len(), 1);
+        assert!(suites[0].name.len() <= crate::xml::MAX_SUITE_NAME_BYTES + '…'.len_utf8());
+        let total: usize = report.suites.iter().map(|suite| suite.name.len()).sum();
+        assert!(
+            total <= 250 * (crate::xml::MAX_SUITE_NAME_BYTES + 3),
+            "{total}"
+        );
+        assert_eq!(Totals::of(&report.suites).tests, 1);
     }
 
     #[test]

@@ -161,6 +161,14 @@ pub(crate) fn attribute(element: &BytesStart<'_>, wanted: &str) -> Option<String
 /// The next event, naming the file and byte offset on errors. Also errors: the end of the
 /// document while `open` elements are still open (a file cut short), and a document type that
 /// declares entities (XXE, billion laughs), refused before anything after it is read.
+/// The deepest a report's elements may nest (suites within suites, as Jest and Mocha write
+/// `describe` blocks, rarely pass ten).
+pub(crate) const MAX_ELEMENT_DEPTH: usize = 256;
+
+/// The longest a suite's full name (`outer / inner / …`) grows; nested suites beyond it share
+/// the cut name, so memory grows with the depth, not its square.
+pub(crate) const MAX_SUITE_NAME_BYTES: usize = 1_024;
+
 pub(crate) fn next_event<'b, R: BufRead>(
     reader: &mut quick_xml::Reader<R>,
     buffer: &'b mut Vec<u8>,
@@ -181,6 +189,15 @@ pub(crate) fn next_event<'b, R: BufRead>(
                 file: file.to_owned(),
             });
         }
+    }
+    if matches!(event, Event::Start(_)) && open >= MAX_ELEMENT_DEPTH {
+        return Err(TestReportError::Xml {
+            file: file.to_owned(),
+            position,
+            message: format!(
+                "elements nested more than {MAX_ELEMENT_DEPTH} deep: no test runner writes that, and reading on would take memory without bound"
+            ),
+        });
     }
     if matches!(event, Event::Eof) && open > 0 {
         return Err(TestReportError::Xml {

@@ -79,17 +79,28 @@ impl Files {
     }
 }
 
+impl Files {
+    /// `relative` under the root, and still under it once every symlink is followed: a report
+    /// that names `link/secret` where `link` points outside the workspace reads nothing.
+    fn within(&self, relative: &str) -> Option<PathBuf> {
+        let path = inside(&self.root, relative)?;
+        let real = std::fs::canonicalize(&path).ok()?;
+        let root = std::fs::canonicalize(&self.root).ok()?;
+        real.starts_with(&root).then_some(real)
+    }
+}
+
 impl Workspace for Files {
     fn root(&self) -> &str {
         &self.root_text
     }
 
     fn is_file(&self, relative: &str) -> bool {
-        inside(&self.root, relative).is_some_and(|path| path.is_file())
+        self.within(relative).is_some_and(|path| path.is_file())
     }
 
     fn read_text(&self, relative: &str) -> Option<String> {
-        let path = inside(&self.root, relative)?;
+        let path = self.within(relative)?;
         let metadata = std::fs::metadata(&path).ok()?;
         if !metadata.is_file() || metadata.len() > MAX_HASHED_FILE {
             return None;
@@ -118,6 +129,38 @@ fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 25 §6: a report naming `link/…`, where `link` is a symlink in the workspace to a
+    /// folder outside it, had its target read (and hashed into the SARIF).
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_cannot_lead_a_report_outside_the_workspace() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.py"), "API_KEY = 'x'\n").unwrap();
+        let workspace = tempfile::tempdir().unwrap();
+        std::fs::create_dir(workspace.path().join("src")).unwrap();
+        std::fs::write(workspace.path().join("src/app.py"), "print(1)\n").unwrap();
+        std::os::unix::fs::symlink(outside.path(), workspace.path().join("link")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.py"),
+            workspace.path().join("src/alias.py"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("app.py", workspace.path().join("src/inside.py")).unwrap();
+        let files = Files {
+            root: workspace.path().to_owned(),
+            root_text: workspace.path().to_string_lossy().into_owned(),
+        };
+        assert_eq!(files.read_text("src/app.py").as_deref(), Some("print(1)\n"));
+        assert_eq!(
+            files.read_text("src/inside.py").as_deref(),
+            Some("print(1)\n")
+        );
+        for escaping in ["link/secret.py", "src/alias.py"] {
+            assert_eq!(files.read_text(escaping), None, "{escaping}");
+            assert!(!files.is_file(escaping), "{escaping}");
+        }
+    }
 
     #[test]
     fn reports_cannot_make_us_read_outside_the_workspace() {

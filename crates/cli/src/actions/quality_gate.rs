@@ -9,22 +9,16 @@ use gantry_core::report::Report;
 use gantry_quality_gate::{Options, Source, Sources, run};
 
 use crate::actions::{Files, expand};
-use crate::invocation::{ActionFailure, Invocation, io_reason};
+use crate::invocation::{ActionFailure, Invocation};
 use crate::publishing::with_github;
 
 fn open(invocation: &Invocation, path: &str) -> Result<Source<'static>, ActionFailure> {
-    let resolved = invocation.resolve(path);
-    if resolved.is_dir() {
-        return Err(ActionFailure::InvalidInput(format!(
-            "{path}: is a folder, not a file"
-        )));
-    }
-    let file = std::fs::File::open(&resolved).map_err(|error| {
-        ActionFailure::InvalidInput(format!("{path}: cannot read: {}", io_reason(&error)))
-    })?;
     Ok(Source {
         file: path.to_owned(),
-        reader: Box::new(BufReader::with_capacity(256 * 1024, file)),
+        reader: Box::new(BufReader::with_capacity(
+            256 * 1024,
+            invocation.stream(path)?,
+        )),
     })
 }
 
