@@ -5,15 +5,32 @@
 // Plain ESM, no dependencies: what is committed is what runs.
 //
 // Fails closed: an unknown platform, version or checksum, or a binary that does not match, and
-// nothing runs. The one way to run another binary is GANTRY_BINARY, an environment variable the
+// nothing runs. What runs is the bytes that were hashed: a private copy written after the check,
+// never the cache path (which another process could swap in between); nothing at the cache path
+// but a regular file is read, and no symbolic link is followed there. The one way to run another binary is GANTRY_BINARY, an environment variable the
 // workflow itself sets, honoured only for an action run from the workflow's own checkout
 // (Gantry's own CI runs `uses: ./actions/<name>` with the binary it just built); no action input
 // can name a file to run.
 
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { createHash, randomBytes } from "node:crypto";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, isAbsolute, join, parse, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -105,7 +122,86 @@ async function useProxyOf(env, log) {
   }
 }
 
-/** The path of a verified binary for `target`: the tool cache's, else downloaded into it. */
+// Flags that Windows lacks are 0 there (it has neither symbolic-link races nor FIFOs here).
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
+const NON_BLOCKING = constants.O_NONBLOCK ?? 0;
+/** A binary larger than this is not gantry (the release binaries are a few MB). */
+const MAX_BINARY_BYTES = 512 * 1024 * 1024;
+
+/** What a file system entry is, in words. */
+function kindOf(stat) {
+  if (stat.isSymbolicLink()) return "a symbolic link";
+  if (stat.isDirectory()) return "a folder";
+  if (stat.isFIFO()) return "a FIFO (named pipe)";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+/**
+ * The bytes of the regular file at `path`, read through one descriptor that follows no
+ * symbolic link and never waits on a FIFO; `undefined` when nothing is there. Anything else at
+ * the path (a link, a folder, a FIFO) is a LaunchError: the cache holds the binary or nothing.
+ */
+function readRegular(path) {
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch (error) {
+    if (error.code === "ENOENT") return undefined;
+    throw new LaunchError(`cannot read ${path}: ${error.message}`);
+  }
+  const refuse = (what) =>
+    new LaunchError(`${path} is ${what}, not the gantry binary: refusing to run it (remove it and run the job again)`);
+  if (!stat.isFile()) throw refuse(kindOf(stat));
+  let descriptor;
+  try {
+    descriptor = openSync(path, constants.O_RDONLY | NO_FOLLOW | NON_BLOCKING);
+  } catch (error) {
+    throw error.code === "ELOOP" ? refuse("a symbolic link") : new LaunchError(`cannot read ${path}: ${error.message}`);
+  }
+  try {
+    const opened = fstatSync(descriptor);
+    if (!opened.isFile()) throw refuse(kindOf(opened));
+    if (opened.size > MAX_BINARY_BYTES) throw refuse(`${opened.size} bytes`);
+    const bytes = Buffer.alloc(opened.size);
+    for (let at = 0; at < bytes.length; ) {
+      const read = readSync(descriptor, bytes, at, bytes.length - at, at);
+      if (read === 0) throw new LaunchError(`${path} changed while it was read: refusing to run it`);
+      at += read;
+    }
+    return bytes;
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/** Writes `bytes` to a new file at `path` (never through anything already there), mode 0700. */
+function writeNew(path, bytes) {
+  const descriptor = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, 0o700);
+  try {
+    for (let at = 0; at < bytes.length; ) at += writeSync(descriptor, bytes, at, bytes.length - at);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/**
+ * The verified bytes as a file only this run wrote: a new folder of its own (`mkdtemp`, mode
+ * 0700) in the runner's temp folder, and in it a file created exclusively. What runs is what was
+ * hashed, whatever happens to the cache meanwhile. `remove` deletes it once gantry has ended.
+ */
+function privateCopy(bytes, env, executable) {
+  const folder = mkdtempSync(join(env.RUNNER_TEMP || tmpdir(), "gantry-run-"));
+  const path = join(folder, executable);
+  writeNew(path, bytes);
+  return { path, remove: () => rmSync(folder, { recursive: true, force: true }) };
+}
+
+/**
+ * A verified copy of the binary for `target` to run: the tool cache's bytes, else downloaded
+ * into the cache; either way hashed, then written to a private file that is what runs.
+ */
 export async function binaryFor(env, target, { log = () => {} } = {}) {
   const checksums = JSON.parse(readFileSync(join(here, "checksums.json"), "utf8"));
   const version = checksums.version;
@@ -118,14 +214,15 @@ export async function binaryFor(env, target, { log = () => {} } = {}) {
   const executable = target.includes("windows") ? "gantry.exe" : "gantry";
   const cache = join(env.RUNNER_TOOL_CACHE || join(env.RUNNER_TEMP || here, "tool-cache"), "gantry", version, target);
   const cached = join(cache, executable);
-  if (existsSync(cached)) {
-    const found = sha256(readFileSync(cached));
+  const present = readRegular(cached);
+  if (present !== undefined) {
+    const found = sha256(present);
     if (found !== expected.binary) {
       throw new LaunchError(
         `the cached ${cached} does not match checksums.json (sha256 ${found}, expected ${expected.binary}): refusing to run it`,
       );
     }
-    return cached;
+    return privateCopy(present, env, executable);
   }
   // The runner names the action's repository; a mirror is the `binary-url` input.
   let base = env["INPUT_BINARY-URL"];
@@ -158,11 +255,16 @@ export async function binaryFor(env, target, { log = () => {} } = {}) {
     throw new LaunchError(`${executable} in ${url} does not match checksums.json: refusing to run it`);
   }
   mkdirSync(cache, { recursive: true });
-  const partial = `${cached}.partial-${process.pid}`;
-  writeFileSync(partial, binary);
-  chmodSync(partial, 0o755);
-  renameSync(partial, cached);
-  return cached;
+  // An unpredictable name, created exclusively: nothing planted in the cache is written through.
+  const partial = `${cached}.partial-${randomBytes(12).toString("hex")}`;
+  try {
+    writeNew(partial, binary);
+    renameSync(partial, cached);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    log(`could not keep gantry in the tool cache (${error.message}); running it all the same`);
+  }
+  return privateCopy(binary, env, executable);
 }
 
 /** Runs `gantry <subcommand>` with the runner's environment and stdio; resolves to its exit code. */
@@ -200,17 +302,32 @@ function inside(path, folder) {
 }
 
 /**
+ * Whether `folder` may vouch for the launcher inside it: not a file system root, and neither
+ * a temp folder (the system's, the runner's) nor a folder that holds one — from there, any
+ * action a job unpacked in a temp folder would pass for the workflow's own.
+ */
+function vouches(folder, env) {
+  const workspace = real(folder);
+  if (workspace === parse(workspace).root) return false;
+  const temps = [tmpdir(), env.RUNNER_TEMP, "/tmp", "/var/tmp"].filter(Boolean).map(real);
+  return !temps.some((temp) => temp === workspace || inside(temp, workspace));
+}
+
+/**
  * The binary GANTRY_BINARY names, honoured only when this launcher runs from the workflow's own
- * checkout (`uses: ./actions/<name>`, under GITHUB_WORKSPACE): Gantry's CI testing the binary it
- * just built. An action fetched by `uses: owner/gantry@ref` lives outside the workspace and runs
- * only the verified release binary, whatever the job's environment says.
+ * checkout (`uses: ./actions/<name>`): its folder lies inside GITHUB_WORKSPACE, not under the
+ * runner's `_actions` folder (where `uses: owner/gantry@ref` checks actions out), and the
+ * workspace is no file system root or temp folder (see `vouches`). That is Gantry's CI testing
+ * the binary it just built; anywhere else only the verified release binary runs, whatever the
+ * job's environment says.
  */
 function workflowBinary(env) {
   const binary = env.GANTRY_BINARY;
   if (!binary) return undefined;
-  if (!env.GITHUB_WORKSPACE || !inside(here, env.GITHUB_WORKSPACE)) {
+  const fetched = real(here).split(sep).includes("_actions");
+  if (!env.GITHUB_WORKSPACE || fetched || !vouches(env.GITHUB_WORKSPACE, env) || !inside(here, env.GITHUB_WORKSPACE)) {
     throw new LaunchError(
-      "GANTRY_BINARY is honoured only for an action run from the workflow's own checkout (uses: ./actions/<name>); this one runs the verified release binary or nothing",
+      "GANTRY_BINARY is honoured only for an action run from the workflow's own checkout (uses: ./actions/<name>, inside a GITHUB_WORKSPACE that is no file system root or temp folder); this one runs the verified release binary or nothing",
     );
   }
   return binary;
@@ -229,13 +346,18 @@ export async function main(subcommand, env = process.env, { commands } = {}) {
         `the command input must name one of the actions (${commands.join(", ")}), not ${JSON.stringify(subcommand)}`,
       );
     }
-    let binary = workflowBinary(env);
+    const binary = workflowBinary(env);
     if (binary) {
       log(`using GANTRY_BINARY=${binary} (set by the workflow, for an action from its own checkout)`);
+      process.exitCode = await runGantry(binary, subcommand, env);
     } else {
-      binary = await binaryFor(env, targetOf(env), { log });
+      const copy = await binaryFor(env, targetOf(env), { log });
+      try {
+        process.exitCode = await runGantry(copy.path, subcommand, env);
+      } finally {
+        copy.remove();
+      }
     }
-    process.exitCode = await runGantry(binary, subcommand, env);
   } catch (error) {
     if (!(error instanceof LaunchError)) throw error;
     process.stdout.write(`::error title=Gantry could not start::${error.message.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A")}\n`);

@@ -387,11 +387,7 @@ fn gantry_binary_is_refused_for_an_action_from_outside_the_workspace() {
     // `uses: owner/gantry/actions/…@ref` runs from the runner's _actions folder, not from
     // GITHUB_WORKSPACE: a GANTRY_BINARY in the job's environment must not run there.
     let action = Action::new();
-    let folder = tempfile::tempdir().unwrap();
-    let marker = folder.path().join("ran");
-    let script = folder.path().join("not-gantry");
-    std::fs::write(&script, format!("#!/bin/sh\ntouch {}\n", marker.display())).unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (folder, script, marker) = stand_in();
     let server = release(action.archive.clone(), vec![Answer::Archive]);
     let harness = action
         .harness(&server)
@@ -480,4 +476,169 @@ fn the_runner_proxy_carries_the_download() {
     assert_eq!(outcome.exit_code, Some(0), "{}", outcome.stdout);
     assert_eq!(*asked.lock().unwrap(), ["release.gantry.invalid:80"]);
     assert_eq!(server.requests.load(Ordering::SeqCst), 1);
+}
+
+/// Runs the launcher in the background; fails the test if it has not ended within a minute.
+fn launch_within_a_minute(action: &Action, harness: RunnerHarness<'static>) -> RunOutcome {
+    let entry = action.entry();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(launch_entry(&harness, &entry));
+    });
+    receiver
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the launcher hung")
+}
+
+/// Issue 25 §5: a FIFO at the cache path hung the launcher, a folder there exited 1, and a
+/// symbolic link there was followed.
+#[test]
+fn a_fifo_a_folder_or_a_link_at_the_cache_path_is_refused_at_once() {
+    for kind in ["fifo", "folder", "link"] {
+        let action = Action::new();
+        let server = release(action.archive.clone(), vec![Answer::Archive]);
+        let cached = action.cached_binary();
+        std::fs::create_dir_all(cached.parent().unwrap()).unwrap();
+        let says = match kind {
+            "fifo" => {
+                let made = Command::new("mkfifo").arg(&cached).status().unwrap();
+                assert!(made.success());
+                "is a FIFO (named pipe), not the gantry binary"
+            }
+            "folder" => {
+                std::fs::create_dir(&cached).unwrap();
+                "is a folder, not the gantry binary"
+            }
+            _ => {
+                // Even a link to the verified binary itself: the cache holds the file or nothing.
+                let elsewhere = action.shipped.folder.path().join("verified-gantry");
+                std::fs::copy(gantry_binary(), &elsewhere).unwrap();
+                std::os::unix::fs::symlink(&elsewhere, &cached).unwrap();
+                "is a symbolic link, not the gantry binary"
+            }
+        };
+        let harness = action.harness(&server).input("junit", "junit.xml");
+        harness.write("junit.xml", PASSING);
+        let outcome = launch_within_a_minute(&action, harness);
+        refused(&outcome, says);
+        assert_eq!(server.requests.load(Ordering::SeqCst), 0, "{kind}");
+    }
+}
+
+/// Issue 25 §5: the launcher hashed the cached binary, then ran it by path, so a process that
+/// swapped the file in between ran its own (28 times in 150). Now the hashed bytes are what
+/// runs; with the file swapped as fast as it can be, the stand-in never runs.
+#[test]
+fn what_runs_is_what_was_verified_even_while_the_cache_is_swapped() {
+    let action = Action::new();
+    let server = release(action.archive.clone(), vec![Answer::Archive]);
+    let harness = action.harness(&server).input("junit", "junit.xml");
+    harness.write("junit.xml", PASSING);
+    assert_eq!(action.launch(&harness).exit_code, Some(0));
+    let cached = action.cached_binary();
+    let folder = action.shipped.folder.path();
+    let good = folder.join("good-gantry");
+    std::fs::copy(&cached, &good).unwrap();
+    let marker = folder.join("evil-ran");
+    let evil = folder.join("evil-gantry");
+    std::fs::write(&evil, format!("#!/bin/sh\ntouch {}\n", marker.display())).unwrap();
+    std::fs::set_permissions(&evil, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapping = {
+        let stop = Arc::clone(&stop);
+        let (cached, good, evil) = (cached.clone(), good.clone(), evil.clone());
+        std::thread::spawn(move || {
+            let staged = cached.with_extension("staged");
+            while !stop.load(Ordering::SeqCst) {
+                for source in [&good, &evil] {
+                    let _ = std::fs::remove_file(&staged);
+                    if std::fs::hard_link(source, &staged).is_ok() {
+                        let _ = std::fs::rename(&staged, &cached);
+                    }
+                }
+            }
+        })
+    };
+    let (mut ran, mut refused_runs) = (0, 0);
+    for _ in 0..60 {
+        let outcome = action.launch(&harness);
+        match outcome.exit_code {
+            Some(0) => ran += 1,
+            Some(3) => refused_runs += 1,
+            other => panic!("{other:?}: {}\n{}", outcome.stdout, outcome.stderr),
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    swapping.join().unwrap();
+    assert!(!marker.exists(), "the swapped-in file ran");
+    assert_eq!(ran + refused_runs, 60);
+    assert!(ran > 0, "gantry ran at least once ({refused_runs} refused)");
+}
+
+/// Issue 25 §5: with `GITHUB_WORKSPACE=/`, every action on the machine was "inside the
+/// workspace" and ran `GANTRY_BINARY`. The workspace must be no root or temp folder, and an
+/// action under the runner's `_actions` folder never vouches for it.
+#[test]
+fn gantry_binary_needs_a_workspace_that_is_no_root_or_temp_folder() {
+    let action = Action::new();
+    let (_folder, script, marker) = stand_in();
+    let run = |workspace: &Path, entry: &Path| {
+        Command::new(node24())
+            .arg(entry)
+            .env_clear()
+            .env("GANTRY_BINARY", &script)
+            .env("GITHUB_WORKSPACE", workspace)
+            .output()
+            .unwrap()
+    };
+    for workspace in [Path::new("/"), &std::env::temp_dir()] {
+        let ran = run(workspace, &action.entry());
+        assert_eq!(ran.status.code(), Some(3), "{}", workspace.display());
+        assert!(
+            String::from_utf8_lossy(&ran.stdout).contains("GANTRY_BINARY is honoured only"),
+            "{}",
+            String::from_utf8_lossy(&ran.stdout)
+        );
+    }
+    // The runner's checkout of `uses: owner/gantry@ref`, under a workspace that holds it.
+    let runner_work = tempfile::tempdir().unwrap();
+    let fetched = runner_work.path().join("_actions/owner/gantry/v1");
+    copy_folder(&action.shipped.repo(), &fetched);
+    let entry = fetched.join(action.entry().strip_prefix(action.shipped.repo()).unwrap());
+    let ran = run(runner_work.path(), &entry);
+    assert_eq!(ran.status.code(), Some(3));
+    assert!(!marker.exists(), "the named file ran");
+    // The workflow's own checkout still runs it.
+    let ran = run(action.shipped.folder.path(), &action.entry());
+    assert_eq!(
+        ran.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ran.stdout)
+    );
+    assert!(marker.exists());
+}
+
+/// Copies a folder of files and folders.
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A program that is not gantry, in a folder of its own: it leaves `marker` when it runs.
+fn stand_in() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let folder = tempfile::tempdir().unwrap();
+    let marker = folder.path().join("ran");
+    let script = folder.path().join("not-gantry");
+    std::fs::write(&script, format!("#!/bin/sh\ntouch {}\n", marker.display())).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    (folder, script, marker)
 }
