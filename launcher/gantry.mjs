@@ -86,12 +86,36 @@ export function untar(tar, wanted) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * `url` without the `user:password@` a mirror's address may carry, the Basic authorization
+ * header that carries it instead (fetch refuses such a URL), and the address as it may be shown.
+ */
+export function credentialsOf(url) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url, shown: url.replace(/\/\/[^/?#]*@/, "//***@"), headers: {} };
+  }
+  if (!parsed.username && !parsed.password) return { url, shown: url, headers: {} };
+  const pair = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  parsed.username = "";
+  parsed.password = "";
+  const bare = parsed.href;
+  return {
+    url: bare,
+    shown: bare.replace("//", "//***@"),
+    headers: { authorization: `Basic ${Buffer.from(pair).toString("base64")}` },
+  };
+}
+
 /** The body of `url`, retried on 5xx, network errors and timeouts. */
-async function download(url, { attempts = 3, timeoutMs = 30_000, log }) {
+async function download(address, { attempts = 3, timeoutMs = 30_000, log }) {
+  const { url: bare, shown: url, headers } = credentialsOf(address);
   let last = "";
   for (let attempt = 1; attempt <= attempts; attempt += 1) {
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "follow" });
+      const response = await fetch(bare, { signal: AbortSignal.timeout(timeoutMs), redirect: "follow", headers });
       if (response.ok) return Buffer.from(await response.arrayBuffer());
       last = `HTTP ${response.status}`;
       if (response.status < 500) break;
@@ -233,9 +257,10 @@ export async function binaryFor(env, target, { log = () => {} } = {}) {
     base = `${env.GITHUB_SERVER_URL || "https://github.com"}/${env.GITHUB_ACTION_REPOSITORY}/releases/download/v${version}`;
   }
   base = base.replace(/\/+$/, "");
-  const url = `${base}/gantry-${version}-${target}.tar.gz`;
+  const address = `${base}/gantry-${version}-${target}.tar.gz`;
+  const url = credentialsOf(address).shown;
   await useProxyOf(env, log);
-  const archive = await download(url, {
+  const archive = await download(address, {
     timeoutMs: Number(env.GANTRY_DOWNLOAD_TIMEOUT_MS) || 30_000,
     log,
   });

@@ -29,6 +29,8 @@ struct Release {
     url: String,
     address: std::net::SocketAddr,
     requests: Arc<AtomicUsize>,
+    /// The `Authorization` header of each request that had one.
+    authorizations: Arc<Mutex<Vec<String>>>,
 }
 
 fn release(archive: Vec<u8>, plan: Vec<Answer>) -> Release {
@@ -40,6 +42,8 @@ fn release(archive: Vec<u8>, plan: Vec<Answer>) -> Release {
     let address = listener.local_addr().unwrap();
     let requests = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&requests);
+    let authorizations = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&authorizations);
     let held = Arc::new(Mutex::new(Vec::new()));
     std::thread::spawn(move || {
         for stream in listener.incoming() {
@@ -47,6 +51,11 @@ fn release(archive: Vec<u8>, plan: Vec<Answer>) -> Release {
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut line = String::new();
             while reader.read_line(&mut line).is_ok_and(|read| read > 2) {
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("authorization") {
+                        seen.lock().unwrap().push(value.trim().to_owned());
+                    }
+                }
                 line.clear();
             }
             let index = counter.fetch_add(1, Ordering::SeqCst);
@@ -74,6 +83,7 @@ fn release(archive: Vec<u8>, plan: Vec<Answer>) -> Release {
         url,
         address,
         requests,
+        authorizations,
     }
 }
 
@@ -641,4 +651,46 @@ fn stand_in() -> (tempfile::TempDir, PathBuf, PathBuf) {
     std::fs::write(&script, format!("#!/bin/sh\ntouch {}\n", marker.display())).unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     (folder, script, marker)
+}
+
+/// Issue 25 §4: a mirror's `binary-url` with `user:password@` is sent as basic auth (fetch
+/// refuses such a URL) and never shown.
+#[test]
+fn a_mirror_with_credentials_gets_basic_auth_and_its_password_is_never_shown() {
+    let action = Action::new();
+    let refusing = release(action.archive.clone(), vec![Answer::Status(404)]);
+    let with = |server: &Release| server.url.replacen("http://", "http://ci:pa%2Fss@", 1);
+    let harness = action
+        .harness(&refusing)
+        .env("INPUT_BINARY-URL", &with(&refusing));
+    let outcome = action.launch(&harness);
+    refused(&outcome, "HTTP 404");
+    for text in [&outcome.stdout, &outcome.stderr] {
+        assert!(
+            !text.contains("pa%2Fss") && !text.contains("pa/ss"),
+            "{text}"
+        );
+    }
+    assert!(
+        outcome.stdout.contains("http://***@127.0.0.1"),
+        "{}",
+        outcome.stdout
+    );
+    // base64("ci:pa/ss")
+    assert_eq!(
+        *refusing.authorizations.lock().unwrap(),
+        ["Basic Y2k6cGEvc3M="]
+    );
+
+    let serving = release(action.archive.clone(), vec![Answer::Archive]);
+    let harness = action
+        .harness(&serving)
+        .env("INPUT_BINARY-URL", &with(&serving))
+        .input("junit", "junit.xml");
+    harness.write("junit.xml", PASSING);
+    assert_eq!(action.launch(&harness).exit_code, Some(0));
+    assert_eq!(
+        *serving.authorizations.lock().unwrap(),
+        ["Basic Y2k6cGEvc3M="]
+    );
 }

@@ -128,6 +128,26 @@ pub fn open_regular(resolved: &Path, shown: &str) -> Result<(std::fs::File, u64)
     Ok((file, opened.len()))
 }
 
+/// The whole of the regular file at `resolved` (shown as `shown`), refused unread when it holds
+/// more than `cap` bytes, and never read more than one byte past it when it grows meanwhile.
+pub fn read_capped(resolved: &Path, shown: &str, cap: u64) -> Result<Vec<u8>, ActionFailure> {
+    use std::io::Read as _;
+    let (file, length) = open_regular(resolved, shown)?;
+    if length > cap {
+        return Err(ActionFailure::InvalidInput(over_cap(shown, cap)));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(length).unwrap_or(0));
+    Capped::new(file, shown, cap)
+        .read_to_end(&mut bytes)
+        .map_err(|error| {
+            ActionFailure::InvalidInput(match error.kind() {
+                std::io::ErrorKind::Other => error.to_string(),
+                _ => format!("{shown}: cannot read: {}", io_reason(&error)),
+            })
+        })?;
+    Ok(bytes)
+}
+
 /// A reader that fails, naming the file and the cap, once more than `cap` bytes arrive; it
 /// never reads more than one byte past the cap.
 pub struct Capped<R> {
@@ -181,24 +201,7 @@ impl Invocation {
     /// Reads a whole file of at most [`Invocation::max_input_bytes`]; the error names the file
     /// as the user wrote it. Anything but a regular file is refused unread.
     pub fn read(&self, path: &str) -> Result<Vec<u8>, ActionFailure> {
-        use std::io::Read as _;
-        let (file, length) = open_regular(&self.resolve(path), path)?;
-        if length > self.max_input_bytes {
-            return Err(ActionFailure::InvalidInput(over_cap(
-                path,
-                self.max_input_bytes,
-            )));
-        }
-        let mut bytes = Vec::with_capacity(usize::try_from(length).unwrap_or(0));
-        Capped::new(file, path, self.max_input_bytes)
-            .read_to_end(&mut bytes)
-            .map_err(|error| {
-                ActionFailure::InvalidInput(match error.kind() {
-                    std::io::ErrorKind::Other => error.to_string(),
-                    _ => format!("{path}: cannot read: {}", io_reason(&error)),
-                })
-            })?;
-        Ok(bytes)
+        read_capped(&self.resolve(path), path, self.max_input_bytes)
     }
 
     /// Opens a file to stream (a report too large to hold), capped like [`Invocation::read`].

@@ -130,12 +130,10 @@ pub(crate) fn read_event(context: &RunnerContext) -> Result<Option<Event>, Actio
     let (Some(name), Some(path)) = (&context.event_name, &context.event_path) else {
         return Ok(None);
     };
-    let bytes = std::fs::read(path).map_err(|error| {
-        ActionFailure::InvalidInput(format!(
-            "{path} (GITHUB_EVENT_PATH): cannot read: {}",
-            io_reason(&error)
-        ))
-    })?;
+    // GitHub's payloads are at most 25 MB; the runner writes the file, but it is still a file.
+    const MAX_EVENT_BYTES: u64 = 64 * 1024 * 1024;
+    let shown = format!("{path} (GITHUB_EVENT_PATH)");
+    let bytes = crate::invocation::read_capped(Path::new(path), &shown, MAX_EVENT_BYTES)?;
     Event::parse(name, &bytes).map(Some).map_err(|error| {
         ActionFailure::InvalidInput(format!("{path} (GITHUB_EVENT_PATH): {error}"))
     })

@@ -5,7 +5,6 @@
 //! published.
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::path::Path;
 
 use clap::ArgMatches;
@@ -16,7 +15,7 @@ use gantry_core::runner::RunnerContext;
 use gantry_core::saved::{Scope, confine};
 
 use crate::command_line::{inputs_for, publishing_for};
-use crate::invocation::{ActionFailure, io_reason};
+use crate::invocation::ActionFailure;
 use crate::publishing::{Publishing, finish, with_github};
 use crate::registry;
 use crate::runner_files::{Console, fail, mask_secrets, read_event};
@@ -118,17 +117,8 @@ fn confined(
 }
 
 fn read_report(path: &Path, shown: &str, cap: u64) -> Result<Report, ActionFailure> {
-    let cap = cap.min(MAX_REPORT_BYTES);
-    let (file, _) = crate::invocation::open_regular(path, shown)?;
-    let mut bytes = Vec::new();
-    crate::invocation::Capped::new(file, shown, cap)
-        .read_to_end(&mut bytes)
-        .map_err(|error| {
-            ActionFailure::InvalidInput(match error.kind() {
-                std::io::ErrorKind::Other => format!("{error}; nothing published"),
-                _ => format!("{shown}: cannot read: {}", io_reason(&error)),
-            })
-        })?;
+    let bytes = crate::invocation::read_capped(path, shown, cap.min(MAX_REPORT_BYTES))
+        .map_err(|failure| ActionFailure::InvalidInput(format!("{failure}; nothing published")))?;
     serde_json::from_slice(&bytes).map_err(|error| {
         ActionFailure::InvalidInput(format!(
             "{shown}: not a gantry report (line {}: {error}); nothing published",
