@@ -126,12 +126,13 @@ pub(crate) fn mask_secrets(
     }
 }
 
+/// GitHub's payloads are at most 25 MB; the runner writes the file, but it is read as any input.
+const MAX_EVENT_BYTES: u64 = 64 * 1024 * 1024;
+
 pub(crate) fn read_event(context: &RunnerContext) -> Result<Option<Event>, ActionFailure> {
     let (Some(name), Some(path)) = (&context.event_name, &context.event_path) else {
         return Ok(None);
     };
-    // GitHub's payloads are at most 25 MB; the runner writes the file, but it is still a file.
-    const MAX_EVENT_BYTES: u64 = 64 * 1024 * 1024;
     let shown = format!("{path} (GITHUB_EVENT_PATH)");
     let bytes = crate::invocation::read_capped(Path::new(path), &shown, MAX_EVENT_BYTES)?;
     Event::parse(name, &bytes).map(Some).map_err(|error| {
