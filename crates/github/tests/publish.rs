@@ -525,10 +525,13 @@ async fn sarif_is_gzipped_uploaded_and_polled_until_processed() {
         .publish(&sarif_report(twice.into()))
         .await
         .unwrap_err();
+    // Refused before it is sent (code scanning would refuse it while processing, after the
+    // comment and the check run went out).
     assert!(
-        error.to_string().contains("two runs of tool `t`"),
+        matches!(&error, GitHubError::SarifRefused { problems } if problems.contains("second run of tool `t`")),
         "{error}"
     );
+    assert_eq!(fake.state().sarif_uploads.len(), 1, "nothing more uploaded");
 }
 
 #[tokio::test]
