@@ -1013,3 +1013,42 @@ fn a_crash_loops_logs_reach_the_summary_with_every_secret_masked() {
         );
     }
 }
+
+/// Issue 26 §1: podinfo as published selects its pods by `app.kubernetes.io/name` alone. Found
+/// by `app.kubernetes.io/instance`, its workloads were none, "nothing to wait for" was ready,
+/// and a crash-looping upgrade was reported deployed with the broken image left live. Judged by
+/// what Helm applied, the crash is found and rolled back.
+#[test]
+fn a_chart_without_the_instance_label_has_its_crash_loop_found_and_rolled_back() {
+    let cluster = Cluster::start();
+    let podinfo = gantry_testkit::repository_root().join("tests/fixtures/charts/podinfo");
+    let deploy = |tag: &str| {
+        cluster
+            .harness(tag)
+            .input("chart", podinfo.to_str().unwrap())
+            .input(
+                "set",
+                &format!("image.repository=shop/podinfo\nimage.tag={tag}\nreplicaCount=2"),
+            )
+            .run(&["helm-deploy"])
+    };
+    let first = deploy("v1");
+    ended(&first, 0, "deployed");
+    // podinfo names its Deployment `<release>-podinfo`.
+    assert_eq!(cluster.image("cart-podinfo"), "shop/podinfo:v1");
+    let broken = deploy("crash");
+    ended(&broken, 1, "rolled-back");
+    assert!(
+        broken.output("failure-reason").contains("CrashLoopBackOff"),
+        "{}",
+        explain(&broken)
+    );
+    assert_eq!(
+        cluster.image("cart-podinfo"),
+        "shop/podinfo:v1",
+        "the broken image is not left live"
+    );
+    let fixed = deploy("v2");
+    ended(&fixed, 0, "deployed");
+    assert_eq!(cluster.image("cart-podinfo"), "shop/podinfo:v2");
+}

@@ -57,7 +57,7 @@ pub fn desired(
         revision,
         problem,
     };
-    let mut documents = crate::yaml::documents(manifest)
+    let mut documents = gantry_helm_deploy::manifest::documents(manifest)
         .map_err(|problem| failed(format!("is not YAML Helm could have written: {problem}")))?;
     // A `kind: List` stands for its items (Helm applies them one by one).
     let mut at = 0;

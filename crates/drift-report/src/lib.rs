@@ -15,7 +15,6 @@ pub mod kube;
 pub mod model;
 mod render;
 pub mod terraform;
-mod yaml;
 
 use std::collections::BTreeMap;
 

@@ -10,15 +10,20 @@
 //! - [`routing`]: `VirtualService` and `HTTPRoute` weights and Service selectors, read and written.
 //! - [`baseline`]: the copy of the stable version the canary is judged against.
 //! - [`release`]: Helm's release records (Secrets), decoded; pending releases found.
+//! - [`manifest`]: a release's rendered manifest read as Helm reads it (YAML to JSON values).
+//! - [`applied`]: the workloads a release's manifest applies, by kind and name, with the
+//!   selectors of their pods: what a deploy judges, whatever labels the chart uses.
 //! - [`mask`]: secrets out of pod logs and events before they reach a summary.
 //! - [`report`]: the summary, outputs and final deployment statuses of a deploy.
 //! - [`helm`]: the `helm` command lines, built here so that what runs is what tests read.
 //!
 //! The canary's statistics are canary-verify's judge, driven between traffic steps.
 
+pub mod applied;
 pub mod baseline;
 pub mod failure;
 pub mod helm;
+pub mod manifest;
 pub mod mask;
 pub mod options;
 pub mod plan;

@@ -521,6 +521,8 @@ type Events<K> = std::pin::Pin<
 pub struct Follow<K: Object> {
     api: Api<K>,
     selector: String,
+    /// A field selector (`metadata.name=web`), when the objects are named rather than labelled.
+    fields: String,
     objects: std::collections::BTreeMap<String, K>,
     version: String,
     events: Option<Events<K>>,
@@ -543,9 +545,20 @@ impl<K: Object> std::fmt::Debug for Follow<K> {
 impl<K: Object> Follow<K> {
     /// Lists the objects; [`Self::next`] then follows them.
     pub async fn start(cluster: &Cluster, selector: &str) -> Result<Self, Error> {
+        Self::start_with(cluster, selector, "").await
+    }
+
+    /// Lists the one object called `name` (by a field selector: whatever its labels); then
+    /// follows it as [`Self::start`] does.
+    pub async fn start_named(cluster: &Cluster, name: &str) -> Result<Self, Error> {
+        Self::start_with(cluster, "", &format!("metadata.name={name}")).await
+    }
+
+    async fn start_with(cluster: &Cluster, selector: &str, fields: &str) -> Result<Self, Error> {
         let mut follow = Self {
             api: cluster.api::<K>(),
             selector: selector.to_owned(),
+            fields: fields.to_owned(),
             objects: std::collections::BTreeMap::new(),
             version: String::new(),
             events: None,
@@ -557,11 +570,17 @@ impl<K: Object> Follow<K> {
     }
 
     async fn list(&mut self) -> Result<(), Error> {
-        let params = ListParams::default().labels(&self.selector);
+        let mut params = ListParams::default();
+        if !self.selector.is_empty() {
+            params = params.labels(&self.selector);
+        }
+        if !self.fields.is_empty() {
+            params = params.fields(&self.fields);
+        }
         let what = format!(
-            "the {} labelled {}",
+            "the {} {}",
             K::plural(&K::DynamicType::default()),
-            self.selector
+            self.described()
         );
         self.requests += 1;
         let list = retried(&what, || self.api.list(&params)).await?;
@@ -573,6 +592,15 @@ impl<K: Object> Follow<K> {
             .collect();
         self.events = None;
         Ok(())
+    }
+
+    /// What is followed, in words (`labelled app=web`, `with metadata.name=web`).
+    fn described(&self) -> String {
+        if self.fields.is_empty() {
+            format!("labelled {}", self.selector)
+        } else {
+            format!("with {}", self.fields)
+        }
     }
 
     /// The objects as last seen.
@@ -591,12 +619,17 @@ impl<K: Object> Follow<K> {
         use futures_util::StreamExt as _;
         loop {
             if self.events.is_none() {
-                let params = kube::api::WatchParams {
+                let mut params = kube::api::WatchParams {
                     bookmarks: true,
                     ..kube::api::WatchParams::default()
                 }
-                .labels(&self.selector)
                 .timeout(290);
+                if !self.selector.is_empty() {
+                    params = params.labels(&self.selector);
+                }
+                if !self.fields.is_empty() {
+                    params = params.fields(&self.fields);
+                }
                 self.requests += 1;
                 match self.api.watch(&params, &self.version).await {
                     Ok(stream) => self.events = Some(Box::pin(stream)),
@@ -657,7 +690,7 @@ impl<K: Object> Follow<K> {
                 }
                 kube::api::WatchEvent::Error(status) => {
                     return Err(Error::Refused {
-                        what: format!("a watch of {}", self.selector),
+                        what: format!("a watch of the objects {}", self.described()),
                         message: status.message,
                         code: status.code,
                     });
@@ -665,6 +698,19 @@ impl<K: Object> Follow<K> {
             }
         }
     }
+}
+
+/// The next change of any of `follows` (never, when there are none): for `select!` over the
+/// followers of a release's workloads, one per workload.
+pub async fn next_of_any<K: Object>(follows: &mut [Follow<K>]) -> Result<(), Error> {
+    if follows.is_empty() {
+        return std::future::pending().await;
+    }
+    let waiting: Vec<_> = follows
+        .iter_mut()
+        .map(|follow| Box::pin(follow.next()))
+        .collect();
+    futures_util::future::select_all(waiting).await.0
 }
 
 /// The next change of an optional follower (never, without one): for `select!` over followers

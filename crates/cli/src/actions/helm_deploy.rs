@@ -13,6 +13,7 @@ use gantry_core::report::Report;
 use gantry_github::clock::SystemClock;
 use gantry_github::rest::{Endpoint, RestClient};
 use gantry_github::retry::RetryPolicy;
+use gantry_helm_deploy::applied::{self, Workload, WorkloadKind};
 use gantry_helm_deploy::failure::{Failure, Grace, Watcher};
 use gantry_helm_deploy::helm::{self, Helm};
 use gantry_helm_deploy::options::{Options, SPEC};
@@ -315,59 +316,146 @@ impl GitHub {
     }
 }
 
+/// What a track's workloads and pods are found by.
+enum Scope {
+    /// The workloads its Helm release's manifest applies, by kind and name, and their pods by
+    /// their own selectors (stable, canary and green are Helm releases).
+    Applied(Vec<Workload>),
+    /// A label: the baseline, which Gantry copies from the stable and labels itself.
+    Labelled(String),
+}
+
 /// A track's workloads and pods, followed by list + watch.
 struct Watched {
-    deployments: Follow<KubeDeployment>,
-    sets: Follow<ReplicaSet>,
-    pods: Follow<Pod>,
-    stateful: Option<Follow<StatefulSet>>,
-    daemons: Option<Follow<DaemonSet>>,
+    deployments: Vec<Follow<KubeDeployment>>,
+    sets: Vec<Follow<ReplicaSet>>,
+    pods: Vec<Follow<Pod>>,
+    stateful: Vec<Follow<StatefulSet>>,
+    daemons: Vec<Follow<DaemonSet>>,
+    /// The workloads Helm applied, each of which must be there and done.
+    expected: Vec<Workload>,
+    /// Kinds listed once and found empty (a label selects none): counted as requests.
+    empty_lists: u64,
 }
 
 impl Watched {
-    async fn start(cluster: &Cluster, selector: &str) -> Result<Self, Stop> {
-        let stateful = Follow::<StatefulSet>::start(cluster, selector).await?;
-        let daemons = Follow::<DaemonSet>::start(cluster, selector).await?;
-        let (any_stateful, any_daemons) = (
-            stateful.objects().next().is_some(),
-            daemons.objects().next().is_some(),
-        );
-        // Helm has written every object before the wait begins: a kind with none now has none.
-        Ok(Self {
-            deployments: Follow::start(cluster, selector).await?,
-            sets: Follow::start(cluster, selector).await?,
-            pods: Follow::start(cluster, selector).await?,
-            stateful: any_stateful.then_some(stateful),
-            daemons: any_daemons.then_some(daemons),
-        })
+    async fn start(cluster: &Cluster, scope: &Scope) -> Result<Self, Stop> {
+        let mut watched = Self {
+            deployments: Vec::new(),
+            sets: Vec::new(),
+            pods: Vec::new(),
+            stateful: Vec::new(),
+            daemons: Vec::new(),
+            expected: Vec::new(),
+            empty_lists: 0,
+        };
+        match scope {
+            Scope::Labelled(selector) => {
+                let stateful = Follow::<StatefulSet>::start(cluster, selector).await?;
+                let daemons = Follow::<DaemonSet>::start(cluster, selector).await?;
+                // Helm has written every object before the wait begins: a kind with none now
+                // has none.
+                if stateful.objects().next().is_some() {
+                    watched.stateful.push(stateful);
+                } else {
+                    watched.empty_lists += 1;
+                }
+                if daemons.objects().next().is_some() {
+                    watched.daemons.push(daemons);
+                } else {
+                    watched.empty_lists += 1;
+                }
+                watched
+                    .deployments
+                    .push(Follow::start(cluster, selector).await?);
+                watched.sets.push(Follow::start(cluster, selector).await?);
+                watched.pods.push(Follow::start(cluster, selector).await?);
+            }
+            Scope::Applied(workloads) => {
+                for workload in workloads {
+                    match workload.kind {
+                        WorkloadKind::Deployment => {
+                            watched
+                                .deployments
+                                .push(Follow::start_named(cluster, &workload.name).await?);
+                            watched
+                                .sets
+                                .push(Follow::start(cluster, &workload.selector).await?);
+                        }
+                        WorkloadKind::StatefulSet => watched
+                            .stateful
+                            .push(Follow::start_named(cluster, &workload.name).await?),
+                        WorkloadKind::DaemonSet => watched
+                            .daemons
+                            .push(Follow::start_named(cluster, &workload.name).await?),
+                    }
+                    watched
+                        .pods
+                        .push(Follow::start(cluster, &workload.selector).await?);
+                }
+                watched.expected.clone_from(workloads);
+            }
+        }
+        Ok(watched)
     }
 
     async fn changed(&mut self) -> Result<(), Stop> {
         tokio::select! {
-            r = self.deployments.next() => r?,
-            r = self.sets.next() => r?,
-            r = self.pods.next() => r?,
-            r = gantry_kube::next_if(self.stateful.as_mut()) => r?,
-            r = gantry_kube::next_if(self.daemons.as_mut()) => r?,
+            r = gantry_kube::next_of_any(&mut self.deployments) => r?,
+            r = gantry_kube::next_of_any(&mut self.sets) => r?,
+            r = gantry_kube::next_of_any(&mut self.pods) => r?,
+            r = gantry_kube::next_of_any(&mut self.stateful) => r?,
+            r = gantry_kube::next_of_any(&mut self.daemons) => r?,
         }
         Ok(())
     }
 
     fn requests(&self) -> u64 {
-        // The two kinds listed once at the start count too.
-        self.deployments.requests()
-            + self.sets.requests()
-            + self.pods.requests()
-            + self.stateful.as_ref().map_or(1, Follow::requests)
-            + self.daemons.as_ref().map_or(1, Follow::requests)
+        self.deployments.iter().map(Follow::requests).sum::<u64>()
+            + self.sets.iter().map(Follow::requests).sum::<u64>()
+            + self.pods.iter().map(Follow::requests).sum::<u64>()
+            + self.stateful.iter().map(Follow::requests).sum::<u64>()
+            + self.daemons.iter().map(Follow::requests).sum::<u64>()
+            + self.empty_lists
+    }
+
+    /// A workload Helm applied that is not there (deleted since, or not yet seen).
+    fn missing(&self) -> Option<String> {
+        self.expected.iter().find_map(|workload| {
+            let present = match workload.kind {
+                WorkloadKind::Deployment => self
+                    .deployments
+                    .iter()
+                    .flat_map(Follow::objects)
+                    .any(|d| d.metadata.name.as_deref() == Some(workload.name.as_str())),
+                WorkloadKind::StatefulSet => self
+                    .stateful
+                    .iter()
+                    .flat_map(Follow::objects)
+                    .any(|d| d.metadata.name.as_deref() == Some(workload.name.as_str())),
+                WorkloadKind::DaemonSet => self
+                    .daemons
+                    .iter()
+                    .flat_map(Follow::objects)
+                    .any(|d| d.metadata.name.as_deref() == Some(workload.name.as_str())),
+            };
+            (!present).then(|| {
+                format!(
+                    "{} {} that the release applied is not in the cluster",
+                    workload.kind.word(),
+                    workload.name
+                )
+            })
+        })
     }
 
     /// `Ok(None)`: every workload done; `Ok(Some(why))`: still waiting; `Err(why)`: failed.
     fn rollout(&self) -> Result<Option<String>, String> {
-        let mut waiting = None;
+        let mut waiting = self.missing();
         let verdicts = self
             .deployments
-            .objects()
+            .iter()
+            .flat_map(Follow::objects)
             .map(|d| readiness::deployment(d, None))
             .chain(
                 self.stateful
@@ -398,7 +486,7 @@ impl Watched {
                 .cloned()
         };
         let mut current: BTreeSet<String> = BTreeSet::new();
-        for deployment in self.deployments.objects() {
+        for deployment in self.deployments.iter().flat_map(Follow::objects) {
             // Until the controller has seen the new spec, its revision is still the old one's:
             // the old pods are not the rollout's to judge.
             let observed = deployment
@@ -410,7 +498,7 @@ impl Watched {
                 continue;
             }
             let wanted = revision(&deployment.metadata);
-            for set in self.sets.objects() {
+            for set in self.sets.iter().flat_map(Follow::objects) {
                 let owned = set
                     .metadata
                     .owner_references
@@ -429,8 +517,14 @@ impl Watched {
                 }
             }
         }
-        self.pods
-            .objects()
+        // Each pod once, though two workloads' selectors may both select it.
+        let pods: std::collections::BTreeMap<&str, &Pod> = self
+            .pods
+            .iter()
+            .flat_map(Follow::objects)
+            .map(|pod| (pod.metadata.name.as_deref().unwrap_or_default(), pod))
+            .collect();
+        pods.into_values()
             .filter(|pod| {
                 match pod
                     .metadata
@@ -626,9 +720,36 @@ impl Deploy<'_> {
         )
     }
 
+    /// What `track`'s workloads are found by: the workloads its Helm release's latest revision
+    /// applied (the baseline, which Gantry makes itself, by its label). A release that applies
+    /// no workload is said so in the timeline; one that applies pods Gantry cannot judge stops
+    /// the deploy.
+    async fn scope(&mut self, track: Track) -> Result<Scope, Stop> {
+        if track == Track::Baseline {
+            return Ok(Scope::Labelled(self.selector(track)));
+        }
+        let name = track.name(&self.options.release);
+        let history = self.cluster.history(&name).await?;
+        let Some(latest) = history.iter().max_by_key(|revision| revision.revision) else {
+            return Err(Stop::Failed(format!(
+                "release {name} has no revision to judge: helm wrote none"
+            )));
+        };
+        let workloads = applied::workloads(&latest.manifest, &self.options.namespace)
+            .map_err(|error| Stop::Failed(format!("release {name}: {error}")))?;
+        if workloads.is_empty() {
+            self.note(format!(
+                "release {name} (revision {}) applies no Deployment, StatefulSet or DaemonSet: no pod was judged",
+                latest.revision
+            ));
+        }
+        Ok(Scope::Applied(workloads))
+    }
+
     /// Waits for a track's workloads by kubectl's rules, failing at the first failing pod.
     async fn ready(&mut self, track: Track) -> Result<(), Stop> {
-        let mut watched = Watched::start(&self.cluster, &self.selector(track)).await?;
+        let scope = self.scope(track).await?;
+        let mut watched = Watched::start(&self.cluster, &scope).await?;
         let mut failures = Watcher::new(self.grace);
         let result = loop {
             let waiting = match watched.rollout() {
@@ -662,7 +783,8 @@ impl Deploy<'_> {
     /// Holds for `duration`, failing at the first failing pod of `track`.
     async fn watch_for(&mut self, track: Track, duration: Duration) -> Result<(), Stop> {
         let until = tokio::time::Instant::now() + duration;
-        let mut watched = Watched::start(&self.cluster, &self.selector(track)).await?;
+        let scope = self.scope(track).await?;
+        let mut watched = Watched::start(&self.cluster, &scope).await?;
         let mut failures = Watcher::new(self.grace);
         let result = loop {
             if let Some(failure) = failures.observe(unix_now(), &watched.current_pods()) {

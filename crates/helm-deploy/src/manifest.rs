@@ -154,7 +154,7 @@ fn plain(text: &str) -> Value {
 }
 
 /// Every non-empty document of a manifest stream, in order. Errors name the place.
-pub(crate) fn documents(text: &str) -> Result<Vec<Value>, String> {
+pub fn documents(text: &str) -> Result<Vec<Value>, String> {
     let mut reader = Reader {
         parser: Parser::new_from_str(text),
         place: String::new(),
