@@ -1052,3 +1052,29 @@ fn a_chart_without_the_instance_label_has_its_crash_loop_found_and_rolled_back()
     ended(&fixed, 0, "deployed");
     assert_eq!(cluster.image("cart-podinfo"), "shop/podinfo:v2");
 }
+
+/// Issue 26 §5: helm's error was cut to its last line — `ensure CRDs are installed first`,
+/// without the kind that is missing. The line that names the problem comes first, and all that
+/// helm said is in the summary.
+#[test]
+fn helms_error_names_the_problem_and_is_shown_whole() {
+    let cluster = Cluster::start();
+    let podinfo = gantry_testkit::repository_root().join("tests/fixtures/charts/podinfo");
+    let outcome = cluster
+        .harness("v1")
+        .input("chart", podinfo.to_str().unwrap())
+        .input(
+            "set",
+            "image.repository=shop/podinfo\nimage.tag=v1\nserviceMonitor.enabled=true",
+        )
+        .run(&["helm-deploy"]);
+    assert_eq!(outcome.exit_code, Some(1), "{}", explain(&outcome));
+    let reason = outcome.output("failure-reason");
+    assert!(reason.contains("ServiceMonitor"), "{reason}");
+    assert!(
+        outcome.summary.contains("What helm said")
+            && outcome.summary.contains("ensure CRDs are installed first"),
+        "{}",
+        outcome.summary
+    );
+}

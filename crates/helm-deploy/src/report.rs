@@ -111,6 +111,8 @@ pub struct Outcome {
     pub left: Vec<String>,
     /// Values that are secret wherever they appear.
     pub secrets: Vec<String>,
+    /// What helm said when it failed, in full.
+    pub helm_output: Option<String>,
 }
 
 /// The GitHub deployment the statuses go to.
@@ -188,6 +190,19 @@ pub fn report(outcome: &Outcome, deployment: Option<&Deployment>) -> Report {
     let _ = writeln!(summary, "{}\n", heading(outcome, decision));
     if let Some(failure) = &failure {
         let _ = writeln!(summary, "**Why:** {}\n", text(failure));
+    }
+    if let Some(output) = outcome
+        .helm_output
+        .as_deref()
+        .filter(|o| !o.trim().is_empty())
+    {
+        let lines: Vec<String> = output.lines().map(str::to_owned).collect();
+        let masked = crate::mask::mask_lines(&lines, &outcome.secrets);
+        let _ = writeln!(
+            summary,
+            "What helm said (secrets masked):\n\n{}",
+            code_block("text", &masked.join("\n"))
+        );
     }
     let revisions = match (outcome.previous_revision, outcome.revision) {
         (Some(before), Some(now)) => format!("revision {before} → {now}"),

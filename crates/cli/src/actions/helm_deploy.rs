@@ -43,6 +43,13 @@ fn unix_now() -> i64 {
 enum Stop {
     /// The rollout, the analysis or a check failed.
     Failed(String),
+    /// Helm failed: the line of its output that names the problem, and all it said.
+    Helm {
+        /// `helm upgrade cart failed: UPGRADE FAILED: …`.
+        reason: String,
+        /// Its whole standard error.
+        output: String,
+    },
     /// A pod failed: the cause, with its evidence.
     Pod(Failure),
     /// The deploy's time ran out.
@@ -66,7 +73,9 @@ impl From<KubeError> for Stop {
 impl Stop {
     fn reason(&self) -> String {
         match self {
-            Self::Failed(reason) | Self::Timeout(reason) => reason.clone(),
+            Self::Failed(reason) | Self::Timeout(reason) | Self::Helm { reason, .. } => {
+                reason.clone()
+            }
             Self::Pod(failure) => format!(
                 "pod {}{}: {} — {}",
                 failure.pod,
@@ -139,14 +148,26 @@ impl HelmCli {
         if output.status.success() {
             Ok(())
         } else {
-            Err(Stop::Failed(format!(
-                "helm {} {} failed: {}",
-                args[0],
-                args.get(1).map_or("", String::as_str),
-                last_line(&output.stderr)
-            )))
+            Err(Stop::Helm {
+                reason: format!(
+                    "helm {} {} failed: {}",
+                    args[0],
+                    args.get(1).map_or("", String::as_str),
+                    problem_line(&output.stderr)
+                ),
+                output: String::from_utf8_lossy(&output.stderr).into_owned(),
+            })
         }
     }
+}
+
+/// The line of helm's output that names the problem: its `Error:` line (the last line is often
+/// only advice, `ensure CRDs are installed first`), else the last line.
+fn problem_line(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("Error:"))
+        .map_or_else(|| last_line(bytes), |line| line.trim().to_owned())
 }
 
 fn last_line(bytes: &[u8]) -> String {
@@ -1413,6 +1434,9 @@ async fn deploy(
                 deploy.outcome.evidence = Some(deploy.evidence(failure).await);
             }
             deploy.outcome.failure = Some(stop.reason());
+            if let Stop::Helm { output, .. } = &stop {
+                deploy.outcome.helm_output = Some(output.clone());
+            }
             if let Stop::Cluster(error) = &stop {
                 unreachable = Some(error.to_string());
             }
