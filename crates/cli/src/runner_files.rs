@@ -105,6 +105,19 @@ pub(crate) fn fail(
 ) -> u8 {
     console.error(&failure.to_string());
     write_result_only(context, failure.result());
+    // The job's page shows why, not only its log: a refusal (exit 2) or a service that failed
+    // (exit 3) is the summary's one entry.
+    if context.step_summary_path.is_some() {
+        let heading = match failure {
+            ActionFailure::InvalidInput(_) => "Gantry refused its inputs (exit 2)",
+            ActionFailure::Service(_) => "Gantry could not finish: a service it needs failed (exit 3)",
+        };
+        let summary = format!(
+            "### ❌ {heading}\n\n{}\n",
+            gantry_core::markdown::code_block("text", &failure.to_string())
+        );
+        let _ = append_summary(context, &summary, Path::new(""));
+    }
     failure.exit_code()
 }
 
