@@ -1078,3 +1078,38 @@ fn helms_error_names_the_problem_and_is_shown_whole() {
         outcome.summary
     );
 }
+
+/// Issue 26 §9: an environment was production when its name contained `prod`, so `preprod`
+/// was. Now the workflow says (`production-environment`), or GitHub's own rule decides.
+#[test]
+fn production_is_what_the_workflow_says_or_githubs_rule() {
+    let cluster = Cluster::start();
+    let github = FakeGitHub::start();
+    for (environment, said, production) in [
+        ("preprod", None, false),
+        ("production", None, true),
+        ("production", Some("false"), false),
+        ("live", Some("true"), true),
+    ] {
+        let mut harness = cluster
+            .harness("v1")
+            .github(&github)
+            .input("environment", environment);
+        if let Some(said) = said {
+            harness = harness.input("production-environment", said);
+        }
+        ended(&harness.run(&["helm-deploy"]), 0, "deployed");
+        let state = github.state();
+        let last = state.deployments.last().unwrap();
+        assert_eq!(
+            (last.environment.as_str(), last.production),
+            (environment, production),
+            "{said:?}"
+        );
+        assert!(
+            state.contract_violations.is_empty(),
+            "{:?}",
+            state.contract_violations
+        );
+    }
+}

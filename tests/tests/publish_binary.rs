@@ -250,7 +250,9 @@ fn bad_input_exits_2_names_the_file_and_publishes_nothing() {
     );
     // The job's page says why too, not only the log.
     assert!(
-        outcome.summary.starts_with("### ❌ Gantry refused its inputs (exit 2)")
+        outcome
+            .summary
+            .starts_with("### ❌ Gantry refused its inputs (exit 2)")
             && outcome.summary.contains("broken.json: not a gantry report"),
         "{}",
         outcome.summary

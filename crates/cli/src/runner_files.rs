@@ -110,7 +110,9 @@ pub(crate) fn fail(
     if context.step_summary_path.is_some() {
         let heading = match failure {
             ActionFailure::InvalidInput(_) => "Gantry refused its inputs (exit 2)",
-            ActionFailure::Service(_) => "Gantry could not finish: a service it needs failed (exit 3)",
+            ActionFailure::Service(_) => {
+                "Gantry could not finish: a service it needs failed (exit 3)"
+            }
         };
         let summary = format!(
             "### ❌ {heading}\n\n{}\n",

@@ -212,6 +212,13 @@ pub const SPEC: ActionSpec = ActionSpec {
             InputKind::Text,
         ),
         InputSpec::new(
+            "production-environment",
+            "Whether `environment` is one that end users reach (the deployment's `production_environment`): `auto` leaves it to GitHub's rule (an environment named `production` is), `true` or `false` says so.",
+            false,
+            Some("auto"),
+            InputKind::Choice(&["auto", "true", "false"]),
+        ),
+        InputSpec::new(
             "environment-url",
             "The URL the environment serves, shown on the deployment.",
             false,
@@ -414,6 +421,8 @@ pub struct Options {
     pub environment: Option<String>,
     /// Its URL.
     pub environment_url: Option<String>,
+    /// Whether it is a production environment; `None`: GitHub's rule decides.
+    pub production_environment: Option<bool>,
 }
 
 fn lines(inputs: &Inputs, name: &str) -> Vec<String> {
@@ -572,6 +581,11 @@ impl Options {
             },
             environment: inputs.optional("environment"),
             environment_url: inputs.optional("environment-url"),
+            production_environment: match inputs.optional("production-environment").as_deref() {
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                _ => None,
+            },
         })
     }
 }

@@ -1336,16 +1336,18 @@ fn route(
         }
         ("POST", ["deployments"]) => {
             let id = state.id();
+            let environment =
+                text_of(body, "/environment").unwrap_or_else(|| "production".to_owned());
             let deployment = Deployment {
                 id,
                 git_ref: text_of(body, "/ref").unwrap_or_default(),
-                environment: text_of(body, "/environment")
-                    .unwrap_or_else(|| "production".to_owned()),
-                description: text_of(body, "/description").unwrap_or_default(),
+                // GitHub's default: true for an environment named `production`, else false.
                 production: body
                     .and_then(|b| b.pointer("/production_environment"))
                     .and_then(Value::as_bool)
-                    .unwrap_or(false),
+                    .unwrap_or(environment == "production"),
+                environment,
+                description: text_of(body, "/description").unwrap_or_default(),
                 transient: body
                     .and_then(|b| b.pointer("/transient_environment"))
                     .and_then(Value::as_bool)

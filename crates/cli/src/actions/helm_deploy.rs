@@ -185,11 +185,17 @@ struct GitHub {
     client: RestClient,
     repo: String,
     environment: String,
+    /// `production_environment`, when the workflow says.
+    production: Option<bool>,
     log_url: Option<String>,
 }
 
 impl GitHub {
-    fn connect(invocation: &Invocation, environment: &str) -> Result<Option<Self>, ActionFailure> {
+    fn connect(
+        invocation: &Invocation,
+        environment: &str,
+        production: Option<bool>,
+    ) -> Result<Option<Self>, ActionFailure> {
         let Some(token) = invocation.inputs.optional("github-token") else {
             return Ok(None);
         };
@@ -217,6 +223,7 @@ impl GitHub {
             client,
             repo,
             environment: environment.to_owned(),
+            production,
             log_url,
         }))
     }
@@ -275,17 +282,20 @@ impl GitHub {
                 superseded.push(id);
             }
         }
-        let production = self.environment.to_ascii_lowercase().contains("prod");
+        let mut payload = json!({
+            "ref": git_ref, "environment": self.environment, "description": description,
+            "auto_merge": false, "required_contexts": [], "task": "deploy",
+        });
+        // Left out, GitHub's own rule decides: an environment named `production` is one.
+        if let Some(production) = self.production {
+            payload["production_environment"] = json!(production);
+        }
         let created = self
             .client
             .send(
                 http::Method::POST,
                 &format!("/repos/{}/deployments", self.repo),
-                Some(&json!({
-                    "ref": git_ref, "environment": self.environment, "description": description,
-                    "auto_merge": false, "required_contexts": [], "task": "deploy",
-                    "production_environment": production,
-                })),
+                Some(&payload),
                 "create the deployment",
             )
             .await
@@ -1379,7 +1389,9 @@ async fn deploy(
     }
     outcome.plan = Some(plan.clone());
     let github = match &options.environment {
-        Some(environment) => GitHub::connect(invocation, environment)?,
+        Some(environment) => {
+            GitHub::connect(invocation, environment, options.production_environment)?
+        }
         None => None,
     };
     let deployment = match &github {
