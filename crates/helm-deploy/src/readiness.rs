@@ -4,7 +4,11 @@
 //! left. Not Helm's waiter, which returns with up to `maxUnavailable` new pods unready, and not
 //! `Progressing=NewReplicaSetAvailable` alone, which can still describe the previous rollout.
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// Where a rollout is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,6 +184,114 @@ pub fn daemon_set(set: &DaemonSet) -> Rollout {
     Rollout::Done
 }
 
+/// What a rollout is judged on: the workloads, their ReplicaSets and their pods as last seen.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Observed<'a> {
+    /// The Deployments.
+    pub deployments: &'a [&'a Deployment],
+    /// Their ReplicaSets.
+    pub replica_sets: &'a [&'a ReplicaSet],
+    /// The StatefulSets.
+    pub stateful_sets: &'a [&'a StatefulSet],
+    /// The pods their selectors select (a pod may come twice: it is judged once).
+    pub pods: &'a [&'a Pod],
+}
+
+fn label<'m>(meta: &'m ObjectMeta, key: &str) -> Option<&'m str> {
+    meta.labels.as_ref()?.get(key).map(String::as_str)
+}
+
+fn owned_by(meta: &ObjectMeta, owner: &ObjectMeta) -> bool {
+    meta.owner_references
+        .iter()
+        .flatten()
+        .any(|reference| Some(&reference.uid) == owner.uid.as_ref())
+}
+
+/// The pods of the rollout's new revision, each once: those a fast failure is looked for in.
+///
+/// - A pod being deleted (Terminating) is no one's new pod: a crash it shows on its way out
+///   is the old revision's.
+/// - A Deployment's pod counts when its `pod-template-hash` is that of the Deployment's current
+///   ReplicaSet (by `deployment.kubernetes.io/revision`) — and only once the controller has
+///   observed the Deployment's spec (before, its revision is the old one's).
+/// - A StatefulSet's pod counts when its `controller-revision-hash` is the set's
+///   `status.updateRevision` (the old revision's pods, kept by a partition or not yet replaced,
+///   are not the rollout's), and only once the controller has observed the spec.
+/// - Any other pod the selectors select (a DaemonSet's) counts.
+#[must_use]
+pub fn judged_pods<'a>(observed: &Observed<'a>) -> Vec<&'a Pod> {
+    let revision = |meta: &ObjectMeta| {
+        meta.annotations
+            .as_ref()
+            .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+            .cloned()
+    };
+    let mut current_hashes: BTreeSet<&str> = BTreeSet::new();
+    for deployment in observed.deployments {
+        let seen = deployment
+            .status
+            .as_ref()
+            .and_then(|status| status.observed_generation)
+            .unwrap_or(0);
+        if deployment.metadata.generation.unwrap_or(0) > seen {
+            continue;
+        }
+        let wanted = revision(&deployment.metadata);
+        for set in observed.replica_sets {
+            if owned_by(&set.metadata, &deployment.metadata) && revision(&set.metadata) == wanted {
+                if let Some(hash) = label(&set.metadata, "pod-template-hash") {
+                    current_hashes.insert(hash);
+                }
+            }
+        }
+    }
+    let stateful: Vec<(&ObjectMeta, Option<&str>)> = observed
+        .stateful_sets
+        .iter()
+        .map(|set| {
+            let status = set.status.as_ref();
+            let seen = status
+                .and_then(|status| status.observed_generation)
+                .unwrap_or(0);
+            let update = status.and_then(|status| status.update_revision.as_deref());
+            // Not yet observed: no revision of its pods is the new one yet.
+            let wanted = if set.metadata.generation.unwrap_or(0) > seen {
+                Some("")
+            } else {
+                update
+            };
+            (&set.metadata, wanted)
+        })
+        .collect();
+    let unique: BTreeMap<&str, &'a Pod> = observed
+        .pods
+        .iter()
+        .map(|pod| (pod.metadata.name.as_deref().unwrap_or_default(), *pod))
+        .collect();
+    unique
+        .into_values()
+        .filter(|pod| pod.metadata.deletion_timestamp.is_none())
+        .filter(|pod| {
+            if let Some(hash) = label(&pod.metadata, "pod-template-hash") {
+                return current_hashes.contains(hash);
+            }
+            if let Some((_, wanted)) = stateful
+                .iter()
+                .find(|(set, _)| owned_by(&pod.metadata, set))
+            {
+                return match wanted {
+                    Some(wanted) => {
+                        label(&pod.metadata, "controller-revision-hash") == Some(wanted)
+                    }
+                    None => true,
+                };
+            }
+            true
+        })
+        .collect()
+}
+
 #[cfg(test)]
 #[expect(
     clippy::needless_pass_by_value,
@@ -187,6 +299,113 @@ pub fn daemon_set(set: &DaemonSet) -> Rollout {
 )]
 mod tests {
     use super::*;
+
+    fn pod(name: &str, labels: serde_json::Value, owner: &str, terminating: bool) -> Pod {
+        let mut meta = serde_json::json!({
+            "name": name, "labels": labels,
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "X", "name": "x", "uid": owner}],
+        });
+        if terminating {
+            meta["deletionTimestamp"] = serde_json::json!("2026-12-07T10:00:00Z");
+        }
+        serde_json::from_value(serde_json::json!({"metadata": meta})).unwrap()
+    }
+
+    /// Issue 26: a StatefulSet's pods were not told apart by revision or by being Terminating,
+    /// so the old pods' crash after a rollback was blamed on it ("failed … not undone").
+    #[test]
+    fn the_judged_pods_are_the_new_revisions_and_never_terminating_ones() {
+        let db: StatefulSet = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "db", "uid": "sts-1", "generation": 3},
+            "spec": {"selector": {}, "serviceName": "db", "template": {}},
+            "status": {"replicas": 3, "observedGeneration": 3, "updateRevision": "db-7f", "currentRevision": "db-5c"},
+        }))
+        .unwrap();
+        let web: Deployment = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web", "uid": "dep-1", "generation": 2,
+                "annotations": {"deployment.kubernetes.io/revision": "2"}},
+            "spec": {"selector": {}, "template": {}},
+            "status": {"observedGeneration": 2},
+        }))
+        .unwrap();
+        let set = |hash: &str, revision: &str| -> ReplicaSet {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": format!("web-{hash}"), "labels": {"pod-template-hash": hash},
+                    "annotations": {"deployment.kubernetes.io/revision": revision},
+                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "dep-1"}]},
+            }))
+            .unwrap()
+        };
+        let (new_set, old_set) = (set("new", "2"), set("old", "1"));
+        let pods = [
+            pod(
+                "db-0",
+                serde_json::json!({"controller-revision-hash": "db-7f"}),
+                "sts-1",
+                false,
+            ),
+            pod(
+                "db-1",
+                serde_json::json!({"controller-revision-hash": "db-5c"}),
+                "sts-1",
+                false,
+            ),
+            pod(
+                "db-2",
+                serde_json::json!({"controller-revision-hash": "db-7f"}),
+                "sts-1",
+                true,
+            ),
+            pod(
+                "web-new-a",
+                serde_json::json!({"pod-template-hash": "new"}),
+                "rs",
+                false,
+            ),
+            pod(
+                "web-old-a",
+                serde_json::json!({"pod-template-hash": "old"}),
+                "rs",
+                false,
+            ),
+            pod(
+                "web-new-b",
+                serde_json::json!({"pod-template-hash": "new"}),
+                "rs",
+                true,
+            ),
+            pod(
+                "agent-x",
+                serde_json::json!({"controller-revision-hash": "a1"}),
+                "ds-1",
+                false,
+            ),
+        ];
+        let all: Vec<&Pod> = pods.iter().chain(pods.iter()).collect();
+        let observed = Observed {
+            deployments: &[&web],
+            replica_sets: &[&new_set, &old_set],
+            stateful_sets: &[&db],
+            pods: &all,
+        };
+        let judged: Vec<&str> = judged_pods(&observed)
+            .iter()
+            .map(|pod| pod.metadata.name.as_deref().unwrap_or_default())
+            .collect();
+        assert_eq!(judged, ["agent-x", "db-0", "web-new-a"]);
+        // A StatefulSet whose new spec the controller has not observed: none of its pods is new.
+        let mut unseen = db.clone();
+        unseen.metadata.generation = Some(4);
+        let observed = Observed {
+            stateful_sets: &[&unseen],
+            ..observed
+        };
+        let judged: Vec<&str> = judged_pods(&observed)
+            .iter()
+            .map(|pod| pod.metadata.name.as_deref().unwrap_or_default())
+            .collect();
+        assert_eq!(judged, ["agent-x", "web-new-a"]);
+    }
 
     fn deployment_at(generation: i64, status: serde_json::Value) -> Deployment {
         serde_json::from_value(serde_json::json!({

@@ -3,7 +3,6 @@
 //! Prometheus for the canary judge, HTTP for the health checks, GitHub for the deployment — and
 //! undoes it, traffic first, on the first failure, at the timeout, or when the job is cancelled.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -508,68 +507,24 @@ impl Watched {
         Ok(waiting)
     }
 
-    /// The pods of the workloads' current revisions (the new pods of a rollout).
+    /// The pods of the workloads' current revisions (the new pods of a rollout), each once,
+    /// none that is Terminating: [`readiness::judged_pods`].
     fn current_pods(&self) -> Vec<Pod> {
-        let revision = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
-            meta.annotations
-                .as_ref()
-                .and_then(|a| a.get("deployment.kubernetes.io/revision"))
-                .cloned()
-        };
-        let mut current: BTreeSet<String> = BTreeSet::new();
-        for deployment in self.deployments.iter().flat_map(Follow::objects) {
-            // Until the controller has seen the new spec, its revision is still the old one's:
-            // the old pods are not the rollout's to judge.
-            let observed = deployment
-                .status
-                .as_ref()
-                .and_then(|status| status.observed_generation)
-                .unwrap_or(0);
-            if deployment.metadata.generation.unwrap_or(0) > observed {
-                continue;
-            }
-            let wanted = revision(&deployment.metadata);
-            for set in self.sets.iter().flat_map(Follow::objects) {
-                let owned = set
-                    .metadata
-                    .owner_references
-                    .iter()
-                    .flatten()
-                    .any(|owner| Some(&owner.uid) == deployment.metadata.uid.as_ref());
-                if owned && revision(&set.metadata) == wanted {
-                    if let Some(hash) = set
-                        .metadata
-                        .labels
-                        .as_ref()
-                        .and_then(|l| l.get("pod-template-hash"))
-                    {
-                        current.insert(hash.clone());
-                    }
-                }
-            }
-        }
-        // Each pod once, though two workloads' selectors may both select it.
-        let pods: std::collections::BTreeMap<&str, &Pod> = self
-            .pods
-            .iter()
-            .flat_map(Follow::objects)
-            .map(|pod| (pod.metadata.name.as_deref().unwrap_or_default(), pod))
-            .collect();
-        pods.into_values()
-            .filter(|pod| {
-                match pod
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("pod-template-hash"))
-                {
-                    Some(hash) => current.contains(hash),
-                    // Not a Deployment's pod (a StatefulSet's, a DaemonSet's): watched too.
-                    None => true,
-                }
-            })
-            .cloned()
-            .collect()
+        let deployments: Vec<&KubeDeployment> =
+            self.deployments.iter().flat_map(Follow::objects).collect();
+        let replica_sets: Vec<&ReplicaSet> = self.sets.iter().flat_map(Follow::objects).collect();
+        let stateful_sets: Vec<&StatefulSet> =
+            self.stateful.iter().flat_map(Follow::objects).collect();
+        let pods: Vec<&Pod> = self.pods.iter().flat_map(Follow::objects).collect();
+        readiness::judged_pods(&readiness::Observed {
+            deployments: &deployments,
+            replica_sets: &replica_sets,
+            stateful_sets: &stateful_sets,
+            pods: &pods,
+        })
+        .into_iter()
+        .cloned()
+        .collect()
     }
 }
 
