@@ -11,7 +11,7 @@
 //! environment, no arguments):
 //!
 //! ```text
-//! security-scan                 the action: terraform-plan, drift-report, security-scan, quality-gate, event
+//! security-scan                 the action: terraform-plan, drift-report, security-scan, quality-gate, helm-deploy, event
 //! INPUT_FAIL-ON=high            inputs, one a line, up to the first `<<< ` line
 //! <<< report reports/trivy.sarif  then files: `<<< <role> <name>` and the file's text
 //! …
@@ -40,6 +40,7 @@ fn main() {
         "drift-report" => drift_report(&inputs, &files),
         "security-scan" => security_scan(&inputs, &files),
         "quality-gate" => quality_gate(&inputs, &files),
+        "helm-deploy" => helm_deploy(&inputs, &files),
         "event" => event(&inputs, &files),
         other => Err(format!("unknown action `{other}`")),
     };
@@ -179,6 +180,51 @@ fn quality_gate(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
     };
     gantry_quality_gate::run(&options, sources, &gantry_core::workspace::NoWorkspace)
         .map_err(|error| error.to_string())
+}
+
+/// helm-deploy's plan (the deploy's steps, weights and what undoes each, as `plan-only`
+/// reports it), and the workloads each `manifest` file applies — the deployer's decisions
+/// that need no cluster.
+fn helm_deploy(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
+    // The declared defaults, as the CLI completes the inputs with them.
+    let mut inputs = inputs.clone();
+    for spec in gantry_helm_deploy::options::SPEC.inputs {
+        if let Some(default) = spec.default.filter(|default| !default.contains("${{")) {
+            if inputs.optional(spec.name).is_none() {
+                inputs.set(spec.name, default);
+            }
+        }
+    }
+    let options =
+        gantry_helm_deploy::options::Options::from_inputs(&inputs).map_err(|e| e.to_string())?;
+    let plan = gantry_helm_deploy::plan::plan(
+        options.strategy,
+        options.traffic,
+        &options.canary_steps,
+        false,
+    )
+    .map_err(|error| error.to_string())?;
+    let mut report = gantry_helm_deploy::report::plan(
+        &options.release,
+        &options.namespace,
+        &plan,
+        &options.health_checks,
+    );
+    for file in of_role(files, "manifest") {
+        let workloads =
+            gantry_helm_deploy::applied::workloads(text_of(file.bytes), &options.namespace)
+                .map_err(|error| format!("{}: {error}", file.name))?;
+        for workload in workloads {
+            report.summary.push_str(&format!(
+                "{}: {} {} selects {}\n",
+                file.name,
+                workload.kind.word(),
+                workload.name,
+                workload.selector
+            ));
+        }
+    }
+    Ok(report)
 }
 
 fn event(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {

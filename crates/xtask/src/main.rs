@@ -340,7 +340,7 @@ type ProbeCase = (
     &'static str,
 );
 
-const PROBE_CASES: [ProbeCase; 5] = [
+const PROBE_CASES: [ProbeCase; 6] = [
     (
         "drift-report",
         &["INPUT_IGNORE=aws_instance.tags_all"],
@@ -381,6 +381,20 @@ const PROBE_CASES: [ProbeCase; 5] = [
             ("baseline", "quality/baseline.json"),
         ],
         "failed: 1 test(s) failed",
+    ),
+    (
+        "helm-deploy",
+        &[
+            "INPUT_RELEASE=cart",
+            "INPUT_CHART=podinfo",
+            "INPUT_NAMESPACE=shop",
+            "INPUT_STRATEGY=canary",
+            "INPUT_TRAFFIC=istio",
+            "INPUT_PROMETHEUS-URL=http://prometheus:9090",
+            "INPUT_TIMEOUT=30m",
+        ],
+        &[("manifest", "helm/podinfo-manifest.yaml")],
+        "passed: cart: the plan of a canary deploy",
     ),
     (
         "event",
