@@ -17,6 +17,7 @@
 //! …
 //! ```
 
+use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
 
 use gantry_core::event::Event;
@@ -215,13 +216,14 @@ fn helm_deploy(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
             gantry_helm_deploy::applied::workloads(text_of(file.bytes), &options.namespace)
                 .map_err(|error| format!("{}: {error}", file.name))?;
         for workload in workloads {
-            report.summary.push_str(&format!(
-                "{}: {} {} selects {}\n",
+            let _ = writeln!(
+                report.summary,
+                "{}: {} {} selects {}",
                 file.name,
                 workload.kind.word(),
                 workload.name,
                 workload.selector
-            ));
+            );
         }
     }
     Ok(report)
