@@ -1113,3 +1113,76 @@ fn production_is_what_the_workflow_says_or_githubs_rule() {
         );
     }
 }
+
+/// Issue 26 §4: the undo removed the canary and the baseline even when the route back did not
+/// hold — with another controller rewriting the route, users were sent to deleted pods. Now the
+/// route is written again until `rollback-timeout`, and nothing the route may still send
+/// traffic to is removed; what is left is said.
+#[test]
+fn nothing_is_removed_while_the_route_back_does_not_hold() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let cluster = Cluster::start();
+    ended(
+        &canary(&cluster, "v1", "http://127.0.0.1:9").run(&["helm-deploy"]),
+        0,
+        "deployed",
+    );
+    let failing = prometheus(0.05);
+    let stop = AtomicBool::new(false);
+    let fake = &cluster.fake;
+    let outcome = std::thread::scope(|scope| {
+        // Another controller that keeps the canary's share once the canary is there.
+        scope.spawn(|| {
+            while !stop.load(Ordering::SeqCst) {
+                if fake.get("Deployment", "shop", "cart-canary").is_some() {
+                    if let Some(mut service) = fake.get("VirtualService", "shop", "cart") {
+                        let mut changed = false;
+                        for route in service["spec"]["http"][0]["route"]
+                            .as_array_mut()
+                            .into_iter()
+                            .flatten()
+                        {
+                            let weight = match route["destination"]["host"].as_str() {
+                                Some("cart") => 80,
+                                Some(_) => 10,
+                                None => continue,
+                            };
+                            if route["weight"] != weight {
+                                route["weight"] = json!(weight);
+                                changed = true;
+                            }
+                        }
+                        if changed {
+                            fake.replace(&service);
+                        }
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        let outcome = canary(&cluster, "v2", &failing.url)
+            .input("rollback-timeout", "6s")
+            .run(&["helm-deploy"]);
+        stop.store(true, Ordering::SeqCst);
+        outcome
+    });
+    assert_eq!(outcome.exit_code, Some(1), "{}", explain(&outcome));
+    assert_ne!(
+        outcome.output("decision"),
+        "rolled-back",
+        "{}",
+        explain(&outcome)
+    );
+    for kept in ["cart-canary", "cart-baseline"] {
+        assert!(
+            cluster.fake.get("Deployment", "shop", kept).is_some(),
+            "{kept} was removed while the route could still send it traffic:\n{}",
+            explain(&outcome)
+        );
+    }
+    assert!(
+        outcome.summary.contains("the route back did not hold"),
+        "{}",
+        outcome.summary
+    );
+}

@@ -825,6 +825,10 @@ impl Deploy<'_> {
     }
 
     async fn route(&mut self, routing: &Routing) -> Result<(), Stop> {
+        self.route_within(routing, Duration::from_secs(30)).await
+    }
+
+    async fn route_within(&mut self, routing: &Routing, within: Duration) -> Result<(), Stop> {
         let (traffic, release, tracks) = (
             self.plan.traffic,
             self.options.release.clone(),
@@ -834,9 +838,34 @@ impl Deploy<'_> {
             .write_routing(traffic, &release, tracks, routing)
             .await?;
         self.cluster
-            .hold(traffic, &release, tracks, routing, Duration::from_secs(30))
+            .hold(traffic, &release, tracks, routing, within)
             .await?;
         Ok(())
+    }
+
+    /// Traffic home while undoing: written and read back again and again (another controller
+    /// may be rewriting it) until it holds or `rollback-timeout` runs out.
+    async fn route_back(&mut self, routing: &Routing) -> Result<(), Stop> {
+        loop {
+            let left = self
+                .deadline
+                .saturating_duration_since(tokio::time::Instant::now());
+            let within = left
+                .min(Duration::from_secs(30))
+                .max(Duration::from_secs(1));
+            match self.route_within(routing, within).await {
+                Ok(()) => return Ok(()),
+                Err(Stop::Cluster(error)) => return Err(Stop::Cluster(error)),
+                Err(stop) if self.remaining() == 0 => return Err(stop),
+                Err(stop) => {
+                    self.note(format!(
+                        "the route back did not hold yet ({}); writing it again",
+                        stop.reason()
+                    ));
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
     }
 
     /// One analysed step: a rollback rolls back; before the last step, no regression shown is
@@ -1055,10 +1084,22 @@ impl Deploy<'_> {
         let (_keep, never) = watch::channel(false);
         self.cancelled = never;
         let mut clean = true;
+        // Why the rest may not run: nothing is removed while a route may still send it traffic,
+        // and traffic is not sent to a stable whose rollback did not finish.
+        let mut blocked: Option<String> = None;
         for undo in plan::undo(&self.plan, stopped) {
+            if let Some(why) = &blocked {
+                if matches!(undo, Undo::Remove(_) | Undo::Route(_)) {
+                    self.note(format!("not done: {undo} ({why})"));
+                    self.outcome
+                        .left
+                        .push(format!("not undone: {undo} ({why})"));
+                    continue;
+                }
+            }
             self.note(format!("undo: {undo}"));
             let result = match &undo {
-                Undo::Route(routing) => self.route(routing).await,
+                Undo::Route(routing) => self.route_back(routing).await,
                 Undo::RollbackStable => match self.previous {
                     Some(revision) => {
                         let args = self.helm.args.rollback(
@@ -1084,6 +1125,19 @@ impl Deploy<'_> {
                     .push(format!("not undone: {undo} ({reason})"));
                 if matches!(stop, Stop::Cluster(_)) {
                     break;
+                }
+                match undo {
+                    Undo::Route(_) => {
+                        blocked = Some(
+                            "the route back did not hold: it may still send traffic there"
+                                .to_owned(),
+                        );
+                    }
+                    Undo::RollbackStable | Undo::Ready => {
+                        blocked =
+                            Some("the stable release was not rolled back and ready".to_owned());
+                    }
+                    Undo::Remove(_) => {}
                 }
             }
         }
