@@ -1186,3 +1186,54 @@ fn nothing_is_removed_while_the_route_back_does_not_hold() {
         outcome.summary
     );
 }
+
+/// Issue 26 §4: a cleanup that failed after the promotion rolled the promoted, judged version
+/// back. Now it is reported and left, the other removals are still made, and the new version
+/// stays.
+#[test]
+fn a_cleanup_failing_after_promotion_leaves_the_promoted_version() {
+    let cluster = Cluster::start();
+    ended(
+        &canary(&cluster, "v1", "http://127.0.0.1:9").run(&["helm-deploy"]),
+        0,
+        "deployed",
+    );
+    let healthy = prometheus(0.005);
+    cluster
+        .fake
+        .fail("DELETE", "/deployments/cart-baseline", 100, 403);
+    let calls = cluster.helm_log().len();
+    let outcome = canary(&cluster, "v2", &healthy.url).run(&["helm-deploy"]);
+    ended(&outcome, 0, "promoted");
+    assert_eq!(
+        cluster.image("cart"),
+        "shop/cart:v2",
+        "the promoted version stays"
+    );
+    assert!(
+        cluster.helm_log()[calls..]
+            .iter()
+            .all(|argv| argv[0] != "rollback"),
+        "{:?}",
+        cluster.helm_log()
+    );
+    assert!(
+        cluster
+            .fake
+            .get("Deployment", "shop", "cart-baseline")
+            .is_some()
+    );
+    assert!(
+        cluster
+            .fake
+            .get("Deployment", "shop", "cart-canary")
+            .is_none(),
+        "the canary is still removed"
+    );
+    assert!(
+        outcome.summary.contains("the cleanup did not finish")
+            && outcome.summary.contains("remove baseline"),
+        "{}",
+        outcome.summary
+    );
+}

@@ -453,6 +453,18 @@ impl fmt::Display for Undo {
     }
 }
 
+/// Whether step `stopped` is a removal after the promotion finished — the stable upgraded with
+/// the new version, unpinned and routed home, and checked: every step before it ran.
+#[must_use]
+pub fn cleanup_after_promotion(plan: &Plan, stopped: usize) -> bool {
+    let Some(Step::Remove(_)) = plan.steps.get(stopped) else {
+        return false;
+    };
+    plan.steps[..stopped]
+        .iter()
+        .any(|step| matches!(step, Step::Unpin))
+}
+
 /// What undoes a plan stopped before step `stopped` (the steps before it ran — the one at
 /// `stopped` may have half run, so it counts as run).
 ///
@@ -461,8 +473,15 @@ impl fmt::Display for Undo {
 /// stable is rolled back first (Helm's rollback renders the old revision's routing, all stable,
 /// as its pods return to the old version) and waited for, and the routing is then read back
 /// until it holds. Objects are removed last, when nothing routes to them.
+///
+/// A cleanup that fails after the promotion (removing the baseline, the canary or the green
+/// once the stable serves the new, judged version) undoes nothing: the promoted version stays,
+/// and what was not removed is reported ([`cleanup_after_promotion`]).
 #[must_use]
 pub fn undo(plan: &Plan, stopped: usize) -> Vec<Undo> {
+    if cleanup_after_promotion(plan, stopped) {
+        return Vec::new();
+    }
     let ran = &plan.steps[..(stopped + 1).min(plan.steps.len())];
     let routed = ran.iter().any(|step| matches!(step, Step::Route(_)));
     let stable_touched = ran.iter().any(|step| {

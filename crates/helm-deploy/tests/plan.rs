@@ -32,6 +32,11 @@ fn undo_restores_traffic_before_anything_is_removed_from_every_point() {
     for plan in &plans {
         for stopped in 0..plan.steps.len() {
             let undo = plan::undo(plan, stopped);
+            // A cleanup failing after the promotion leaves the promoted version: nothing to undo.
+            if plan::cleanup_after_promotion(plan, stopped) {
+                assert!(undo.is_empty(), "{undo:?}");
+                continue;
+            }
             let ran = &plan.steps[..=stopped];
             let context = format!(
                 "{:?} {:?} stopped at {stopped} ({})",
@@ -211,4 +216,46 @@ fn pinned_values_render_the_routing_as_it_stands() {
         Routing::Serve(Track::Green).pinned("web", tracks),
         ["gantry.serve=web-green"]
     );
+}
+
+/// Issue 26 §4: a cleanup that failed after promotion rolled the promoted, judged version back.
+#[test]
+fn a_cleanup_failing_after_promotion_undoes_nothing() {
+    for plan in every_plan()
+        .into_iter()
+        .filter(|plan| plan.strategy != Strategy::Rolling)
+    {
+        let unpinned = plan
+            .steps
+            .iter()
+            .position(|step| matches!(step, Step::Unpin))
+            .expect("a promotion unpins");
+        for (index, step) in plan.steps.iter().enumerate() {
+            let after = index > unpinned && matches!(step, Step::Remove(_));
+            assert_eq!(
+                plan::cleanup_after_promotion(&plan, index),
+                after,
+                "{:?} step {index}",
+                plan.strategy
+            );
+            if after {
+                assert!(plan::undo(&plan, index).is_empty());
+            }
+        }
+        // Before the cleanups, a failure still undoes: the promotion itself rolls back.
+        let promotion = plan
+            .steps
+            .iter()
+            .position(|step| {
+                matches!(
+                    step,
+                    Step::Install {
+                        track: Track::Stable,
+                        pinned: Some(_)
+                    }
+                )
+            })
+            .expect("a promotion");
+        assert!(plan::undo(&plan, promotion).contains(&Undo::RollbackStable));
+    }
 }

@@ -1449,6 +1449,38 @@ async fn deploy(
                 deploy.outcome.revision = history.first().map(|r| r.revision);
             }
         }
+        Err((Some(stopped), stop)) if plan::cleanup_after_promotion(&deploy.plan, stopped) => {
+            // The new version is promoted, judged and serving: a cleanup that fails now is
+            // reported and left, never a reason to roll it back. The other removals are tried.
+            let reason = stop.reason();
+            deploy.note(format!("cleanup failed after the promotion: {reason}"));
+            let failed = deploy.plan.steps[stopped].to_string();
+            deploy
+                .outcome
+                .left
+                .push(format!("not done: {failed} ({reason})"));
+            let rest: Vec<Track> = deploy.plan.steps[stopped + 1..]
+                .iter()
+                .filter_map(|step| match step {
+                    Step::Remove(track) => Some(*track),
+                    _ => None,
+                })
+                .collect();
+            for track in rest {
+                if let Err(stop) = deploy.remove(track).await {
+                    deploy.outcome.left.push(format!(
+                        "not done: remove {} ({})",
+                        track.word(),
+                        stop.reason()
+                    ));
+                }
+            }
+            deploy.outcome.failure = Some(format!(
+                "promoted, but the cleanup did not finish: {reason}"
+            ));
+            deploy.state_left().await;
+            deploy.outcome.decision = Some(Decision::Promoted);
+        }
         Err((stopped, stop)) => {
             deploy.note(format!("stopped: {}", stop.reason()));
             if let Stop::Pod(failure) = &stop {
