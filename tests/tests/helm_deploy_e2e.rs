@@ -1237,3 +1237,45 @@ fn a_cleanup_failing_after_promotion_leaves_the_promoted_version() {
         outcome.summary
     );
 }
+
+/// Issue 26 §4: an upgrade that failed before Helm wrote a revision (here a `ServiceMonitor` on a
+/// cluster without its CRD) was "undone" by a `helm rollback` that only added a revision.
+#[test]
+fn an_upgrade_that_wrote_no_revision_is_not_rolled_back() {
+    let cluster = Cluster::start();
+    let podinfo = gantry_testkit::repository_root().join("tests/fixtures/charts/podinfo");
+    let deploy = |extra: &str| {
+        cluster
+            .harness("v1")
+            .input("chart", podinfo.to_str().unwrap())
+            .input(
+                "set",
+                &format!("image.repository=shop/podinfo\nimage.tag=v1{extra}"),
+            )
+            .run(&["helm-deploy"])
+    };
+    ended(&deploy(""), 0, "deployed");
+    let calls = cluster.helm_log().len();
+    let outcome = deploy("\nserviceMonitor.enabled=true");
+    assert_eq!(outcome.exit_code, Some(1), "{}", explain(&outcome));
+    assert!(
+        outcome.output("failure-reason").contains("ServiceMonitor"),
+        "{}",
+        explain(&outcome)
+    );
+    assert!(
+        cluster.helm_log()[calls..]
+            .iter()
+            .all(|argv| argv[0] != "rollback"),
+        "{:?}",
+        cluster.helm_log()
+    );
+    assert_eq!(outcome.output("revision"), "1", "{}", explain(&outcome));
+    assert!(
+        cluster
+            .fake
+            .get("Secret", "shop", "sh.helm.release.v1.cart.v2")
+            .is_none(),
+        "no revision was added"
+    );
+}

@@ -1040,6 +1040,27 @@ impl Deploy<'_> {
         self.helm.run(&args).await
     }
 
+    /// `helm rollback` of the stable release to `revision` — unless the upgrade failed before
+    /// Helm wrote a revision (a chart that does not render, a kind the cluster lacks): then the
+    /// release is still at `revision`, deployed, and a rollback would only add a revision that
+    /// changes nothing.
+    async fn rollback_stable(&mut self, revision: u32) -> Result<(), Stop> {
+        let history = self.cluster.history(&self.options.release).await?;
+        if let Some(head) = history.iter().max_by_key(|record| record.revision) {
+            if head.revision == revision && head.status == release::Status::Deployed {
+                self.note(format!(
+                    "the stable release is still at revision {revision} (the upgrade wrote none): nothing to roll back"
+                ));
+                return Ok(());
+            }
+        }
+        let args = self
+            .helm
+            .args
+            .rollback(&self.options.release, revision, self.remaining());
+        self.helm.run(&args).await
+    }
+
     /// The failing pod's events and last log lines.
     async fn evidence(&self, failure: &Failure) -> Evidence {
         let events = self.cluster.events(&failure.pod).await.unwrap_or_default();
@@ -1101,14 +1122,7 @@ impl Deploy<'_> {
             let result = match &undo {
                 Undo::Route(routing) => self.route_back(routing).await,
                 Undo::RollbackStable => match self.previous {
-                    Some(revision) => {
-                        let args = self.helm.args.rollback(
-                            &self.options.release,
-                            revision,
-                            self.remaining(),
-                        );
-                        self.helm.run(&args).await
-                    }
+                    Some(revision) => self.rollback_stable(revision).await,
                     None => Err(Stop::Failed(
                         "no earlier revision to roll back to".to_owned(),
                     )),
