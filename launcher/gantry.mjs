@@ -7,8 +7,9 @@
 // Fails closed: an unknown platform, version or checksum, or a binary that does not match, and
 // nothing runs. What runs is the bytes that were hashed: a private copy written after the check,
 // never the cache path (which another process could swap in between); nothing at the cache path
-// but a regular file is read, and no symbolic link is followed there. The one way to run another binary is GANTRY_BINARY, an environment variable the
-// workflow itself sets, honoured only for an action run from the workflow's own checkout
+// but a regular file is read, and no symbolic link is followed there. The one way to run
+// another binary is GANTRY_BINARY, an environment variable the workflow itself sets, honoured
+// only for an action run from the workflow's own checkout
 // (Gantry's own CI runs `uses: ./actions/<name>` with the binary it just built); no action input
 // can name a file to run.
 
