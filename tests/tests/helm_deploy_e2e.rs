@@ -66,6 +66,16 @@ impl Cluster {
         self.harness(tag).run(&["helm-deploy"])
     }
 
+    /// A rolling deploy of podinfo 6.14.1 as published (`tests/fixtures/charts/podinfo`) with
+    /// image `shop/podinfo` and these `set` lines besides.
+    fn deploy_podinfo(&self, set: &str) -> RunOutcome {
+        let chart = gantry_testkit::repository_root().join("tests/fixtures/charts/podinfo");
+        self.harness("")
+            .input("chart", chart.to_str().unwrap())
+            .input("set", &format!("image.repository=shop/podinfo\n{set}"))
+            .run(&["helm-deploy"])
+    }
+
     fn image(&self, name: &str) -> String {
         let deployment = self
             .fake
@@ -1021,17 +1031,7 @@ fn a_crash_loops_logs_reach_the_summary_with_every_secret_masked() {
 #[test]
 fn a_chart_without_the_instance_label_has_its_crash_loop_found_and_rolled_back() {
     let cluster = Cluster::start();
-    let podinfo = gantry_testkit::repository_root().join("tests/fixtures/charts/podinfo");
-    let deploy = |tag: &str| {
-        cluster
-            .harness(tag)
-            .input("chart", podinfo.to_str().unwrap())
-            .input(
-                "set",
-                &format!("image.repository=shop/podinfo\nimage.tag={tag}\nreplicaCount=2"),
-            )
-            .run(&["helm-deploy"])
-    };
+    let deploy = |tag: &str| cluster.deploy_podinfo(&format!("image.tag={tag}\nreplicaCount=2"));
     let first = deploy("v1");
     ended(&first, 0, "deployed");
     // podinfo names its Deployment `<release>-podinfo`.
@@ -1059,15 +1059,7 @@ fn a_chart_without_the_instance_label_has_its_crash_loop_found_and_rolled_back()
 #[test]
 fn helms_error_names_the_problem_and_is_shown_whole() {
     let cluster = Cluster::start();
-    let podinfo = gantry_testkit::repository_root().join("tests/fixtures/charts/podinfo");
-    let outcome = cluster
-        .harness("v1")
-        .input("chart", podinfo.to_str().unwrap())
-        .input(
-            "set",
-            "image.repository=shop/podinfo\nimage.tag=v1\nserviceMonitor.enabled=true",
-        )
-        .run(&["helm-deploy"]);
+    let outcome = cluster.deploy_podinfo("image.tag=v1\nserviceMonitor.enabled=true");
     assert_eq!(outcome.exit_code, Some(1), "{}", explain(&outcome));
     let reason = outcome.output("failure-reason");
     assert!(reason.contains("ServiceMonitor"), "{reason}");
@@ -1243,17 +1235,7 @@ fn a_cleanup_failing_after_promotion_leaves_the_promoted_version() {
 #[test]
 fn an_upgrade_that_wrote_no_revision_is_not_rolled_back() {
     let cluster = Cluster::start();
-    let podinfo = gantry_testkit::repository_root().join("tests/fixtures/charts/podinfo");
-    let deploy = |extra: &str| {
-        cluster
-            .harness("v1")
-            .input("chart", podinfo.to_str().unwrap())
-            .input(
-                "set",
-                &format!("image.repository=shop/podinfo\nimage.tag=v1{extra}"),
-            )
-            .run(&["helm-deploy"])
-    };
+    let deploy = |extra: &str| cluster.deploy_podinfo(&format!("image.tag=v1{extra}"));
     ended(&deploy(""), 0, "deployed");
     let calls = cluster.helm_log().len();
     let outcome = deploy("\nserviceMonitor.enabled=true");

@@ -28,6 +28,17 @@ fn rule(pattern: &str, group: usize) -> Rule {
 /// The words a key that names a secret contains.
 const SECRET_KEY_WORDS: &str = r"(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|account[_-]?key|credentials?|auth|signature|dsn|connection[_-]?string)";
 
+/// A key naming a secret (`db_password`, `"apiKey"`), then `=`, `:` or `=>`, then `value`, whose
+/// three groups are the opening quote, the secret and the closing quote (empty when bare).
+fn after_secret_key(key_quote: char, value: &str) -> Rule {
+    rule(
+        &format!(
+            r"(?i)([A-Za-z0-9_.-]*{SECRET_KEY_WORDS}[A-Za-z0-9_.-]*{key_quote}?\s*(?:=>|=|:)\s*){value}"
+        ),
+        3,
+    )
+}
+
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     vec![
         rule(r"(?i)(\bbearer\s+)([A-Za-z0-9._~+/=-]+)", 2),
@@ -56,24 +67,9 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         ),
         // After the credentials above (so `Authorization: Bearer x` loses x first): a key naming
         // a secret, then `=`, `:` or `=>`, then its value — quoted (spaces and all) or bare.
-        rule(
-            &format!(
-                r#"(?i)([A-Za-z0-9_.-]*{SECRET_KEY_WORDS}[A-Za-z0-9_.-]*"?\s*(?:=>|=|:)\s*")([^"]*)(")"#
-            ),
-            2,
-        ),
-        rule(
-            &format!(
-                r"(?i)([A-Za-z0-9_.-]*{SECRET_KEY_WORDS}[A-Za-z0-9_.-]*'?\s*(?:=>|=|:)\s*')([^']*)(')"
-            ),
-            2,
-        ),
-        rule(
-            &format!(
-                r#"(?i)([A-Za-z0-9_.-]*{SECRET_KEY_WORDS}[A-Za-z0-9_.-]*"?\s*(?:=>|=|:)\s*)([^\s"',;&}}]+)"#
-            ),
-            2,
-        ),
+        after_secret_key('"', r#"(")([^"]*)(")"#),
+        after_secret_key('\'', r"(')([^']*)(')"),
+        after_secret_key('"', r#"()([^\s"',;&}]+)()"#),
     ]
 });
 

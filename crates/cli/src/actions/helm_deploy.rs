@@ -451,32 +451,36 @@ impl Watched {
 
     /// A workload Helm applied that is not there (deleted since, or not yet seen).
     fn missing(&self) -> Option<String> {
-        self.expected.iter().find_map(|workload| {
-            let present = match workload.kind {
-                WorkloadKind::Deployment => self
-                    .deployments
+        let named =
+            |kind: WorkloadKind, name: Option<&str>| name.map(|name| (kind, name.to_owned()));
+        let present: std::collections::BTreeSet<(WorkloadKind, String)> = self
+            .deployments
+            .iter()
+            .flat_map(Follow::objects)
+            .filter_map(|d| named(WorkloadKind::Deployment, d.metadata.name.as_deref()))
+            .chain(
+                self.stateful
                     .iter()
                     .flat_map(Follow::objects)
-                    .any(|d| d.metadata.name.as_deref() == Some(workload.name.as_str())),
-                WorkloadKind::StatefulSet => self
-                    .stateful
+                    .filter_map(|s| named(WorkloadKind::StatefulSet, s.metadata.name.as_deref())),
+            )
+            .chain(
+                self.daemons
                     .iter()
                     .flat_map(Follow::objects)
-                    .any(|d| d.metadata.name.as_deref() == Some(workload.name.as_str())),
-                WorkloadKind::DaemonSet => self
-                    .daemons
-                    .iter()
-                    .flat_map(Follow::objects)
-                    .any(|d| d.metadata.name.as_deref() == Some(workload.name.as_str())),
-            };
-            (!present).then(|| {
+                    .filter_map(|d| named(WorkloadKind::DaemonSet, d.metadata.name.as_deref())),
+            )
+            .collect();
+        self.expected
+            .iter()
+            .find(|workload| !present.contains(&(workload.kind, workload.name.clone())))
+            .map(|workload| {
                 format!(
                     "{} {} that the release applied is not in the cluster",
                     workload.kind.word(),
                     workload.name
                 )
             })
-        })
     }
 
     /// `Ok(None)`: every workload done; `Ok(Some(why))`: still waiting; `Err(why)`: failed.
