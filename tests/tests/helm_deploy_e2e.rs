@@ -62,6 +62,33 @@ impl Cluster {
             .input("rollback-timeout", "60s")
     }
 
+    /// The reference chart at `tag` with its post-upgrade migration hook running `image`.
+    fn with_migration(&self, tag: &str, image: &str) -> RunnerHarness<'_> {
+        self.harness(tag).input(
+            "set",
+            &format!("image.repository=shop/cart\nimage.tag={tag}\nautoscaling.enabled=false\nreplicaCount=2\nmigration.enabled=true\nmigration.image={image}"),
+        )
+    }
+
+    /// The status of every Helm release record in the namespace.
+    fn release_statuses(&self) -> Vec<String> {
+        self.fake
+            .list("Secret", "shop")
+            .iter()
+            .filter_map(|s| {
+                s["metadata"]["labels"]["status"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
+    /// The migration hook's Job is there and never finished: the deploy did not wait for it.
+    fn hook_unfinished(&self) {
+        let job = self.fake.get("Job", "shop", "cart-migrate").unwrap();
+        assert!(job["status"]["completionTime"].is_null(), "{job}");
+    }
+
     fn deploy(&self, tag: &str) -> RunOutcome {
         self.harness(tag).run(&["helm-deploy"])
     }
@@ -572,16 +599,7 @@ fn a_cancelled_job_puts_traffic_back_and_leaves_no_release_pending() {
             .get("Deployment", "shop", "cart-green")
             .is_none()
     );
-    let heads: Vec<String> = cluster
-        .fake
-        .list("Secret", "shop")
-        .iter()
-        .filter_map(|s| {
-            s["metadata"]["labels"]["status"]
-                .as_str()
-                .map(str::to_owned)
-        })
-        .collect();
+    let heads = cluster.release_statuses();
     assert!(!heads.iter().any(|s| s.starts_with("pending")), "{heads:?}");
 }
 
@@ -844,61 +862,79 @@ fn a_deploy_that_fixes_a_crashing_release_is_not_blamed_for_the_old_pods() {
     assert_eq!(cluster.image("cart"), "shop/cart:v2");
 }
 
+/// Issue 26 §5: a job cancelled while helm waits for a hook stops helm as Helm's own CLI is
+/// stopped (SIGTERM: Helm marks the release failed), then rolls back — it neither waits for the
+/// hook nor leaves the release pending. (Before, helm ran to its end: here, 10 minutes.)
 #[test]
-fn a_job_cancelled_while_helm_runs_lets_helm_finish_then_rolls_back() {
+fn a_job_cancelled_while_helm_waits_for_a_hook_stops_helm_then_rolls_back() {
     let cluster = Cluster::start();
+    cluster
+        .fake
+        .behave("migrate-forever", Behaviour::Completes(600));
     ended(&cluster.deploy("v1"), 0, "deployed");
-    // A helm whose upgrade takes a while: the job is cancelled in the middle of it.
-    let slow_helm = cluster.dir.path().join("slow-helm");
-    std::fs::write(
-        &slow_helm,
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = upgrade ]; then sleep 2; fi\nexec '{}' \"$@\"\n",
-            cluster.helm.display()
-        ),
-    )
-    .unwrap();
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&slow_helm)
-        .status()
-        .unwrap();
     let calls = cluster.helm_log().len();
-    let harness = cluster
-        .harness("v2")
-        .input("helm-command", slow_helm.to_str().unwrap());
+    let harness = cluster.with_migration("v2", "shop/migrate-forever");
     let running = harness.spawn(&["helm-deploy"]);
     let started = Instant::now();
-    while !std::fs::read_to_string(cluster.dir.path().join("helm.log"))
-        .unwrap_or_default()
-        .lines()
-        .skip(calls)
-        .any(|l| l.contains("version"))
-    {
-        assert!(started.elapsed() < Duration::from_secs(20));
+    // Cancelled once helm waits for the migration hook's pod.
+    while !cluster.fake.list("Pod", "shop").iter().any(|pod| {
+        pod["metadata"]["name"]
+            .as_str()
+            .is_some_and(|name| name.starts_with("cart-migrate-"))
+    }) {
+        assert!(started.elapsed() < Duration::from_secs(60), "no hook pod");
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(300));
     running.signal("TERM");
     let outcome = running.wait();
     ended(&outcome, 1, "rolled-back");
     assert!(outcome.output("failure-reason").contains("cancelled"));
+    assert!(
+        outcome.summary.contains("stopping helm"),
+        "{}",
+        explain(&outcome)
+    );
     let verbs: Vec<String> = cluster.helm_log()[calls..]
         .iter()
         .map(|argv| argv[0].clone())
         .collect();
-    assert_eq!(
-        verbs,
-        ["version", "upgrade", "rollback"],
-        "helm's upgrade ran to its end, then it was rolled back"
-    );
+    assert_eq!(verbs, ["version", "upgrade", "rollback"]);
     assert_eq!(cluster.image("cart"), "shop/cart:v1");
-    let pending = cluster.fake.list("Secret", "shop").iter().any(|s| {
-        s["metadata"]["labels"]["status"]
-            .as_str()
-            .is_some_and(|st| st.starts_with("pending"))
-    });
-    assert!(!pending);
+    let statuses = cluster.release_statuses();
+    assert!(
+        !statuses.iter().any(|status| status.starts_with("pending")),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().any(|status| status == "failed"),
+        "{statuses:?}"
+    );
+    cluster.hook_unfinished();
+}
+
+/// Issue 26 §5: the new pods are watched while helm waits for a 20 s post-upgrade hook. A
+/// crash loop during the hook stops helm and is the cause; the hook is not waited for (before,
+/// the crash was found only after the hook's 20 s, and the hook was blamed).
+#[test]
+fn a_crash_while_a_post_upgrade_hook_runs_is_the_cause_and_is_not_waited_for() {
+    let cluster = Cluster::start();
+    cluster.fake.behave("migrate-20s", Behaviour::Completes(20));
+    ended(&cluster.deploy("v1"), 0, "deployed");
+    let outcome = cluster
+        .with_migration("crash", "shop/migrate-20s")
+        .run(&["helm-deploy"]);
+    ended(&outcome, 1, "rolled-back");
+    assert!(
+        outcome
+            .output("failure-reason")
+            .contains("CrashLoopBackOff"),
+        "{}",
+        explain(&outcome)
+    );
+    assert!(outcome.summary.contains("stopping helm"));
+    assert_eq!(cluster.image("cart"), "shop/cart:v1");
+    cluster.hook_unfinished();
 }
 
 #[test]

@@ -114,3 +114,26 @@ impl Helm {
 pub fn version() -> Vec<String> {
     vec!["version".to_owned(), "--short".to_owned()]
 }
+
+/// The line of helm's standard error that names the problem: its `Error:` line (the last line
+/// is often only advice, `ensure CRDs are installed first`), else the last line that is not
+/// blank.
+#[must_use]
+pub fn problem_line(stderr: &str) -> String {
+    stderr
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Error:"))
+        .map_or_else(|| last_line(stderr), |line| line.trim().to_owned())
+}
+
+/// The last line of helm's output that is not blank.
+#[must_use]
+pub fn last_line(output: &str) -> String {
+    output
+        .lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("(no output)")
+        .trim()
+        .to_owned()
+}

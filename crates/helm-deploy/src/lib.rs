@@ -15,12 +15,15 @@
 //!   selectors of their pods: what a deploy judges, whatever labels the chart uses.
 //! - [`mask`]: secrets out of pod logs and events before they reach a summary.
 //! - [`report`]: the summary, outputs and final deployment statuses of a deploy.
+//! - [`deployer`]: the deploy as a state machine the edge pumps: helm, the rollout, the
+//!   routing, the judge, the checks, the undo — intents out, observations in, time passed in.
 //! - [`helm`]: the `helm` command lines, built here so that what runs is what tests read.
 //!
 //! The canary's statistics are canary-verify's judge, driven between traffic steps.
 
 pub mod applied;
 pub mod baseline;
+pub mod deployer;
 pub mod failure;
 pub mod helm;
 pub mod manifest;

@@ -258,3 +258,14 @@ pub fn write(
     }
     Ok(object)
 }
+
+/// Whether two routings send the same shares to the same tracks (weights of tracks not in
+/// `tracks` do not count).
+#[must_use]
+pub fn equal(a: &Routing, b: &Routing, tracks: &[Track]) -> bool {
+    match (a, b) {
+        (Routing::Serve(x), Routing::Serve(y)) => x == y,
+        (Routing::Weights(x), Routing::Weights(y)) => tracks.iter().all(|t| x.of(*t) == y.of(*t)),
+        _ => false,
+    }
+}

@@ -287,41 +287,6 @@ impl Cluster {
             "{what}: {ATTEMPTS} writes of {routing} in a row conflicted with another writer"
         )))
     }
-
-    /// Reads the routing until it equals `wanted` on `reads` reads in a row, within `within`.
-    pub async fn hold(
-        &self,
-        traffic: Traffic,
-        release: &str,
-        tracks: &[Track],
-        wanted: &Routing,
-        within: Duration,
-    ) -> Result<(), Error> {
-        let deadline = tokio::time::Instant::now() + within;
-        let mut in_a_row = 0;
-        let mut last = String::new();
-        loop {
-            let object = self.route(traffic, release).await?;
-            let read = routing::read(&object, traffic, release, &self.namespace, tracks)
-                .map_err(|error| Error::Contract(error.to_string()))?;
-            if routing_equal(&read, wanted, tracks) {
-                in_a_row += 1;
-                if in_a_row >= 2 {
-                    return Ok(());
-                }
-            } else {
-                in_a_row = 0;
-                last = read.to_string();
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(Error::NotHeld(format!(
-                    "{} {release:?} did not hold {wanted}: read back {last}",
-                    routing::kind(traffic)
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    }
 }
 
 impl Cluster {
@@ -719,15 +684,5 @@ pub async fn next_if<K: Object>(follow: Option<&mut Follow<K>>) -> Result<(), Er
     match follow {
         Some(follow) => follow.next().await,
         None => std::future::pending().await,
-    }
-}
-
-/// Two routings send the same traffic (weights compared track by track).
-#[must_use]
-pub fn routing_equal(a: &Routing, b: &Routing, tracks: &[Track]) -> bool {
-    match (a, b) {
-        (Routing::Serve(x), Routing::Serve(y)) => x == y,
-        (Routing::Weights(x), Routing::Weights(y)) => tracks.iter().all(|t| x.of(*t) == y.of(*t)),
-        _ => false,
     }
 }

@@ -2,14 +2,20 @@
 
 There is no Linux helm binary to install here; this stands in for the one azure/setup-helm puts
 on a runner. It takes the same arguments (`version --short`, `upgrade --install`, `rollback`,
-`uninstall`, with --namespace, --kube-context, --version, --values, --set, --timeout), prints what
-helm prints on success and exits 1 with helm's `Error: …` line on failure. Every call is appended
-to $GANTRY_HELM_LOG (one JSON array of argv per line) when that is set.
+`uninstall`, `test`, with --namespace, --kube-context, --version, --values, --set, --timeout),
+prints what helm prints on success and exits 1 with helm's `Error: …` line on failure. Every call
+is appended to $GANTRY_HELM_LOG (one JSON array of argv per line) when that is set.
+
+Like Helm's own CLI (pkg/cmd/upgrade.go), SIGTERM or SIGINT during an install or upgrade prints
+`Release NAME has been cancelled.` and cancels the operation's context: Helm marks the release
+failed and the command fails with `context canceled`.
 """
 
 import json
 import os
+import signal
 import sys
+import threading
 
 import helm_python as helm
 
@@ -33,6 +39,32 @@ def seconds(text):
         total += int(digits) * {"s": 1, "m": 60, "h": 3600}[char]
         digits = ""
     return total + (int(digits) if digits else 0)
+
+
+def cancellable(release, operation):
+    """Runs `operation(context)` so that SIGTERM or SIGINT cancels it, as Helm's CLI does."""
+    context = helm.HelmContext()
+    outcome = {}
+
+    def work():
+        try:
+            outcome["result"] = operation(context)
+        except BaseException as error:  # handed to the main thread
+            outcome["error"] = error
+
+    def cancel(_signum, _frame):
+        print(f"Release {release} has been cancelled.", flush=True)
+        context.cancel()
+
+    signal.signal(signal.SIGTERM, cancel)
+    signal.signal(signal.SIGINT, cancel)
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.05)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
 
 
 def main(argv):
@@ -85,14 +117,20 @@ def main(argv):
                 history = config.history(release)
             except helm.HelmNotFoundError:
                 history = []
-            if history:
-                result = config.upgrade(chart, release, values, namespace=namespace, timeout=timeout,
-                                        chart_version=options.get("version"))
-                print(f'Release "{release}" has been upgraded. Happy Helming!')
-            elif options.get("install"):
-                result = config.install(chart, release, values, namespace=namespace, timeout=timeout,
-                                        chart_version=options.get("version"))
-                print(f'Release "{release}" does not exist. Installing it now.')
+            if history or options.get("install"):
+                # helm's own words for each: upgrade.go and install.go.
+                operation, failed, done = (
+                    (config.upgrade, "UPGRADE FAILED", f'Release "{release}" has been upgraded. Happy Helming!')
+                    if history else
+                    (config.install, "INSTALLATION FAILED", f'Release "{release}" does not exist. Installing it now.'))
+                try:
+                    result = cancellable(release, lambda context: operation(
+                        chart, release, values, context=context, namespace=namespace,
+                        timeout=timeout, chart_version=options.get("version")))
+                except helm.HelmError as error:
+                    print(f"Error: {failed}: {error}", file=sys.stderr)
+                    return 1
+                print(done)
             else:
                 print(f'Error: UPGRADE FAILED: "{release}" has no deployed releases', file=sys.stderr)
                 return 1
@@ -102,6 +140,13 @@ def main(argv):
             release, revision = positional
             config.rollback(release, version=int(revision), timeout=timeout)
             print("Rollback was a success! Happy Helming!")
+        elif verb == "test":
+            (release,) = positional
+            result = config.test(release, timeout=timeout, logs=True)
+            print(f"NAME: {release}\nNAMESPACE: {namespace}\nPHASE: Succeeded")
+            logs = result.get("logs") if isinstance(result, dict) else None
+            if logs:
+                print(logs)
         elif verb == "uninstall":
             (release,) = positional
             config.uninstall(release, timeout=timeout)

@@ -88,6 +88,7 @@ pub const KINDS: &[Kind] = &[
     kind("apps", "v1", "replicasets", "ReplicaSet", true),
     kind("apps", "v1", "statefulsets", "StatefulSet", true),
     kind("apps", "v1", "daemonsets", "DaemonSet", true),
+    kind("batch", "v1", "jobs", "Job", true),
     kind(
         "autoscaling",
         "v2",
@@ -153,6 +154,8 @@ pub enum Behaviour {
     Unschedulable,
     /// Running, never ready.
     Unready,
+    /// Runs this many seconds, then exits 0 (a Job's pod: `Succeeded`).
+    Completes(u64),
 }
 
 /// A request as the fake saw it.
@@ -1147,33 +1150,39 @@ fn owned_by<'a>(state: &'a State, resource: &str, namespace: &str, uid: &str) ->
         .collect()
 }
 
+/// An object's namespace and name.
+fn namespace_and_name(object: &Value) -> (String, String) {
+    let field = |key: &str| {
+        object["metadata"][key]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (field("namespace"), field("name"))
+}
+
+/// Every object of a resource, as it stands.
+fn all_of(state: &State, resource: &str) -> Vec<Value> {
+    state
+        .objects
+        .iter()
+        .filter(|((r, _, _), _)| *r == resource)
+        .map(|(_, o)| o.clone())
+        .collect()
+}
+
 /// One pass of the controllers and the kubelet.
 fn control(state: &mut State, events: &broadcast::Sender<Event>, now: f64) {
-    let deployments: Vec<Value> = state
-        .objects
-        .iter()
-        .filter(|((r, _, _), _)| *r == "deployments")
-        .map(|(_, o)| o.clone())
-        .collect();
-    for deployment in deployments {
+    for deployment in all_of(state, "deployments") {
         control_deployment(state, events, &deployment, now);
     }
-    let replica_sets: Vec<Value> = state
-        .objects
-        .iter()
-        .filter(|((r, _, _), _)| *r == "replicasets")
-        .map(|(_, o)| o.clone())
-        .collect();
-    for replica_set in replica_sets {
+    for replica_set in all_of(state, "replicasets") {
         control_replica_set(state, events, &replica_set);
     }
-    let pods: Vec<Value> = state
-        .objects
-        .iter()
-        .filter(|((r, _, _), _)| *r == "pods")
-        .map(|(_, o)| o.clone())
-        .collect();
-    for pod in pods {
+    for job in all_of(state, "jobs") {
+        control_job(state, events, &job, now);
+    }
+    for pod in all_of(state, "pods") {
         kubelet(state, events, &pod, now);
     }
 }
@@ -1413,17 +1422,79 @@ fn control_replica_set(state: &mut State, events: &broadcast::Sender<Event>, rs:
     let status = json!({"replicas": pods.len(), "readyReplicas": ready, "availableReplicas": ready,
         "fullyLabeledReplicas": pods.len(), "observedGeneration": rs["metadata"]["generation"]});
     if rs["status"] != status {
-        let mut next = rs.clone();
-        next["status"] = status;
-        let _ = store(
-            state,
-            events,
-            kind_named("ReplicaSet"),
-            &namespace,
-            &name,
-            next,
-            Write::Controller,
-        );
+        set_status(state, events, "ReplicaSet", rs, status);
+    }
+}
+
+/// The Job controller, for one pod at a time: a pod from the template until one succeeds
+/// (`Complete`), or `backoffLimit` + 1 have failed (`Failed`, reason `BackoffLimitExceeded`).
+fn control_job(state: &mut State, events: &broadcast::Sender<Event>, job: &Value, now: f64) {
+    let (namespace, name) = namespace_and_name(job);
+    let uid = job["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let finished = job["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| (c["type"] == "Complete" || c["type"] == "Failed") && c["status"] == "True")
+    });
+    if finished {
+        return;
+    }
+    let pods: Vec<Value> = owned_by(state, "pods", &namespace, &uid)
+        .into_iter()
+        .cloned()
+        .collect();
+    let phase = |p: &Value, phase: &str| p["status"]["phase"] == phase;
+    let succeeded = pods.iter().filter(|p| phase(p, "Succeeded")).count();
+    let crashed = |p: &Value| {
+        p["status"]["containerStatuses"]
+            .as_array()
+            .is_some_and(|c| {
+                c.iter()
+                    .any(|c| c["restartCount"].as_i64().unwrap_or(0) > 0)
+            })
+    };
+    let failed = pods
+        .iter()
+        .filter(|p| phase(p, "Failed") || crashed(p))
+        .count();
+    let active = pods.len() - succeeded - failed;
+    let limit = usize::try_from(job["spec"]["backoffLimit"].as_i64().unwrap_or(6)).unwrap_or(6);
+    if succeeded == 0 && active == 0 && failed <= limit {
+        let mut labels = job["spec"]["template"]["metadata"]["labels"].clone();
+        if !labels.is_object() {
+            labels = json!({});
+        }
+        labels["batch.kubernetes.io/job-name"] = json!(name);
+        labels["job-name"] = json!(name);
+        let pod = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"generateName": format!("{name}-"), "namespace": namespace,
+                "labels": labels, "ownerReferences": owner(job)},
+            "spec": job["spec"]["template"]["spec"],
+            "status": {"phase": "Pending"}
+        });
+        let _ = create(state, events, kind_named("Pod"), &namespace, pod);
+    }
+    let at = timestamp(now);
+    let mut status = json!({"active": active, "succeeded": succeeded, "failed": failed,
+        "startTime": job["status"]["startTime"].as_str().map_or_else(|| at.clone(), str::to_owned)});
+    if succeeded > 0 {
+        status["completionTime"] = json!(at);
+        status["conditions"] = json!([
+            {"type": "SuccessCriteriaMet", "status": "True", "lastTransitionTime": at},
+            {"type": "Complete", "status": "True", "lastTransitionTime": at},
+        ]);
+    } else if failed > limit {
+        status["conditions"] = json!([{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+            "message": "Job has reached the specified backoff limit", "lastTransitionTime": at}]);
+    }
+    let changed = ["active", "succeeded", "failed", "conditions"]
+        .iter()
+        .any(|key| job["status"][key] != status[key]);
+    if changed {
+        set_status(state, events, "Job", job, status);
     }
 }
 
@@ -1502,6 +1573,7 @@ fn kubelet(state: &mut State, events: &broadcast::Sender<Event>, pod: &Value, no
                 json!({"running": {"startedAt": start_time}}),
                 age >= f64::from(u32::try_from(seconds).unwrap_or(u32::MAX)),
             ),
+            Behaviour::Completes(_) => (json!({"running": {"startedAt": start_time}}), ready),
             Behaviour::CrashLoop | Behaviour::OomKilled if age < 1.0 => {
                 (json!({"running": {"startedAt": start_time}}), false)
             }
@@ -1522,6 +1594,25 @@ fn kubelet(state: &mut State, events: &broadcast::Sender<Event>, pod: &Value, no
     };
     let mut status = json!({"phase": "Running", "startTime": start_time, "hostIP": "10.0.0.2", "podIP": "10.1.0.9"});
     let all_ready;
+    if let Behaviour::Completes(seconds) = behaviour {
+        if age >= f64::from(u32::try_from(seconds).unwrap_or(u32::MAX)) {
+            let finished = timestamp(now);
+            let statuses: Vec<Value> = containers.iter().map(|container| json!({
+                "name": container["name"], "image": container["image"], "imageID": "",
+                "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": start_time, "finishedAt": finished}},
+                "ready": false, "started": false, "restartCount": 0})).collect();
+            status["phase"] = json!("Succeeded");
+            status["containerStatuses"] = Value::Array(statuses);
+            status["conditions"] = json!([
+                condition("PodScheduled", true, None),
+                condition("Initialized", true, None),
+                condition("ContainersReady", false, Some("PodCompleted")),
+                condition("Ready", false, Some("PodCompleted")),
+            ]);
+            set_pod_status(state, events, pod, status);
+            return;
+        }
+    }
     if behaviour == Behaviour::Unschedulable {
         status = json!({"phase": "Pending", "conditions": [{
             "type": "PodScheduled", "status": "False", "reason": "Unschedulable", "lastTransitionTime": start_time,
@@ -1641,18 +1732,40 @@ fn kubelet(state: &mut State, events: &broadcast::Sender<Event>, pod: &Value, no
     if failing && state.first_failure.is_none() {
         state.first_failure = Some(now);
     }
+    set_pod_status(state, events, pod, status);
+}
+
+/// A controller's write of an object's status.
+fn set_status(
+    state: &mut State,
+    events: &broadcast::Sender<Event>,
+    kind: &str,
+    object: &Value,
+    status: Value,
+) {
+    let (namespace, name) = namespace_and_name(object);
+    let mut next = object.clone();
+    next["status"] = status;
+    let _ = store(
+        state,
+        events,
+        kind_named(kind),
+        &namespace,
+        &name,
+        next,
+        Write::Controller,
+    );
+}
+
+/// The kubelet's write of a pod's status, when it changed.
+fn set_pod_status(
+    state: &mut State,
+    events: &broadcast::Sender<Event>,
+    pod: &Value,
+    status: Value,
+) {
     if pod["status"] != status {
-        let mut next = pod.clone();
-        next["status"] = status;
-        let _ = store(
-            state,
-            events,
-            kind_named("Pod"),
-            &namespace,
-            &name,
-            next,
-            Write::Controller,
-        );
+        set_status(state, events, "Pod", pod, status);
     }
 }
 

@@ -211,6 +211,7 @@ fn helm_deploy(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
         &plan,
         &options.health_checks,
     );
+    drive_deployer(&options, &mut report.summary);
     for file in of_role(files, "manifest") {
         let workloads =
             gantry_helm_deploy::applied::workloads(text_of(file.bytes), &options.namespace)
@@ -227,6 +228,61 @@ fn helm_deploy(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
         }
     }
     Ok(report)
+}
+
+/// The deployer itself, pumped to its end against a cluster with no release and a helm that
+/// fails: the first install stops, is uninstalled, and the outcome says why — the state
+/// machine's whole path (intents, answers, a manual clock) under WASI.
+fn drive_deployer(options: &gantry_helm_deploy::options::Options, summary: &mut String) {
+    use gantry_helm_deploy::deployer::{Config, Deployer, Finished, HelmExit, Intent};
+    let config = Config {
+        options: options.clone(),
+        judge: None,
+        secrets: Vec::new(),
+        deployment: false,
+    };
+    let mut now = 1_800_000_000_000;
+    let mut deployer = Deployer::new(config, now);
+    let mut helm: Option<HelmExit> = None;
+    for _ in 0..1_000 {
+        match deployer.poll_intent() {
+            Intent::Finish => break,
+            Intent::History(_) => deployer.handle_history(now, Ok(Vec::new())),
+            Intent::Helm(args) => {
+                helm = Some(if args[0] == "uninstall" {
+                    HelmExit::Success
+                } else {
+                    HelmExit::Failed(
+                        "Error: INSTALLATION FAILED: no cluster under WASI\n".to_owned(),
+                    )
+                });
+            }
+            Intent::Wait(until) => {
+                now = until.max(now + 1);
+                match helm.take() {
+                    Some(exit) => deployer.handle_helm(now, exit),
+                    None => deployer.handle_timer(now),
+                }
+            }
+            Intent::ReadRoute { .. } => deployer.handle_route(now, Ok(serde_json::Value::Null)),
+            _ => deployer.handle_done(now, Ok(())),
+        }
+    }
+    let _ = match deployer.finished() {
+        Some(Finished::Ran { outcome, .. }) => writeln!(
+            summary,
+            "deployer: {} — {}; steps: {}",
+            outcome.decision.map_or("none", |d| d.word()),
+            outcome.failure.unwrap_or_default(),
+            outcome
+                .timeline
+                .iter()
+                .map(|(_, note)| note.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => writeln!(summary, "deployer: {other:?}"),
+    };
 }
 
 fn event(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
