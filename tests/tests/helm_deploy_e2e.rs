@@ -96,11 +96,14 @@ impl Cluster {
     /// A rolling deploy of podinfo 6.14.1 as published (`tests/fixtures/charts/podinfo`) with
     /// image `shop/podinfo` and these `set` lines besides.
     fn deploy_podinfo(&self, set: &str) -> RunOutcome {
+        self.podinfo(set).run(&["helm-deploy"])
+    }
+
+    fn podinfo(&self, set: &str) -> RunnerHarness<'_> {
         let chart = gantry_testkit::repository_root().join("tests/fixtures/charts/podinfo");
         self.harness("")
             .input("chart", chart.to_str().unwrap())
             .input("set", &format!("image.repository=shop/podinfo\n{set}"))
-            .run(&["helm-deploy"])
     }
 
     fn image(&self, name: &str) -> String {
@@ -1296,4 +1299,43 @@ fn an_upgrade_that_wrote_no_revision_is_not_rolled_back() {
             .is_none(),
         "no revision was added"
     );
+}
+
+/// Issue 26 §6: `test: true` runs podinfo's own tests (its `helm.sh/hook: test-success` pods:
+/// curl, `grpc_health_probe`, tiny-tools) on the new version once it is ready; a failing one
+/// (podinfo's `faults.testFail`, a pod that exits 1) rolls back before anything else runs.
+#[test]
+fn the_charts_own_tests_run_before_promotion_and_a_failing_one_rolls_back() {
+    let cluster = Cluster::start();
+    for word in ["curlimages/curl", "grpc_health_probe", "tiny-tools"] {
+        cluster.fake.behave(word, Behaviour::Completes(1));
+    }
+    cluster.fake.behave("alpine", Behaviour::Fails(1));
+    let tested = |set: &str| {
+        cluster
+            .podinfo(set)
+            .input("test", "true")
+            .run(&["helm-deploy"])
+    };
+    ended(&tested("image.tag=v1"), 0, "deployed");
+    let calls = cluster.helm_log().len();
+    let passed = tested("image.tag=v2");
+    ended(&passed, 0, "deployed");
+    let verbs: Vec<String> = cluster.helm_log()[calls..]
+        .iter()
+        .map(|argv| argv[0].clone())
+        .collect();
+    assert_eq!(verbs, ["version", "upgrade", "test"]);
+    assert!(passed.summary.contains("run the chart") && passed.summary.contains("helm test"));
+    assert_eq!(cluster.image("cart-podinfo"), "shop/podinfo:v2");
+
+    let failed = tested("image.tag=v3\nfaults.testFail=true");
+    ended(&failed, 1, "rolled-back");
+    let reason = failed.output("failure-reason");
+    assert!(
+        reason.contains("helm test cart failed"),
+        "{}",
+        explain(&failed)
+    );
+    assert_eq!(cluster.image("cart-podinfo"), "shop/podinfo:v2");
 }

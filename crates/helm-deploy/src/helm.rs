@@ -98,6 +98,17 @@ impl Helm {
         args
     }
 
+    /// `helm test` of a release: its test hooks run, their logs shown.
+    #[must_use]
+    pub fn test(&self, release: &str, seconds: u64) -> Vec<String> {
+        let mut args = vec!["test".to_owned(), release.to_owned()];
+        self.scope(&mut args);
+        args.push("--logs".to_owned());
+        args.push("--timeout".to_owned());
+        args.push(timeout(seconds));
+        args
+    }
+
     /// `helm uninstall` of a release.
     #[must_use]
     pub fn uninstall(&self, release: &str, seconds: u64) -> Vec<String> {

@@ -198,6 +198,13 @@ pub const SPEC: ActionSpec = ActionSpec {
             InputKind::Text,
         ),
         InputSpec::new(
+            "test",
+            "`true`: run the chart's tests (`helm test`, its `helm.sh/hook: test` pods) on the new version once it is ready, before any traffic or promotion; a failing test rolls back.",
+            false,
+            Some("false"),
+            InputKind::Boolean,
+        ),
+        InputSpec::new(
             "recover-pending",
             "A release left `pending-install/upgrade/rollback` (a killed helm): `fail` stops with guidance; `rollback` returns it to its last deployed revision first.",
             false,
@@ -415,6 +422,8 @@ pub struct Options {
     pub rollback_timeout: u32,
     /// Recover a pending release by rolling it back.
     pub recover_pending: bool,
+    /// Run `helm test` on the new version once it is ready, before traffic or promotion.
+    pub test: bool,
     /// When pods count as failing.
     pub grace: crate::failure::Grace,
     /// The GitHub environment.
@@ -568,6 +577,7 @@ impl Options {
             timeout,
             rollback_timeout,
             recover_pending: inputs.chosen(SPEC.declared("recover-pending"))? == "rollback",
+            test: inputs.boolean("test", false)?,
             grace: crate::failure::Grace {
                 unschedulable: i64::from(duration(
                     "unschedulable-grace",

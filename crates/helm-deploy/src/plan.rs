@@ -239,6 +239,8 @@ pub enum Step {
         /// No analysed step follows.
         last: bool,
     },
+    /// Run the chart's tests (`helm test`) on the track's release.
+    Test(Track),
     /// Run the health checks.
     Health,
     /// Remove a track's objects (`helm uninstall`, or the baseline's copies).
@@ -278,6 +280,7 @@ impl fmt::Display for Step {
                     ""
                 }
             ),
+            Self::Test(track) => write!(f, "run the chart's tests on {} (helm test)", track.word()),
             Self::Health => f.write_str("run the health checks"),
             Self::Remove(track) => write!(f, "remove {}", track.word()),
         }
@@ -427,6 +430,24 @@ pub fn plan(
         promotion,
         first_install,
     })
+}
+
+/// The plan with the chart's tests (`helm test`) run on the new version as soon as it is ready:
+/// after the new track's first readiness wait, before any traffic reaches it or any promotion.
+#[must_use]
+pub fn with_tests(mut plan: Plan) -> Plan {
+    let new = match plan.strategy {
+        Strategy::Rolling => Track::Stable,
+        Strategy::Canary => Track::Canary,
+        Strategy::BlueGreen => Track::Green,
+    };
+    if let Some(ready) = plan.steps.iter().position(|step| *step == Step::Ready(new)) {
+        plan.steps.insert(ready + 1, Step::Test(new));
+        if plan.promotion > ready {
+            plan.promotion += 1;
+        }
+    }
+    plan
 }
 
 /// One step of undoing a deploy.

@@ -351,6 +351,7 @@ impl Sim {
             timeout: 300,
             rollback_timeout: 120,
             recover_pending: false,
+            test: false,
             grace: Grace::default(),
             environment: None,
             environment_url: None,

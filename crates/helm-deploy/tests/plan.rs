@@ -259,3 +259,37 @@ fn a_cleanup_failing_after_promotion_undoes_nothing() {
         assert!(plan::undo(&plan, promotion).contains(&Undo::RollbackStable));
     }
 }
+
+/// `test: true`: the chart's tests run on the new version right after it is first ready —
+/// before any traffic reaches it, any baseline is made or any promotion — and the promotion
+/// index still names the first promotion step.
+#[test]
+fn the_charts_tests_run_on_the_new_version_before_traffic_and_promotion() {
+    for plan in every_plan() {
+        let tested = plan::with_tests(plan.clone());
+        assert_eq!(tested.steps.len(), plan.steps.len() + 1);
+        let at = tested
+            .steps
+            .iter()
+            .position(|step| matches!(step, Step::Test(_)))
+            .expect("a test step");
+        let Step::Test(track) = tested.steps[at] else {
+            unreachable!()
+        };
+        assert_eq!(tested.steps[at - 1], Step::Ready(track), "{tested:?}");
+        assert!(
+            !tested.steps[..at]
+                .iter()
+                .any(|step| matches!(step, Step::Route(_) | Step::Baseline)),
+            "{tested:?}"
+        );
+        if plan.strategy != Strategy::Rolling {
+            assert!(at < tested.promotion, "{tested:?}");
+            assert_eq!(
+                tested.steps[tested.promotion..],
+                plan.steps[plan.promotion..],
+                "{tested:?}"
+            );
+        }
+    }
+}

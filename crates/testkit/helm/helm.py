@@ -2,7 +2,7 @@
 
 There is no Linux helm binary to install here; this stands in for the one azure/setup-helm puts
 on a runner. It takes the same arguments (`version --short`, `upgrade --install`, `rollback`,
-`uninstall`, `test`, with --namespace, --kube-context, --version, --values, --set, --timeout),
+`uninstall`, `test --logs`, with --namespace, --kube-context, --version, --values, --set, --timeout),
 prints what helm prints on success and exits 1 with helm's `Error: …` line on failure. Every call
 is appended to $GANTRY_HELM_LOG (one JSON array of argv per line) when that is set.
 
@@ -80,8 +80,8 @@ def main(argv):
     index = 0
     while index < len(rest):
         word = rest[index]
-        if word in ("--install",):
-            options["install"] = True
+        if word in ("--install", "--logs"):
+            options[word.lstrip("-")] = True
         elif word in ("--namespace", "-n", "--kube-context", "--version", "--timeout"):
             options[word.lstrip("-")] = rest[index + 1]
             index += 1

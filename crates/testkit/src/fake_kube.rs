@@ -154,8 +154,10 @@ pub enum Behaviour {
     Unschedulable,
     /// Running, never ready.
     Unready,
-    /// Runs this many seconds, then exits 0 (a Job's pod: `Succeeded`).
+    /// Runs this many seconds, then exits 0 (a Job's or a test's pod: `Succeeded`).
     Completes(u64),
+    /// Runs this many seconds, then exits 1 (a pod that does not restart: `Failed`).
+    Fails(u64),
 }
 
 /// A request as the fake saw it.
@@ -1573,7 +1575,9 @@ fn kubelet(state: &mut State, events: &broadcast::Sender<Event>, pod: &Value, no
                 json!({"running": {"startedAt": start_time}}),
                 age >= f64::from(u32::try_from(seconds).unwrap_or(u32::MAX)),
             ),
-            Behaviour::Completes(_) => (json!({"running": {"startedAt": start_time}}), ready),
+            Behaviour::Completes(_) | Behaviour::Fails(_) => {
+                (json!({"running": {"startedAt": start_time}}), ready)
+            }
             Behaviour::CrashLoop | Behaviour::OomKilled if age < 1.0 => {
                 (json!({"running": {"startedAt": start_time}}), false)
             }
@@ -1594,14 +1598,19 @@ fn kubelet(state: &mut State, events: &broadcast::Sender<Event>, pod: &Value, no
     };
     let mut status = json!({"phase": "Running", "startTime": start_time, "hostIP": "10.0.0.2", "podIP": "10.1.0.9"});
     let all_ready;
-    if let Behaviour::Completes(seconds) = behaviour {
+    if let Behaviour::Completes(seconds) | Behaviour::Fails(seconds) = behaviour {
+        let (code, reason, phase) = if matches!(behaviour, Behaviour::Fails(_)) {
+            (1, "Error", "Failed")
+        } else {
+            (0, "Completed", "Succeeded")
+        };
         if age >= f64::from(u32::try_from(seconds).unwrap_or(u32::MAX)) {
             let finished = timestamp(now);
             let statuses: Vec<Value> = containers.iter().map(|container| json!({
                 "name": container["name"], "image": container["image"], "imageID": "",
-                "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": start_time, "finishedAt": finished}},
+                "state": {"terminated": {"exitCode": code, "reason": reason, "startedAt": start_time, "finishedAt": finished}},
                 "ready": false, "started": false, "restartCount": 0})).collect();
-            status["phase"] = json!("Succeeded");
+            status["phase"] = json!(phase);
             status["containerStatuses"] = Value::Array(statuses);
             status["conditions"] = json!([
                 condition("PodScheduled", true, None),

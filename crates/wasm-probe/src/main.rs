@@ -204,6 +204,13 @@ fn helm_deploy(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
         &options.canary_steps,
         false,
     )
+    .map(|plan| {
+        if options.test {
+            gantry_helm_deploy::plan::with_tests(plan)
+        } else {
+            plan
+        }
+    })
     .map_err(|error| error.to_string())?;
     let mut report = gantry_helm_deploy::report::plan(
         &options.release,

@@ -349,6 +349,13 @@ fn plan_only(options: &Options) -> Result<Report, ActionFailure> {
         &options.canary_steps,
         false,
     )
+    .map(|plan| {
+        if options.test {
+            plan::with_tests(plan)
+        } else {
+            plan
+        }
+    })
     .map_err(|error| ActionFailure::InvalidInput(error.to_string()))?;
     Ok(report::plan(
         &options.release,

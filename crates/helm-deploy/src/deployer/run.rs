@@ -414,6 +414,7 @@ impl Run {
             &options.canary_steps,
             self.previous.is_none(),
         ) {
+            Ok(plan) if options.test => plan::with_tests(plan),
             Ok(plan) => plan,
             Err(error) => return Finished::Refused(error.to_string()),
         };
@@ -601,6 +602,10 @@ impl Run {
                 let track = self.new_track();
                 self.watch_for(track, u64::from(self.options.step_interval) * 1000)
                     .await
+            }
+            Step::Test(track) => {
+                let args = self.helm.test(&track.name(&release), self.remaining());
+                self.helm(args, Watch::Nothing).await
             }
             Step::Analyse { percent, last } => self.analyse(*percent, *last).await,
             Step::Health => self.health().await,
