@@ -1339,3 +1339,55 @@ fn the_charts_own_tests_run_before_promotion_and_a_failing_one_rolls_back() {
     );
     assert_eq!(cluster.image("cart-podinfo"), "shop/podinfo:v2");
 }
+
+/// The ready endpoints the Service's `EndpointSlices` list.
+fn ready_endpoints(cluster: &Cluster, service: &str) -> usize {
+    cluster
+        .fake
+        .list("EndpointSlice", "shop")
+        .iter()
+        .filter(|slice| slice["metadata"]["labels"]["kubernetes.io/service-name"] == service)
+        .flat_map(|slice| slice["endpoints"].as_array().cloned().unwrap_or_default())
+        .filter(|endpoint| endpoint["conditions"]["ready"] != false)
+        .count()
+}
+
+/// Issue 26 §3: a Service whose selector also requires a label only the stable pods carry
+/// (here `gantry.dev/track: stable`, as a chart that selects by track would render it). The
+/// switch rewrites the instance label only, so it would leave the Service selecting nothing:
+/// before, it was made and reported `promoted` on zero ready pods. Now it is not made, green is
+/// removed, and the stable keeps its endpoints throughout.
+#[test]
+fn a_blue_green_switch_that_would_serve_no_pod_is_not_made() {
+    let cluster = Cluster::start();
+    ended(
+        &blue_green(&cluster, "v1").run(&["helm-deploy"]),
+        0,
+        "deployed",
+    );
+    let mut service = cluster.fake.get("Service", "shop", "cart").unwrap();
+    service["spec"]["selector"]["gantry.dev/track"] = json!("stable");
+    cluster.fake.replace(&service);
+    let started = Instant::now();
+    while ready_endpoints(&cluster, "cart") == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "no endpoints");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let outcome = blue_green(&cluster, "v2").run(&["helm-deploy"]);
+    ended(&outcome, 1, "rolled-back");
+    let reason = outcome.output("failure-reason");
+    assert!(
+        reason.contains("would select no ready pod"),
+        "{}",
+        explain(&outcome)
+    );
+    assert_eq!(selects(&cluster), "cart");
+    assert!(ready_endpoints(&cluster, "cart") > 0);
+    assert!(
+        cluster
+            .fake
+            .get("Deployment", "shop", "cart-green")
+            .is_none()
+    );
+    assert_eq!(cluster.image("cart"), "shop/cart:v1");
+}

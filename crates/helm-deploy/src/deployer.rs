@@ -162,6 +162,12 @@ pub enum Intent {
         /// What to write.
         routing: Routing,
     },
+    /// How many ready endpoints the Service's `EndpointSlices` list (an endpoint whose `ready`
+    /// is unset counts, as the API says; a terminating one does not) → [`Deployer::handle_count`].
+    Endpoints(String),
+    /// How many pods this label selector selects that are Ready and not being deleted →
+    /// [`Deployer::handle_count`].
+    ReadyPods(String),
     /// Ask Prometheus a range query → [`Deployer::handle_answer`].
     Query(judge::Query),
     /// Probe a health check's URL → [`Deployer::handle_probe`].
@@ -221,6 +227,8 @@ pub enum Answer {
     Done(Result<(), ClusterError>),
     /// The routing object, as JSON.
     Route(Result<serde_json::Value, ClusterError>),
+    /// A count of ready endpoints or pods.
+    Count(Result<u32, ClusterError>),
     /// Prometheus's answer to a query.
     Answer(Result<judge::Answer, String>),
     /// A probe's status and how long it took (ms), or why it had no answer.
@@ -431,6 +439,11 @@ impl Deployer {
     /// The routing object read ([`Intent::ReadRoute`]).
     pub fn handle_route(&mut self, now: Millis, route: Result<serde_json::Value, ClusterError>) {
         self.handle(now, Answer::Route(route));
+    }
+
+    /// Ready endpoints or pods counted ([`Intent::Endpoints`], [`Intent::ReadyPods`]).
+    pub fn handle_count(&mut self, now: Millis, count: Result<u32, ClusterError>) {
+        self.handle(now, Answer::Count(count));
     }
 
     /// Prometheus's answer ([`Intent::Query`]).

@@ -97,6 +97,10 @@ struct Faults {
     crash: bool,
     /// How long helm takes (a hook it waits for); 2 s when 0.
     helm_ms: Millis,
+    /// This track's Service has no ready endpoint (its pods are ready, its selector is wrong).
+    no_endpoints: Option<Track>,
+    /// The chart ignores the pinned routing: a stable upgrade renders the route all on stable.
+    ignores_pinning: bool,
 }
 
 struct Sim {
@@ -233,6 +237,12 @@ impl Sim {
             }
             _ => None,
         };
+        if self.faults.ignores_pinning
+            && name == RELEASE
+            && args.iter().any(|a| a.starts_with("gantry.weights."))
+        {
+            self.route = virtual_service();
+        }
         // Helm applies the objects, then waits (for hooks) before it exits.
         if let (Some(revision), false) = (written, fail) {
             self.apply(&name, revision);
@@ -469,6 +479,18 @@ impl Sim {
                     };
                     deployer.handle_done(self.now, done);
                 }
+                Intent::Endpoints(service) => {
+                    let broken = self
+                        .faults
+                        .no_endpoints
+                        .is_some_and(|track| track.name(RELEASE) == service);
+                    let ready = !broken
+                        && self
+                            .objects
+                            .get(&("Deployment".to_owned(), service))
+                            .is_some_and(|d| d["status"]["readyReplicas"] != 0);
+                    deployer.handle_count(self.now, Ok(u32::from(ready)));
+                }
                 Intent::Events(_) | Intent::Logs { .. } => {
                     deployer.handle_lines(self.now, Ok(vec!["BackOff: back-off".to_owned()]));
                 }
@@ -687,4 +709,55 @@ fn a_crash_while_helm_runs_stops_helm_and_is_the_cause() {
         .expect("rolled back");
     assert!(rollback.0 < 10.0, "{:?}", outcome.timeline);
     assert_eq!(sim.stable_image(), "shop/cart:v1");
+}
+
+/// A canary whose Service has no ready endpoint is never given traffic: the route is not
+/// written, and the deploy rolls back saying which Service.
+#[test]
+fn a_route_to_a_service_with_no_ready_endpoint_is_not_written() {
+    for strategy in [Strategy::Canary, Strategy::BlueGreen] {
+        let new = if strategy == Strategy::Canary {
+            Track::Canary
+        } else {
+            Track::Green
+        };
+        let mut sim = Sim::new(Faults {
+            no_endpoints: Some(new),
+            ..Faults::default()
+        });
+        let outcome = sim.deploy(strategy);
+        assert_eq!(outcome.decision, Some(Decision::RolledBack), "{outcome:?}");
+        let failure = outcome.failure.unwrap_or_default();
+        assert!(
+            failure.contains(&format!(
+                "Service {} has no ready endpoint",
+                new.name(RELEASE)
+            )),
+            "{failure}"
+        );
+        assert!(sim.home());
+        assert_eq!(sim.stable_image(), "shop/cart:v1");
+    }
+}
+
+/// A chart that renders its own routing over the pinned one when the stable is upgraded at
+/// promotion: the routing is read back after the upgrade, the change is caught, and the deploy
+/// rolls back rather than report a promotion it cannot vouch for.
+#[test]
+fn a_stable_upgrade_that_drops_the_pinned_routing_is_caught() {
+    let mut sim = Sim::new(Faults {
+        ignores_pinning: true,
+        ..Faults::default()
+    });
+    let outcome = sim.deploy(Strategy::Canary);
+    assert_eq!(outcome.decision, Some(Decision::RolledBack), "{outcome:?}");
+    assert!(
+        outcome
+            .failure
+            .as_deref()
+            .is_some_and(|f| f.contains("did not keep the routing pinned")),
+        "{outcome:?}"
+    );
+    assert_eq!(sim.stable_image(), "shop/cart:v1");
+    assert!(sim.home());
 }

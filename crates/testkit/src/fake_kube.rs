@@ -90,6 +90,13 @@ pub const KINDS: &[Kind] = &[
     kind("apps", "v1", "daemonsets", "DaemonSet", true),
     kind("batch", "v1", "jobs", "Job", true),
     kind(
+        "discovery.k8s.io",
+        "v1",
+        "endpointslices",
+        "EndpointSlice",
+        false,
+    ),
+    kind(
         "autoscaling",
         "v2",
         "horizontalpodautoscalers",
@@ -1186,6 +1193,81 @@ fn control(state: &mut State, events: &broadcast::Sender<Event>, now: f64) {
     }
     for pod in all_of(state, "pods") {
         kubelet(state, events, &pod, now);
+    }
+    for service in all_of(state, "services") {
+        control_endpoint_slice(state, events, &service);
+    }
+}
+
+/// The `EndpointSlice` controller: one slice per Service with a selector (`<service>-fake`,
+/// labelled `kubernetes.io/service-name`), an endpoint per pod the selector selects that is not
+/// being deleted, `ready` as the pod's Ready condition.
+fn control_endpoint_slice(state: &mut State, events: &broadcast::Sender<Event>, service: &Value) {
+    let (namespace, name) = namespace_and_name(service);
+    let Some(selector) = service["spec"]["selector"]
+        .as_object()
+        .filter(|s| !s.is_empty())
+    else {
+        return;
+    };
+    let selector: Vec<String> = selector
+        .iter()
+        .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
+        .collect();
+    let selector = selector.join(",");
+    let endpoints: Vec<Value> = all_of(state, "pods")
+        .iter()
+        .filter(|pod| pod["metadata"]["namespace"] == namespace.as_str())
+        .filter(|pod| pod["metadata"]["deletionTimestamp"].is_null())
+        .filter(|pod| matches_labels(pod, &selector))
+        .map(|pod| {
+            let ready = pod["status"]["conditions"].as_array().is_some_and(|c| {
+                c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True")
+            });
+            json!({"addresses": [pod["status"]["podIP"].as_str().unwrap_or("10.1.0.9")],
+                "conditions": {"ready": ready, "serving": ready, "terminating": false},
+                "targetRef": {"kind": "Pod", "namespace": namespace, "name": pod["metadata"]["name"]}})
+        })
+        .collect();
+    let slice_name = format!("{name}-fake");
+    let slice = json!({
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": slice_name, "namespace": namespace,
+            "labels": {"kubernetes.io/service-name": name,
+                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
+            "ownerReferences": owner(service)},
+        "addressType": "IPv4",
+        "endpoints": endpoints,
+        "ports": service["spec"]["ports"].as_array().map_or_else(Vec::new, |ports| ports
+            .iter()
+            .map(|p| json!({"name": p["name"], "port": p["port"], "protocol": "TCP"}))
+            .collect()),
+    });
+    let key = ("endpointslices", namespace.clone(), slice_name.clone());
+    match state.objects.get(&key) {
+        Some(existing) if existing["endpoints"] == slice["endpoints"] => {}
+        Some(existing) => {
+            let mut next = existing.clone();
+            next["endpoints"] = slice["endpoints"].clone();
+            let _ = store(
+                state,
+                events,
+                kind_named("EndpointSlice"),
+                &namespace,
+                &slice_name,
+                next,
+                Write::Controller,
+            );
+        }
+        None => {
+            let _ = create(
+                state,
+                events,
+                kind_named("EndpointSlice"),
+                &namespace,
+                slice,
+            );
+        }
     }
 }
 

@@ -27,6 +27,7 @@ use k8s_openapi::api::apps::v1::{
     DaemonSet, Deployment as KubeDeployment, ReplicaSet, StatefulSet,
 };
 use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -533,6 +534,45 @@ impl Edge<'_> {
         })
     }
 
+    /// The ready endpoints of a Service's `EndpointSlices` (`ready` unset counts, as the API
+    /// says; terminating ones do not).
+    async fn ready_endpoints(&self, service: &str) -> Result<u32, KubeError> {
+        let slices: Vec<EndpointSlice> = self
+            .cluster
+            .list(&format!("kubernetes.io/service-name={service}"))
+            .await?;
+        let ready = slices
+            .iter()
+            .flat_map(|slice| &slice.endpoints)
+            .filter(|endpoint| {
+                let conditions = endpoint.conditions.as_ref();
+                conditions.and_then(|c| c.ready).unwrap_or(true)
+                    && !conditions.and_then(|c| c.terminating).unwrap_or(false)
+            })
+            .count();
+        Ok(u32::try_from(ready).unwrap_or(u32::MAX))
+    }
+
+    /// The pods `selector` selects that are Ready and not being deleted.
+    async fn ready_pods(&self, selector: &str) -> Result<u32, KubeError> {
+        let pods: Vec<Pod> = self.cluster.list(selector).await?;
+        let ready = pods
+            .iter()
+            .filter(|pod| pod.metadata.deletion_timestamp.is_none())
+            .filter(|pod| {
+                pod.status
+                    .as_ref()
+                    .and_then(|status| status.conditions.as_ref())
+                    .is_some_and(|conditions| {
+                        conditions
+                            .iter()
+                            .any(|c| c.type_ == "Ready" && c.status == "True")
+                    })
+            })
+            .count();
+        Ok(u32::try_from(ready).unwrap_or(u32::MAX))
+    }
+
     async fn probe(&self, probe: &Probe) -> Result<(u16, u64), String> {
         let timeout = Duration::from_millis(probe.timeout_ms);
         let answer = match &probe.through {
@@ -693,6 +733,14 @@ async fn pump(
                     .write_routing(traffic, &release, tracks, &routing)
                     .await;
                 deployer.handle_done(unix_millis(), done.map_err(cluster_error));
+            }
+            Intent::Endpoints(service) => {
+                let count = edge.ready_endpoints(&service).await;
+                deployer.handle_count(unix_millis(), count.map_err(cluster_error));
+            }
+            Intent::ReadyPods(selector) => {
+                let count = edge.ready_pods(&selector).await;
+                deployer.handle_count(unix_millis(), count.map_err(cluster_error));
             }
             Intent::Query(query) => {
                 let answer = edge.query(&query).await;

@@ -565,6 +565,7 @@ impl Run {
         let release = self.options.release.clone();
         match step {
             Step::Install { track, pinned } => {
+                let pinned_routing = pinned.clone();
                 let pinned = pinned
                     .as_ref()
                     .map(|routing| routing.pinned(&release, self.tracks()))
@@ -576,7 +577,17 @@ impl Run {
                     &pinned,
                     self.remaining(),
                 );
-                self.helm(args, Watch::NewPods).await
+                self.helm(args, Watch::NewPods).await?;
+                // The stable upgrade at promotion must have kept the routing pinned: read back.
+                if let Some(routing) = pinned_routing {
+                    self.hold(&routing, HOLD_MS).await.map_err(|stop| {
+                        Stop::Failed(format!(
+                            "the stable upgrade did not keep the routing pinned: {}",
+                            stop.reason()
+                        ))
+                    })?;
+                }
+                Ok(())
             }
             Step::Unpin => {
                 let args = self.helm.upgrade(
@@ -591,7 +602,9 @@ impl Run {
             Step::Ready(track) => self.ready(*track).await,
             Step::Baseline => self.baseline().await,
             Step::Route(routing) => {
+                self.would_serve(routing).await?;
                 self.route(routing, HOLD_MS).await?;
+                self.serves(routing).await?;
                 if self.at < self.plan.promotion && self.deployment {
                     let description = format!("{}: {routing}", self.plan.strategy.word());
                     self.io.ask(Intent::Progress(description)).await;
@@ -765,6 +778,17 @@ impl Run {
             routing: wanted.clone(),
         })
         .await?;
+        self.hold(wanted, within).await
+    }
+
+    /// Reads the routing back until it shows `wanted` [`HOLD_READS`] times in a row, within
+    /// `within`.
+    async fn hold(&mut self, wanted: &Routing, within: Millis) -> Result<(), Stop> {
+        let (traffic, release, tracks) = (
+            self.plan.traffic,
+            self.options.release.clone(),
+            self.tracks(),
+        );
         let until = self.io.now() + within;
         let mut in_a_row = 0;
         let mut last = String::new();
@@ -789,6 +813,93 @@ impl Run {
             }
             self.pause(HOLD_READ_MS).await;
         }
+    }
+
+    /// The Services that would receive traffic under `routing`: the tracks' own Services with
+    /// a share, or (a Service switch) the public Service with its selector as the switch would
+    /// write it.
+    fn receivers(&self, routing: &Routing) -> Vec<String> {
+        let release = &self.options.release;
+        match routing {
+            Routing::Weights(weights) => self
+                .tracks()
+                .iter()
+                .filter(|track| weights.of(**track) > 0)
+                .map(|track| track.name(release))
+                .collect(),
+            Routing::Serve(_) => vec![release.clone()],
+        }
+    }
+
+    async fn count(&self, intent: Intent) -> Result<u32, Stop> {
+        match self.io.ask(intent).await {
+            Answer::Count(count) => Ok(count?),
+            other => Err(unexpected("a count", &other).into()),
+        }
+    }
+
+    /// Before a routing change: what would receive the traffic has ready pods, or the change is
+    /// not made. A Service switch is judged by the selector it would write (a selector that
+    /// still requires a label the new pods lack selects none of them).
+    async fn would_serve(&mut self, routing: &Routing) -> Result<(), Stop> {
+        if let Routing::Serve(track) = routing {
+            let object = self.read_route().await?;
+            let next = routing::write(
+                &object,
+                self.plan.traffic,
+                &self.options.release,
+                &self.options.namespace,
+                self.tracks(),
+                routing,
+            )
+            .map_err(|error| Stop::Failed(error.to_string()))?;
+            let selector = next["spec"]["selector"]
+                .as_object()
+                .map(|labels| {
+                    labels
+                        .iter()
+                        .map(|(key, value)| format!("{key}={}", value.as_str().unwrap_or_default()))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default();
+            if selector.is_empty() || self.count(Intent::ReadyPods(selector.clone())).await? == 0 {
+                return Err(Stop::Failed(format!(
+                    "not switched to {}: Service {} would select no ready pod (selector {selector})",
+                    track.word(),
+                    self.options.release
+                )));
+            }
+            return Ok(());
+        }
+        for service in self.receivers(routing) {
+            if self.count(Intent::Endpoints(service.clone())).await? == 0 {
+                return Err(Stop::Failed(format!(
+                    "not routed ({routing}): Service {service} has no ready endpoint to take its share"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// After a routing change: every Service that receives traffic has ready endpoints (its
+    /// `EndpointSlices`), read again until it does or the hold time runs out.
+    async fn serves(&mut self, routing: &Routing) -> Result<(), Stop> {
+        let until = self.io.now() + HOLD_MS;
+        for service in self.receivers(routing) {
+            loop {
+                if self.count(Intent::Endpoints(service.clone())).await? > 0 {
+                    break;
+                }
+                if self.io.now() >= until {
+                    return Err(Stop::Failed(format!(
+                        "routed ({routing}), but Service {service} has no ready endpoint: traffic reaches nothing"
+                    )));
+                }
+                self.pause(HOLD_READ_MS).await;
+            }
+        }
+        Ok(())
     }
 
     /// Traffic home while undoing: written and read back again and again (another controller
