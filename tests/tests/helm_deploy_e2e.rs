@@ -1391,3 +1391,57 @@ fn a_blue_green_switch_that_would_serve_no_pod_is_not_made() {
     );
     assert_eq!(cluster.image("cart"), "shop/cart:v1");
 }
+
+/// Issue 26 §7: from a hosted runner, outside the cluster, `prometheus-url` names Prometheus
+/// by its Service (`http://prometheus.monitoring.svc:9090`) and the judge's queries go through
+/// the API server's service proxy — here to a real Prometheus. With no such Service, the
+/// canary cannot be judged and is not promoted.
+#[test]
+fn the_judge_reaches_an_in_cluster_prometheus_through_the_api_server() {
+    let cluster = Cluster::start();
+    let url = "http://prometheus.monitoring.svc:9090";
+    ended(
+        &canary(&cluster, "v1", url).run(&["helm-deploy"]),
+        0,
+        "deployed",
+    );
+    let healthy = prometheus(0.005);
+    let missing = canary(&cluster, "v2", url).run(&["helm-deploy"]);
+    ended(&missing, 1, "rolled-back");
+    assert!(
+        missing
+            .output("failure-reason")
+            .contains("could not be judged"),
+        "{}",
+        explain(&missing)
+    );
+    assert_eq!(cluster.image("cart"), "shop/cart:v1");
+
+    cluster.fake.create(
+        &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring"}}),
+    );
+    cluster
+        .fake
+        .create(&json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "prometheus", "namespace": "monitoring"},
+        "spec": {"ports": [{"name": "http", "port": 9090}]}}));
+    cluster
+        .fake
+        .proxy_to("monitoring", "prometheus", &healthy.url);
+    let promoted = canary(&cluster, "v3", url).run(&["helm-deploy"]);
+    ended(&promoted, 0, "promoted");
+    assert!(promoted.summary.contains("Canary analysis"));
+    assert_eq!(cluster.image("cart"), "shop/cart:v3");
+    let proxied = cluster
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.method == "POST"
+                && r.path
+                    == "/api/v1/namespaces/monitoring/services/http:prometheus:9090/proxy/api/v1/query_range"
+                && r.status == 200
+        })
+        .count();
+    assert!(proxied >= 4, "{proxied} queries through the proxy");
+}

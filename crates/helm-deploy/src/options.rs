@@ -101,7 +101,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         ),
         InputSpec::new(
             "prometheus-url",
-            "Canary analysis: the Prometheus server's base URL (canary-verify's input).",
+            "Canary analysis: the Prometheus server's base URL (canary-verify's input). A Service's cluster DNS name (`http://prometheus-server.monitoring.svc:9090`) is reached through the Kubernetes API server's service proxy, so a hosted runner outside the cluster can judge; the kubeconfig's identity needs `get` and `create` on `services/proxy` there.",
             false,
             None,
             InputKind::Text,

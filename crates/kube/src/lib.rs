@@ -427,6 +427,38 @@ impl Cluster {
         }
     }
 
+    /// A `POST` of a form to `path` on the API server as it stands (a Service's proxy path):
+    /// the status and the body, within `timeout`. Not retried: the caller's client retries.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        form: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<(u16, Vec<u8>), Error> {
+        let request = http::Request::post(path)
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(http::header::ACCEPT, "application/json")
+            .body(kube::client::Body::from(form))
+            .map_err(|error| Error::Contract(format!("{path}: {error}")))?;
+        let exchange = async {
+            let response = self.client.send(request).await?;
+            let status = response.status().as_u16();
+            let body = response.into_body().collect_bytes().await?;
+            Ok::<_, kube::Error>((status, body.to_vec()))
+        };
+        match tokio::time::timeout(timeout, exchange).await {
+            Err(_) => Err(Error::Unreachable(format!(
+                "{path}: no answer within {} ms",
+                timeout.as_millis()
+            ))),
+            Ok(Err(error)) => Err(classify(path, error)),
+            Ok(Ok(answer)) => Ok(answer),
+        }
+    }
+
     /// A pod's events, oldest first, as `Reason: message`.
     pub async fn events(&self, pod: &str) -> Result<Vec<String>, Error> {
         let api = self.api::<k8s_openapi::api::core::v1::Event>();

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bytes::Bytes;
+pub use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -173,6 +173,72 @@ enum Source {
     /// A recording (`file:<path>`): answers by endpoint and form, for the demo and for
     /// deciding again, offline, on the data a decision was made on.
     Recorded(std::sync::Arc<BTreeMap<String, Value>>),
+    /// Another way to the server (the Kubernetes API server's service proxy).
+    Transport(std::sync::Arc<dyn Transport>),
+}
+
+/// The answer to one POST: its status and body, or why there was none.
+pub type Exchange =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(u16, Bytes), String>> + Send>>;
+
+/// A way to POST a form to the server other than a direct connection: the Kubernetes API
+/// server's service proxy for a Prometheus inside the cluster (`gantry-kube`).
+pub trait Transport: Send + Sync {
+    /// POSTs `form` to the API path `path` (`/api/v1/query_range`).
+    fn post(&self, path: &str, form: Bytes) -> Exchange;
+}
+
+/// A Prometheus named as a Service inside a cluster: `http(s)://<name>.<namespace>.svc[.cluster.local][:port][/prefix]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InCluster {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// The Service.
+    pub service: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// The port (80 or 443 when the URL names none).
+    pub port: u16,
+    /// A path prefix the server is served under (`/prometheus`), without a trailing `/`.
+    pub prefix: String,
+}
+
+impl InCluster {
+    /// The URL, if it names a Service by its cluster DNS name.
+    #[must_use]
+    pub fn of(url: &str) -> Option<Self> {
+        let uri: http::Uri = url.trim().trim_end_matches('/').parse().ok()?;
+        let scheme = uri
+            .scheme_str()
+            .filter(|s| matches!(*s, "http" | "https"))?;
+        let host = uri.host()?;
+        let rest = host
+            .strip_suffix(".svc.cluster.local")
+            .or_else(|| host.strip_suffix(".svc"))?;
+        let (service, namespace) = rest.split_once('.')?;
+        if service.is_empty() || namespace.is_empty() || namespace.contains('.') {
+            return None;
+        }
+        Some(Self {
+            scheme: scheme.to_owned(),
+            service: service.to_owned(),
+            namespace: namespace.to_owned(),
+            port: uri
+                .port_u16()
+                .unwrap_or(if scheme == "https" { 443 } else { 80 }),
+            prefix: uri.path().trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// The API server's proxy path to the Service, with the server's prefix
+    /// (`/api/v1/namespaces/monitoring/services/http:prometheus:9090/proxy/prometheus`).
+    #[must_use]
+    pub fn proxy_path(&self) -> String {
+        format!(
+            "/api/v1/namespaces/{}/services/{}:{}:{}/proxy{}",
+            self.namespace, self.scheme, self.service, self.port, self.prefix
+        )
+    }
 }
 
 /// A form body (`application/x-www-form-urlencoded`), as the client sends it.
@@ -317,6 +383,25 @@ impl Client {
         })
     }
 
+    /// A client that reaches the server named `shown` through `transport`; `options.url` is
+    /// only shown, its credentials are sent as `options.auth` says.
+    #[must_use]
+    pub fn through(transport: std::sync::Arc<dyn Transport>, options: Options) -> Self {
+        let authorization = match &options.auth {
+            Auth::None => None,
+            Auth::Bearer(token) => Some(format!("Bearer {}", token.trim())),
+            Auth::Basic { username, password } => Some(basic(username, password)),
+        };
+        Self {
+            base: gantry_core::markdown::redact_userinfo(options.url.trim())
+                .trim_end_matches('/')
+                .to_owned(),
+            authorization,
+            source: Source::Transport(transport),
+            options,
+        }
+    }
+
     fn recorded(path: &str, options: Options) -> Result<Self, Error> {
         let malformed = |detail: String| Error::Malformed {
             url: format!("file:{path}"),
@@ -374,12 +459,9 @@ impl Client {
         params: &[(&str, &str)],
     ) -> Result<Answer, Error> {
         let url = format!("{}/api/v1/{endpoint}", self.base);
-        let http = match &self.source {
-            Source::Http(http) => http,
-            Source::Recorded(answers) => {
-                return self.replay(answers, &url, endpoint, query, params);
-            }
-        };
+        if let Source::Recorded(answers) = &self.source {
+            return self.replay(answers, &url, endpoint, query, params);
+        }
         let timeout = format!("{}ms", self.options.timeout.as_millis().max(1));
         let mut pairs = vec![("query", query)];
         pairs.extend_from_slice(params);
@@ -389,7 +471,7 @@ impl Client {
         let mut wait = self.options.backoff;
         let mut last = String::new();
         for attempt in 1..=attempts {
-            match self.attempt(http, &url, query, body.clone()).await {
+            match self.attempt(endpoint, &url, query, body.clone()).await {
                 Ok(answer) => return Ok(answer),
                 Err(Attempt::Final(error)) => return Err(error),
                 Err(Attempt::Retry(why)) => last = why,
@@ -441,13 +523,23 @@ impl Client {
         })
     }
 
-    async fn attempt(
+    /// One POST, through the client's source: its status and body.
+    async fn exchange(
         &self,
-        http: &HyperClient<Connector, Full<Bytes>>,
+        endpoint: &str,
         url: &str,
-        query: &str,
         body: Bytes,
-    ) -> Result<Answer, Attempt> {
+    ) -> Result<(u16, Bytes), Attempt> {
+        let http = match &self.source {
+            Source::Http(http) => http,
+            Source::Transport(transport) => {
+                return transport
+                    .post(&format!("/api/v1/{endpoint}"), body)
+                    .await
+                    .map_err(Attempt::Retry);
+            }
+            Source::Recorded(_) => unreachable!("a recording answers without a request"),
+        };
         let mut request = http::Request::post(url)
             .header(
                 http::header::CONTENT_TYPE,
@@ -464,31 +556,39 @@ impl Client {
         let request = request
             .body(Full::new(body))
             .map_err(|error| Attempt::Final(Error::Url(format!("{url}: {error}"))))?;
-        let exchange = async {
-            let response = http.request(request).await.map_err(|error| {
-                use std::error::Error as _;
-                let cause = error
-                    .source()
-                    .map_or_else(|| error.to_string(), ToString::to_string);
-                Attempt::Retry(format!("connection failed: {cause}"))
-            })?;
-            let status = response.status().as_u16();
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|error| Attempt::Retry(format!("the answer broke off: {error}")))?
-                .to_bytes();
-            Ok::<_, Attempt>((status, bytes))
-        };
-        let (status, bytes) = tokio::time::timeout(self.options.timeout, exchange)
+        let response = http.request(request).await.map_err(|error| {
+            use std::error::Error as _;
+            let cause = error
+                .source()
+                .map_or_else(|| error.to_string(), ToString::to_string);
+            Attempt::Retry(format!("connection failed: {cause}"))
+        })?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .into_body()
+            .collect()
             .await
-            .map_err(|_| {
-                Attempt::Retry(format!(
-                    "no answer within {} ms",
-                    self.options.timeout.as_millis()
-                ))
-            })??;
+            .map_err(|error| Attempt::Retry(format!("the answer broke off: {error}")))?
+            .to_bytes();
+        Ok((status, bytes))
+    }
+
+    async fn attempt(
+        &self,
+        endpoint: &str,
+        url: &str,
+        query: &str,
+        body: Bytes,
+    ) -> Result<Answer, Attempt> {
+        let (status, bytes) =
+            tokio::time::timeout(self.options.timeout, self.exchange(endpoint, url, body))
+                .await
+                .map_err(|_| {
+                    Attempt::Retry(format!(
+                        "no answer within {} ms",
+                        self.options.timeout.as_millis()
+                    ))
+                })??;
         match status {
             401 | 403 => {
                 return Err(Attempt::Final(Error::Unauthorized {

@@ -221,6 +221,9 @@ struct State {
     first_failure: Option<f64>,
     /// What a Service's pods answer through the API server's proxy (default 200).
     proxied: BTreeMap<String, u16>,
+    /// Services whose proxy forwards to a real server (`http://127.0.0.1:port`), by
+    /// namespace and name.
+    upstreams: BTreeMap<(String, String), String>,
 }
 
 struct Shared {
@@ -509,6 +512,16 @@ impl FakeKube {
             .lock()
             .proxied
             .insert(service.to_owned(), status);
+    }
+
+    /// The service proxy of `namespace/service` forwards to `upstream` (a server on 127.0.0.1),
+    /// as the API server forwards to the Service's endpoints: path after `/proxy`, query,
+    /// method and body as sent. The Service object must exist (404 otherwise).
+    pub fn proxy_to(&self, namespace: &str, service: &str, upstream: &str) {
+        self.shared.lock().upstreams.insert(
+            (namespace.to_owned(), service.to_owned()),
+            upstream.trim_end_matches('/').to_owned(),
+        );
     }
 
     /// Ends every open watch, as an API server restarting or timing watches out does.
@@ -2317,6 +2330,98 @@ fn from_protobuf(body: &[u8]) -> Option<Value> {
     Some(object)
 }
 
+/// A request, as the proxy forwards it.
+struct Forwarded<'a> {
+    method: &'a Method,
+    path: &'a str,
+    query: &'a str,
+    content_type: &'a str,
+    body: &'a [u8],
+}
+
+/// The service proxy to a Service with an upstream ([`FakeKube::proxy_to`]): the request
+/// forwarded over HTTP/1.0 (so the answer is never chunked), the answer returned as it came.
+fn forward(shared: &Arc<Shared>, request: &Forwarded<'_>) -> Option<Response<Body>> {
+    use std::io::{Read as _, Write as _};
+    let Forwarded {
+        method,
+        path,
+        query,
+        content_type,
+        body,
+    } = *request;
+    let rest = path.strip_prefix("/api/v1/namespaces/")?;
+    let (namespace, rest) = rest.split_once("/services/")?;
+    let (target, tail) = rest.split_once("/proxy")?;
+    let name = target.split(':').nth(1).unwrap_or(target);
+    let upstream = {
+        let state = shared.lock();
+        let upstream = state
+            .upstreams
+            .get(&(namespace.to_owned(), name.to_owned()))?
+            .clone();
+        if !state
+            .objects
+            .contains_key(&("services", namespace.to_owned(), name.to_owned()))
+        {
+            return Some(respond(
+                404,
+                &status_body(404, "NotFound", &format!("services \"{name}\" not found")),
+            ));
+        }
+        upstream
+    };
+    let address = upstream.strip_prefix("http://")?;
+    let target = if query.is_empty() {
+        (if tail.is_empty() { "/" } else { tail }).to_owned()
+    } else {
+        format!("{tail}?{query}")
+    };
+    let exchange = || -> std::io::Result<Vec<u8>> {
+        let mut stream = std::net::TcpStream::connect(address)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let head = format!(
+            "{method} {target} HTTP/1.0\r\nHost: {address}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nAccept: application/json\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(body)?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer)?;
+        Ok(answer)
+    };
+    let Ok(answer) = exchange() else {
+        return Some(respond(
+            503,
+            &status_body(
+                503,
+                "ServiceUnavailable",
+                &format!("error trying to reach service: {upstream}"),
+            ),
+        ));
+    };
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+    let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
+    let content_type = head
+        .lines()
+        .find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case("content-type")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    Some(
+        Response::builder()
+            .status(status)
+            .header("content-type", content_type)
+            .body(Body::Full(Some(Bytes::copy_from_slice(
+                &answer[split + 4..],
+            ))))
+            .expect("a response"),
+    )
+}
+
 /// `GET /api/v1/namespaces/{ns}/services/{name}[:{port}]/proxy/{path}`: the Service's ready
 /// pods answer (what [`FakeKube::answer_through`] set, else 200); none ready is the API server's
 /// 503.
@@ -2383,6 +2488,16 @@ fn answer(
     content_type: &str,
     body: &[u8],
 ) -> Response<Body> {
+    let forwarded = Forwarded {
+        method,
+        path,
+        query,
+        content_type,
+        body,
+    };
+    if let Some(response) = forward(shared, &forwarded) {
+        return response;
+    }
     if *method == Method::GET && path.contains("/proxy") {
         if let Some(response) = service_proxy(shared, path) {
             return response;

@@ -35,8 +35,15 @@ fn classified(message: String, error: &PrometheusError) -> ActionFailure {
     }
 }
 
-/// The Prometheus client the inputs describe (helm-deploy's canary analysis uses it too).
+/// The Prometheus client the inputs describe.
 pub(crate) fn client(invocation: &Invocation) -> Result<Client, ActionFailure> {
+    let options = client_options(invocation)?;
+    Client::new(options).map_err(|error| classified(error.to_string(), &error))
+}
+
+/// The Prometheus client's settings from the inputs (helm-deploy's canary analysis uses them
+/// too, and reaches a Prometheus inside the cluster through the API server).
+pub(crate) fn client_options(invocation: &Invocation) -> Result<ClientOptions, ActionFailure> {
     let inputs = &invocation.inputs;
     let token = inputs.optional("prometheus-token");
     let username = inputs.optional("prometheus-username");
@@ -62,14 +69,13 @@ pub(crate) fn client(invocation: &Invocation) -> Result<Client, ActionFailure> {
     if let Some(path) = url.trim().strip_prefix("file:") {
         url = format!("file:{}", invocation.resolve(path).display());
     }
-    Client::new(ClientOptions {
+    Ok(ClientOptions {
         url,
         auth,
         timeout: Duration::from_secs(30),
         attempts: 4,
         backoff: Duration::from_secs(1),
     })
-    .map_err(|error| classified(error.to_string(), &error))
 }
 
 /// Runs the action.
