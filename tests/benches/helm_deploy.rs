@@ -29,6 +29,8 @@ impl Cluster {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("kubeconfig"), fake.kubeconfig()).unwrap();
         let helm = gantry_testkit::helm_stand_in(dir.path());
+        // The reference chart's post-upgrade migration hook, when enabled, runs 20 s.
+        fake.behave("migrate-20s", Behaviour::Completes(20));
         Self { fake, dir, helm }
     }
 
@@ -63,6 +65,14 @@ fn main() {
     );
     for (tag, behaviour, extra) in [
         ("crash", Behaviour::CrashLoop, &[][..]),
+        (
+            "crash",
+            Behaviour::CrashLoop,
+            &[(
+                "set",
+                "image.repository=shop/cart\nimage.tag=crash\nautoscaling.enabled=false\nreplicaCount=2\nmigration.enabled=true\nmigration.image=shop/migrate-20s",
+            )][..],
+        ),
         ("oom", Behaviour::OomKilled, &[][..]),
         ("missing", Behaviour::ImagePull, &[][..]),
         ("noconfig", Behaviour::ConfigError, &[][..]),
@@ -128,9 +138,15 @@ fn main() {
                 .next()
                 .unwrap_or(tag),
             rollback - first - allowed,
-            extra.first().map_or(String::new(), |(name, value)| format!(
-                "; after {name} {value}"
-            ))
+            extra.first().map_or(String::new(), |(name, value)| {
+                if value.contains("migration.enabled=true") {
+                    "; while helm waits for a 20 s post-upgrade hook".to_owned()
+                } else if *name == "set" {
+                    String::new()
+                } else {
+                    format!("; after {name} {value}")
+                }
+            })
         );
     }
 
