@@ -85,6 +85,7 @@ fn deployment(name: &str, image: &str, crashing: bool, now: Millis) -> Value {
 }
 
 /// What the test makes fail.
+#[allow(clippy::struct_excessive_bools, reason = "independent faults, each a switch")]
 #[derive(Debug, Clone, Copy, Default)]
 struct Faults {
     /// The n-th effect (helm run, routing write, object write or delete) before the deploy stops.
@@ -101,6 +102,8 @@ struct Faults {
     no_endpoints: Option<Track>,
     /// The chart ignores the pinned routing: a stable upgrade renders the route all on stable.
     ignores_pinning: bool,
+    /// The new version's chart renders no workload (only a ConfigMap).
+    no_workloads: bool,
 }
 
 struct Sim {
@@ -222,7 +225,13 @@ impl Sim {
                 } else {
                     Status::PendingUpgrade
                 };
-                history.push(record(&name, next, status, &format!("shop/cart:{tag}")));
+                let mut written = record(&name, next, status, &format!("shop/cart:{tag}"));
+                if self.faults.no_workloads {
+                    written.manifest = format!(
+                        "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n# image: shop/cart:{tag}\n"
+                    );
+                }
+                history.push(written);
                 Some(next)
             }
             "rollback" if !fail => {
@@ -760,4 +769,39 @@ fn a_stable_upgrade_that_drops_the_pinned_routing_is_caught() {
     );
     assert_eq!(sim.stable_image(), "shop/cart:v1");
     assert!(sim.home());
+}
+
+/// A new version whose chart renders no workload: a canary or green of it is never given
+/// traffic (there is nothing to judge or to serve); a rolling deploy says no pod was judged.
+#[test]
+fn a_release_with_no_workload_is_never_given_traffic() {
+    for strategy in [Strategy::Canary, Strategy::BlueGreen] {
+        let mut sim = Sim::new(Faults {
+            no_workloads: true,
+            ..Faults::default()
+        });
+        let outcome = sim.deploy(strategy);
+        assert_eq!(outcome.decision, Some(Decision::RolledBack), "{outcome:?}");
+        assert!(
+            outcome
+                .failure
+                .as_deref()
+                .is_some_and(|f| f.contains("nothing to send traffic to")),
+            "{outcome:?}"
+        );
+        assert!(sim.home());
+    }
+    let mut sim = Sim::new(Faults {
+        no_workloads: true,
+        ..Faults::default()
+    });
+    let outcome = sim.deploy(Strategy::Rolling);
+    assert_eq!(outcome.decision, Some(Decision::Deployed));
+    assert!(
+        outcome
+            .timeline
+            .iter()
+            .any(|(_, note)| note.ends_with("no pod was judged")),
+        "{outcome:?}"
+    );
 }

@@ -653,10 +653,17 @@ impl Run {
         let workloads = applied::workloads(&latest.manifest, &self.options.namespace)
             .map_err(|error| Stop::Failed(format!("release {name}: {error}")))?;
         if workloads.is_empty() {
-            self.note(format!(
-                "release {name} (revision {}) applies no Deployment, StatefulSet or DaemonSet: no pod was judged",
+            let what = format!(
+                "release {name} (revision {}) applies no Deployment, StatefulSet or DaemonSet",
                 latest.revision
-            ));
+            );
+            // Traffic is never sent to, nor judged on, nothing.
+            if self.plan.strategy != Strategy::Rolling {
+                return Err(Stop::Failed(format!(
+                    "{what}: there is nothing to send traffic to or to judge"
+                )));
+            }
+            self.note(format!("{what}: no pod was judged"));
         }
         Ok(Scope::Applied(workloads))
     }
