@@ -610,10 +610,12 @@ fn a_cancelled_job_puts_traffic_back_and_leaves_no_release_pending() {
 fn deployments_go_in_progress_then_success_or_failure_and_supersede_the_last() {
     let cluster = Cluster::start();
     let github = FakeGitHub::start();
+    // Each deploy is a workflow run of its own.
     let run = |tag: &str| {
         cluster
             .harness(tag)
             .github(&github)
+            .env("GITHUB_RUN_ID", &format!("run-{tag}"))
             .input("environment", "staging")
             .input("environment-url", "https://staging.example")
             .run(&["helm-deploy"])
@@ -651,7 +653,7 @@ fn deployments_go_in_progress_then_success_or_failure_and_supersede_the_last() {
         .unwrap();
     assert_eq!(
         success.log_url.as_deref(),
-        Some("https://github.com/octo/repo/actions/runs/1001")
+        Some("https://github.com/octo/repo/actions/runs/run-v1")
     );
     assert_eq!(
         success.environment_url.as_deref(),
@@ -1125,6 +1127,7 @@ fn production_is_what_the_workflow_says_or_githubs_rule() {
         let mut harness = cluster
             .harness("v1")
             .github(&github)
+            .env("GITHUB_RUN_ID", &format!("run-{environment}-{said:?}"))
             .input("environment", environment);
         if let Some(said) = said {
             harness = harness.input("production-environment", said);

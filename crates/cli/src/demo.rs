@@ -73,6 +73,9 @@ fn run_demo_action(
         event: None,
         workspace: examples.to_owned(),
         dry_run: true,
+        out_dir: std::env::current_dir()
+            .unwrap_or_default()
+            .join(&action_dir),
         max_input_bytes: crate::invocation::max_input_bytes(environment),
     };
     console.line(format_args!("== {} ==", command.spec.name));

@@ -55,6 +55,8 @@ pub struct Invocation {
     /// Effects go to local files, not GitHub (`--dry-run`, the demo): nothing is asked of
     /// GitHub either.
     pub dry_run: bool,
+    /// Where local effects are written (`--out-dir`).
+    pub out_dir: PathBuf,
     /// The most bytes one input file may hold ([`MAX_INPUT_BYTES_VARIABLE`]).
     pub max_input_bytes: u64,
 }

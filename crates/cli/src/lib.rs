@@ -96,6 +96,7 @@ pub fn run(
                 event,
                 workspace: workspace.clone(),
                 dry_run: publishing.dry_run,
+                out_dir: publishing.out_dir.clone(),
                 max_input_bytes: crate::invocation::max_input_bytes(environment),
             };
             let mut report = match (command.run)(&invocation) {

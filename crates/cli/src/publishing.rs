@@ -111,6 +111,15 @@ pub(crate) fn finish(
     exit
 }
 
+/// What tells this run's writes from another's: the run id and attempt.
+pub(crate) fn run_key(context: &RunnerContext) -> String {
+    format!(
+        "{}-{}",
+        context.run_id.as_deref().unwrap_or("local"),
+        context.run_attempt.as_deref().unwrap_or("1")
+    )
+}
+
 pub(crate) fn publish(
     report: &Report,
     context: &RunnerContext,
@@ -148,11 +157,7 @@ pub(crate) fn publish(
             .or_else(|| context.sha.clone()),
         sha: context.sha.clone(),
         git_ref: context.git_ref.clone(),
-        run_key: format!(
-            "{}-{}",
-            context.run_id.as_deref().unwrap_or("local"),
-            context.run_attempt.as_deref().unwrap_or("1")
-        ),
+        run_key: run_key(context),
     };
     let outcome = with_github(context, token, async |client| {
         GitHubSink::new(client, target)

@@ -24,7 +24,7 @@ impl LocalSink {
         }
     }
 
-    fn write(&self, name: &str, contents: &str) -> Result<PathBuf, GitHubError> {
+    pub(crate) fn write(&self, name: &str, contents: &str) -> Result<PathBuf, GitHubError> {
         let path = self.folder.join(name);
         std::fs::create_dir_all(&self.folder)
             .and_then(|()| std::fs::write(&path, contents))

@@ -37,8 +37,8 @@ const CREATE_ATTEMPTS: u32 = 3;
 /// creates tells who it writes as.
 #[derive(Debug)]
 pub struct GitHubSink<'client> {
-    client: &'client RestClient,
-    target: Target,
+    pub(crate) client: &'client RestClient,
+    pub(crate) target: Target,
     /// `comment-author`, when the workflow names it.
     author: Option<String>,
     /// Who the token writes as.
@@ -190,7 +190,7 @@ impl<'client> GitHubSink<'client> {
         ours
     }
 
-    fn repo_path(&self) -> String {
+    pub(crate) fn repo_path(&self) -> String {
         format!("/repos/{}/{}", self.target.owner, self.target.repository)
     }
 
@@ -236,7 +236,7 @@ impl<'client> GitHubSink<'client> {
     }
 
     /// One POST, returning the created object.
-    async fn post(
+    pub(crate) async fn post(
         &self,
         path: &str,
         payload: &Value,
@@ -263,7 +263,7 @@ impl<'client> GitHubSink<'client> {
     }
 
     /// POSTs, and when the answer is unclear, looks (`find`) before posting again.
-    async fn create_once<P, F>(
+    pub(crate) async fn create_once<P, F>(
         &self,
         operation: &str,
         post: P,

@@ -85,7 +85,10 @@ fn deployment(name: &str, image: &str, crashing: bool, now: Millis) -> Value {
 }
 
 /// What the test makes fail.
-#[allow(clippy::struct_excessive_bools, reason = "independent faults, each a switch")]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent faults, each a switch"
+)]
 #[derive(Debug, Clone, Copy, Default)]
 struct Faults {
     /// The n-th effect (helm run, routing write, object write or delete) before the deploy stops.

@@ -213,6 +213,8 @@ pub struct Deployment {
     pub production: bool,
     /// `transient_environment`.
     pub transient: bool,
+    /// `payload`, as sent (`{}` when none).
+    pub payload: Value,
 }
 
 /// One request as received.
@@ -1352,6 +1354,10 @@ fn route(
                     .and_then(|b| b.pointer("/transient_environment"))
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
+                payload: body
+                    .and_then(|b| b.get("payload"))
+                    .cloned()
+                    .unwrap_or_else(|| json!({})),
             };
             let value = deployment_json(&deployment);
             state.deployments.push(deployment);
@@ -1410,7 +1416,8 @@ fn route(
 fn deployment_json(deployment: &Deployment) -> Value {
     json!({"id": deployment.id, "ref": deployment.git_ref, "environment": deployment.environment,
         "description": deployment.description, "production_environment": deployment.production,
-        "transient_environment": deployment.transient, "task": "deploy"})
+        "transient_environment": deployment.transient, "task": "deploy",
+        "payload": deployment.payload})
 }
 
 fn deployment_status_json(status: &DeploymentStatus) -> Value {

@@ -13,13 +13,14 @@ use gantry_core::report::Report;
 use gantry_github::clock::SystemClock;
 use gantry_github::rest::{Endpoint, RestClient};
 use gantry_github::retry::RetryPolicy;
+use gantry_github::{GitHubError, GitHubSink, NewDeployment};
 use gantry_helm_deploy::applied::WorkloadKind;
 use gantry_helm_deploy::deployer::{
     ClusterError, Config, Deployer, Fetched, Finished, HelmExit, Intent, Kind, Millis, Object,
     Probe, Scope, Snapshot,
 };
 use gantry_helm_deploy::helm;
-use gantry_helm_deploy::options::Options;
+use gantry_helm_deploy::options::{Options, SPEC};
 use gantry_helm_deploy::plan;
 use gantry_helm_deploy::report::{self, Deployment};
 use gantry_kube::{Cluster, Error as KubeError, Follow};
@@ -28,7 +29,6 @@ use k8s_openapi::api::apps::v1::{
 };
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::invocation::{ActionFailure, Invocation};
@@ -70,14 +70,17 @@ impl HelmCli {
     }
 }
 
-/// The GitHub side: the deployment and its in-progress status.
+/// Where the GitHub deployment goes: GitHub through `gantry-github` (created once per run,
+/// superseded ones found in a bounded number of calls), or the local sink under `--dry-run`.
+enum GitHubSide {
+    Remote(Box<(RestClient, gantry_github::Target)>),
+    Local(gantry_github::LocalSink),
+}
+
+/// The deployment to make, and where.
 struct GitHub {
-    client: RestClient,
-    repo: String,
-    environment: String,
-    /// `production_environment`, when the workflow says.
-    production: Option<bool>,
-    log_url: Option<String>,
+    side: GitHubSide,
+    new: NewDeployment,
 }
 
 impl GitHub {
@@ -86,13 +89,48 @@ impl GitHub {
         environment: &str,
         production: Option<bool>,
     ) -> Result<Option<Self>, ActionFailure> {
+        let context = &invocation.context;
+        let log_url = context
+            .run_id
+            .as_ref()
+            .zip(context.repository.as_ref())
+            .map(|(run, repo)| {
+                format!(
+                    "{}/{repo}/actions/runs/{run}",
+                    context.server_url.trim_end_matches('/')
+                )
+            });
+        let new = NewDeployment {
+            environment: environment.to_owned(),
+            git_ref: context
+                .sha
+                .clone()
+                .or_else(|| context.git_ref.clone())
+                .unwrap_or_else(|| "HEAD".to_owned()),
+            description: String::new(),
+            production,
+            log_url,
+            key: format!(
+                "{}/{}/{}/{}",
+                crate::publishing::run_key(context),
+                context.job.as_deref().unwrap_or("job"),
+                invocation.inputs.optional("namespace").unwrap_or_default(),
+                invocation.inputs.optional("release").unwrap_or_default()
+            ),
+        };
+        if invocation.dry_run {
+            let sink = gantry_github::LocalSink::new(invocation.out_dir.clone());
+            return Ok(Some(Self {
+                side: GitHubSide::Local(sink),
+                new,
+            }));
+        }
         let Some(token) = invocation.inputs.optional("github-token") else {
             return Ok(None);
         };
-        let Some(repo) = invocation.context.repository.clone() else {
+        let Some((owner, repository)) = context.owner_and_name() else {
             return Ok(None);
         };
-        let context = &invocation.context;
         let client = RestClient::new(
             &Endpoint {
                 api_url: context.api_url.clone(),
@@ -103,137 +141,62 @@ impl GitHub {
             RetryPolicy::default(),
         )
         .map_err(|error| ActionFailure::Service(error.to_string()))?;
-        let log_url = context.run_id.as_ref().map(|run| {
-            format!(
-                "{}/{repo}/actions/runs/{run}",
-                context.server_url.trim_end_matches('/')
-            )
-        });
+        let target = gantry_github::Target {
+            owner: owner.to_owned(),
+            repository: repository.to_owned(),
+            pull_request: None,
+            head_sha: context.sha.clone(),
+            sha: context.sha.clone(),
+            git_ref: context.git_ref.clone(),
+            run_key: format!(
+                "{}-{}",
+                context.run_id.as_deref().unwrap_or("local"),
+                context.run_attempt.as_deref().unwrap_or("1")
+            ),
+        };
         Ok(Some(Self {
-            client,
-            repo,
-            environment: environment.to_owned(),
-            production,
-            log_url,
+            side: GitHubSide::Remote(Box::new((client, target))),
+            new,
         }))
     }
 
-    fn failure(error: &gantry_github::GitHubError) -> ActionFailure {
-        ActionFailure::Service(format!("GitHub: {error}"))
-    }
-
-    /// Creates the deployment and marks it in progress; the earlier successful deployments of
-    /// the environment are found, to be marked inactive when this one succeeds.
+    /// Creates the deployment (once for this run) in progress.
     async fn start(
         &self,
-        invocation: &Invocation,
         description: &str,
         environment_url: Option<&String>,
-    ) -> Result<Deployment, ActionFailure> {
-        let git_ref = invocation
-            .context
-            .sha
-            .clone()
-            .or_else(|| invocation.context.git_ref.clone())
-            .unwrap_or_else(|| "HEAD".to_owned());
-        let earlier = self
-            .client
-            .list_all(
-                &format!(
-                    "/repos/{}/deployments?environment={}",
-                    self.repo,
-                    gantry_core::markdown::url_query_value(&self.environment)
-                ),
-                None,
-                "list the environment's deployments",
-            )
-            .await
-            .map_err(|e| Self::failure(&e))?;
-        let mut superseded = Vec::new();
-        for deployment in earlier.iter().take(30) {
-            let Some(id) = deployment.get("id").and_then(Value::as_u64) else {
-                continue;
-            };
-            let statuses = self
-                .client
-                .list_all(
-                    &format!("/repos/{}/deployments/{id}/statuses", self.repo),
-                    None,
-                    "list a deployment's statuses",
-                )
-                .await
-                .map_err(|e| Self::failure(&e))?;
-            if statuses
-                .first()
-                .and_then(|s| s.get("state"))
-                .and_then(Value::as_str)
-                == Some("success")
-            {
-                superseded.push(id);
+    ) -> Result<Deployment, GitHubError> {
+        let new = NewDeployment {
+            description: description.to_owned(),
+            ..self.new.clone()
+        };
+        let started = match &self.side {
+            GitHubSide::Remote(remote) => {
+                GitHubSink::new(&remote.0, remote.1.clone())
+                    .start_deployment(&new)
+                    .await?
             }
-        }
-        let mut payload = json!({
-            "ref": git_ref, "environment": self.environment, "description": description,
-            "auto_merge": false, "required_contexts": [], "task": "deploy",
-        });
-        // Left out, GitHub's own rule decides: an environment named `production` is one.
-        if let Some(production) = self.production {
-            payload["production_environment"] = json!(production);
-        }
-        let created = self
-            .client
-            .send(
-                http::Method::POST,
-                &format!("/repos/{}/deployments", self.repo),
-                Some(&payload),
-                "create the deployment",
-            )
-            .await
-            .map_err(|e| Self::failure(&e))?;
-        let id = created
-            .body
-            .get("id")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| {
-                ActionFailure::Service("GitHub: a deployment without an id".to_owned())
-            })?;
-        self.status(id, "in_progress", description, None).await?;
+            GitHubSide::Local(sink) => sink.start_deployment(SPEC.name, &new)?,
+        };
         Ok(Deployment {
-            id,
+            id: started.id,
             environment_url: environment_url.cloned(),
-            log_url: self.log_url.clone(),
-            superseded,
+            log_url: self.new.log_url.clone(),
+            superseded: started.superseded,
         })
     }
 
-    async fn status(
-        &self,
-        id: u64,
-        state: &str,
-        description: &str,
-        environment_url: Option<&str>,
-    ) -> Result<(), ActionFailure> {
-        let mut body = json!({
-            "state": state,
-            "description": description.chars().take(140).collect::<String>(),
-            "auto_inactive": false,
-        });
-        if let Some(url) = &self.log_url {
-            body["log_url"] = json!(url);
+    /// A status of a deployment underway (`in_progress`, or `error`); nothing locally: the
+    /// local sink writes the final statuses, which are the report's.
+    async fn status(&self, id: u64, state: &str, description: &str) -> Result<(), GitHubError> {
+        match &self.side {
+            GitHubSide::Remote(remote) => {
+                GitHubSink::new(&remote.0, remote.1.clone())
+                    .deployment_state(id, state, description, self.new.log_url.as_deref())
+                    .await
+            }
+            GitHubSide::Local(_) => Ok(()),
         }
-        if let Some(url) = environment_url {
-            body["environment_url"] = json!(url);
-        }
-        self.client
-            .send(
-                http::Method::POST,
-                &format!("/repos/{}/deployments/{id}/statuses", self.repo),
-                Some(&body),
-                "create the deployment status",
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| Self::failure(&e))
     }
 }
 
@@ -431,7 +394,6 @@ struct Running {
 
 /// The edge of one deploy: carries out the deployer's intents.
 struct Edge<'a> {
-    invocation: &'a Invocation,
     options: &'a Options,
     helm: HelmCli,
     cluster: Cluster,
@@ -605,13 +567,9 @@ impl Edge<'_> {
             return Err("no GitHub to create the deployment with".to_owned());
         };
         let deployment = github
-            .start(
-                self.invocation,
-                description,
-                self.options.environment_url.as_ref(),
-            )
+            .start(description, self.options.environment_url.as_ref())
             .await
-            .map_err(|failure| failure.to_string())?;
+            .map_err(|error| format!("GitHub: {error}"))?;
         self.deployment = Some(deployment);
         Ok(())
     }
@@ -619,7 +577,7 @@ impl Edge<'_> {
     async fn progress(&self, description: &str) {
         if let (Some(github), Some(deployment)) = (&self.github, &self.deployment) {
             if let Err(error) = github
-                .status(deployment.id, "in_progress", description, None)
+                .status(deployment.id, "in_progress", description)
                 .await
             {
                 tracing::warn!(%error, "the deployment's progress could not be posted");
@@ -891,7 +849,6 @@ async fn deploy(
     };
     let mut deployer = Deployer::new(config, unix_millis());
     let mut edge = Edge {
-        invocation,
         options,
         helm,
         cluster,
@@ -926,7 +883,6 @@ async fn deploy(
                         deployment.id,
                         "error",
                         &format!("the cluster could not be reached: {error}"),
-                        None,
                     )
                     .await;
             }
