@@ -1448,3 +1448,61 @@ fn the_judge_reaches_an_in_cluster_prometheus_through_the_api_server() {
         .count();
     assert!(proxied >= 4, "{proxied} queries through the proxy");
 }
+
+/// Issue 26, preflight: a canary release left by a deploy that never finished, or
+/// `fullnameOverride` in the values, is refused (exit 2) before helm changes anything — before,
+/// both were found only once the canary was being installed.
+#[test]
+fn a_canary_that_would_collide_is_refused_before_anything_changes() {
+    let cluster = Cluster::start();
+    ended(
+        &canary(&cluster, "v1", "http://127.0.0.1:9").run(&["helm-deploy"]),
+        0,
+        "deployed",
+    );
+    let calls = cluster.helm_log().len();
+    let overridden = canary(&cluster, "v2", "http://127.0.0.1:9")
+        .input(
+            "set",
+            "image.repository=shop/cart\nimage.tag=v2\nautoscaling.enabled=false\nreplicaCount=2\nfullnameOverride=cart",
+        )
+        .run(&["helm-deploy"]);
+    assert_eq!(overridden.exit_code, Some(2), "{}", explain(&overridden));
+    assert!(
+        overridden.summary.contains("fullnameOverride"),
+        "{}",
+        explain(&overridden)
+    );
+    // A canary left installed by a deploy that was killed.
+    let status = std::process::Command::new(&cluster.helm)
+        .args(["upgrade", "cart-canary"])
+        .arg(gantry_testkit::repository_root().join("examples/helm/chart"))
+        .args([
+            "--install",
+            "--namespace",
+            "shop",
+            "--set",
+            "gantry.track=canary",
+            "--set",
+            "image.tag=v9",
+        ])
+        .env("KUBECONFIG", cluster.dir.path().join("kubeconfig"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let left = canary(&cluster, "v2", "http://127.0.0.1:9").run(&["helm-deploy"]);
+    assert_eq!(left.exit_code, Some(2), "{}", explain(&left));
+    assert!(
+        left.summary.contains("cart-canary is already installed"),
+        "{}",
+        explain(&left)
+    );
+    let verbs: Vec<String> = cluster.helm_log()[calls..]
+        .iter()
+        .map(|argv| argv[0].clone())
+        .filter(|verb| verb != "version")
+        .collect();
+    // (The stray canary was installed outside the log.) The deploys ran only `helm version`.
+    assert!(verbs.is_empty(), "{verbs:?}");
+    assert_eq!(cluster.image("cart"), "shop/cart:v1");
+}

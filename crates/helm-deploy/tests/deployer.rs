@@ -353,6 +353,14 @@ impl Sim {
 
     /// Runs a deploy of `v2` with `strategy` to its end.
     fn deploy(&mut self, strategy: Strategy) -> Outcome {
+        match self.finish(strategy, &[]) {
+            Finished::Ran { outcome, .. } => *outcome,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Runs a deploy of `v2` with `strategy` and these `set` values besides, to its end.
+    fn finish(&mut self, strategy: Strategy, set: &[&str]) -> Finished {
         let options = Options {
             release: RELEASE.to_owned(),
             namespace: NS.to_owned(),
@@ -360,7 +368,10 @@ impl Sim {
                 reference: "./chart".to_owned(),
                 version: None,
                 values: Vec::new(),
-                set: vec!["image.tag=v2".to_owned()],
+                set: std::iter::once("image.tag=v2")
+                    .chain(set.iter().copied())
+                    .map(str::to_owned)
+                    .collect(),
             },
             helm_command: "helm".to_owned(),
             kube_context: None,
@@ -389,10 +400,7 @@ impl Sim {
         for _ in 0..100_000 {
             let intent = deployer.poll_intent();
             match intent {
-                Intent::Finish => match deployer.finished() {
-                    Some(Finished::Ran { outcome, .. }) => return *outcome,
-                    other => panic!("{other:?}"),
-                },
+                Intent::Finish => return deployer.finished().expect("finished"),
                 Intent::Helm(args) => self.start_helm(&args),
                 Intent::StopHelm => {
                     if let Some(helm) = self.helm.as_mut() {
@@ -807,4 +815,58 @@ fn a_release_with_no_workload_is_never_given_traffic() {
             .any(|(_, note)| note.ends_with("no pod was judged")),
         "{outcome:?}"
     );
+}
+
+/// What would be found only once the canary or green is installed is refused before anything
+/// changes: a track's release left by an earlier deploy, `fullnameOverride` (every track would
+/// render the same names), a stable a baseline cannot be told from.
+#[test]
+fn preflight_refuses_what_would_collide_before_anything_changes() {
+    let refused = |sim: &mut Sim, strategy: Strategy, set: &[&str]| match sim.finish(strategy, set)
+    {
+        Finished::Refused(message) => {
+            assert_eq!(sim.effects, 0, "nothing was changed: {message}");
+            message
+        }
+        other => panic!("{other:?}"),
+    };
+    for strategy in [Strategy::Canary, Strategy::BlueGreen] {
+        let message = refused(
+            &mut Sim::new(Faults::default()),
+            strategy,
+            &["fullnameOverride=cart"],
+        );
+        assert!(message.contains("fullnameOverride"), "{message}");
+        let new = if strategy == Strategy::Canary {
+            Track::Canary
+        } else {
+            Track::Green
+        };
+        let mut sim = Sim::new(Faults::default());
+        sim.histories.insert(
+            new.name(RELEASE),
+            vec![record(
+                &new.name(RELEASE),
+                1,
+                Status::Failed,
+                "shop/cart:v0",
+            )],
+        );
+        let message = refused(&mut sim, strategy, &[]);
+        assert!(message.contains("already installed"), "{message}");
+    }
+    let mut sim = Sim::new(Faults::default());
+    let stable = sim
+        .objects
+        .get_mut(&("Deployment".to_owned(), RELEASE.to_owned()))
+        .unwrap();
+    stable["spec"]["selector"]["matchLabels"] = json!({"app": "cart"});
+    let message = refused(&mut sim, Strategy::Canary, &[]);
+    assert!(message.contains("its selector does not match"), "{message}");
+    // A rolling deploy has no other track: fullnameOverride is the chart's business.
+    let mut sim = Sim::new(Faults::default());
+    assert!(matches!(
+        sim.finish(Strategy::Rolling, &["fullnameOverride=cart"]),
+        Finished::Ran { .. }
+    ));
 }

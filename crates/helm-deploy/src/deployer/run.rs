@@ -421,6 +421,9 @@ impl Run {
         if let Err(finished) = self.check_route().await {
             return finished;
         }
+        if let Err(finished) = self.preflight().await {
+            return finished;
+        }
         self.outcome.plan = Some(self.plan.clone());
         if self.deployment {
             let description = format!(
@@ -542,6 +545,86 @@ impl Run {
             self.tracks(),
         )
         .map_err(|error| Finished::Refused(error.to_string()))
+    }
+
+    /// What would otherwise be found only once the canary or green is installed, found before
+    /// anything changes (exit 2): a release or copy of a track left by an earlier deploy (its
+    /// names would collide), `fullnameOverride` in the values (every track's release would
+    /// render the same names), and a stable Deployment a baseline cannot be told from.
+    async fn preflight(&mut self) -> Result<(), Finished> {
+        if self.plan.strategy == Strategy::Rolling {
+            return Ok(());
+        }
+        let refused = |error: ClusterError| {
+            if error.unreachable {
+                Finished::Unreachable(format!("{} (nothing was changed)", error.message))
+            } else {
+                Finished::Refused(error.message)
+            }
+        };
+        if let Some(set) = self
+            .options
+            .chart
+            .set
+            .iter()
+            .find(|set| set.trim_start().starts_with("fullnameOverride="))
+        {
+            return Err(Finished::Refused(format!(
+                "set: {set}: every track's release (`{}` and its {}) would render objects of the same names; leave fullnameOverride out for {} (nameOverride is fine)",
+                self.options.release,
+                self.tracks()
+                    .iter()
+                    .filter(|track| !matches!(**track, Track::Stable | Track::Baseline))
+                    .map(|track| track.name(&self.options.release))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                self.plan.strategy.word()
+            )));
+        }
+        for track in self.tracks() {
+            if *track == Track::Stable || *track == Track::Baseline {
+                continue;
+            }
+            let name = track.name(&self.options.release);
+            let history = self.history(&name).await.map_err(refused)?;
+            if let Some(head) = history.first() {
+                return Err(Finished::Refused(format!(
+                    "release {name} is already installed (revision {}, {}): an earlier deploy did not finish; `helm uninstall {name} -n {}` once nothing routes to it",
+                    head.revision,
+                    head.status.word(),
+                    self.options.namespace
+                )));
+            }
+        }
+        if self.plan.strategy == Strategy::Canary {
+            let release = self.options.release.clone();
+            let baseline = Track::Baseline.name(&release);
+            if let Fetched::Deployment(Some(_)) = self
+                .get(Kind::Deployment, &baseline)
+                .await
+                .map_err(refused)?
+            {
+                return Err(Finished::Refused(format!(
+                    "Deployment {baseline} is already there: an earlier deploy did not finish; delete it once nothing routes to it"
+                )));
+            }
+            match self
+                .get(Kind::Deployment, &release)
+                .await
+                .map_err(refused)?
+            {
+                Fetched::Deployment(Some(stable)) => {
+                    baseline::deployment(&stable, &release, 1)
+                        .map_err(|error| Finished::Refused(error.to_string()))?;
+                }
+                _ => {
+                    return Err(Finished::Refused(format!(
+                        "the stable Deployment {release:?} is not there to copy as the canary's baseline (the chart contract: the stable release's Deployment is named after the release)"
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Runs the plan; on a stop, says the last step that ran (or half ran), if any.
