@@ -1506,3 +1506,34 @@ fn a_canary_that_would_collide_is_refused_before_anything_changes() {
     assert!(verbs.is_empty(), "{verbs:?}");
     assert_eq!(cluster.image("cart"), "shop/cart:v1");
 }
+
+/// Issue 26 §1/§5: the release's hook Jobs are watched while helm waits for them. A migration
+/// hook that crash-loops (`restartPolicy: OnFailure`, `backoffLimit: 6`: Helm would wait for the
+/// Job to fail, minutes on a real cluster) stops the deploy at its first crash, with the hook's
+/// pod as the cause. Before, Helm's hook error came only when the Job gave up.
+#[test]
+fn a_hook_job_that_crash_loops_is_the_cause_at_its_first_crash() {
+    let cluster = Cluster::start();
+    ended(&cluster.deploy("v1"), 0, "deployed");
+    let outcome = cluster
+        .harness("v2")
+        .input(
+            "set",
+            "image.repository=shop/cart\nimage.tag=v2\nautoscaling.enabled=false\nreplicaCount=2\nmigration.enabled=true\nmigration.image=shop/migrate-crash\nmigration.restartPolicy=OnFailure\nmigration.backoffLimit=6",
+        )
+        .run(&["helm-deploy"]);
+    ended(&outcome, 1, "rolled-back");
+    let reason = outcome.output("failure-reason");
+    assert!(
+        reason.contains("pod cart-migrate-") && reason.contains("CrashLoopBackOff"),
+        "{}",
+        explain(&outcome)
+    );
+    assert!(outcome.summary.contains("stopping helm"));
+    assert_eq!(cluster.image("cart"), "shop/cart:v1");
+    let job = cluster.fake.get("Job", "shop", "cart-migrate").unwrap();
+    assert!(
+        job["status"]["failed"].as_u64().unwrap_or(0) < 6,
+        "stopped before the Job gave up: {job}"
+    );
+}

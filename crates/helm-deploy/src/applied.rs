@@ -20,6 +20,8 @@ pub enum WorkloadKind {
     StatefulSet,
     /// `apps/v1` DaemonSet.
     DaemonSet,
+    /// `batch/v1` Job: a hook Helm runs and waits for; its pods are followed while helm runs.
+    Job,
 }
 
 impl WorkloadKind {
@@ -30,6 +32,7 @@ impl WorkloadKind {
             Self::Deployment => "Deployment",
             Self::StatefulSet => "StatefulSet",
             Self::DaemonSet => "DaemonSet",
+            Self::Job => "Job",
         }
     }
 }
@@ -222,6 +225,30 @@ fn label_selector(selector: &Value) -> Result<String, String> {
         return Err("spec.selector selects every pod: its own cannot be told apart".to_owned());
     }
     Ok(parts.join(","))
+}
+
+/// The hook Jobs Helm runs around an install or upgrade (`pre-`/`post-install`,
+/// `pre-`/`post-upgrade`; not `test` or `*-delete`/`*-rollback` hooks), with the Job
+/// controller's label on their pods as the selector: watched while helm waits for them, so a
+/// hook that crash-loops stops the deploy at its first crash.
+#[must_use]
+pub fn hook_jobs(release: &crate::release::Release) -> Vec<Workload> {
+    const EVENTS: [&str; 4] = ["pre-install", "post-install", "pre-upgrade", "post-upgrade"];
+    release
+        .hooks
+        .iter()
+        .filter(|hook| hook.kind == "Job" && !hook.name.is_empty())
+        .filter(|hook| {
+            hook.events
+                .iter()
+                .any(|event| EVENTS.contains(&event.as_str()))
+        })
+        .map(|hook| Workload {
+            kind: WorkloadKind::Job,
+            name: hook.name.clone(),
+            selector: format!("batch.kubernetes.io/job-name={}", hook.name),
+        })
+        .collect()
 }
 
 #[cfg(test)]

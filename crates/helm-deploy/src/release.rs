@@ -115,6 +115,22 @@ pub struct Release {
     pub manifest: String,
     /// Helm's description of the revision ("Upgrade complete", the error of a failed one).
     pub description: String,
+    /// The revision's hooks (Helm keeps them apart from the manifest).
+    pub hooks: Vec<Hook>,
+}
+
+/// One hook of a revision.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Hook {
+    /// The object's name.
+    #[serde(default)]
+    pub name: String,
+    /// Its kind (`Job`, `Pod`…).
+    #[serde(default)]
+    pub kind: String,
+    /// When it runs: `pre-install`, `post-upgrade`, `test`…
+    #[serde(default)]
+    pub events: Vec<String>,
 }
 
 /// A release record that is not one.
@@ -141,6 +157,8 @@ struct Record {
     config: Option<serde_json::Value>,
     #[serde(default)]
     manifest: String,
+    #[serde(default)]
+    hooks: Option<Vec<Hook>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -226,6 +244,7 @@ pub fn decode(secret: &Secret) -> Result<Release, DecodeError> {
             .unwrap_or_else(|| serde_json::Value::Object(serde_json::Map::new())),
         manifest: record.manifest,
         description: record.info.description,
+        hooks: record.hooks.unwrap_or_default(),
     })
 }
 

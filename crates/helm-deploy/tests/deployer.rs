@@ -58,6 +58,7 @@ fn record(name: &str, revision: u32, status: Status, image: &str) -> Release {
         values: json!({}),
         manifest: manifest(name, image),
         description: String::new(),
+        hooks: Vec::new(),
     }
 }
 

@@ -261,3 +261,38 @@ fn helm_runs_without_its_own_wait_and_the_deploys_values_win() {
     );
     assert_eq!(helm::version(), ["version", "--short"]);
 }
+
+/// A revision's hooks, as Helm records them beside the manifest: the install and upgrade hook
+/// Jobs are followed by their pods while helm runs; test hooks, other kinds and records
+/// without hooks give none.
+#[test]
+fn the_hook_jobs_of_an_install_or_upgrade_are_followed_by_their_pods() {
+    let mut with_hooks = record("web", 4, "pending-upgrade");
+    with_hooks["hooks"] = json!([
+        {"name": "web-migrate", "kind": "Job", "path": "web/templates/migrate.yaml",
+         "manifest": "kind: Job", "events": ["post-install", "post-upgrade"], "weight": 0},
+        {"name": "web-smoke", "kind": "Pod", "events": ["test"]},
+        {"name": "web-test-job", "kind": "Job", "events": ["test"]},
+        {"name": "web-cleanup", "kind": "Job", "events": ["pre-delete"]},
+    ]);
+    let decoded = release::decode(&secret(
+        "web",
+        4,
+        "pending-upgrade",
+        release::encode(&with_hooks),
+    ))
+    .unwrap();
+    assert_eq!(decoded.hooks.len(), 4);
+    let jobs = gantry_helm_deploy::applied::hook_jobs(&decoded);
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0].name, "web-migrate");
+    assert_eq!(jobs[0].selector, "batch.kubernetes.io/job-name=web-migrate");
+    let plain = release::decode(&secret(
+        "web",
+        1,
+        "deployed",
+        release::encode(&record("web", 1, "deployed")),
+    ))
+    .unwrap();
+    assert!(gantry_helm_deploy::applied::hook_jobs(&plain).is_empty());
+}

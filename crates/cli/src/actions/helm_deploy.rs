@@ -260,6 +260,8 @@ impl Watched {
                         WorkloadKind::DaemonSet => watched
                             .daemons
                             .push(Follow::start_named(cluster, &workload.name).await?),
+                        // A hook Job: its pods, by the Job controller's label.
+                        WorkloadKind::Job => {}
                     }
                     watched
                         .pods

@@ -345,7 +345,8 @@ impl Run {
         stop
     }
 
-    /// The workloads of `release`'s revision after `before`, once helm has written it.
+    /// The workloads and hook Jobs of `release`'s revision after `before`, once helm has
+    /// written it.
     async fn new_revision(
         &mut self,
         release: &str,
@@ -360,9 +361,10 @@ impl Run {
             return Ok(None);
         };
         // What cannot be judged is said once helm is done, by the readiness wait.
-        Ok(Some(
-            applied::workloads(&latest.manifest, &self.options.namespace).unwrap_or_default(),
-        ))
+        let mut workloads =
+            applied::workloads(&latest.manifest, &self.options.namespace).unwrap_or_default();
+        workloads.extend(applied::hook_jobs(latest));
+        Ok(Some(workloads))
     }
 
     /// A failing pod among the new revision's pods created since helm began.

@@ -46,6 +46,8 @@ impl Snapshot {
             .collect();
         expected
             .iter()
+            // A hook Job may be deleted by its delete policy: only its pods are followed.
+            .filter(|workload| workload.kind != WorkloadKind::Job)
             .find(|workload| !present.contains(&(workload.kind, workload.name.clone())))
             .map(|workload| {
                 format!(
