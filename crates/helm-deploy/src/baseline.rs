@@ -94,6 +94,21 @@ pub fn deployment(
     })
 }
 
+/// A Service's ports for a copy reached only inside the cluster: no node ports.
+pub(crate) fn cluster_ports(
+    spec: &k8s_openapi::api::core::v1::ServiceSpec,
+) -> Option<Vec<k8s_openapi::api::core::v1::ServicePort>> {
+    spec.ports.clone().map(|ports| {
+        ports
+            .into_iter()
+            .map(|mut port| {
+                port.node_port = None;
+                port
+            })
+            .collect()
+    })
+}
+
 /// The baseline Service: the stable's ports, selecting the baseline's pods.
 pub fn service(stable: &Service, release: &str) -> Result<Service, CopyError> {
     let name = Track::Baseline.name(release);
@@ -113,15 +128,7 @@ pub fn service(stable: &Service, release: &str) -> Result<Service, CopyError> {
         .filter(|selector| selector.get(INSTANCE).map(String::as_str) == Some(release))
         .ok_or_else(|| fail(format!("its selector does not match {INSTANCE}={release}")))?;
     selector.insert(INSTANCE.to_owned(), name.clone());
-    let ports = from.ports.clone().map(|ports| {
-        ports
-            .into_iter()
-            .map(|mut port| {
-                port.node_port = None;
-                port
-            })
-            .collect()
-    });
+    let ports = cluster_ports(from);
     Ok(Service {
         metadata: meta(&stable.metadata, &name),
         spec: Some(k8s_openapi::api::core::v1::ServiceSpec {

@@ -8,6 +8,8 @@
 //! - [`failure`]: the pod states that mean a rollout will not succeed, seen the moment they
 //!   appear — so a crash-looping release is rolled back in seconds, not at a timeout's end.
 //! - [`routing`]: `VirtualService` and `HTTPRoute` weights and Service selectors, read and written.
+//! - [`copy`]: a track's copy of a chart's own workload and Service, every selected label told
+//!   apart, for charts that keep no contract with Gantry.
 //! - [`baseline`]: the copy of the stable version the canary is judged against.
 //! - [`release`]: Helm's release records (Secrets), decoded; pending releases found.
 //! - [`manifest`]: a release's rendered manifest read as Helm reads it (YAML to JSON values).
@@ -23,6 +25,7 @@
 
 pub mod applied;
 pub mod baseline;
+pub mod copy;
 pub mod deployer;
 pub mod failure;
 pub mod helm;
