@@ -423,6 +423,16 @@ fn canary<'c>(cluster: &'c Cluster, tag: &str, prometheus_url: &str) -> RunnerHa
         .input("prometheus-url", prometheus_url)
 }
 
+/// The first install before a canary (rolling: there is nothing to compare with yet), with
+/// `prometheus_url` as the canary deploys after it will have it.
+fn canary_stable(cluster: &Cluster, prometheus_url: &str) {
+    ended(
+        &canary(cluster, "v1", prometheus_url).run(&["helm-deploy"]),
+        0,
+        "deployed",
+    );
+}
+
 fn weights(cluster: &Cluster) -> Vec<(String, u64)> {
     let service = cluster.fake.get("VirtualService", "shop", "cart").unwrap();
     service["spec"]["http"][0]["route"]
@@ -1156,11 +1166,7 @@ fn production_is_what_the_workflow_says_or_githubs_rule() {
 fn nothing_is_removed_while_the_route_back_does_not_hold() {
     use std::sync::atomic::{AtomicBool, Ordering};
     let cluster = Cluster::start();
-    ended(
-        &canary(&cluster, "v1", "http://127.0.0.1:9").run(&["helm-deploy"]),
-        0,
-        "deployed",
-    );
+    canary_stable(&cluster, "http://127.0.0.1:9");
     let failing = prometheus(0.05);
     let stop = AtomicBool::new(false);
     let fake = &cluster.fake;
@@ -1227,11 +1233,7 @@ fn nothing_is_removed_while_the_route_back_does_not_hold() {
 #[test]
 fn a_cleanup_failing_after_promotion_leaves_the_promoted_version() {
     let cluster = Cluster::start();
-    ended(
-        &canary(&cluster, "v1", "http://127.0.0.1:9").run(&["helm-deploy"]),
-        0,
-        "deployed",
-    );
+    canary_stable(&cluster, "http://127.0.0.1:9");
     let healthy = prometheus(0.005);
     cluster
         .fake
@@ -1403,11 +1405,7 @@ fn a_blue_green_switch_that_would_serve_no_pod_is_not_made() {
 fn the_judge_reaches_an_in_cluster_prometheus_through_the_api_server() {
     let cluster = Cluster::start();
     let url = "http://prometheus.monitoring.svc:9090";
-    ended(
-        &canary(&cluster, "v1", url).run(&["helm-deploy"]),
-        0,
-        "deployed",
-    );
+    canary_stable(&cluster, url);
     let healthy = prometheus(0.005);
     let missing = canary(&cluster, "v2", url).run(&["helm-deploy"]);
     ended(&missing, 1, "rolled-back");
@@ -1455,11 +1453,7 @@ fn the_judge_reaches_an_in_cluster_prometheus_through_the_api_server() {
 #[test]
 fn a_canary_that_would_collide_is_refused_before_anything_changes() {
     let cluster = Cluster::start();
-    ended(
-        &canary(&cluster, "v1", "http://127.0.0.1:9").run(&["helm-deploy"]),
-        0,
-        "deployed",
-    );
+    canary_stable(&cluster, "http://127.0.0.1:9");
     let calls = cluster.helm_log().len();
     let overridden = canary(&cluster, "v2", "http://127.0.0.1:9")
         .input(

@@ -475,6 +475,25 @@ fn release_name(value: &str) -> Result<String, InputError> {
 }
 
 impl Options {
+    /// The plan these inputs ask for (with `test: true`, the chart's tests in it), for a
+    /// release that has a deployed revision or (`first_install`) has none.
+    ///
+    /// # Errors
+    /// Canary steps or a strategy the traffic cannot carry.
+    pub fn plan(&self, first_install: bool) -> Result<crate::plan::Plan, crate::plan::PlanError> {
+        let plan = crate::plan::plan(
+            self.strategy,
+            self.traffic,
+            &self.canary_steps,
+            first_install,
+        )?;
+        Ok(if self.test {
+            crate::plan::with_tests(plan)
+        } else {
+            plan
+        })
+    }
+
     /// Reads the inputs.
     pub fn from_inputs(inputs: &Inputs) -> Result<Self, InputError> {
         inputs.check(SPEC.inputs)?;

@@ -593,20 +593,25 @@ fn a_healthy_deploy_of_each_strategy_ends_with_the_new_version_serving_everythin
 #[test]
 fn every_stop_point_of_every_strategy_is_undone_or_left_promoted() {
     for strategy in STRATEGIES {
+        // Both ends must be reached, or the loop proved nothing.
+        let (mut rolled_back, mut promoted) = (0, 0);
         for effect in 0..effects_of(strategy) {
             let mut sim = Sim::new(Faults {
                 effect: Some(effect),
                 ..Faults::default()
             });
             let outcome = sim.deploy(strategy);
+            assert!(sim.failed_at.is_some(), "effect {effect} was never made");
             let case = format!("{strategy:?}, effect {effect}: {:#?}", outcome.timeline);
             assert!(sim.violations.is_empty(), "{case}: {:?}", sim.violations);
             assert!(sim.home(), "{case}: {}", sim.weights());
             match outcome.decision {
                 Some(Decision::RolledBack) => {
+                    rolled_back += 1;
                     assert_eq!(sim.stable_image(), "shop/cart:v1", "{case}");
                 }
                 Some(Decision::Promoted) => {
+                    promoted += 1;
                     assert_eq!(sim.stable_image(), "shop/cart:v2", "{case}");
                     assert!(
                         outcome
@@ -620,6 +625,13 @@ fn every_stop_point_of_every_strategy_is_undone_or_left_promoted() {
                 other => panic!("{case}: decided {other:?}"),
             }
         }
+        assert!(rolled_back > 0, "{strategy:?}: no stop was rolled back");
+        if strategy != Strategy::Rolling {
+            assert!(
+                promoted > 0,
+                "{strategy:?}: no cleanup after promotion failed"
+            );
+        }
     }
 }
 
@@ -629,6 +641,8 @@ fn every_stop_point_of_every_strategy_is_undone_or_left_promoted() {
 #[test]
 fn every_undo_step_failing_is_reported_and_never_removes_what_serves() {
     for strategy in STRATEGIES {
+        // Some undo step must have failed, and the undo must have run whole past its last.
+        let (mut failed, mut rolled_back) = (0, 0);
         for undo_effect in 0..8 {
             let mut sim = Sim::new(Faults {
                 crash: true,
@@ -650,9 +664,11 @@ fn every_undo_step_failing_is_reported_and_never_removes_what_serves() {
                 outcome.failure
             );
             if outcome.decision == Some(Decision::RolledBack) {
+                rolled_back += 1;
                 assert_eq!(sim.stable_image(), "shop/cart:v1", "{case}");
                 assert!(sim.home(), "{case}: {}", sim.weights());
             } else {
+                failed += 1;
                 assert_eq!(outcome.decision, Some(Decision::Failed), "{case}");
                 assert!(
                     outcome
@@ -664,6 +680,10 @@ fn every_undo_step_failing_is_reported_and_never_removes_what_serves() {
                 );
             }
         }
+        assert!(
+            failed > 0 && rolled_back > 0,
+            "{strategy:?}: {failed} failed, {rolled_back} rolled back"
+        );
     }
 }
 
@@ -673,6 +693,8 @@ fn every_undo_step_failing_is_reported_and_never_removes_what_serves() {
 #[test]
 fn a_route_that_never_holds_keeps_what_it_serves_and_stops_at_the_rollback_timeout() {
     for strategy in [Strategy::BlueGreen, Strategy::Canary] {
+        // The stops with traffic off stable when the fault came: there must be some.
+        let mut held = 0;
         let effects = effects_of(strategy);
         for effect in 0..effects {
             let mut sim = Sim::new(Faults {
@@ -685,6 +707,7 @@ fn a_route_that_never_holds_keeps_what_it_serves_and_stops_at_the_rollback_timeo
             assert!(sim.violations.is_empty(), "{case}: {:?}", sim.violations);
             let serving_new = !sim.home();
             if serving_new && outcome.decision != Some(Decision::Promoted) {
+                held += 1;
                 assert_eq!(outcome.decision, Some(Decision::Failed), "{case}");
                 assert!(
                     outcome.left.iter().any(|line| line.contains("route back")),
@@ -695,6 +718,7 @@ fn a_route_that_never_holds_keeps_what_it_serves_and_stops_at_the_rollback_timeo
                 assert!(sim.now - START < 600_000, "{case}");
             }
         }
+        assert!(held > 0, "{strategy:?}: no stop left the route off stable");
     }
 }
 

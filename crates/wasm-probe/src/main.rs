@@ -198,20 +198,7 @@ fn helm_deploy(inputs: &Inputs, files: &[File<'_>]) -> Result<Report, String> {
     }
     let options =
         gantry_helm_deploy::options::Options::from_inputs(&inputs).map_err(|e| e.to_string())?;
-    let plan = gantry_helm_deploy::plan::plan(
-        options.strategy,
-        options.traffic,
-        &options.canary_steps,
-        false,
-    )
-    .map(|plan| {
-        if options.test {
-            gantry_helm_deploy::plan::with_tests(plan)
-        } else {
-            plan
-        }
-    })
-    .map_err(|error| error.to_string())?;
+    let plan = options.plan(false).map_err(|error| error.to_string())?;
     let mut report = gantry_helm_deploy::report::plan(
         &options.release,
         &options.namespace,

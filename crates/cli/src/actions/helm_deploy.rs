@@ -21,7 +21,6 @@ use gantry_helm_deploy::deployer::{
 };
 use gantry_helm_deploy::helm;
 use gantry_helm_deploy::options::{Options, SPEC};
-use gantry_helm_deploy::plan;
 use gantry_helm_deploy::report::{self, Deployment};
 use gantry_kube::{Cluster, Error as KubeError, Follow};
 use k8s_openapi::api::apps::v1::{
@@ -309,20 +308,9 @@ impl Watched {
 
 /// The plan alone (`plan-only`): what the deploy would do to a release that exists.
 fn plan_only(options: &Options) -> Result<Report, ActionFailure> {
-    let plan = plan::plan(
-        options.strategy,
-        options.traffic,
-        &options.canary_steps,
-        false,
-    )
-    .map(|plan| {
-        if options.test {
-            plan::with_tests(plan)
-        } else {
-            plan
-        }
-    })
-    .map_err(|error| ActionFailure::InvalidInput(error.to_string()))?;
+    let plan = options
+        .plan(false)
+        .map_err(|error| ActionFailure::InvalidInput(error.to_string()))?;
     Ok(report::plan(
         &options.release,
         &options.namespace,
@@ -776,7 +764,7 @@ fn prometheus_client(
         Some(service) => {
             tracing::info!(path = %service.proxy_path(), "Prometheus through the API server's service proxy");
             let transport = ServiceProxy {
-                cluster: cluster.in_namespace(&service.namespace),
+                cluster: cluster.clone(),
                 path: service.proxy_path(),
                 timeout: options.timeout,
             };

@@ -409,14 +409,7 @@ impl Run {
         };
         self.previous = deployed.as_ref().map(|d| d.revision);
         self.outcome.previous_revision = self.previous;
-        let options = &self.options;
-        self.plan = match plan::plan(
-            options.strategy,
-            options.traffic,
-            &options.canary_steps,
-            self.previous.is_none(),
-        ) {
-            Ok(plan) if options.test => plan::with_tests(plan),
+        self.plan = match self.options.plan(self.previous.is_none()) {
             Ok(plan) => plan,
             Err(error) => return Finished::Refused(error.to_string()),
         };
