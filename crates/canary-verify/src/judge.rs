@@ -370,6 +370,18 @@ fn count(value: f64) -> u64 {
 }
 
 impl Judge {
+    /// The workloads compared, named again (a deploy learns them once it has read the chart).
+    ///
+    /// # Errors
+    /// A name that is not a Kubernetes name.
+    pub fn name_workloads(&mut self, canary: &str, baseline: &str) -> Result<(), ConfigError> {
+        kubernetes_name("canary", canary)?;
+        kubernetes_name("baseline", baseline)?;
+        canary.clone_into(&mut self.config.canary);
+        baseline.clone_into(&mut self.config.baseline);
+        Ok(())
+    }
+
     /// A judge for these settings.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         kubernetes_name("namespace", &config.namespace)?;

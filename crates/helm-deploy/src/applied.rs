@@ -178,7 +178,7 @@ pub fn workloads(manifest: &str, namespace: &str) -> Result<Vec<Workload>, Appli
 /// A `LabelSelector` (`matchLabels`, `matchExpressions`) as the API's `labelSelector` query
 /// text. A selector that selects every pod (empty) is refused: its pods cannot be told from
 /// anyone else's.
-fn label_selector(selector: &Value) -> Result<String, String> {
+pub(crate) fn label_selector(selector: &Value) -> Result<String, String> {
     let mut parts: Vec<String> = Vec::new();
     if let Some(labels) = selector["matchLabels"].as_object() {
         for (key, value) in labels {

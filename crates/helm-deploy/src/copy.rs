@@ -173,3 +173,96 @@ pub fn track(
     };
     Ok((copy, copy_service))
 }
+
+/// The one Deployment of a rendered chart that a Service of the chart sends traffic to, and
+/// that Service: what a canary or green copies when the chart keeps no contract.
+///
+/// # Errors
+/// A manifest that does not parse; none such Deployment, or several (which one is the service
+/// cannot be told); one that several Services select; a `StatefulSet` or `DaemonSet` served
+/// instead (a copy beside one would share its volumes or nodes: not copied).
+pub fn served(manifest: &str) -> Result<(Deployment, Service), String> {
+    let objects = crate::manifest::documents(manifest)?;
+    let of_kind = |group: &str, kind: &str| -> Vec<&serde_json::Value> {
+        objects
+            .iter()
+            .filter(|object| {
+                object["kind"] == kind
+                    && object["apiVersion"]
+                        .as_str()
+                        .is_some_and(|api| api.split_once('/').map_or("", |(g, _)| g) == group)
+            })
+            .collect()
+    };
+    let services: Vec<Service> = objects
+        .iter()
+        .filter(|object| object["kind"] == "Service" && object["apiVersion"] == "v1")
+        .map(|object| serde_json::from_value((*object).clone()))
+        .collect::<Result<_, _>>()
+        .map_err(|error| format!("a Service does not decode: {error}"))?;
+    let selecting = |labels: &BTreeMap<String, String>| -> Vec<&Service> {
+        services
+            .iter()
+            .filter(|service| {
+                service
+                    .spec
+                    .as_ref()
+                    .and_then(|spec| spec.selector.as_ref())
+                    .is_some_and(|selector| selects(selector, labels))
+            })
+            .collect()
+    };
+    let pod_labels = |object: &serde_json::Value| -> BTreeMap<String, String> {
+        serde_json::from_value(object["spec"]["template"]["metadata"]["labels"].clone())
+            .unwrap_or_default()
+    };
+    for kind in ["StatefulSet", "DaemonSet"] {
+        if let Some(object) = of_kind("apps", kind)
+            .into_iter()
+            .find(|object| !selecting(&pod_labels(object)).is_empty())
+        {
+            return Err(format!(
+                "{kind} {} is what the chart's Service sends traffic to: a copy beside it is not made (it would share its volumes or nodes); use strategy: rolling, or chart-contract: true",
+                object["metadata"]["name"]
+            ));
+        }
+    }
+    let mut served = Vec::new();
+    for object in of_kind("apps", "Deployment") {
+        let by = selecting(&pod_labels(object));
+        if !by.is_empty() {
+            served.push((object, by));
+        }
+    }
+    let name = |object: &serde_json::Value| {
+        object["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    match served.as_slice() {
+        [] => Err(
+            "the chart renders no Deployment that one of its Services selects: there is nothing to send traffic to beside the stable"
+                .to_owned(),
+        ),
+        [(object, by)] if by.len() == 1 => {
+            let deployment: Deployment = serde_json::from_value((*object).clone())
+                .map_err(|error| format!("Deployment {}: does not decode: {error}", name(object)))?;
+            Ok((deployment, by[0].clone()))
+        }
+        [(object, by)] => Err(format!(
+            "Deployment {} is selected by {} Services ({}): which one carries its traffic cannot be told",
+            name(object),
+            by.len(),
+            by.iter()
+                .map(|s| s.metadata.name.clone().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        several => Err(format!(
+            "the chart renders {} Deployments its Services select ({}): a canary or green copies one; deploy them as separate releases, or use chart-contract: true",
+            several.len(),
+            several.iter().map(|(o, _)| name(o)).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}

@@ -33,6 +33,7 @@ use crate::options::Options;
 use crate::plan::{Routing, Track, Traffic};
 use crate::release::Release;
 use crate::report::Outcome;
+use crate::routing::Route;
 
 pub use snapshot::Snapshot;
 
@@ -90,6 +91,8 @@ pub enum Kind {
     Deployment,
     /// `v1` Service.
     Service,
+    /// The routing object kind of a traffic (the route Gantry made).
+    Route(Traffic),
 }
 
 /// An object the deploy writes.
@@ -99,6 +102,8 @@ pub enum Object {
     Deployment(Box<Deployment>),
     /// A Service (the baseline's copy).
     Service(Box<Service>),
+    /// A routing object (the one Gantry makes when no route steers the Service), as JSON.
+    Route(Traffic, Box<serde_json::Value>),
 }
 
 /// An object read, as the cluster has it.
@@ -143,20 +148,18 @@ pub enum Intent {
     Put(Object),
     /// Delete an object (none there is done) → [`Deployer::handle_done`].
     Delete(Kind, String),
-    /// Read the release's routing object → [`Deployer::handle_route`].
-    ReadRoute {
-        /// How traffic is steered.
-        traffic: Traffic,
-        /// The release (the routing object's name).
-        release: String,
-    },
-    /// Write this routing into the release's routing object (read, change, replace; a
-    /// conflict reads again) → [`Deployer::handle_done`].
+    /// Read the routing object → [`Deployer::handle_route`].
+    ReadRoute(Route),
+    /// Every routing object of this kind in the namespace → [`Deployer::handle_routes`].
+    ListRoutes(Traffic),
+    /// Run `helm` with these arguments (`helm template`) to its end, and give what it wrote
+    /// to standard output → [`Deployer::handle_rendered`].
+    Render(Vec<String>),
+    /// Write this routing into the routing object (read, change, replace; a conflict reads
+    /// again) → [`Deployer::handle_done`].
     WriteRoute {
-        /// How traffic is steered.
-        traffic: Traffic,
-        /// The release.
-        release: String,
+        /// The routing object and its rules.
+        route: Route,
         /// The tracks the routing names.
         tracks: &'static [Track],
         /// What to write.
@@ -227,6 +230,10 @@ pub enum Answer {
     Done(Result<(), ClusterError>),
     /// The routing object, as JSON.
     Route(Result<serde_json::Value, ClusterError>),
+    /// Every routing object of a kind, as JSON.
+    Routes(Result<Vec<serde_json::Value>, ClusterError>),
+    /// What `helm template` wrote to standard output, or all it said when it failed.
+    Rendered(Result<String, String>),
     /// A count of ready endpoints or pods.
     Count(Result<u32, ClusterError>),
     /// Prometheus's answer to a query.
@@ -348,7 +355,7 @@ impl Deployer {
         }));
         let io = Io(exchange.clone());
         let procedure: Pin<Box<dyn Future<Output = Finished>>> =
-            Box::pin(async move { run::Run::new(config, io).deploy().await });
+            Box::pin(async move { Box::pin(run::Run::new(config, io).deploy()).await });
         Self {
             exchange,
             procedure: Some(procedure),
@@ -439,6 +446,21 @@ impl Deployer {
     /// The routing object read ([`Intent::ReadRoute`]).
     pub fn handle_route(&mut self, now: Millis, route: Result<serde_json::Value, ClusterError>) {
         self.handle(now, Answer::Route(route));
+    }
+
+    /// The routing objects listed ([`Intent::ListRoutes`]).
+    pub fn handle_routes(
+        &mut self,
+        now: Millis,
+        routes: Result<Vec<serde_json::Value>, ClusterError>,
+    ) {
+        self.handle(now, Answer::Routes(routes));
+    }
+
+    /// `helm template`'s standard output, or its standard error when it failed
+    /// ([`Intent::Render`]).
+    pub fn handle_rendered(&mut self, now: Millis, rendered: Result<String, String>) {
+        self.handle(now, Answer::Rendered(rendered));
     }
 
     /// Ready endpoints or pods counted ([`Intent::Endpoints`], [`Intent::ReadyPods`]).

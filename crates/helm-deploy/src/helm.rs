@@ -84,6 +84,34 @@ impl Helm {
         args
     }
 
+    /// `helm template` of the stable release with the new chart and values, as the upgrade
+    /// would render it (`--is-upgrade`), without its hooks: what Gantry copies as the canary or
+    /// green when the chart keeps no contract.
+    #[must_use]
+    pub fn template(&self, release: &str, chart: &Chart) -> Vec<String> {
+        let mut args = vec![
+            "template".to_owned(),
+            release.to_owned(),
+            chart.reference.clone(),
+        ];
+        self.scope(&mut args);
+        if let Some(version) = &chart.version {
+            args.push("--version".to_owned());
+            args.push(version.clone());
+        }
+        for file in &chart.values {
+            args.push("--values".to_owned());
+            args.push(file.clone());
+        }
+        for set in &chart.set {
+            args.push("--set".to_owned());
+            args.push(set.clone());
+        }
+        args.push("--is-upgrade".to_owned());
+        args.push("--no-hooks".to_owned());
+        args
+    }
+
     /// `helm rollback` to a revision (Helm writes it as a new revision).
     #[must_use]
     pub fn rollback(&self, release: &str, revision: u32, seconds: u64) -> Vec<String> {

@@ -205,6 +205,13 @@ pub const SPEC: ActionSpec = ActionSpec {
             InputKind::Boolean,
         ),
         InputSpec::new(
+            "chart-contract",
+            "`false` (the default): canary and blue-green work on any chart as published — Gantry copies the Deployment Helm renders with the new values as the canary or green, and the live stable as the baseline, each with its own Service (every label the stable Service selects on told apart, so it never selects a copy), and steers traffic with the chart's own VirtualService or HTTPRoute for the Service (patched, then restored) or one it makes and removes. `true`: the chart keeps Gantry's contract (`gantry.track`, `gantry.weights.*`, a route listing every track's Service, as the reference chart does) and each track is a Helm release of its own.",
+            false,
+            Some("false"),
+            InputKind::Boolean,
+        ),
+        InputSpec::new(
             "recover-pending",
             "A release left `pending-install/upgrade/rollback` (a killed helm): `fail` stops with guidance; `rollback` returns it to its last deployed revision first.",
             false,
@@ -424,6 +431,8 @@ pub struct Options {
     pub recover_pending: bool,
     /// Run `helm test` on the new version once it is ready, before traffic or promotion.
     pub test: bool,
+    /// The chart keeps Gantry's contract: tracks are Helm releases (`false`: copies, any chart).
+    pub chart_contract: bool,
     /// When pods count as failing.
     pub grace: crate::failure::Grace,
     /// The GitHub environment.
@@ -597,6 +606,7 @@ impl Options {
             rollback_timeout,
             recover_pending: inputs.chosen(SPEC.declared("recover-pending"))? == "rollback",
             test: inputs.boolean("test", false)?,
+            chart_contract: inputs.boolean("chart-contract", false)?,
             grace: crate::failure::Grace {
                 unschedulable: i64::from(duration(
                     "unschedulable-grace",

@@ -6,6 +6,7 @@
 
 use serde_json::Value;
 
+use crate::baseline::TRACK_LABEL;
 use crate::plan::{Routing, Track, Traffic, Weights};
 
 /// The label that tells one release's pods from another's.
@@ -89,11 +90,11 @@ fn backends(object: &Value, traffic: Traffic) -> Vec<(String, String)> {
     found
 }
 
-fn track_of(host: &str, release: &str, namespace: &str, tracks: &[Track]) -> Option<Track> {
+fn track_of(host: &str, service: &str, namespace: &str, tracks: &[Track]) -> Option<Track> {
     tracks
         .iter()
         .copied()
-        .find(|track| names_service(host, &track.name(release), namespace))
+        .find(|track| names_service(host, &track.name(service), namespace))
 }
 
 fn error(traffic: Traffic, object: &Value, problem: String) -> RouteError {
@@ -107,16 +108,72 @@ fn error(traffic: Traffic, object: &Value, problem: String) -> RouteError {
     }
 }
 
+/// What a deploy steers traffic with, and by which rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// How traffic is steered.
+    pub traffic: Traffic,
+    /// The routing object's name: the `VirtualService` or `HTTPRoute`, or the Service switched.
+    pub object: String,
+    /// The stable Service; each track's Service is [`Track::name`] of it (`cart-canary`).
+    pub service: String,
+    /// `false`: the chart keeps Gantry's contract (its route lists every track's Service; a
+    /// Service is switched by its instance label). `true`: any chart — the tracks are copies,
+    /// their backends are added beside the stable Service's in each rule that routes to it, and
+    /// a Service is switched by its selector's values told apart as [`crate::copy::track`] tells
+    /// them.
+    pub copies: bool,
+    /// A chart's own object as found before the deploy changed it (copies): routing all traffic
+    /// home writes its `spec` back, so the route is again what Helm applied.
+    pub original: Option<Value>,
+}
+
+impl Route {
+    /// The contract's route: the object named after the release, the tracks' Services after it.
+    #[must_use]
+    pub fn contract(traffic: Traffic, release: &str) -> Self {
+        Self {
+            traffic,
+            object: release.to_owned(),
+            service: release.to_owned(),
+            copies: false,
+            original: None,
+        }
+    }
+
+    /// The route object's kind and name, for messages.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        format!("{} {:?}", kind(self.traffic), self.object)
+    }
+}
+
+/// The label Gantry puts on what it creates.
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
 /// Checks that the object routes to every track of the strategy — before a deploy changes
-/// anything, so a chart that does not keep the contract fails with nothing changed.
+/// anything, so a chart that does not keep the contract fails with nothing changed. For copies:
+/// that some rule routes to the stable Service and that no rule which does splits it with a
+/// Service that is not a track's (its weights could not be given to the tracks).
 pub fn check(
     object: &Value,
-    traffic: Traffic,
-    release: &str,
+    route: &Route,
     namespace: &str,
     tracks: &[Track],
 ) -> Result<(), RouteError> {
+    let traffic = route.traffic;
     if traffic == Traffic::Service {
+        if route.copies {
+            let selector = object["spec"]["selector"].as_object();
+            if selector.is_none_or(serde_json::Map::is_empty) {
+                return Err(error(
+                    traffic,
+                    object,
+                    "it has no selector to switch".to_owned(),
+                ));
+            }
+            return Ok(());
+        }
         if object["spec"]["selector"][INSTANCE].as_str().is_none() {
             return Err(error(
                 traffic,
@@ -127,8 +184,34 @@ pub fn check(
         return Ok(());
     }
     let found = backends(object, traffic);
+    if route.copies {
+        let stable = &route.service;
+        let rules = rules_to(object, traffic, stable, namespace);
+        if rules.is_empty() {
+            return Err(error(
+                traffic,
+                object,
+                format!("no rule routes to the Service {stable:?}"),
+            ));
+        }
+        for (rule, _) in &rules {
+            for (pointer, host) in &found {
+                let in_rule = pointer.starts_with(&format!("{rule}/"));
+                if in_rule && track_of(host, stable, namespace, tracks).is_none() {
+                    return Err(error(
+                        traffic,
+                        object,
+                        format!(
+                            "a rule that routes to {stable:?} also routes to {host:?}: its share cannot be given to the tracks"
+                        ),
+                    ));
+                }
+            }
+        }
+        return Ok(());
+    }
     for &track in tracks {
-        let service = track.name(release);
+        let service = track.name(&route.service);
         if !found
             .iter()
             .any(|(_, host)| names_service(host, &service, namespace))
@@ -146,23 +229,140 @@ pub fn check(
     Ok(())
 }
 
+/// The rules that route to `service`: (pointer to the rule, pointer to the list of its
+/// backends).
+fn rules_to(
+    object: &Value,
+    traffic: Traffic,
+    service: &str,
+    namespace: &str,
+) -> Vec<(String, String)> {
+    let (rules, list) = match traffic {
+        Traffic::Istio => ("/spec/http", "route"),
+        Traffic::GatewayApi => ("/spec/rules", "backendRefs"),
+        Traffic::Service => return Vec::new(),
+    };
+    let count = object
+        .pointer(rules)
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let found = backends(object, traffic);
+    (0..count)
+        .map(|i| format!("{rules}/{i}"))
+        .filter(|rule| {
+            found.iter().any(|(pointer, host)| {
+                pointer.starts_with(&format!("{rule}/")) && names_service(host, service, namespace)
+            })
+        })
+        .map(|rule| {
+            let backends = format!("{rule}/{list}");
+            (rule, backends)
+        })
+        .collect()
+}
+
+/// Which of `objects` (every `VirtualService` or `HTTPRoute` of the namespace) route to the
+/// Service `service`: none (Gantry makes its own), one (the chart's own, patched then
+/// restored), or more (refused: which one the mesh follows cannot be told).
+pub fn find<'a>(
+    objects: &'a [Value],
+    traffic: Traffic,
+    service: &str,
+    namespace: &str,
+) -> Result<Option<&'a Value>, RouteError> {
+    let routing: Vec<&Value> = objects
+        .iter()
+        .filter(|object| {
+            backends(object, traffic)
+                .iter()
+                .any(|(_, host)| names_service(host, service, namespace))
+        })
+        .collect();
+    match routing.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        [first, rest @ ..] => Err(error(
+            traffic,
+            first,
+            format!(
+                "and {} more ({}) route to the Service {service:?}: which one steers its traffic cannot be told; leave one",
+                rest.len(),
+                rest.iter()
+                    .map(|o| o["metadata"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// The route Gantry makes for a Service no route steers: an Istio `VirtualService` for its
+/// host, or a Gateway API `HTTPRoute` attached to the Service itself (the mesh's east-west
+/// routing, GAMMA), all traffic on it. Named `<service>-gantry`, labelled as Gantry's, removed
+/// when the deploy ends.
+#[must_use]
+pub fn made(traffic: Traffic, service: &str, namespace: &str, port: Option<i32>) -> Value {
+    let metadata = serde_json::json!({
+        "name": made_name(service),
+        "namespace": namespace,
+        "labels": {MANAGED_BY: "gantry"},
+    });
+    match traffic {
+        Traffic::GatewayApi => {
+            let mut parent = serde_json::json!({"group": "", "kind": "Service", "name": service});
+            let mut backend = serde_json::json!({"name": service, "weight": 100});
+            if let Some(port) = port {
+                parent["port"] = port.into();
+                backend["port"] = port.into();
+            }
+            serde_json::json!({
+                "apiVersion": "gateway.networking.k8s.io/v1",
+                "kind": "HTTPRoute",
+                "metadata": metadata,
+                "spec": {"parentRefs": [parent], "rules": [{"backendRefs": [backend]}]},
+            })
+        }
+        Traffic::Istio | Traffic::Service => serde_json::json!({
+            "apiVersion": "networking.istio.io/v1",
+            "kind": "VirtualService",
+            "metadata": metadata,
+            "spec": {
+                "hosts": [service],
+                "http": [{"route": [{"destination": {"host": service}, "weight": 100}]}],
+            },
+        }),
+    }
+}
+
+/// The name of the route Gantry makes for `service`.
+#[must_use]
+pub fn made_name(service: &str) -> String {
+    format!("{service}-gantry")
+}
+
 /// The routing an object describes: per track, the weight of its backends (a track listed in
 /// several rules must carry the same weight in each, or the routing is reported as mixed).
 pub fn read(
     object: &Value,
-    traffic: Traffic,
-    release: &str,
+    route: &Route,
     namespace: &str,
     tracks: &[Track],
 ) -> Result<Routing, RouteError> {
+    let traffic = route.traffic;
     if traffic == Traffic::Service {
+        if route.copies {
+            return read_switch(object, route, tracks);
+        }
         let instance = object["spec"]["selector"][INSTANCE]
             .as_str()
             .unwrap_or_default();
         return tracks
             .iter()
             .copied()
-            .find(|track| track.name(release) == instance)
+            .find(|track| track.name(&route.service) == instance)
             .map(Routing::Serve)
             .ok_or_else(|| {
                 error(
@@ -174,7 +374,7 @@ pub fn read(
     }
     let mut weights: Vec<(Track, u32)> = Vec::new();
     for (pointer, host) in backends(object, traffic) {
-        let Some(track) = track_of(&host, release, namespace, tracks) else {
+        let Some(track) = track_of(&host, &route.service, namespace, tracks) else {
             continue;
         };
         let parent = object.pointer(&pointer).unwrap_or(&Value::Null);
@@ -202,6 +402,38 @@ pub fn read(
     Ok(Routing::Weights(normalise(&weights)))
 }
 
+/// A Service switched by its selector (copies): a track's pods carry every selector label told
+/// apart and [`TRACK_LABEL`]; the stable's selector is the chart's own.
+fn read_switch(object: &Value, route: &Route, tracks: &[Track]) -> Result<Routing, RouteError> {
+    let selector = &object["spec"]["selector"];
+    if let Some(word) = selector[TRACK_LABEL].as_str() {
+        return tracks
+            .iter()
+            .copied()
+            .find(|track| track.word() == word)
+            .map(Routing::Serve)
+            .ok_or_else(|| {
+                error(
+                    route.traffic,
+                    object,
+                    format!("it selects {TRACK_LABEL}={word:?}, none of this deploy's tracks"),
+                )
+            });
+    }
+    let original = route
+        .original
+        .as_ref()
+        .map_or(&Value::Null, |spec| &spec["selector"]);
+    if original.is_null() || selector == original {
+        return Ok(Routing::Serve(Track::Stable));
+    }
+    Err(error(
+        route.traffic,
+        object,
+        format!("its selector {selector} is neither the chart's ({original}) nor a track's"),
+    ))
+}
+
 /// Weights as percentages (Gateway API weights are proportions of their sum).
 fn normalise(weights: &[(Track, u32)]) -> Weights {
     let total: u64 = weights.iter().map(|(_, w)| u64::from(*w)).sum();
@@ -222,25 +454,70 @@ fn normalise(weights: &[(Track, u32)]) -> Weights {
 /// The object with `routing` written into it (the tracks not named at 0).
 pub fn write(
     object: &Value,
-    traffic: Traffic,
-    release: &str,
+    route: &Route,
     namespace: &str,
     tracks: &[Track],
     routing: &Routing,
 ) -> Result<Value, RouteError> {
+    let traffic = route.traffic;
     let mut object = object.clone();
+    let home = match routing {
+        Routing::Serve(track) => *track == Track::Stable,
+        Routing::Weights(weights) => tracks
+            .iter()
+            .all(|track| *track == Track::Stable || weights.of(*track) == 0),
+    };
+    // Home, on a chart's own object: what Helm applied, exactly.
+    if let (true, true, Some(original)) = (route.copies, home, &route.original) {
+        match traffic {
+            Traffic::Service => object["spec"]["selector"] = original["selector"].clone(),
+            Traffic::Istio | Traffic::GatewayApi => object["spec"] = original.clone(),
+        }
+        return Ok(object);
+    }
     match (traffic, routing) {
         (Traffic::Service, Routing::Serve(track)) => {
             let selector = object
                 .pointer_mut("/spec/selector")
                 .and_then(Value::as_object_mut)
                 .ok_or_else(|| error(traffic, &Value::Null, "no selector".to_owned()))?;
-            selector.insert(INSTANCE.to_owned(), Value::String(track.name(release)));
+            if route.copies {
+                let original = route
+                    .original
+                    .as_ref()
+                    .and_then(|spec| spec["selector"].as_object())
+                    .ok_or_else(|| {
+                        error(traffic, &Value::Null, "no selector as found".to_owned())
+                    })?;
+                // A track's pods: every selector label told apart, and the track's own label.
+                *selector = original
+                    .iter()
+                    .map(|(key, value)| {
+                        let value = value.as_str().unwrap_or_default();
+                        (
+                            key.clone(),
+                            Value::String(format!("{value}-{}", track.word())),
+                        )
+                    })
+                    .collect();
+                selector.insert(
+                    TRACK_LABEL.to_owned(),
+                    Value::String(track.word().to_owned()),
+                );
+            } else {
+                selector.insert(
+                    INSTANCE.to_owned(),
+                    Value::String(track.name(&route.service)),
+                );
+            }
         }
         (Traffic::Istio | Traffic::GatewayApi, Routing::Weights(weights)) => {
-            check(&object, traffic, release, namespace, tracks)?;
+            check(&object, route, namespace, tracks)?;
+            if route.copies {
+                add_backends(&mut object, route, namespace, tracks);
+            }
             for (pointer, host) in backends(&object, traffic) {
-                let Some(track) = track_of(&host, release, namespace, tracks) else {
+                let Some(track) = track_of(&host, &route.service, namespace, tracks) else {
                     continue;
                 };
                 if let Some(parent) = object.pointer_mut(&pointer).and_then(Value::as_object_mut) {
@@ -257,6 +534,52 @@ pub fn write(
         }
     }
     Ok(object)
+}
+
+/// In each rule that routes to the stable Service, a backend for every track it lacks: the
+/// stable's, naming the track's Service (same port; no Istio subset, which belongs to the stable
+/// host's `DestinationRule`).
+fn add_backends(object: &mut Value, route: &Route, namespace: &str, tracks: &[Track]) {
+    let traffic = route.traffic;
+    for (_, list) in rules_to(object, traffic, &route.service, namespace) {
+        let Some(entries) = object.pointer(&list).and_then(Value::as_array).cloned() else {
+            continue;
+        };
+        let host_of = |entry: &Value| match traffic {
+            Traffic::Istio => entry["destination"]["host"].as_str().map(str::to_owned),
+            _ => entry["name"].as_str().map(str::to_owned),
+        };
+        let Some(stable) = entries.iter().find(|entry| {
+            host_of(entry).is_some_and(|host| names_service(&host, &route.service, namespace))
+        }) else {
+            continue;
+        };
+        let mut extended = entries.clone();
+        for track in tracks {
+            let name = track.name(&route.service);
+            let present = entries.iter().any(|entry| {
+                host_of(entry).is_some_and(|host| names_service(&host, &name, namespace))
+            });
+            if present {
+                continue;
+            }
+            let mut entry = stable.clone();
+            match traffic {
+                Traffic::Istio => {
+                    entry["destination"]["host"] = Value::String(name);
+                    if let Some(destination) = entry["destination"].as_object_mut() {
+                        destination.remove("subset");
+                    }
+                }
+                _ => entry["name"] = Value::String(name),
+            }
+            entry["weight"] = Value::from(0);
+            extended.push(entry);
+        }
+        if let Some(slot) = object.pointer_mut(&list) {
+            *slot = Value::Array(extended);
+        }
+    }
 }
 
 /// Whether two routings send the same shares to the same tracks (weights of tracks not in

@@ -16,7 +16,7 @@ use gantry_helm_deploy::options::Options;
 use gantry_helm_deploy::plan::{Routing, Strategy, Track, Traffic};
 use gantry_helm_deploy::release::{Release, Status};
 use gantry_helm_deploy::report::{Decision, Outcome};
-use gantry_helm_deploy::routing;
+use gantry_helm_deploy::routing::{self, Route};
 use serde_json::{Value, json};
 
 const RELEASE: &str = "cart";
@@ -177,7 +177,13 @@ impl Sim {
     }
 
     fn weights(&self) -> Routing {
-        routing::read(&self.route, Traffic::Istio, RELEASE, NS, &ALL).unwrap()
+        routing::read(
+            &self.route,
+            &Route::contract(Traffic::Istio, RELEASE),
+            NS,
+            &ALL,
+        )
+        .unwrap()
     }
 
     /// All the traffic on stable.
@@ -386,6 +392,7 @@ impl Sim {
             rollback_timeout: 120,
             recover_pending: false,
             test: false,
+            chart_contract: true,
             grace: Grace::default(),
             environment: None,
             environment_url: None,
@@ -431,6 +438,7 @@ impl Sim {
                         Kind::Service => Fetched::Service(
                             object.map(|o| Box::new(serde_json::from_value(o).unwrap())),
                         ),
+                        Kind::Route(_) => panic!("a route is read with ReadRoute"),
                     };
                     deployer.handle_object(self.now, Ok(fetched));
                 }
@@ -444,6 +452,9 @@ impl Sim {
                             }
                             gantry_helm_deploy::deployer::Object::Service(s) => {
                                 ("Service", serde_json::to_value(*s).unwrap())
+                            }
+                            gantry_helm_deploy::deployer::Object::Route(..) => {
+                                panic!("the chart contract's route is the chart's")
                             }
                         };
                         let name = value.1["metadata"]["name"].as_str().unwrap().to_owned();
@@ -471,7 +482,7 @@ impl Sim {
                     };
                     deployer.handle_done(self.now, done);
                 }
-                Intent::ReadRoute { .. } => {
+                Intent::ReadRoute(_) => {
                     let shown = match (&self.frozen, self.faults.rewriter) {
                         (Some(frozen), true) => {
                             self.route = frozen.clone();
@@ -489,8 +500,7 @@ impl Sim {
                     } else {
                         self.route = routing::write(
                             &self.route,
-                            Traffic::Istio,
-                            RELEASE,
+                            &Route::contract(Traffic::Istio, RELEASE),
                             NS,
                             tracks,
                             &routing,

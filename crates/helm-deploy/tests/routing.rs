@@ -1,7 +1,7 @@
 //! Routing objects read and written as the chart renders them.
 
 use gantry_helm_deploy::plan::{self, Routing, Strategy, Track, Traffic, Weights};
-use gantry_helm_deploy::routing::{self, INSTANCE};
+use gantry_helm_deploy::routing::{self, INSTANCE, Route};
 use serde_json::json;
 
 fn virtual_service() -> serde_json::Value {
@@ -41,11 +41,19 @@ fn weights_written_are_read_back_in_both_route_kinds() {
         (Traffic::Istio, virtual_service()),
         (Traffic::GatewayApi, http_route()),
     ] {
-        routing::check(&object, traffic, "web", "shop", tracks).unwrap();
+        routing::check(&object, &Route::contract(traffic, "web"), "shop", tracks).unwrap();
         for percent in [10, 25, 50, 100] {
             let wanted = Routing::Weights(Weights::canary_step(percent));
-            let written = routing::write(&object, traffic, "web", "shop", tracks, &wanted).unwrap();
-            let read = routing::read(&written, traffic, "web", "shop", tracks).unwrap();
+            let written = routing::write(
+                &object,
+                &Route::contract(traffic, "web"),
+                "shop",
+                tracks,
+                &wanted,
+            )
+            .unwrap();
+            let read =
+                routing::read(&written, &Route::contract(traffic, "web"), "shop", tracks).unwrap();
             let Routing::Weights(read) = read else {
                 panic!()
             };
@@ -63,8 +71,7 @@ fn weights_written_are_read_back_in_both_route_kinds() {
     // The other backends are left as they were.
     let written = routing::write(
         &virtual_service(),
-        Traffic::Istio,
-        "web",
+        &Route::contract(Traffic::Istio, "web"),
         "shop",
         tracks,
         &Routing::Weights(Weights::canary_step(10)),
@@ -81,16 +88,28 @@ fn weights_written_are_read_back_in_both_route_kinds() {
 fn gateway_weights_are_proportions_and_a_mixed_route_is_not_read_as_either() {
     let tracks = plan::tracks(Strategy::Canary);
     // The chart's default: stable 1, others 0 — all traffic to stable.
-    let Routing::Weights(read) =
-        routing::read(&http_route(), Traffic::GatewayApi, "web", "shop", tracks).unwrap()
-    else {
+    let Routing::Weights(read) = routing::read(
+        &http_route(),
+        &Route::contract(Traffic::GatewayApi, "web"),
+        "shop",
+        tracks,
+    )
+    .unwrap() else {
         panic!()
     };
     assert_eq!(read.of(Track::Stable), 100);
     let mut mixed = virtual_service();
     mixed["spec"]["http"][0]["route"][0]["weight"] = json!(30);
     mixed["spec"]["http"][1]["route"][1]["weight"] = json!(10);
-    assert!(routing::read(&mixed, Traffic::Istio, "web", "shop", tracks).is_err());
+    assert!(
+        routing::read(
+            &mixed,
+            &Route::contract(Traffic::Istio, "web"),
+            "shop",
+            tracks
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -102,8 +121,7 @@ fn a_route_without_every_tracks_service_is_refused_before_anything_changes() {
         .remove(2);
     let error = routing::check(
         &object,
-        Traffic::GatewayApi,
-        "web",
+        &Route::contract(Traffic::GatewayApi, "web"),
         "shop",
         plan::tracks(Strategy::Canary),
     )
@@ -116,8 +134,7 @@ fn a_route_without_every_tracks_service_is_refused_before_anything_changes() {
     assert!(
         routing::check(
             &object,
-            Traffic::Istio,
-            "web",
+            &Route::contract(Traffic::Istio, "web"),
             "shop",
             plan::tracks(Strategy::Canary)
         )
@@ -130,13 +147,17 @@ fn a_service_selector_switches_between_blue_and_green() {
     let tracks = plan::tracks(Strategy::BlueGreen);
     let service = json!({"metadata": {"name": "web"}, "spec": {"selector": {INSTANCE: "web", "app.kubernetes.io/name": "web"}}});
     assert_eq!(
-        routing::read(&service, Traffic::Service, "web", "shop", tracks),
+        routing::read(
+            &service,
+            &Route::contract(Traffic::Service, "web"),
+            "shop",
+            tracks
+        ),
         Ok(Routing::Serve(Track::Stable))
     );
     let green = routing::write(
         &service,
-        Traffic::Service,
-        "web",
+        &Route::contract(Traffic::Service, "web"),
         "shop",
         tracks,
         &Routing::Serve(Track::Green),
@@ -145,9 +166,22 @@ fn a_service_selector_switches_between_blue_and_green() {
     assert_eq!(green["spec"]["selector"][INSTANCE], "web-green");
     assert_eq!(green["spec"]["selector"]["app.kubernetes.io/name"], "web");
     assert_eq!(
-        routing::read(&green, Traffic::Service, "web", "shop", tracks),
+        routing::read(
+            &green,
+            &Route::contract(Traffic::Service, "web"),
+            "shop",
+            tracks
+        ),
         Ok(Routing::Serve(Track::Green))
     );
     let foreign = json!({"metadata": {"name": "web"}, "spec": {"selector": {INSTANCE: "db"}}});
-    assert!(routing::read(&foreign, Traffic::Service, "web", "shop", tracks).is_err());
+    assert!(
+        routing::read(
+            &foreign,
+            &Route::contract(Traffic::Service, "web"),
+            "shop",
+            tracks
+        )
+        .is_err()
+    );
 }

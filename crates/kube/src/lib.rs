@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use gantry_helm_deploy::plan::{Routing, Track, Traffic};
 use gantry_helm_deploy::release::{self, Release};
-use gantry_helm_deploy::routing;
+use gantry_helm_deploy::routing::{self, Route};
 
 /// What went wrong talking to the cluster.
 #[derive(Debug, thiserror::Error)]
@@ -240,36 +240,103 @@ impl Cluster {
         release::history(name, &list.items).map_err(|error| Error::Contract(error.to_string()))
     }
 
-    /// The routing object of a release, as JSON.
-    pub async fn route(&self, traffic: Traffic, release: &str) -> Result<Value, Error> {
+    /// A routing object (a `VirtualService`, an `HTTPRoute` or the Service switched), as JSON.
+    pub async fn route(&self, traffic: Traffic, name: &str) -> Result<Value, Error> {
         let resource = route_resource(traffic);
         let api: Api<DynamicObject> =
             Api::namespaced_with(self.client.clone(), &self.namespace, &resource);
-        let what = format!("{} {release:?}", resource.kind);
-        let object = retried(&what, || api.get(release)).await?;
+        let what = format!("{} {name:?}", resource.kind);
+        let object = retried(&what, || api.get(name)).await?;
         serde_json::to_value(object).map_err(|error| Error::Contract(error.to_string()))
     }
 
-    /// Writes `routing` into the release's routing object: read, change, replace with the
-    /// `resourceVersion` read; a 409 (someone wrote in between) reads again.
-    pub async fn write_routing(
-        &self,
-        traffic: Traffic,
-        release: &str,
-        tracks: &[Track],
-        routing: &Routing,
-    ) -> Result<(), Error> {
+    /// Every routing object of a kind in the namespace, as JSON (an absent CRD: none).
+    pub async fn routes(&self, traffic: Traffic) -> Result<Vec<Value>, Error> {
         let resource = route_resource(traffic);
         let api: Api<DynamicObject> =
             Api::namespaced_with(self.client.clone(), &self.namespace, &resource);
-        let what = format!("{} {release:?}", resource.kind);
+        let what = format!("the {} objects", resource.kind);
+        let params = ListParams::default();
+        let list = match retried(&what, || api.list(&params)).await {
+            Ok(list) => list,
+            Err(Error::Refused { code: 404, .. }) => return Ok(Vec::new()),
+            Err(error) => return Err(error),
+        };
+        list.items
+            .into_iter()
+            .map(|item| serde_json::to_value(item).map_err(|e| Error::Contract(e.to_string())))
+            .collect()
+    }
+
+    /// Creates or replaces a routing object given as JSON.
+    pub async fn put_route(&self, traffic: Traffic, object: &Value) -> Result<(), Error> {
+        let resource = route_resource(traffic);
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(self.client.clone(), &self.namespace, &resource);
+        let name = object["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let what = format!("{} {name:?}", resource.kind);
+        let mut next: DynamicObject = serde_json::from_value(object.clone())
+            .map_err(|error| Error::Contract(error.to_string()))?;
         for _ in 0..ATTEMPTS {
-            let current = self.route(traffic, release).await?;
-            let next = routing::write(&current, traffic, release, &self.namespace, tracks, routing)
+            match retried(&what, || api.get_opt(&name)).await? {
+                None => match api.create(&PostParams::default(), &next).await {
+                    Ok(_) => return Ok(()),
+                    Err(kube::Error::Api(status)) if status.code == 409 => {}
+                    Err(error) => return Err(classify(&what, error)),
+                },
+                Some(existing) => {
+                    next.metadata
+                        .resource_version
+                        .clone_from(&existing.metadata.resource_version);
+                    match api.replace(&name, &PostParams::default(), &next).await {
+                        Ok(_) => return Ok(()),
+                        Err(kube::Error::Api(status)) if status.code == 409 => {}
+                        Err(error) => return Err(classify(&what, error)),
+                    }
+                }
+            }
+        }
+        Err(Error::NotHeld(format!(
+            "{what}: every write conflicted with another writer"
+        )))
+    }
+
+    /// Deletes a routing object (none there is done).
+    pub async fn delete_route(&self, traffic: Traffic, name: &str) -> Result<(), Error> {
+        let resource = route_resource(traffic);
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(self.client.clone(), &self.namespace, &resource);
+        let what = format!("{} {name:?}", resource.kind);
+        let params = kube::api::DeleteParams::background();
+        match retried(&what, || api.delete(name, &params)).await {
+            Ok(_) | Err(Error::Refused { code: 404, .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Writes `routing` into the routing object: read, change, replace with the
+    /// `resourceVersion` read; a 409 (someone wrote in between) reads again.
+    pub async fn write_routing(
+        &self,
+        route: &Route,
+        tracks: &[Track],
+        routing: &Routing,
+    ) -> Result<(), Error> {
+        let resource = route_resource(route.traffic);
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(self.client.clone(), &self.namespace, &resource);
+        let name = &route.object;
+        let what = format!("{} {name:?}", resource.kind);
+        for _ in 0..ATTEMPTS {
+            let current = self.route(route.traffic, name).await?;
+            let next = routing::write(&current, route, &self.namespace, tracks, routing)
                 .map_err(|error| Error::Contract(error.to_string()))?;
             let object: DynamicObject =
                 serde_json::from_value(next).map_err(|error| Error::Contract(error.to_string()))?;
-            match api.replace(release, &PostParams::default(), &object).await {
+            match api.replace(name, &PostParams::default(), &object).await {
                 Ok(_) => return Ok(()),
                 Err(kube::Error::Api(status)) if status.code == 409 => {
                     tracing::debug!(%what, "conflict; reading again");

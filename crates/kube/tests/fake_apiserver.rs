@@ -278,7 +278,11 @@ async fn routing_is_written_through_conflicts_and_read_back_until_it_holds() {
     let conflicts_before = fake.requests().len();
     inject_conflicts(&fake, 2);
     cluster
-        .write_routing(Traffic::Istio, "web", tracks, &wanted)
+        .write_routing(
+            &gantry_helm_deploy::routing::Route::contract(Traffic::Istio, "web"),
+            tracks,
+            &wanted,
+        )
         .await
         .unwrap();
     let puts = fake.requests()[conflicts_before..]
@@ -287,7 +291,13 @@ async fn routing_is_written_through_conflicts_and_read_back_until_it_holds() {
         .count();
     assert_eq!(puts, 3, "two conflicted writes and one that landed");
     let read = |object: &serde_json::Value| {
-        gantry_helm_deploy::routing::read(object, Traffic::Istio, "web", "default", tracks).unwrap()
+        gantry_helm_deploy::routing::read(
+            object,
+            &gantry_helm_deploy::routing::Route::contract(Traffic::Istio, "web"),
+            "default",
+            tracks,
+        )
+        .unwrap()
     };
     let object = cluster.route(Traffic::Istio, "web").await.unwrap();
     assert!(gantry_helm_deploy::routing::equal(

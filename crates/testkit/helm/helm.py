@@ -1,8 +1,9 @@
 """The `helm` CLI subset helm-deploy runs, on Helm's own v4 library (PyPI helm-python-sdk).
 
 There is no Linux helm binary to install here; this stands in for the one azure/setup-helm puts
-on a runner. It takes the same arguments (`version --short`, `upgrade --install`, `rollback`,
-`uninstall`, `test --logs`, with --namespace, --kube-context, --version, --values, --set, --timeout),
+on a runner. It takes the same arguments (`version --short`, `upgrade --install`, `template
+--is-upgrade --no-hooks` (rendered client-only, as helm template does), `rollback`, `uninstall`,
+`test --logs`, with --namespace, --kube-context, --version, --values, --set, --timeout),
 prints what helm prints on success and exits 1 with helm's `Error: …` line on failure. Every call
 is appended to $GANTRY_HELM_LOG (one JSON array of argv per line) when that is set.
 
@@ -80,7 +81,7 @@ def main(argv):
     index = 0
     while index < len(rest):
         word = rest[index]
-        if word in ("--install", "--logs"):
+        if word in ("--install", "--logs", "--is-upgrade", "--no-hooks"):
             options[word.lstrip("-")] = True
         elif word in ("--namespace", "-n", "--kube-context", "--version", "--timeout"):
             options[word.lstrip("-")] = rest[index + 1]
@@ -104,15 +105,22 @@ def main(argv):
         kube_context=options.get("kube-context"),
         namespace=namespace,
     )
+    values = {}
+    for path in values_files:
+        with open(path, encoding="utf-8") as file:
+            deep_merge(values, helm.values_from_yaml(file.read()))
+    for expression in sets:
+        deep_merge(values, helm.parse_set_string(expression))
     try:
-        if verb == "upgrade":
+        if verb == "template":
             release, chart = positional
-            values = {}
-            for path in values_files:
-                with open(path, encoding="utf-8") as file:
-                    deep_merge(values, helm.values_from_yaml(file.read()))
-            for expression in sets:
-                deep_merge(values, helm.parse_set_string(expression))
+            # helm template: an install, client-only, that prints the manifest (hooks left out
+            # with --no-hooks; this stand-in never prints them).
+            result = config.install(chart, release, values, namespace=namespace, dry_run="client",
+                                    chart_version=options.get("version"))
+            print(result.get("manifest", ""))
+        elif verb == "upgrade":
+            release, chart = positional
             try:
                 history = config.history(release)
             except helm.HelmNotFoundError:

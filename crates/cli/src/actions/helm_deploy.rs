@@ -446,6 +446,36 @@ impl Edge<'_> {
         });
     }
 
+    /// `helm template`: run to its end (at most `timeout`), its standard output kept (at most
+    /// 64 MiB: a rendered chart, not an endless stream).
+    async fn render(&self, args: &[String], timeout: Duration) -> Result<String, String> {
+        const LIMIT: usize = 64 << 20;
+        let mut command = tokio::process::Command::new(&self.helm.program);
+        command
+            .args(args)
+            .current_dir(&self.helm.workspace)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let line = format!("{} {}", self.helm.program, args.join(" "));
+        tracing::info!(command = %gantry_helm_deploy::mask::mask(&line, &self.helm.secrets), "helm");
+        let child = command
+            .spawn()
+            .map_err(|error| format!("cannot run: {error}"))?;
+        let output = tokio::time::timeout(timeout, child.wait_with_output())
+            .await
+            .map_err(|_| format!("no result within {} s", timeout.as_secs()))?
+            .map_err(|error| format!("cannot run: {error}"))?;
+        if !output.status.success() {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+        }
+        if output.stdout.len() > LIMIT {
+            return Err(format!("it wrote more than {LIMIT} bytes"));
+        }
+        String::from_utf8(output.stdout).map_err(|_| "it wrote output that is not UTF-8".to_owned())
+    }
+
     /// SIGTERM to the running helm (never SIGKILL: a killed helm leaves its release pending).
     async fn stop_helm(&self) {
         let Some(pid) = self.running.as_ref().and_then(|running| running.pid) else {
@@ -483,6 +513,11 @@ impl Edge<'_> {
         Ok(match kind {
             Kind::Deployment => Fetched::Deployment(self.cluster.get(name).await?.map(Box::new)),
             Kind::Service => Fetched::Service(self.cluster.get(name).await?.map(Box::new)),
+            Kind::Route(_) => {
+                return Err(KubeError::Contract(
+                    "a route is read with ReadRoute, not Get".to_owned(),
+                ));
+            }
         })
     }
 
@@ -656,6 +691,7 @@ async fn pump(
                 let done = match object {
                     Object::Deployment(deployment) => edge.cluster.put(&*deployment).await,
                     Object::Service(service) => edge.cluster.put(&*service).await,
+                    Object::Route(traffic, route) => edge.cluster.put_route(traffic, &route).await,
                 };
                 deployer.handle_done(unix_millis(), done.map_err(cluster_error));
             }
@@ -663,23 +699,29 @@ async fn pump(
                 let done = match kind {
                     Kind::Deployment => edge.cluster.delete::<KubeDeployment>(&name).await,
                     Kind::Service => edge.cluster.delete::<Service>(&name).await,
+                    Kind::Route(traffic) => edge.cluster.delete_route(traffic, &name).await,
                 };
                 deployer.handle_done(unix_millis(), done.map_err(cluster_error));
             }
-            Intent::ReadRoute { traffic, release } => {
-                let route = edge.cluster.route(traffic, &release).await;
+            Intent::ReadRoute(route) => {
+                let route = edge.cluster.route(route.traffic, &route.object).await;
                 deployer.handle_route(unix_millis(), route.map_err(cluster_error));
             }
+            Intent::ListRoutes(traffic) => {
+                let routes = edge.cluster.routes(traffic).await;
+                deployer.handle_routes(unix_millis(), routes.map_err(cluster_error));
+            }
+            Intent::Render(args) => {
+                let timeout = Duration::from_secs(u64::from(edge.options.timeout));
+                let rendered = edge.render(&args, timeout).await;
+                deployer.handle_rendered(unix_millis(), rendered);
+            }
             Intent::WriteRoute {
-                traffic,
-                release,
+                route,
                 tracks,
                 routing,
             } => {
-                let done = edge
-                    .cluster
-                    .write_routing(traffic, &release, tracks, &routing)
-                    .await;
+                let done = edge.cluster.write_routing(&route, tracks, &routing).await;
                 deployer.handle_done(unix_millis(), done.map_err(cluster_error));
             }
             Intent::Endpoints(service) => {

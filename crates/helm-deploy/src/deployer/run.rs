@@ -18,7 +18,8 @@ use crate::options::Options;
 use crate::plan::{self, Plan, Routing, Step, Strategy, Track, Undo};
 use crate::release::{self, Head, Release};
 use crate::report::{Checked, Decision, Evidence, Look, Outcome};
-use crate::{baseline, routing};
+use crate::routing::Route;
+use crate::{baseline, copy, routing};
 
 /// How often a release's history is read while helm runs, until its new revision appears.
 const LOOK_FOR_REVISION_MS: Millis = 1_000;
@@ -86,6 +87,21 @@ impl Stop {
     }
 }
 
+/// The tracks as copies of a chart's own workload (no chart contract).
+#[derive(Debug, Clone)]
+struct Copies {
+    /// The chart's Deployment as Helm renders it with the new values.
+    deployment: Deployment,
+    /// The chart's Service that selects its pods, as rendered.
+    service: Service,
+    /// The live stable Deployment's name.
+    workload: String,
+    /// The route is one Gantry made (removed with the new track).
+    made_route: bool,
+    /// The copies' workloads, by track, once made.
+    made: Vec<(Track, Workload)>,
+}
+
 /// Whether a helm run follows the new revision's pods while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Watch {
@@ -110,6 +126,10 @@ pub(super) struct Run {
     at: usize,
     /// Undoing: a cancel no longer stops anything.
     undoing: bool,
+    /// What traffic is steered with.
+    route: Route,
+    /// The tracks as copies (no chart contract), once found.
+    copies: Option<Copies>,
 }
 
 fn seconds(millis: Millis) -> i64 {
@@ -120,6 +140,7 @@ impl Run {
     pub(super) fn new(config: super::Config, io: Io) -> Self {
         let started = io.now();
         let options = config.options;
+        let (options_traffic, options_release) = (options.traffic, options.release.clone());
         let helm = Helm {
             namespace: options.namespace.clone(),
             kube_context: options.kube_context.clone(),
@@ -149,6 +170,8 @@ impl Run {
             previous: None,
             at: 0,
             undoing: false,
+            route: Route::contract(options_traffic, &options_release),
+            copies: None,
         }
     }
 
@@ -198,10 +221,7 @@ impl Run {
     }
 
     async fn read_route(&self) -> Result<serde_json::Value, ClusterError> {
-        let intent = Intent::ReadRoute {
-            traffic: self.plan.traffic,
-            release: self.options.release.clone(),
-        };
+        let intent = Intent::ReadRoute(self.route.clone());
         match self.io.ask(intent).await {
             Answer::Route(route) => route,
             other => Err(unexpected("ReadRoute", &other)),
@@ -413,10 +433,14 @@ impl Run {
             Ok(plan) => plan,
             Err(error) => return Finished::Refused(error.to_string()),
         };
-        if let Err(finished) = self.check_route().await {
-            return finished;
-        }
-        if let Err(finished) = self.preflight().await {
+        if self.options.chart_contract || self.plan.strategy == Strategy::Rolling {
+            if let Err(finished) = self.check_route().await {
+                return finished;
+            }
+            if let Err(finished) = self.preflight().await {
+                return finished;
+            }
+        } else if let Err(finished) = Box::pin(self.find_copies()).await {
             return finished;
         }
         self.outcome.plan = Some(self.plan.clone());
@@ -532,14 +556,8 @@ impl Run {
             }
             Err(error) => return Err(Finished::Refused(error.message)),
         };
-        routing::check(
-            &object,
-            self.plan.traffic,
-            &self.options.release,
-            &self.options.namespace,
-            self.tracks(),
-        )
-        .map_err(|error| Finished::Refused(error.to_string()))
+        routing::check(&object, &self.route, &self.options.namespace, self.tracks())
+            .map_err(|error| Finished::Refused(error.to_string()))
     }
 
     /// What would otherwise be found only once the canary or green is installed, found before
@@ -622,6 +640,255 @@ impl Run {
         Ok(())
     }
 
+    /// For a chart that keeps no contract, before anything changes (exit 2 when it cannot be
+    /// done): the chart rendered with the new values, the Deployment its Service serves and
+    /// that Service; the live stable ones, which the baseline copies; no copy left by an
+    /// earlier deploy; and what steers the Service's traffic — the Service itself (a switch),
+    /// the one route of the namespace that routes to it (the chart's own, patched then
+    /// restored), or none (Gantry makes one).
+    async fn find_copies(&mut self) -> Result<(), Finished> {
+        let refused = |error: ClusterError| {
+            if error.unreachable {
+                Finished::Unreachable(format!("{} (nothing was changed)", error.message))
+            } else {
+                Finished::Refused(error.message)
+            }
+        };
+        let release = self.options.release.clone();
+        let args = self.helm.template(&release, &self.options.chart);
+        let manifest = match self.io.ask(Intent::Render(args)).await {
+            Answer::Rendered(Ok(manifest)) => manifest,
+            Answer::Rendered(Err(output)) => {
+                return Err(Finished::Refused(format!(
+                    "helm template {release} failed (nothing was changed): {}",
+                    helm::problem_line(&output)
+                )));
+            }
+            other => return Err(refused(unexpected("Render", &other))),
+        };
+        let why = |problem: String| {
+            Finished::Refused(format!(
+                "{} of release {release} on its chart as rendered: {problem} (nothing was changed)",
+                self.plan.strategy.word()
+            ))
+        };
+        let (deployment, service) = copy::served(&manifest).map_err(why)?;
+        let workload = deployment.metadata.name.clone().unwrap_or_default();
+        let service_name = service.metadata.name.clone().unwrap_or_default();
+        let new = self.new_track();
+        copy::track(&deployment, &service, new, 1).map_err(|error| why(error.to_string()))?;
+        let Fetched::Deployment(Some(live)) = self
+            .get(Kind::Deployment, &workload)
+            .await
+            .map_err(refused)?
+        else {
+            return Err(why(format!(
+                "the stable Deployment {workload:?} is not running to stand beside"
+            )));
+        };
+        let Fetched::Service(Some(live_service)) = self
+            .get(Kind::Service, &service_name)
+            .await
+            .map_err(refused)?
+        else {
+            return Err(why(format!(
+                "the stable Service {service_name:?} is not there to steer"
+            )));
+        };
+        if self.plan.strategy == Strategy::Canary {
+            copy::track(&live, &live_service, Track::Baseline, 1)
+                .map_err(|error| why(error.to_string()))?;
+        }
+        for track in self.tracks() {
+            if *track == Track::Stable {
+                continue;
+            }
+            let (name, service) = (track.name(&workload), track.name(&service_name));
+            if let Fetched::Deployment(Some(_)) =
+                self.get(Kind::Deployment, &name).await.map_err(refused)?
+            {
+                return Err(why(format!(
+                    "Deployment {name} is already there: an earlier deploy did not finish; delete it once nothing routes to it"
+                )));
+            }
+            if let Fetched::Service(Some(_)) =
+                self.get(Kind::Service, &service).await.map_err(refused)?
+            {
+                return Err(why(format!(
+                    "Service {service} is already there: an earlier deploy did not finish; delete it once nothing routes to it"
+                )));
+            }
+        }
+        let traffic = self.plan.traffic;
+        let mut route = Route {
+            traffic,
+            object: service_name.clone(),
+            service: service_name.clone(),
+            copies: true,
+            original: None,
+        };
+        let mut made_route = false;
+        let found = if traffic == plan::Traffic::Service {
+            Some(serde_json::to_value(&live_service).unwrap_or_default())
+        } else {
+            let objects = match self.io.ask(Intent::ListRoutes(traffic)).await {
+                Answer::Routes(routes) => routes.map_err(refused)?,
+                other => return Err(refused(unexpected("ListRoutes", &other))),
+            };
+            let found = routing::find(&objects, traffic, &service_name, &self.options.namespace)
+                .map_err(|error| why(error.to_string()))?
+                .cloned();
+            if found.is_none() {
+                made_route = true;
+                route.object = routing::made_name(&service_name);
+                let made = objects
+                    .iter()
+                    .any(|o| o["metadata"]["name"].as_str() == Some(route.object.as_str()));
+                if made {
+                    return Err(why(format!(
+                        "{} is already there: an earlier deploy did not finish",
+                        route.describe()
+                    )));
+                }
+            }
+            found
+        };
+        if let Some(object) = found {
+            object["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .clone_into(&mut route.object);
+            if object["metadata"]["labels"][routing::MANAGED_BY] == "gantry" {
+                return Err(why(format!(
+                    "{} was made by an earlier deploy that did not finish; delete it once traffic is home",
+                    route.describe()
+                )));
+            }
+            route.original = Some(object["spec"].clone());
+            routing::check(&object, &route, &self.options.namespace, self.tracks())
+                .map_err(|error| why(error.to_string()))?;
+            let now = routing::read(&object, &route, &self.options.namespace, self.tracks())
+                .map_err(|error| why(error.to_string()))?;
+            let home = Routing::all(traffic, Track::Stable);
+            if !routing::equal(&now, &home, self.tracks()) {
+                return Err(why(format!(
+                    "{} sends traffic elsewhere already ({now}): an earlier deploy did not finish",
+                    route.describe()
+                )));
+            }
+        }
+        if let Some(judge) = self.judge.as_mut() {
+            judge
+                .name_workloads(
+                    &Track::Canary.name(&workload),
+                    &Track::Baseline.name(&workload),
+                )
+                .map_err(|error| why(error.to_string()))?;
+        }
+        self.note(format!(
+            "the tracks are copies of Deployment {workload} and Service {service_name} (as the chart renders them); traffic steered with {}{}",
+            route.describe(),
+            if made_route { ", made for this deploy" } else { "" }
+        ));
+        self.route = route;
+        self.copies = Some(Copies {
+            deployment,
+            service,
+            workload,
+            made_route,
+            made: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// A track's copy: the new version as rendered (canary, green), or the live stable
+    /// (baseline, at the canary's size), with its Service; and, with the new version, the route
+    /// Gantry makes when none steers the Service.
+    async fn make_copy(&mut self, track: Track) -> Result<(), Stop> {
+        let copies = self.copies.clone().expect("copies were found");
+        let (from, service, replicas) = if track == Track::Baseline {
+            let Fetched::Deployment(Some(live)) =
+                self.get(Kind::Deployment, &copies.workload).await?
+            else {
+                return Err(Stop::Failed(format!(
+                    "the stable Deployment {:?} is not there to copy as the baseline",
+                    copies.workload
+                )));
+            };
+            let Fetched::Service(Some(service)) =
+                self.get(Kind::Service, &self.route.service).await?
+            else {
+                return Err(Stop::Failed(format!(
+                    "the stable Service {:?} is not there to copy",
+                    self.route.service
+                )));
+            };
+            let canary = Track::Canary.name(&copies.workload);
+            let Fetched::Deployment(Some(canary)) = self.get(Kind::Deployment, &canary).await?
+            else {
+                return Err(Stop::Failed(format!(
+                    "the canary Deployment {canary:?} is not there"
+                )));
+            };
+            let replicas = canary.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+            (*live, *service, replicas)
+        } else {
+            let replicas = copies
+                .deployment
+                .spec
+                .as_ref()
+                .and_then(|s| s.replicas)
+                .unwrap_or(1);
+            (copies.deployment.clone(), copies.service.clone(), replicas)
+        };
+        let (deployment, copied_service) = copy::track(&from, &service, track, replicas)
+            .map_err(|error| Stop::Failed(error.to_string()))?;
+        let name = deployment.metadata.name.clone().unwrap_or_default();
+        let selector = serde_json::to_value(
+            deployment
+                .spec
+                .as_ref()
+                .map(|spec| spec.selector.clone())
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        let selector = applied::label_selector(&selector).map_err(Stop::Failed)?;
+        if let Some(copies) = self.copies.as_mut() {
+            copies.made.push((
+                track,
+                Workload {
+                    kind: applied::WorkloadKind::Deployment,
+                    name,
+                    selector,
+                },
+            ));
+        }
+        let port = service
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.ports.as_ref())
+            .and_then(|ports| ports.first())
+            .map(|port| port.port);
+        self.done(Intent::Put(Object::Deployment(Box::new(deployment))))
+            .await?;
+        self.done(Intent::Put(Object::Service(Box::new(copied_service))))
+            .await?;
+        if copies.made_route && track != Track::Baseline {
+            let made = routing::made(
+                self.route.traffic,
+                &self.route.service,
+                &self.options.namespace,
+                port,
+            );
+            self.done(Intent::Put(Object::Route(
+                self.route.traffic,
+                Box::new(made),
+            )))
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Runs the plan; on a stop, says the last step that ran (or half ran), if any.
     async fn steps(&mut self) -> Result<(), (Option<usize>, Stop)> {
         let steps = self.plan.steps.clone();
@@ -642,6 +909,37 @@ impl Run {
     async fn step(&mut self, step: &Step) -> Result<(), Stop> {
         let release = self.options.release.clone();
         match step {
+            Step::Install { track, pinned } if self.copies.is_some() => {
+                if *track == Track::Stable {
+                    // Helm applies the chart's own route and Service as rendered: whatever it
+                    // put back, the routing is written again and read back before the stable
+                    // pods are waited for.
+                    let args = self.helm.upgrade(
+                        &release,
+                        Track::Stable,
+                        &self.options.chart,
+                        &[],
+                        self.remaining(),
+                    );
+                    self.helm(args, Watch::NewPods).await?;
+                    if let Some(routing) = pinned {
+                        self.route(routing, HOLD_MS).await.map_err(|stop| {
+                            Stop::Failed(format!(
+                                "after the stable upgrade, the routing could not be put back to {routing}: {}",
+                                stop.reason()
+                            ))
+                        })?;
+                    }
+                    return Ok(());
+                }
+                self.make_copy(*track).await
+            }
+            Step::Unpin if self.copies.is_some() => {
+                self.note(
+                    "nothing to unpin: the tracks are copies, Helm's values were never pinned",
+                );
+                Ok(())
+            }
             Step::Install { track, pinned } => {
                 let pinned_routing = pinned.clone();
                 let pinned = pinned
@@ -719,6 +1017,11 @@ impl Run {
     /// the deploy.
     async fn scope(&mut self, track: Track) -> Result<Scope, Stop> {
         let name = track.name(&self.options.release);
+        if let Some(copies) = &self.copies {
+            if let Some((_, workload)) = copies.made.iter().find(|(made, _)| *made == track) {
+                return Ok(Scope::Applied(vec![workload.clone()]));
+            }
+        }
         if track == Track::Baseline {
             return Ok(Scope::Labelled(format!("{}={name}", routing::INSTANCE)));
         }
@@ -813,6 +1116,9 @@ impl Run {
     }
 
     async fn baseline(&mut self) -> Result<(), Stop> {
+        if self.copies.is_some() {
+            return self.make_copy(Track::Baseline).await;
+        }
         let release = self.options.release.clone();
         let Fetched::Deployment(Some(stable)) = self.get(Kind::Deployment, &release).await? else {
             return Err(Stop::Failed(format!(
@@ -851,15 +1157,9 @@ impl Run {
     /// Writes `routing`, then reads it back until it shows it [`HOLD_READS`] times in a row,
     /// within `within`.
     async fn route(&mut self, wanted: &Routing, within: Millis) -> Result<(), Stop> {
-        let (traffic, release, tracks) = (
-            self.plan.traffic,
-            self.options.release.clone(),
-            self.tracks(),
-        );
         self.done(Intent::WriteRoute {
-            traffic,
-            release: release.clone(),
-            tracks,
+            route: self.route.clone(),
+            tracks: self.tracks(),
             routing: wanted.clone(),
         })
         .await?;
@@ -869,17 +1169,13 @@ impl Run {
     /// Reads the routing back until it shows `wanted` [`HOLD_READS`] times in a row, within
     /// `within`.
     async fn hold(&mut self, wanted: &Routing, within: Millis) -> Result<(), Stop> {
-        let (traffic, release, tracks) = (
-            self.plan.traffic,
-            self.options.release.clone(),
-            self.tracks(),
-        );
+        let tracks = self.tracks();
         let until = self.io.now() + within;
         let mut in_a_row = 0;
         let mut last = String::new();
         loop {
             let object = self.read_route().await?;
-            let read = routing::read(&object, traffic, &release, &self.options.namespace, tracks)
+            let read = routing::read(&object, &self.route, &self.options.namespace, tracks)
                 .map_err(|error| Stop::Failed(error.to_string()))?;
             if routing::equal(&read, wanted, tracks) {
                 in_a_row += 1;
@@ -892,8 +1188,8 @@ impl Run {
             }
             if self.io.now() >= until {
                 return Err(Stop::Failed(format!(
-                    "{} {release:?} did not hold {wanted}: read back {last}",
-                    routing::kind(traffic)
+                    "{} did not hold {wanted}: read back {last}",
+                    self.route.describe()
                 )));
             }
             self.pause(HOLD_READ_MS).await;
@@ -904,15 +1200,15 @@ impl Run {
     /// a share, or (a Service switch) the public Service with its selector as the switch would
     /// write it.
     fn receivers(&self, routing: &Routing) -> Vec<String> {
-        let release = &self.options.release;
+        let service = &self.route.service;
         match routing {
             Routing::Weights(weights) => self
                 .tracks()
                 .iter()
                 .filter(|track| weights.of(**track) > 0)
-                .map(|track| track.name(release))
+                .map(|track| track.name(service))
                 .collect(),
-            Routing::Serve(_) => vec![release.clone()],
+            Routing::Serve(_) => vec![self.route.object.clone()],
         }
     }
 
@@ -931,8 +1227,7 @@ impl Run {
             let object = self.read_route().await?;
             let next = routing::write(
                 &object,
-                self.plan.traffic,
-                &self.options.release,
+                &self.route,
                 &self.options.namespace,
                 self.tracks(),
                 routing,
@@ -952,7 +1247,7 @@ impl Run {
                 return Err(Stop::Failed(format!(
                     "not switched to {}: Service {} would select no ready pod (selector {selector})",
                     track.word(),
-                    self.options.release
+                    self.route.object
                 )));
             }
             return Ok(());
@@ -1097,7 +1392,7 @@ impl Run {
                 } else {
                     Track::Stable
                 };
-                let service = track.name(&self.options.release);
+                let service = track.name(&self.route.service);
                 let through = check.proxy_path(&self.options.namespace, &service);
                 let redacted = gantry_core::markdown::redact_userinfo(&check.url).into_owned();
                 let shown = if through.is_some() {
@@ -1162,6 +1457,25 @@ impl Run {
     }
 
     async fn remove(&mut self, track: Track) -> Result<(), Stop> {
+        if let Some(copies) = self.copies.clone() {
+            let made = copies.made_route && track != Track::Baseline;
+            self.done(Intent::Delete(
+                Kind::Deployment,
+                track.name(&copies.workload),
+            ))
+            .await?;
+            self.done(Intent::Delete(
+                Kind::Service,
+                track.name(&self.route.service),
+            ))
+            .await?;
+            if made {
+                let name = self.route.object.clone();
+                self.done(Intent::Delete(Kind::Route(self.route.traffic), name))
+                    .await?;
+            }
+            return Ok(());
+        }
         let name = track.name(&self.options.release);
         if track == Track::Baseline {
             self.done(Intent::Delete(Kind::Deployment, name.clone()))
@@ -1383,13 +1697,9 @@ impl Run {
         }
         if self.plan.strategy != Strategy::Rolling {
             if let Ok(object) = self.read_route().await {
-                if let Ok(routing) = routing::read(
-                    &object,
-                    self.plan.traffic,
-                    &release,
-                    &self.options.namespace,
-                    self.tracks(),
-                ) {
+                if let Ok(routing) =
+                    routing::read(&object, &self.route, &self.options.namespace, self.tracks())
+                {
                     self.outcome.left.push(format!("traffic: {routing}"));
                 }
             }
