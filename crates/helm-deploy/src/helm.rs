@@ -61,18 +61,7 @@ impl Helm {
             "--install".to_owned(),
         ];
         self.scope(&mut args);
-        if let Some(version) = &chart.version {
-            args.push("--version".to_owned());
-            args.push(version.clone());
-        }
-        for file in &chart.values {
-            args.push("--values".to_owned());
-            args.push(file.clone());
-        }
-        for set in &chart.set {
-            args.push("--set".to_owned());
-            args.push(set.clone());
-        }
+        chart_args(&mut args, chart);
         args.push("--set".to_owned());
         args.push(format!("gantry.track={}", track.word()));
         for set in pinned {
@@ -95,18 +84,7 @@ impl Helm {
             chart.reference.clone(),
         ];
         self.scope(&mut args);
-        if let Some(version) = &chart.version {
-            args.push("--version".to_owned());
-            args.push(version.clone());
-        }
-        for file in &chart.values {
-            args.push("--values".to_owned());
-            args.push(file.clone());
-        }
-        for set in &chart.set {
-            args.push("--set".to_owned());
-            args.push(set.clone());
-        }
+        chart_args(&mut args, chart);
         args.push("--is-upgrade".to_owned());
         args.push("--no-hooks".to_owned());
         args
@@ -145,6 +123,22 @@ impl Helm {
         args.push("--timeout".to_owned());
         args.push(timeout(seconds));
         args
+    }
+}
+
+/// The chart's version, values files and `--set` lines, in the order the user gave them.
+fn chart_args(args: &mut Vec<String>, chart: &Chart) {
+    if let Some(version) = &chart.version {
+        args.push("--version".to_owned());
+        args.push(version.clone());
+    }
+    for file in &chart.values {
+        args.push("--values".to_owned());
+        args.push(file.clone());
+    }
+    for set in &chart.set {
+        args.push("--set".to_owned());
+        args.push(set.clone());
     }
 }
 

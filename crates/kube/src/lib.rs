@@ -144,6 +144,49 @@ impl std::fmt::Debug for Cluster {
 }
 
 /// The API resource of a routing object.
+/// Creates `object`, or replaces the one named `name` with the `resourceVersion` read; a 409
+/// (someone wrote in between) reads again.
+async fn create_or_replace<K>(api: &Api<K>, what: &str, name: &str, object: &K) -> Result<(), Error>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    for _ in 0..ATTEMPTS {
+        match retried(what, || api.get_opt(name)).await? {
+            None => match api.create(&PostParams::default(), object).await {
+                Ok(_) => return Ok(()),
+                Err(kube::Error::Api(status)) if status.code == 409 => {}
+                Err(error) => return Err(classify(what, error)),
+            },
+            Some(existing) => {
+                let mut next = object.clone();
+                next.meta_mut()
+                    .resource_version
+                    .clone_from(&existing.meta().resource_version);
+                match api.replace(name, &PostParams::default(), &next).await {
+                    Ok(_) => return Ok(()),
+                    Err(kube::Error::Api(status)) if status.code == 409 => {}
+                    Err(error) => return Err(classify(what, error)),
+                }
+            }
+        }
+    }
+    Err(Error::NotHeld(format!(
+        "{what}: every write conflicted with another writer"
+    )))
+}
+
+/// Deletes the object `name` in the background; one already gone is fine.
+async fn delete_named<K>(api: &Api<K>, what: &str, name: &str) -> Result<(), Error>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let params = kube::api::DeleteParams::background();
+    match retried(what, || api.delete(name, &params)).await {
+        Ok(_) | Err(Error::Refused { code: 404, .. }) => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
 fn route_resource(traffic: Traffic) -> ApiResource {
     let (group, version, kind, plural) = match traffic {
         Traffic::Istio => (
@@ -278,30 +321,9 @@ impl Cluster {
             .unwrap_or_default()
             .to_owned();
         let what = format!("{} {name:?}", resource.kind);
-        let mut next: DynamicObject = serde_json::from_value(object.clone())
+        let next: DynamicObject = serde_json::from_value(object.clone())
             .map_err(|error| Error::Contract(error.to_string()))?;
-        for _ in 0..ATTEMPTS {
-            match retried(&what, || api.get_opt(&name)).await? {
-                None => match api.create(&PostParams::default(), &next).await {
-                    Ok(_) => return Ok(()),
-                    Err(kube::Error::Api(status)) if status.code == 409 => {}
-                    Err(error) => return Err(classify(&what, error)),
-                },
-                Some(existing) => {
-                    next.metadata
-                        .resource_version
-                        .clone_from(&existing.metadata.resource_version);
-                    match api.replace(&name, &PostParams::default(), &next).await {
-                        Ok(_) => return Ok(()),
-                        Err(kube::Error::Api(status)) if status.code == 409 => {}
-                        Err(error) => return Err(classify(&what, error)),
-                    }
-                }
-            }
-        }
-        Err(Error::NotHeld(format!(
-            "{what}: every write conflicted with another writer"
-        )))
+        create_or_replace(&api, &what, &name, &next).await
     }
 
     /// Deletes a routing object (none there is done).
@@ -310,11 +332,7 @@ impl Cluster {
         let api: Api<DynamicObject> =
             Api::namespaced_with(self.client.clone(), &self.namespace, &resource);
         let what = format!("{} {name:?}", resource.kind);
-        let params = kube::api::DeleteParams::background();
-        match retried(&what, || api.delete(name, &params)).await {
-            Ok(_) | Err(Error::Refused { code: 404, .. }) => Ok(()),
-            Err(error) => Err(error),
-        }
+        delete_named(&api, &what, name).await
     }
 
     /// Writes `routing` into the routing object: read, change, replace with the
@@ -441,40 +459,14 @@ impl Cluster {
         let api = self.api::<K>();
         let name = object.meta().name.clone().unwrap_or_default();
         let what = format!("{} {name:?}", K::kind(&K::DynamicType::default()));
-        for _ in 0..ATTEMPTS {
-            match retried(&what, || api.get_opt(&name)).await? {
-                None => match api.create(&PostParams::default(), object).await {
-                    Ok(_) => return Ok(()),
-                    Err(kube::Error::Api(status)) if status.code == 409 => {}
-                    Err(error) => return Err(classify(&what, error)),
-                },
-                Some(existing) => {
-                    let mut next = object.clone();
-                    next.meta_mut()
-                        .resource_version
-                        .clone_from(&existing.meta().resource_version);
-                    match api.replace(&name, &PostParams::default(), &next).await {
-                        Ok(_) => return Ok(()),
-                        Err(kube::Error::Api(status)) if status.code == 409 => {}
-                        Err(error) => return Err(classify(&what, error)),
-                    }
-                }
-            }
-        }
-        Err(Error::NotHeld(format!(
-            "{what}: every write conflicted with another writer"
-        )))
+        create_or_replace(&api, &what, &name, object).await
     }
 
     /// Deletes an object; one already gone is fine.
     pub async fn delete<K: Object>(&self, name: &str) -> Result<(), Error> {
         let api = self.api::<K>();
         let what = format!("{} {name:?}", K::kind(&K::DynamicType::default()));
-        let params = kube::api::DeleteParams::background();
-        match retried(&what, || api.delete(name, &params)).await {
-            Ok(_) | Err(Error::Refused { code: 404, .. }) => Ok(()),
-            Err(error) => Err(error),
-        }
+        delete_named(&api, &what, name).await
     }
 
     /// A `GET` of `path` on the API server as it stands (a Service's proxy path): the status and

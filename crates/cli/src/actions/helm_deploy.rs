@@ -414,7 +414,8 @@ fn cluster_error(error: KubeError) -> ClusterError {
 impl Edge<'_> {
     /// Starts helm in its own process group: a signal meant for the job reaches Gantry, which
     /// stops helm itself (SIGTERM, so that Helm marks the release failed) when it must.
-    fn start_helm(&mut self, args: &[String]) {
+    /// helm with `args` in the workspace, its output captured; the line logged, secrets masked.
+    fn helm_command(&self, args: &[String]) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(&self.helm.program);
         command
             .args(args)
@@ -422,10 +423,15 @@ impl Edge<'_> {
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
-        #[cfg(unix)]
-        command.process_group(0);
         let line = format!("{} {}", self.helm.program, args.join(" "));
         tracing::info!(command = %gantry_helm_deploy::mask::mask(&line, &self.helm.secrets), "helm");
+        command
+    }
+
+    fn start_helm(&mut self, args: &[String]) {
+        let mut command = self.helm_command(args);
+        #[cfg(unix)]
+        command.process_group(0);
         self.running = Some(match command.spawn() {
             Ok(child) => Running {
                 pid: child.id(),
@@ -450,16 +456,8 @@ impl Edge<'_> {
     /// 64 MiB: a rendered chart, not an endless stream).
     async fn render(&self, args: &[String], timeout: Duration) -> Result<String, String> {
         const LIMIT: usize = 64 << 20;
-        let mut command = tokio::process::Command::new(&self.helm.program);
-        command
-            .args(args)
-            .current_dir(&self.helm.workspace)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true);
-        let line = format!("{} {}", self.helm.program, args.join(" "));
-        tracing::info!(command = %gantry_helm_deploy::mask::mask(&line, &self.helm.secrets), "helm");
+        let mut command = self.helm_command(args);
+        command.kill_on_drop(true);
         let child = command
             .spawn()
             .map_err(|error| format!("cannot run: {error}"))?;

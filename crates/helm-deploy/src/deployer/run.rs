@@ -568,13 +568,6 @@ impl Run {
         if self.plan.strategy == Strategy::Rolling {
             return Ok(());
         }
-        let refused = |error: ClusterError| {
-            if error.unreachable {
-                Finished::Unreachable(format!("{} (nothing was changed)", error.message))
-            } else {
-                Finished::Refused(error.message)
-            }
-        };
         if let Some(set) = self
             .options
             .chart
@@ -647,13 +640,6 @@ impl Run {
     /// the one route of the namespace that routes to it (the chart's own, patched then
     /// restored), or none (Gantry makes one).
     async fn find_copies(&mut self) -> Result<(), Finished> {
-        let refused = |error: ClusterError| {
-            if error.unreachable {
-                Finished::Unreachable(format!("{} (nothing was changed)", error.message))
-            } else {
-                Finished::Refused(error.message)
-            }
-        };
         let release = self.options.release.clone();
         let args = self.helm.template(&release, &self.options.chart);
         let manifest = match self.io.ask(Intent::Render(args)).await {
@@ -1704,6 +1690,16 @@ impl Run {
                 }
             }
         }
+    }
+}
+
+/// A read before anything changed that failed: the cluster unreachable (exit 3) or a refusal
+/// (exit 2).
+fn refused(error: ClusterError) -> Finished {
+    if error.unreachable {
+        Finished::Unreachable(format!("{} (nothing was changed)", error.message))
+    } else {
+        Finished::Refused(error.message)
     }
 }
 
