@@ -1895,3 +1895,308 @@ fn a_chart_with_two_served_deployments_is_refused_before_anything_changes() {
     assert!(writes.is_empty(), "{writes:?}");
     assert_eq!(cluster.image("cart-podinfo"), "shop/podinfo:v1");
 }
+
+impl Cluster {
+    /// A rolling deploy of a chart vendored as published under `tests/fixtures/charts/`, with
+    /// these `set` lines only.
+    fn published(&self, chart: &str, set: &str) -> RunnerHarness<'_> {
+        let chart = gantry_testkit::repository_root()
+            .join("tests/fixtures/charts")
+            .join(chart);
+        self.harness("")
+            .input("chart", chart.to_str().unwrap())
+            .input("chart-contract", "false")
+            .input("set", set)
+    }
+
+    /// The first container's image of every pod whose name starts with `prefix`, sorted.
+    fn pod_images(&self, prefix: &str) -> Vec<String> {
+        let mut images: Vec<String> = self
+            .fake
+            .list("Pod", "shop")
+            .iter()
+            .filter(|p| {
+                p["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with(prefix)
+            })
+            .map(|p| {
+                p["spec"]["containers"][0]["image"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect();
+        images.sort();
+        images
+    }
+
+    /// The first container's image of a workload's template.
+    fn template_image(&self, kind: &str, name: &str) -> String {
+        let object = self.fake.get(kind, "shop", name).unwrap_or(Value::Null);
+        object["spec"]["template"]["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Waits up to `seconds` for `done`.
+    fn eventually(seconds: u64, done: impl Fn() -> bool) -> bool {
+        let until = Instant::now() + Duration::from_secs(seconds);
+        while Instant::now() < until {
+            if done() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        done()
+    }
+}
+
+/// Each fast failure a rolling deploy of a published chart meets: the image tag, the cause the
+/// run names.
+const FAST_FAILURES: [(&str, &str); 3] = [
+    ("crash", "CrashLoopBackOff"),
+    ("missing", "image pull failed"),
+    ("oom", "OOMKilled"),
+];
+
+/// Deploys `v1`, then each fast failure (rolled back, with its cause, the `v1` image left live
+/// as `live` reads it), then `v2`, as deployments of one environment: the statuses of each.
+fn rolls_and_rolls_back(
+    cluster: &Cluster,
+    run: &dyn Fn(&str, &str) -> RunOutcome,
+    live: &dyn Fn() -> Vec<String>,
+    image: &dyn Fn(&str) -> String,
+) {
+    let first = run("v1", "run-v1");
+    ended(&first, 0, "deployed");
+    assert!(live().iter().all(|i| *i == image("v1")), "{:?}", live());
+    for (tag, cause) in FAST_FAILURES {
+        let outcome = run(tag, &format!("run-{tag}"));
+        ended(&outcome, 1, "rolled-back");
+        assert!(
+            outcome.output("failure-reason").contains(cause),
+            "{tag}: {}",
+            explain(&outcome)
+        );
+        assert!(
+            Cluster::eventually(20, || {
+                let images = live();
+                !images.is_empty() && images.iter().all(|i| *i == image("v1"))
+            }),
+            "{tag}: not back on v1: {:?}\n{}",
+            live(),
+            explain(&outcome)
+        );
+    }
+    let fixed = run("v2", "run-v2");
+    ended(&fixed, 0, "deployed");
+    assert!(live().iter().all(|i| *i == image("v2")), "{:?}", live());
+    // A chart as published is given the user's values alone: no `gantry.*` key.
+    for argv in cluster.helm_log() {
+        assert!(!argv.iter().any(|a| a.starts_with("gantry.")), "{argv:?}");
+    }
+}
+
+/// The deployment statuses of each deploy, in order.
+fn statuses(github: &FakeGitHub) -> Vec<Vec<String>> {
+    let state = github.state();
+    assert!(
+        state.contract_violations.is_empty(),
+        "{:?}",
+        state.contract_violations
+    );
+    state
+        .deployments
+        .iter()
+        .map(|d| {
+            state
+                .deployment_statuses
+                .iter()
+                .filter(|s| s.deployment_id == d.id)
+                .map(|s| s.state.clone())
+                .collect()
+        })
+        .collect()
+}
+
+/// The statuses `rolls_and_rolls_back` leaves: v1 superseded by v2 at the end, each failure.
+fn rolled_statuses() -> Vec<Vec<String>> {
+    let failed = vec!["in_progress".to_owned(), "failure".to_owned()];
+    let mut all = vec![vec![
+        "in_progress".to_owned(),
+        "success".to_owned(),
+        "inactive".to_owned(),
+    ]];
+    all.extend(std::iter::repeat_n(failed, FAST_FAILURES.len()));
+    all.push(vec!["in_progress".to_owned(), "success".to_owned()]);
+    all
+}
+
+/// Issue 26: bitnami redis 23.1.1 as published (two `StatefulSets`, its `common` library chart,
+/// a `NetworkPolicy` and `PodDisruptionBudgets`). A `StatefulSet` with `OrderedReady` pods waits on
+/// a pod that is not ready even after its template is reverted, so a rollback recovers only
+/// when the broken revision's pods are replaced.
+#[test]
+fn redis_as_published_rolls_its_statefulsets_and_rolls_back_each_fast_failure() {
+    let cluster = Cluster::start();
+    let github = FakeGitHub::start();
+    let run = |tag: &str, id: &str| {
+        cluster
+            .published(
+                "redis",
+                &format!("global.security.allowInsecureImages=true\nimage.repository=shop/redis\nimage.tag={tag}\nreplica.replicaCount=2"),
+            )
+            .github(&github)
+            .env("GITHUB_RUN_ID", id)
+            .input("environment", "staging")
+            .run(&["helm-deploy"])
+    };
+    let live = || cluster.pod_images("cart-redis-");
+    let image = |tag: &str| format!("docker.io/shop/redis:{tag}");
+    rolls_and_rolls_back(&cluster, &run, &live, &image);
+    assert_eq!(live().len(), 3, "a master and two replicas");
+    for set in ["cart-redis-master", "cart-redis-replicas"] {
+        assert_eq!(cluster.template_image("StatefulSet", set), image("v2"));
+    }
+    assert!(
+        cluster
+            .fake
+            .get("NetworkPolicy", "shop", "cart-redis")
+            .is_some()
+    );
+    assert_eq!(statuses(&github), rolled_statuses());
+}
+
+/// Issue 26: prometheus-operator-admission-webhook 0.43.2 as published — a Deployment, its
+/// pre-upgrade and post-upgrade hook Jobs (with their RBAC and a `NetworkPolicy`), webhook
+/// configurations, a `PodDisruptionBudget`, and a `ServiceMonitor` once asked for: Helm names the
+/// kind the cluster lacks until its `CustomResourceDefinition` is applied.
+#[test]
+fn a_chart_with_hooks_a_pdb_and_a_servicemonitor_rolls_back_each_fast_failure_and_names_a_missing_kind()
+ {
+    let cluster = Cluster::start();
+    cluster
+        .fake
+        .behave("kube-webhook-certgen", Behaviour::Completes(1));
+    let github = FakeGitHub::start();
+    let values = |tag: &str| {
+        format!(
+            "image.repository=shop/webhook\nimage.tag={tag}\npodDisruptionBudget.maxUnavailable=1\nreplicas=2"
+        )
+    };
+    let deploy = |set: &str, id: &str| {
+        cluster
+            .published("prometheus-operator-admission-webhook", set)
+            .github(&github)
+            .env("GITHUB_RUN_ID", id)
+            .input("environment", "staging")
+            .run(&["helm-deploy"])
+    };
+    let run = |tag: &str, id: &str| deploy(&values(tag), id);
+    let name = "cart-prometheus-operator-admission-webhook";
+    let live = || {
+        cluster
+            .pod_images(&format!("{name}-"))
+            .into_iter()
+            .filter(|i| i.contains("shop/webhook"))
+            .collect::<Vec<_>>()
+    };
+    let image = |tag: &str| format!("quay.io/shop/webhook:{tag}");
+    rolls_and_rolls_back(&cluster, &run, &live, &image);
+    assert_eq!(statuses(&github), rolled_statuses());
+    assert_eq!(live().len(), 2);
+    assert!(
+        cluster
+            .fake
+            .get("PodDisruptionBudget", "shop", name)
+            .is_some()
+    );
+    let hooks: Vec<String> = cluster
+        .helm_log()
+        .iter()
+        .filter(|argv| argv[0] == "upgrade")
+        .map(|argv| argv[1].clone())
+        .collect();
+    assert_eq!(hooks.len(), 1 + FAST_FAILURES.len() + 1);
+    // Every upgrade applied the pre-upgrade hook; the good ones ran both hooks to success
+    // (`hook-succeeded` deletes a Job once it completes).
+    let hook = |method: &str, job: &str, status: u16| {
+        cluster
+            .fake
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.method == method
+                    && r.status == status
+                    && r.path == format!("/apis/batch/v1/namespaces/shop/jobs/{name}-{job}")
+            })
+            .count()
+    };
+    assert_eq!(hook("PATCH", "create", 201), hooks.len());
+    assert_eq!(hook("DELETE", "create", 200), hooks.len());
+    assert!(hook("DELETE", "patch", 200) >= 2);
+    let mutating = cluster.fake.list("MutatingWebhookConfiguration", "");
+    assert_eq!(mutating.len(), 1, "{mutating:?}");
+
+    // A ServiceMonitor before its CRD: Helm's error names the kind, and v2 stays live.
+    let monitored = format!("{}\nserviceMonitor.enabled=true", values("v3"));
+    let refused = deploy(&monitored, "run-monitored");
+    assert_eq!(refused.exit_code, Some(1), "{}", explain(&refused));
+    let reason = refused.output("failure-reason");
+    assert!(
+        reason.contains("ServiceMonitor") && reason.contains("monitoring.coreos.com/v1"),
+        "{}",
+        explain(&refused)
+    );
+    assert!(live().iter().all(|i| *i == image("v2")), "{:?}", live());
+    assert!(cluster.fake.list("Pod", "shop").iter().all(|p| {
+        !p["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with(":v3")
+    }));
+    // The CRD as prometheus-operator v0.93.1 publishes it; then the ServiceMonitor is applied.
+    let crd = std::fs::read_to_string(
+        gantry_testkit::repository_root()
+            .join("tests/fixtures/charts/crds/crd-servicemonitors.yaml"),
+    )
+    .unwrap();
+    for document in gantry_helm_deploy::manifest::documents(&crd).unwrap() {
+        cluster.fake.create(&document);
+    }
+    let monitored = deploy(&monitored, "run-monitored-again");
+    ended(&monitored, 0, "deployed");
+    assert!(live().iter().all(|i| *i == image("v3")), "{:?}", live());
+    assert!(cluster.fake.get("ServiceMonitor", "shop", name).is_some());
+}
+
+/// Issue 26: prometheus-blackbox-exporter 11.17.2 as published, run as a `DaemonSet` (its own
+/// `kind: DaemonSet` option) with its `NetworkPolicy`: a pod per node, replaced one at a time, the
+/// rollout's pods told apart from the previous template's by `pod-template-generation`.
+#[test]
+fn a_daemonset_chart_as_published_rolls_and_rolls_back_each_fast_failure() {
+    let cluster = Cluster::start();
+    let github = FakeGitHub::start();
+    let run = |tag: &str, id: &str| {
+        cluster
+            .published(
+                "prometheus-blackbox-exporter",
+                &format!("kind=DaemonSet\nnetworkPolicy.enabled=true\nimage.repository=shop/prober\nimage.tag={tag}"),
+            )
+            .github(&github)
+            .env("GITHUB_RUN_ID", id)
+            .input("environment", "staging")
+            .run(&["helm-deploy"])
+    };
+    let name = "cart-prometheus-blackbox-exporter";
+    let live = || cluster.pod_images(&format!("{name}-"));
+    let image = |tag: &str| format!("quay.io/shop/prober:{tag}");
+    rolls_and_rolls_back(&cluster, &run, &live, &image);
+    assert_eq!(statuses(&github), rolled_statuses());
+    assert_eq!(live().len(), 2, "a pod on each of the fake's two nodes");
+    assert_eq!(cluster.template_image("DaemonSet", name), image("v2"));
+    assert!(cluster.fake.get("NetworkPolicy", "shop", name).is_some());
+}

@@ -148,6 +148,9 @@ pub enum Intent {
     Put(Object),
     /// Delete an object (none there is done) → [`Deployer::handle_done`].
     Delete(Kind, String),
+    /// Delete a StatefulSet's pod that the set waits on forever, for its controller to make it
+    /// again at the set's revision (none there is done) → [`Deployer::handle_done`].
+    ReplacePod(String),
     /// Read the routing object → [`Deployer::handle_route`].
     ReadRoute(Route),
     /// Every routing object of this kind in the namespace → [`Deployer::handle_routes`].

@@ -13,6 +13,10 @@ pub struct Helm {
     pub namespace: String,
     /// The kubeconfig context, if not the current one.
     pub kube_context: Option<String>,
+    /// Whether the chart keeps Gantry's chart contract: only then is `gantry.track` set. A
+    /// chart as published gets the user's values alone (a strict `values.schema.json` refuses
+    /// a key it does not know).
+    pub contract: bool,
 }
 
 /// The chart and the user's values.
@@ -62,8 +66,10 @@ impl Helm {
         ];
         self.scope(&mut args);
         chart_args(&mut args, chart);
-        args.push("--set".to_owned());
-        args.push(format!("gantry.track={}", track.word()));
+        if self.contract {
+            args.push("--set".to_owned());
+            args.push(format!("gantry.track={}", track.word()));
+        }
         for set in pinned {
             args.push("--set".to_owned());
             args.push(set.clone());

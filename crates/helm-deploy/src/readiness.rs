@@ -193,6 +193,8 @@ pub struct Observed<'a> {
     pub replica_sets: &'a [&'a ReplicaSet],
     /// The StatefulSets.
     pub stateful_sets: &'a [&'a StatefulSet],
+    /// The DaemonSets.
+    pub daemon_sets: &'a [&'a DaemonSet],
     /// The pods their selectors select (a pod may come twice: it is judged once).
     pub pods: &'a [&'a Pod],
 }
@@ -218,7 +220,10 @@ fn owned_by(meta: &ObjectMeta, owner: &ObjectMeta) -> bool {
 /// - A StatefulSet's pod counts when its `controller-revision-hash` is the set's
 ///   `status.updateRevision` (the old revision's pods, kept by a partition or not yet replaced,
 ///   are not the rollout's), and only once the controller has observed the spec.
-/// - Any other pod the selectors select (a DaemonSet's) counts.
+/// - A DaemonSet's pod counts when its `pod-template-generation` is the set's template
+///   generation (the API server's annotation `deprecated.daemonset.template.generation`), and
+///   only once the controller has observed the spec.
+/// - Any other pod the selectors select counts.
 #[must_use]
 pub fn judged_pods<'a>(observed: &Observed<'a>) -> Vec<&'a Pod> {
     let revision = |meta: &ObjectMeta| {
@@ -264,6 +269,27 @@ pub fn judged_pods<'a>(observed: &Observed<'a>) -> Vec<&'a Pod> {
             (&set.metadata, wanted)
         })
         .collect();
+    let daemons: Vec<(&ObjectMeta, Option<&str>)> = observed
+        .daemon_sets
+        .iter()
+        .map(|set| {
+            let seen = set
+                .status
+                .as_ref()
+                .and_then(|status| status.observed_generation)
+                .unwrap_or(0);
+            let wanted = if set.metadata.generation.unwrap_or(0) > seen {
+                Some("")
+            } else {
+                set.metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(TEMPLATE_GENERATION))
+                    .map(String::as_str)
+            };
+            (&set.metadata, wanted)
+        })
+        .collect();
     let unique: BTreeMap<&str, &'a Pod> = observed
         .pods
         .iter()
@@ -287,9 +313,79 @@ pub fn judged_pods<'a>(observed: &Observed<'a>) -> Vec<&'a Pod> {
                     None => true,
                 };
             }
+            if let Some((_, wanted)) = daemons.iter().find(|(set, _)| owned_by(&pod.metadata, set))
+            {
+                return match wanted {
+                    Some(wanted) => label(&pod.metadata, "pod-template-generation") == Some(wanted),
+                    None => true,
+                };
+            }
             true
         })
         .collect()
+}
+
+/// The annotation in which the API server counts a DaemonSet's template changes; the set's
+/// pods carry it as the label `pod-template-generation`.
+pub const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
+
+/// Whether a pod's `Ready` condition is `True`.
+#[must_use]
+pub fn pod_ready(pod: &Pod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|status| status.conditions.as_ref())
+        .is_some_and(|conditions| {
+            conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+        })
+}
+
+/// The pods a StatefulSet's rollout waits on forever: a set whose pods are made in order
+/// (`OrderedReady`, the default) does not go on while one of them is not Running and Ready —
+/// even when that pod is of a revision the set no longer wants, as after a rollback of a
+/// crashing update. Kubernetes documents the way out ("forced rollback"): delete those pods,
+/// and the controller makes them again at the wanted revision. These are the set's pods, not
+/// being deleted, not of its `updateRevision`, and not Ready; none of a set whose spec the
+/// controller has not observed, that updates `OnDelete`, that is `Parallel` (which replaces
+/// them itself) or partitioned (whose pods below the partition stay old by design).
+#[must_use]
+pub fn stuck_pods<'a>(observed: &Observed<'a>) -> Vec<&'a Pod> {
+    let mut stuck: BTreeMap<&str, &'a Pod> = BTreeMap::new();
+    for set in observed.stateful_sets {
+        let Some(spec) = &set.spec else { continue };
+        let strategy = spec.update_strategy.as_ref();
+        let partitioned = strategy
+            .and_then(|s| s.rolling_update.as_ref())
+            .and_then(|r| r.partition)
+            .is_some_and(|p| p > 0);
+        let rolling = strategy
+            .and_then(|s| s.type_.as_deref())
+            .is_none_or(|kind| kind == "RollingUpdate");
+        let ordered = spec
+            .pod_management_policy
+            .as_deref()
+            .is_none_or(|policy| policy == "OrderedReady");
+        let status = set.status.as_ref();
+        let seen = status.and_then(|s| s.observed_generation).unwrap_or(0);
+        let Some(wanted) = status.and_then(|s| s.update_revision.as_deref()) else {
+            continue;
+        };
+        if partitioned || !rolling || !ordered || set.metadata.generation.unwrap_or(0) > seen {
+            continue;
+        }
+        for pod in observed.pods {
+            if owned_by(&pod.metadata, &set.metadata)
+                && pod.metadata.deletion_timestamp.is_none()
+                && label(&pod.metadata, "controller-revision-hash") != Some(wanted)
+                && !pod_ready(pod)
+            {
+                stuck.insert(pod.metadata.name.as_deref().unwrap_or_default(), pod);
+            }
+        }
+    }
+    stuck.into_values().collect()
 }
 
 #[cfg(test)]
@@ -337,7 +433,7 @@ mod tests {
             .unwrap()
         };
         let (new_set, old_set) = (set("new", "2"), set("old", "1"));
-        let pods = [
+        let pods = vec![
             pod(
                 "db-0",
                 serde_json::json!({"controller-revision-hash": "db-7f"}),
@@ -376,23 +472,40 @@ mod tests {
             ),
             pod(
                 "agent-x",
-                serde_json::json!({"controller-revision-hash": "a1"}),
+                serde_json::json!({"controller-revision-hash": "a1", "pod-template-generation": "2"}),
                 "ds-1",
                 false,
             ),
+            // The DaemonSet's previous template: not the rollout's, whatever it does.
+            pod(
+                "agent-y",
+                serde_json::json!({"controller-revision-hash": "a0", "pod-template-generation": "1"}),
+                "ds-1",
+                false,
+            ),
+            pod("loose", serde_json::json!({}), "nobody", false),
         ];
+        let agent: DaemonSet = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "agent", "uid": "ds-1", "generation": 2,
+                "annotations": {TEMPLATE_GENERATION: "2"}},
+            "spec": {"selector": {}, "template": {}},
+            "status": {"observedGeneration": 2, "currentNumberScheduled": 2, "desiredNumberScheduled": 2,
+                "numberMisscheduled": 0, "numberReady": 2},
+        }))
+        .unwrap();
         let all: Vec<&Pod> = pods.iter().chain(pods.iter()).collect();
         let observed = Observed {
             deployments: &[&web],
             replica_sets: &[&new_set, &old_set],
             stateful_sets: &[&db],
+            daemon_sets: &[&agent],
             pods: &all,
         };
         let judged: Vec<&str> = judged_pods(&observed)
             .iter()
             .map(|pod| pod.metadata.name.as_deref().unwrap_or_default())
             .collect();
-        assert_eq!(judged, ["agent-x", "db-0", "web-new-a"]);
+        assert_eq!(judged, ["agent-x", "db-0", "loose", "web-new-a"]);
         // A StatefulSet whose new spec the controller has not observed: none of its pods is new.
         let mut unseen = db.clone();
         unseen.metadata.generation = Some(4);
@@ -404,7 +517,88 @@ mod tests {
             .iter()
             .map(|pod| pod.metadata.name.as_deref().unwrap_or_default())
             .collect();
-        assert_eq!(judged, ["agent-x", "web-new-a"]);
+        assert_eq!(judged, ["agent-x", "loose", "web-new-a"]);
+        // Nor one of a DaemonSet whose new spec is not observed.
+        let mut moved = agent.clone();
+        moved.metadata.generation = Some(3);
+        let observed = Observed {
+            daemon_sets: &[&moved],
+            ..observed
+        };
+        let judged: Vec<&str> = judged_pods(&observed)
+            .iter()
+            .map(|pod| pod.metadata.name.as_deref().unwrap_or_default())
+            .collect();
+        assert_eq!(judged, ["loose", "web-new-a"]);
+    }
+
+    fn with_ready(mut pod: Pod, ready: bool) -> Pod {
+        pod.status = serde_json::from_value(serde_json::json!({
+            "phase": "Running",
+            "conditions": [{"type": "Ready", "status": if ready {"True"} else {"False"}}],
+        }))
+        .unwrap();
+        pod
+    }
+
+    /// Issue 26: a rollback of a crashing StatefulSet update never finished — the set waits on
+    /// its crashing pod, which is of the reverted revision, forever.
+    #[test]
+    fn the_pods_an_ordered_statefulset_waits_on_forever_are_the_unready_ones_it_no_longer_wants() {
+        let set = |spec: serde_json::Value, generation: i64| -> StatefulSet {
+            let mut spec_all =
+                serde_json::json!({"selector": {}, "serviceName": "db", "template": {}});
+            spec_all
+                .as_object_mut()
+                .unwrap()
+                .extend(spec.as_object().unwrap().clone());
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "db", "uid": "sts-1", "generation": generation},
+                "spec": spec_all,
+                "status": {"replicas": 3, "observedGeneration": 5, "updateRevision": "db-good", "currentRevision": "db-good"},
+            }))
+            .unwrap()
+        };
+        let revision = |hash: &str| serde_json::json!({"controller-revision-hash": hash});
+        let pods = [
+            with_ready(pod("db-0", revision("db-good"), "sts-1", false), true),
+            with_ready(pod("db-1", revision("db-good"), "sts-1", false), false),
+            with_ready(pod("db-2", revision("db-bad"), "sts-1", false), false),
+            with_ready(pod("db-3", revision("db-bad"), "sts-1", false), true),
+            with_ready(pod("db-4", revision("db-bad"), "sts-1", true), false),
+            with_ready(pod("other-0", revision("db-bad"), "sts-2", false), false),
+        ];
+        let all: Vec<&Pod> = pods.iter().collect();
+        let stuck = |set: &StatefulSet| -> Vec<String> {
+            stuck_pods(&Observed {
+                stateful_sets: &[set],
+                pods: &all,
+                ..Observed::default()
+            })
+            .iter()
+            .map(|pod| pod.metadata.name.clone().unwrap_or_default())
+            .collect()
+        };
+        // Unready and of the revision the set no longer wants; never a ready one, a new one
+        // still starting, one already going, or another set's.
+        assert_eq!(stuck(&set(serde_json::json!({}), 5)), ["db-2"]);
+        assert_eq!(
+            stuck(&set(
+                serde_json::json!({"podManagementPolicy": "OrderedReady",
+                "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}}),
+                5
+            )),
+            ["db-2"]
+        );
+        for left in [
+            serde_json::json!({"podManagementPolicy": "Parallel"}),
+            serde_json::json!({"updateStrategy": {"type": "OnDelete"}}),
+            serde_json::json!({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}}),
+        ] {
+            assert!(stuck(&set(left.clone(), 5)).is_empty(), "{left}");
+        }
+        // Its revision is not known until the controller has seen the spec.
+        assert!(stuck(&set(serde_json::json!({}), 6)).is_empty());
     }
 
     fn deployment_at(generation: i64, status: serde_json::Value) -> Deployment {

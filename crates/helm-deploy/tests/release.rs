@@ -201,6 +201,7 @@ fn helm_runs_without_its_own_wait_and_the_deploys_values_win() {
     let helm = Helm {
         namespace: "shop".to_owned(),
         kube_context: Some("prod".to_owned()),
+        contract: true,
     };
     let chart = Chart {
         reference: "oci://ghcr.io/shop/web".to_owned(),
@@ -254,6 +255,20 @@ fn helm_runs_without_its_own_wait_and_the_deploys_values_win() {
             "{args:?}"
         );
     }
+    // A chart as published is given the user's values alone.
+    let published = Helm {
+        contract: false,
+        ..helm.clone()
+    };
+    let args = published.upgrade("web", Track::Stable, &chart, &[], 90);
+    assert_eq!(
+        args.iter()
+            .filter(|a| a.starts_with("gantry."))
+            .collect::<Vec<_>>(),
+        ["gantry.track=stable"],
+        "only the user's own --set: {args:?}"
+    );
+    assert_eq!(args.iter().filter(|a| *a == "--set").count(), 2);
     assert_eq!(helm.rollback("web", 4, 0)[..3], ["rollback", "web", "4"]);
     assert_eq!(
         helm.rollback("web", 4, 0).last().map(String::as_str),

@@ -72,12 +72,13 @@ const fn kind(
     }
 }
 
+/// The annotation the API server counts a DaemonSet's template changes in; its pods carry the
+/// count as the label `pod-template-generation`.
+pub const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
+
 /// Every kind served.
 pub const KINDS: &[Kind] = &[
-    Kind {
-        namespaced: false,
-        ..kind("", "v1", "namespaces", "Namespace", true)
-    },
+    cluster(kind("", "v1", "namespaces", "Namespace", true)),
     kind("", "v1", "pods", "Pod", true),
     kind("", "v1", "services", "Service", true),
     kind("", "v1", "secrets", "Secret", false),
@@ -124,7 +125,71 @@ pub const KINDS: &[Kind] = &[
         "HTTPRoute",
         true,
     ),
+    kind(
+        "networking.k8s.io",
+        "v1",
+        "networkpolicies",
+        "NetworkPolicy",
+        false,
+    ),
+    kind(
+        "policy",
+        "v1",
+        "poddisruptionbudgets",
+        "PodDisruptionBudget",
+        true,
+    ),
+    kind("rbac.authorization.k8s.io", "v1", "roles", "Role", false),
+    kind(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "rolebindings",
+        "RoleBinding",
+        false,
+    ),
+    cluster(kind(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterroles",
+        "ClusterRole",
+        false,
+    )),
+    cluster(kind(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "ClusterRoleBinding",
+        false,
+    )),
+    cluster(kind(
+        "admissionregistration.k8s.io",
+        "v1",
+        "mutatingwebhookconfigurations",
+        "MutatingWebhookConfiguration",
+        false,
+    )),
+    cluster(kind(
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingwebhookconfigurations",
+        "ValidatingWebhookConfiguration",
+        false,
+    )),
+    cluster(kind(
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        true,
+    )),
 ];
+
+const fn cluster(kind: Kind) -> Kind {
+    Kind {
+        namespaced: false,
+        ..kind
+    }
+}
 
 impl Kind {
     fn api_version(&self) -> String {
@@ -136,10 +201,59 @@ impl Kind {
     }
 }
 
-fn find_kind(group: &str, version: &str, resource: &str) -> Option<&'static Kind> {
-    KINDS
-        .iter()
-        .find(|k| k.group == group && k.version == version && k.resource == resource)
+/// Every kind served: the built-in ones, then those the stored `CustomResourceDefinitions` define.
+fn served(state: &State) -> impl Iterator<Item = &'static Kind> + '_ {
+    KINDS.iter().chain(state.custom.iter().copied())
+}
+
+fn find_kind(state: &State, group: &str, version: &str, resource: &str) -> Option<&'static Kind> {
+    served(state).find(|k| k.group == group && k.version == version && k.resource == resource)
+}
+
+/// The kinds a `CustomResourceDefinition` defines, one per served version, as the API server
+/// starts serving them once the definition is stored.
+fn defined_kinds(definition: &Value) -> Vec<Kind> {
+    let spec = &definition["spec"];
+    let text = |value: &Value| -> &'static str {
+        Box::leak(
+            value
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+                .into_boxed_str(),
+        )
+    };
+    spec["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|version| version["served"].as_bool().unwrap_or(true))
+        .map(|version| Kind {
+            group: text(&spec["group"]),
+            version: text(&version["name"]),
+            resource: text(&spec["names"]["plural"]),
+            kind: text(&spec["names"]["kind"]),
+            namespaced: spec["scope"] != "Cluster",
+            status: !version["subresources"]["status"].is_null(),
+        })
+        .collect()
+}
+
+/// Serves what a stored `CustomResourceDefinition` defines (again, after an update), or stops
+/// serving it when the definition is gone.
+fn register(state: &mut State, definition: &Value, stored: bool) {
+    let group = definition["spec"]["group"].as_str().unwrap_or_default();
+    let plural = definition["spec"]["names"]["plural"]
+        .as_str()
+        .unwrap_or_default();
+    state
+        .custom
+        .retain(|k| !(k.group == group && k.resource == plural));
+    if stored {
+        for kind in defined_kinds(definition) {
+            state.custom.push(Box::leak(Box::new(kind)));
+        }
+    }
 }
 
 /// How a pod whose first container's image contains a word behaves.
@@ -203,6 +317,11 @@ type Key = (&'static str, String, String);
 struct State {
     objects: BTreeMap<Key, Value>,
     kinds: BTreeMap<&'static str, &'static Kind>,
+    /// The kinds stored `CustomResourceDefinitions` define.
+    custom: Vec<&'static Kind>,
+    /// A StatefulSet's pod templates by revision (its `ControllerRevisions`), by namespace and
+    /// revision name.
+    revisions: BTreeMap<(String, String), Value>,
     rv: u64,
     log: VecDeque<Event>,
     /// Versions at or below this are compacted: a watch from them is 410.
@@ -393,12 +512,12 @@ impl FakeKube {
     /// # Panics
     /// When the kind is not served or the object exists.
     pub fn create(&self, object: &Value) -> Value {
-        let kind = kind_of(object).unwrap_or_else(|| panic!("kind not served: {object}"));
+        let mut state = self.shared.lock();
+        let kind = kind_of(&state, object).unwrap_or_else(|| panic!("kind not served: {object}"));
         let namespace = object["metadata"]["namespace"]
             .as_str()
             .unwrap_or(if kind.namespaced { "default" } else { "" })
             .to_owned();
-        let mut state = self.shared.lock();
         let created = create(
             &mut state,
             &self.shared.events,
@@ -413,9 +532,9 @@ impl FakeKube {
 
     /// An object, if stored.
     pub fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<Value> {
-        let kind = KINDS.iter().find(|k| k.kind == kind)?;
-        self.shared
-            .lock()
+        let state = self.shared.lock();
+        let kind = served(&state).find(|k| k.kind == kind)?;
+        state
             .objects
             .get(&(kind.resource, namespace.to_owned(), name.to_owned()))
             .cloned()
@@ -423,11 +542,11 @@ impl FakeKube {
 
     /// Every stored object of a kind in a namespace.
     pub fn list(&self, kind: &str, namespace: &str) -> Vec<Value> {
-        let Some(kind) = KINDS.iter().find(|k| k.kind == kind) else {
+        let state = self.shared.lock();
+        let Some(kind) = served(&state).find(|k| k.kind == kind) else {
             return Vec::new();
         };
-        self.shared
-            .lock()
+        state
             .objects
             .iter()
             .filter(|((resource, ns, _), _)| *resource == kind.resource && ns == namespace)
@@ -440,16 +559,16 @@ impl FakeKube {
     /// # Panics
     /// When the kind is not served.
     pub fn replace(&self, object: &Value) {
-        let kind = kind_of(object).expect("kind served");
+        let mut state = self.shared.lock();
+        let kind = kind_of(&state, object).expect("kind served");
         let namespace = object["metadata"]["namespace"]
             .as_str()
-            .unwrap_or("default")
+            .unwrap_or(if kind.namespaced { "default" } else { "" })
             .to_owned();
         let name = object["metadata"]["name"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        let mut state = self.shared.lock();
         let mut object = object.clone();
         if let Some(meta) = object["metadata"].as_object_mut() {
             meta.remove("resourceVersion");
@@ -471,8 +590,10 @@ impl FakeKube {
     /// # Panics
     /// When the kind is not served.
     pub fn delete(&self, kind: &str, namespace: &str, name: &str) {
-        let kind = KINDS.iter().find(|k| k.kind == kind).expect("kind served");
         let mut state = self.shared.lock();
+        let kind = served(&state)
+            .find(|k| k.kind == kind)
+            .expect("kind served");
         delete(&mut state, &self.shared.events, kind, namespace, name);
     }
 
@@ -567,12 +688,10 @@ impl FakeKube {
     }
 }
 
-fn kind_of(object: &Value) -> Option<&'static Kind> {
+fn kind_of(state: &State, object: &Value) -> Option<&'static Kind> {
     let api_version = object["apiVersion"].as_str()?;
     let kind = object["kind"].as_str()?;
-    KINDS
-        .iter()
-        .find(|k| k.kind == kind && k.api_version() == api_version)
+    served(state).find(|k| k.kind == kind && k.api_version() == api_version)
 }
 
 // ----- storage -----
@@ -686,6 +805,22 @@ fn create(
     object["metadata"] = Value::Object(meta);
     object["apiVersion"] = Value::String(kind.api_version());
     object["kind"] = Value::String(kind.kind.to_owned());
+    if kind.resource == "daemonsets" {
+        object["metadata"]["annotations"][TEMPLATE_GENERATION] = json!("1");
+    }
+    if kind.resource == "customresourcedefinitions" {
+        // Established at once: the fake has no names to negotiate.
+        object["status"] = json!({
+            "acceptedNames": object["spec"]["names"],
+            "conditions": [
+                {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts"},
+                {"type": "Established", "status": "True", "reason": "InitialNamesAccepted"},
+            ],
+            "storedVersions": object["spec"]["versions"].as_array().into_iter().flatten()
+                .filter(|v| v["storage"] == true).map(|v| v["name"].clone()).collect::<Vec<_>>(),
+        });
+        register(state, &object, true);
+    }
     state.kinds.insert(kind.resource, kind);
     state.objects.insert(key, object.clone());
     let rv = state.rv;
@@ -786,6 +921,19 @@ fn store(
         let generation = old["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
         object["metadata"]["generation"] = json!(generation);
     }
+    if kind.resource == "daemonsets" {
+        // The API server's own count of template changes (`spec.templateGeneration` of old).
+        let was = old["metadata"]["annotations"][TEMPLATE_GENERATION]
+            .as_str()
+            .and_then(|g| g.parse::<i64>().ok())
+            .unwrap_or(1);
+        let now = if object["spec"]["template"] == old["spec"]["template"] {
+            was
+        } else {
+            was + 1
+        };
+        object["metadata"]["annotations"][TEMPLATE_GENERATION] = json!(now.to_string());
+    }
     object["apiVersion"] = Value::String(kind.api_version());
     object["kind"] = Value::String(kind.kind.to_owned());
     object["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
@@ -794,6 +942,9 @@ fn store(
     }
     state.rv += 1;
     object["metadata"]["resourceVersion"] = Value::String(state.rv.to_string());
+    if kind.resource == "customresourcedefinitions" {
+        register(state, &object, true);
+    }
     state.objects.insert(key, object.clone());
     let rv = state.rv;
     emit(
@@ -820,6 +971,9 @@ fn delete(
     let object = state
         .objects
         .remove(&(kind.resource, namespace.to_owned(), name.to_owned()))?;
+    if kind.resource == "customresourcedefinitions" {
+        register(state, &object, false);
+    }
     state.rv += 1;
     let mut gone = object.clone();
     gone["metadata"]["resourceVersion"] = Value::String(state.rv.to_string());
@@ -850,10 +1004,7 @@ fn delete(
                     .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid.as_str()))
         })
         .filter_map(|((resource, _, child), _)| {
-            KINDS
-                .iter()
-                .find(|k| k.resource == *resource)
-                .map(|k| (k, child.clone()))
+            state.kinds.get(resource).map(|k| (*k, child.clone()))
         })
         .collect();
     for (kind, child) in owned {
@@ -1172,6 +1323,14 @@ fn owned_by<'a>(state: &'a State, resource: &str, namespace: &str, uid: &str) ->
         .collect()
 }
 
+/// An object's uid.
+fn uid_of(object: &Value) -> String {
+    object["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// An object's namespace and name.
 fn namespace_and_name(object: &Value) -> (String, String) {
     let field = |key: &str| {
@@ -1203,6 +1362,12 @@ fn control(state: &mut State, events: &broadcast::Sender<Event>, now: f64) {
     }
     for job in all_of(state, "jobs") {
         control_job(state, events, &job, now);
+    }
+    for set in all_of(state, "statefulsets") {
+        control_stateful_set(state, events, &set);
+    }
+    for set in all_of(state, "daemonsets") {
+        control_daemon_set(state, events, &set);
     }
     for pod in all_of(state, "pods") {
         kubelet(state, events, &pod, now);
@@ -1520,6 +1685,282 @@ fn control_replica_set(state: &mut State, events: &broadcast::Sender<Event>, rs:
         "fullyLabeledReplicas": pods.len(), "observedGeneration": rs["metadata"]["generation"]});
     if rs["status"] != status {
         set_status(state, events, "ReplicaSet", rs, status);
+    }
+}
+
+fn running_and_ready(pod: &Value) -> bool {
+    pod["status"]["phase"] == "Running"
+        && pod["status"]["conditions"].as_array().is_some_and(|c| {
+            c.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        })
+}
+
+/// A pod of `owner` from `template`, with these labels besides the template's.
+fn spawn_pod(
+    state: &mut State,
+    events: &broadcast::Sender<Event>,
+    owner_object: &Value,
+    name: &str,
+    template: &Value,
+    labels: &[(&str, &str)],
+) {
+    let namespace = owner_object["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut all = template["metadata"]["labels"].clone();
+    if !all.is_object() {
+        all = json!({});
+    }
+    for (key, value) in labels {
+        all[*key] = json!(value);
+    }
+    let pod = json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": all,
+            "ownerReferences": owner(owner_object)},
+        "spec": template["spec"],
+        "status": {"phase": "Pending"}
+    });
+    let _ = create(state, events, kind_named("Pod"), &namespace, pod);
+}
+
+/// The StatefulSet controller, as `pkg/controller/statefulset` does it: pods `<set>-<ordinal>`
+/// labelled `controller-revision-hash` (`<set>-<hash of the template>`), made in order and
+/// each only once those before it are Running and Ready (`OrderedReady`, the default) or all at
+/// once (`Parallel`); a rolling update replaces one pod at a time from the highest ordinal down
+/// to the partition, each once the one above is Running and Ready. Like the real controller, an
+/// `OrderedReady` set whose pod is not Running and Ready waits on it, even when the template
+/// has since been reverted: the reverted-to revision reaches that pod only once someone deletes
+/// it (the "forced rollback" of the StatefulSet documentation).
+fn control_stateful_set(state: &mut State, events: &broadcast::Sender<Event>, set: &Value) {
+    let (namespace, name) = namespace_and_name(set);
+    let uid = uid_of(set);
+    let spec = &set["spec"];
+    let template = spec["template"].clone();
+    let update_revision = format!("{name}-{}", short_hash(&template));
+    state.revisions.insert(
+        (namespace.clone(), update_revision.clone()),
+        template.clone(),
+    );
+    let current_revision = set["status"]["currentRevision"]
+        .as_str()
+        .filter(|r| {
+            state
+                .revisions
+                .contains_key(&(namespace.clone(), (*r).to_owned()))
+        })
+        .unwrap_or(&update_revision)
+        .to_owned();
+    let wanted = spec["replicas"].as_i64().unwrap_or(1).max(0);
+    let parallel = spec["podManagementPolicy"] == "Parallel";
+    let on_delete = spec["updateStrategy"]["type"] == "OnDelete";
+    let partition = spec["updateStrategy"]["rollingUpdate"]["partition"]
+        .as_i64()
+        .unwrap_or(0);
+    let ordinal = |pod: &Value| -> Option<i64> {
+        pod["metadata"]["name"]
+            .as_str()?
+            .strip_prefix(&format!("{name}-"))?
+            .parse()
+            .ok()
+    };
+    let revision_of = |pod: &Value| -> String {
+        pod["metadata"]["labels"]["controller-revision-hash"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let pods: BTreeMap<i64, Value> = owned_by(state, "pods", &namespace, &uid)
+        .into_iter()
+        .filter_map(|pod| Some((ordinal(pod)?, pod.clone())))
+        .collect();
+    let mut blocked = false;
+    for index in 0..wanted {
+        match pods.get(&index) {
+            None => {
+                // Below the partition a missing pod comes back at the current revision.
+                let revision = if index < partition || on_delete {
+                    current_revision.clone()
+                } else {
+                    update_revision.clone()
+                };
+                let template = state
+                    .revisions
+                    .get(&(namespace.clone(), revision.clone()))
+                    .cloned()
+                    .unwrap_or_else(|| template.clone());
+                let pod_name = format!("{name}-{index}");
+                let index_text = index.to_string();
+                spawn_pod(
+                    state,
+                    events,
+                    set,
+                    &pod_name,
+                    &template,
+                    &[
+                        ("controller-revision-hash", &revision),
+                        ("statefulset.kubernetes.io/pod-name", &pod_name),
+                        ("apps.kubernetes.io/pod-index", &index_text),
+                    ],
+                );
+                if !parallel {
+                    blocked = true;
+                    break;
+                }
+            }
+            Some(pod) if pod["status"]["phase"] == "Failed" => {
+                let pod_name = format!("{name}-{index}");
+                delete(state, events, kind_named("Pod"), &namespace, &pod_name);
+                blocked = true;
+                break;
+            }
+            Some(pod) if !parallel && !running_and_ready(pod) => {
+                blocked = true;
+                break;
+            }
+            Some(_) => {}
+        }
+    }
+    // Scaled down: the highest ordinal first, one at a time.
+    if !blocked {
+        if let Some((&index, _)) = pods.range(wanted..).next_back() {
+            let pod_name = format!("{name}-{index}");
+            delete(state, events, kind_named("Pod"), &namespace, &pod_name);
+            blocked = !parallel;
+        }
+    }
+    if !blocked && !on_delete {
+        for index in (partition.max(0)..wanted).rev() {
+            let Some(pod) = pods.get(&index) else { break };
+            if revision_of(pod) != update_revision {
+                let pod_name = format!("{name}-{index}");
+                delete(state, events, kind_named("Pod"), &namespace, &pod_name);
+                break;
+            }
+            if !running_and_ready(pod) {
+                break;
+            }
+        }
+    }
+    let pods: Vec<Value> = owned_by(state, "pods", &namespace, &uid)
+        .into_iter()
+        .cloned()
+        .collect();
+    let count = |test: &dyn Fn(&Value) -> bool| pods.iter().filter(|p| test(p)).count();
+    let ready = count(&running_and_ready);
+    let updated = count(&|p| revision_of(p) == update_revision);
+    let current = count(&|p| revision_of(p) == current_revision);
+    let replicas = pods.len();
+    let done = usize::try_from(wanted).unwrap_or(0);
+    let current_revision = if !on_delete && updated == done && ready == done && replicas == done {
+        update_revision.clone()
+    } else {
+        current_revision
+    };
+    let current = if current_revision == update_revision {
+        updated
+    } else {
+        current
+    };
+    let status = json!({
+        "observedGeneration": set["metadata"]["generation"],
+        "replicas": replicas, "readyReplicas": ready, "availableReplicas": ready,
+        "currentReplicas": current, "updatedReplicas": updated,
+        "currentRevision": current_revision, "updateRevision": update_revision,
+        "collisionCount": 0,
+    });
+    if set["status"] != status {
+        set_status(state, events, "StatefulSet", set, status);
+    }
+}
+
+/// The nodes a DaemonSet runs a pod on (the fake has no Node objects).
+const NODES: [&str; 2] = ["fake-node-a", "fake-node-b"];
+
+/// The DaemonSet controller: a pod per node (`<set>-<node>`, `spec.nodeName` set), labelled
+/// `pod-template-generation` with the set's template generation and `controller-revision-hash`;
+/// a rolling update (maxUnavailable 1) replaces one old pod at a time once every other pod is
+/// ready; `OnDelete` replaces none.
+fn control_daemon_set(state: &mut State, events: &broadcast::Sender<Event>, set: &Value) {
+    let (namespace, name) = namespace_and_name(set);
+    let uid = uid_of(set);
+    let template = set["spec"]["template"].clone();
+    let generation = set["metadata"]["annotations"][TEMPLATE_GENERATION]
+        .as_str()
+        .unwrap_or("1")
+        .to_owned();
+    let hash = short_hash(&template);
+    let on_delete = set["spec"]["updateStrategy"]["type"] == "OnDelete";
+    let is_new =
+        |pod: &Value| pod["metadata"]["labels"]["pod-template-generation"] == generation.as_str();
+    let pods: Vec<Value> = owned_by(state, "pods", &namespace, &uid)
+        .into_iter()
+        .cloned()
+        .collect();
+    for node in NODES {
+        let pod_name = format!("{name}-{node}");
+        match pods
+            .iter()
+            .find(|p| p["metadata"]["name"] == pod_name.as_str())
+        {
+            None => {
+                let mut template = template.clone();
+                template["spec"]["nodeName"] = json!(node);
+                spawn_pod(
+                    state,
+                    events,
+                    set,
+                    &pod_name,
+                    &template,
+                    &[
+                        ("pod-template-generation", &generation),
+                        ("controller-revision-hash", &hash),
+                    ],
+                );
+            }
+            Some(pod) if pod["status"]["phase"] == "Failed" => {
+                delete(state, events, kind_named("Pod"), &namespace, &pod_name);
+            }
+            Some(_) => {}
+        }
+    }
+    if !on_delete {
+        // maxUnavailable 1: an old pod that is unavailable goes at once; an available one only
+        // when no pod is unavailable.
+        let unready = pods.iter().filter(|p| !running_and_ready(p)).count();
+        let old = pods
+            .iter()
+            .find(|p| !is_new(p) && !running_and_ready(p))
+            .or_else(|| pods.iter().find(|p| !is_new(p)).filter(|_| unready == 0));
+        if let Some(old) = old {
+            let pod_name = old["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            delete(state, events, kind_named("Pod"), &namespace, &pod_name);
+        }
+    }
+    let pods: Vec<Value> = owned_by(state, "pods", &namespace, &uid)
+        .into_iter()
+        .cloned()
+        .collect();
+    let ready = pods.iter().filter(|p| running_and_ready(p)).count();
+    let updated = pods.iter().filter(|p| is_new(p)).count();
+    let available = pods
+        .iter()
+        .filter(|p| is_new(p) && running_and_ready(p))
+        .count();
+    let status = json!({
+        "observedGeneration": set["metadata"]["generation"],
+        "desiredNumberScheduled": NODES.len(), "currentNumberScheduled": pods.len(),
+        "numberMisscheduled": 0, "numberReady": ready,
+        "updatedNumberScheduled": updated, "numberAvailable": available,
+        "numberUnavailable": NODES.len().saturating_sub(available),
+    });
+    if set["status"] != status {
+        set_status(state, events, "DaemonSet", set, status);
     }
 }
 
@@ -2012,7 +2453,7 @@ fn matches_fields(object: &Value, selector: &str) -> bool {
     })
 }
 
-fn discovery(path: &str) -> Option<Value> {
+fn discovery(state: &State, path: &str) -> Option<Value> {
     match path {
         "/version" => Some(
             json!({"major": "1", "minor": "33", "gitVersion": "v1.33.0-gantry-fake", "platform": "linux/amd64"}),
@@ -2022,7 +2463,7 @@ fn discovery(path: &str) -> Option<Value> {
         ),
         "/apis" => {
             let mut groups: Vec<Value> = Vec::new();
-            for kind in KINDS.iter().filter(|k| !k.group.is_empty()) {
+            for kind in served(state).filter(|k| !k.group.is_empty()) {
                 if groups.iter().any(|g| g["name"] == kind.group) {
                     continue;
                 }
@@ -2041,8 +2482,7 @@ fn discovery(path: &str) -> Option<Value> {
             let group_version = path
                 .strip_prefix("/api/")
                 .or_else(|| path.strip_prefix("/apis/"))?;
-            let resources: Vec<Value> = KINDS
-                .iter()
+            let resources: Vec<Value> = served(state)
                 .filter(|k| k.api_version() == group_version)
                 .flat_map(|k| {
                     let verbs = json!(["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]);
@@ -2067,7 +2507,10 @@ fn discovery(path: &str) -> Option<Value> {
 }
 
 /// A resource path: kind, namespace, name, subresource.
-fn route(path: &str) -> Option<(&'static Kind, String, Option<String>, Option<String>)> {
+fn route(
+    state: &State,
+    path: &str,
+) -> Option<(&'static Kind, String, Option<String>, Option<String>)> {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (group, version, rest) = match parts.as_slice() {
         ["api", version, rest @ ..] => ("", *version, rest),
@@ -2079,21 +2522,26 @@ fn route(path: &str) -> Option<(&'static Kind, String, Option<String>, Option<St
         rest => (String::new(), rest),
     };
     match rest {
-        [resource] => Some((find_kind(group, version, resource)?, namespace, None, None)),
+        [resource] => Some((
+            find_kind(state, group, version, resource)?,
+            namespace,
+            None,
+            None,
+        )),
         [resource, name] => Some((
-            find_kind(group, version, resource)?,
+            find_kind(state, group, version, resource)?,
             namespace,
             Some((*name).to_owned()),
             None,
         )),
         [resource, name, sub] => Some((
-            find_kind(group, version, resource)?,
+            find_kind(state, group, version, resource)?,
             namespace,
             Some((*name).to_owned()),
             Some((*sub).to_owned()),
         )),
         _ if group.is_empty() && parts.len() == 4 && parts[2] == "namespaces" => Some((
-            find_kind("", "v1", "namespaces")?,
+            find_kind(state, "", "v1", "namespaces")?,
             String::new(),
             Some(parts[3].to_owned()),
             None,
@@ -2504,11 +2952,12 @@ fn answer(
         }
     }
     if *method == Method::GET {
-        if let Some(document) = discovery(path) {
+        if let Some(document) = discovery(&shared.lock(), path) {
             return respond(200, &document);
         }
     }
-    let Some((kind, namespace, name, sub)) = route(path) else {
+    let routed = route(&shared.lock(), path);
+    let Some((kind, namespace, name, sub)) = routed else {
         return respond(
             404,
             &status_body(

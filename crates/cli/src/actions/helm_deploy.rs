@@ -544,16 +544,7 @@ impl Edge<'_> {
         let ready = pods
             .iter()
             .filter(|pod| pod.metadata.deletion_timestamp.is_none())
-            .filter(|pod| {
-                pod.status
-                    .as_ref()
-                    .and_then(|status| status.conditions.as_ref())
-                    .is_some_and(|conditions| {
-                        conditions
-                            .iter()
-                            .any(|c| c.type_ == "Ready" && c.status == "True")
-                    })
-            })
+            .filter(|pod| gantry_helm_deploy::readiness::pod_ready(pod))
             .count();
         Ok(u32::try_from(ready).unwrap_or(u32::MAX))
     }
@@ -699,6 +690,10 @@ async fn pump(
                     Kind::Service => edge.cluster.delete::<Service>(&name).await,
                     Kind::Route(traffic) => edge.cluster.delete_route(traffic, &name).await,
                 };
+                deployer.handle_done(unix_millis(), done.map_err(cluster_error));
+            }
+            Intent::ReplacePod(name) => {
+                let done = edge.cluster.delete::<Pod>(&name).await;
                 deployer.handle_done(unix_millis(), done.map_err(cluster_error));
             }
             Intent::ReadRoute(route) => {

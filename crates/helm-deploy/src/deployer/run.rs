@@ -1,7 +1,7 @@
 //! The deploy as one procedure: preflight, the plan's steps, the undo, the state left. Each
 //! `self.io.ask` suspends it until the edge answers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use gantry_canary_verify::judge::{Decision as Judged, Judge};
 use k8s_openapi::api::apps::v1::Deployment;
@@ -144,6 +144,7 @@ impl Run {
         let helm = Helm {
             namespace: options.namespace.clone(),
             kube_context: options.kube_context.clone(),
+            contract: options.chart_contract,
         };
         let outcome = Outcome {
             release: options.release.clone(),
@@ -1044,11 +1045,15 @@ impl Run {
         };
         let mut snapshot = self.follow(&scope).await?;
         let mut failures = Watcher::new(self.options.grace);
+        let mut replaced: BTreeSet<(String, Option<String>)> = BTreeSet::new();
         let result = loop {
             let waiting = match snapshot.rollout(&expected) {
                 Err(failed) => break Err(Stop::Failed(failed)),
                 Ok(waiting) => waiting,
             };
+            if let Err(stop) = self.replace_stuck(&snapshot, &mut replaced).await {
+                break Err(stop);
+            }
             if let Some(failure) =
                 failures.observe(seconds(self.io.now()), &snapshot.current_pods())
             {
@@ -1073,6 +1078,32 @@ impl Run {
         };
         self.unfollow().await;
         result
+    }
+
+    /// Deletes each pod an ordered StatefulSet waits on forever ([`Snapshot::stuck_pods`]: not
+    /// ready, of a revision the set no longer wants — a rollback's crashing pod), once per pod,
+    /// as Kubernetes' "forced rollback" says to: the controller makes it again at the set's
+    /// revision. Without it the rollback of a crashing StatefulSet update never finishes.
+    async fn replace_stuck(
+        &mut self,
+        snapshot: &Snapshot,
+        replaced: &mut BTreeSet<(String, Option<String>)>,
+    ) -> Result<(), Stop> {
+        for name in snapshot.stuck_pods() {
+            let uid = snapshot
+                .pods
+                .iter()
+                .find(|pod| pod.metadata.name.as_deref() == Some(name.as_str()))
+                .and_then(|pod| pod.metadata.uid.clone());
+            if !replaced.insert((name.clone(), uid)) {
+                continue;
+            }
+            self.note(format!(
+                "replace pod {name}: its StatefulSet waits on it, not ready and of a revision it no longer wants"
+            ));
+            self.done(Intent::ReplacePod(name)).await?;
+        }
+        Ok(())
     }
 
     /// Holds for `millis`, failing at the first failing pod of `track`.

@@ -87,15 +87,32 @@ impl Snapshot {
         let deployments: Vec<&Deployment> = self.deployments.iter().collect();
         let replica_sets: Vec<&ReplicaSet> = self.replica_sets.iter().collect();
         let stateful_sets: Vec<&StatefulSet> = self.stateful_sets.iter().collect();
+        let daemon_sets: Vec<&DaemonSet> = self.daemon_sets.iter().collect();
         let pods: Vec<&Pod> = self.pods.iter().collect();
         readiness::judged_pods(&readiness::Observed {
             deployments: &deployments,
             replica_sets: &replica_sets,
             stateful_sets: &stateful_sets,
+            daemon_sets: &daemon_sets,
             pods: &pods,
         })
         .into_iter()
         .cloned()
+        .collect()
+    }
+
+    /// The names of the pods an ordered StatefulSet waits on forever: [`readiness::stuck_pods`].
+    #[must_use]
+    pub fn stuck_pods(&self) -> Vec<String> {
+        let stateful_sets: Vec<&StatefulSet> = self.stateful_sets.iter().collect();
+        let pods: Vec<&Pod> = self.pods.iter().collect();
+        readiness::stuck_pods(&readiness::Observed {
+            stateful_sets: &stateful_sets,
+            pods: &pods,
+            ..readiness::Observed::default()
+        })
+        .into_iter()
+        .filter_map(|pod| pod.metadata.name.clone())
         .collect()
     }
 }
