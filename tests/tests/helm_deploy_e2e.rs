@@ -1478,6 +1478,20 @@ fn a_canary_that_would_collide_is_refused_before_anything_changes() {
         "{}",
         explain(&overridden)
     );
+    // The same in a values file, which no `set` line shows: the tracks' releases are rendered,
+    // and the names both would apply are refused.
+    let values = cluster.dir.path().join("prod-values.yaml");
+    std::fs::write(&values, "# production\nfullnameOverride: \"cart\"\n").unwrap();
+    let in_a_file = canary(&cluster, "v2", "http://127.0.0.1:9")
+        .input("values", values.to_str().unwrap())
+        .run(&["helm-deploy"]);
+    assert_eq!(in_a_file.exit_code, Some(2), "{}", explain(&in_a_file));
+    let reason = in_a_file.output("failure-reason").to_owned() + &in_a_file.summary;
+    assert!(
+        reason.contains("release cart-canary would render") && reason.contains("Deployment cart"),
+        "{}",
+        explain(&in_a_file)
+    );
     // A canary left installed by a deploy that was killed.
     let status = std::process::Command::new(&cluster.helm)
         .args(["upgrade", "cart-canary"])
@@ -1507,8 +1521,9 @@ fn a_canary_that_would_collide_is_refused_before_anything_changes() {
         .map(|argv| argv[0].clone())
         .filter(|verb| verb != "version")
         .collect();
-    // (The stray canary was installed outside the log.) The deploys ran only `helm version`.
-    assert!(verbs.is_empty(), "{verbs:?}");
+    // (The stray canary was installed outside the log.) The deploys ran only `helm version`
+    // and `helm template`, which changes nothing.
+    assert!(verbs.iter().all(|verb| verb == "template"), "{verbs:?}");
     assert_eq!(cluster.image("cart"), "shop/cart:v1");
 }
 
@@ -2199,4 +2214,107 @@ fn a_daemonset_chart_as_published_rolls_and_rolls_back_each_fast_failure() {
     assert_eq!(live().len(), 2, "a pod on each of the fake's two nodes");
     assert_eq!(cluster.template_image("DaemonSet", name), image("v2"));
     assert!(cluster.fake.get("NetworkPolicy", "shop", name).is_some());
+}
+
+/// Issue 26: blue-green on the hook chart as published. Green is a copy of the Deployment Helm
+/// renders (no hooks run for it); promotion is the release's own upgrade, hooks and all; a
+/// green that crashes is never switched to. A canary of redis, whose Services serve
+/// `StatefulSet` pods Gantry cannot copy, is refused before anything changes.
+#[test]
+fn blue_green_on_the_hook_chart_and_a_statefulset_canary_refused() {
+    let cluster = Cluster::start();
+    cluster
+        .fake
+        .behave("kube-webhook-certgen", Behaviour::Completes(1));
+    let name = "cart-prometheus-operator-admission-webhook";
+    let run = |tag: &str| {
+        cluster
+            .published(
+                "prometheus-operator-admission-webhook",
+                &format!("image.repository=shop/webhook\nimage.tag={tag}\nreplicas=2"),
+            )
+            .input("strategy", "blue-green")
+            .input("traffic", "service")
+            .input("step-interval", "2s")
+            .run(&["helm-deploy"])
+    };
+    ended(&run("v1"), 0, "deployed");
+    let selector = cluster.fake.get("Service", "shop", name).unwrap()["spec"]["selector"].clone();
+    let promoted = run("v2");
+    ended(&promoted, 0, "promoted");
+    assert_eq!(
+        cluster.template_image("Deployment", name),
+        "quay.io/shop/webhook:v2"
+    );
+    assert!(
+        cluster
+            .fake
+            .get("Deployment", "shop", &format!("{name}-green"))
+            .is_none()
+    );
+    assert_eq!(
+        cluster.fake.get("Service", "shop", name).unwrap()["spec"]["selector"],
+        selector
+    );
+    let crashed = run("crash");
+    ended(&crashed, 1, "rolled-back");
+    assert!(
+        crashed
+            .output("failure-reason")
+            .contains("CrashLoopBackOff"),
+        "{}",
+        explain(&crashed)
+    );
+    assert_eq!(
+        cluster.template_image("Deployment", name),
+        "quay.io/shop/webhook:v2"
+    );
+    assert_eq!(
+        cluster.fake.get("Service", "shop", name).unwrap()["spec"]["selector"],
+        selector
+    );
+    assert!(
+        cluster
+            .fake
+            .get("Deployment", "shop", &format!("{name}-green"))
+            .is_none()
+    );
+
+    let redis = |tag: &str| {
+        cluster
+            .published(
+                "redis",
+                &format!("global.security.allowInsecureImages=true\nimage.repository=shop/redis\nimage.tag={tag}\narchitecture=standalone"),
+            )
+            .input("release", "cache")
+    };
+    ended(&redis("v1").run(&["helm-deploy"]), 0, "deployed");
+    cluster.fake.mark();
+    let writes_before = requests(&cluster)
+        .iter()
+        .filter(|r| !r.starts_with("GET"))
+        .count();
+    let refused = redis("v2")
+        .input("strategy", "canary")
+        .input("traffic", "istio")
+        .input("prometheus-url", "http://127.0.0.1:9")
+        .input("canary-steps", "10,50,100")
+        .input("step-interval", "2s")
+        .input("timeout", "10m")
+        .run(&["helm-deploy"]);
+    assert_eq!(refused.exit_code, Some(2), "{}", explain(&refused));
+    assert!(
+        refused.summary.contains("StatefulSet"),
+        "{}",
+        explain(&refused)
+    );
+    let writes_after = requests(&cluster)
+        .iter()
+        .filter(|r| !r.starts_with("GET"))
+        .count();
+    assert_eq!(writes_before, writes_after, "nothing was written");
+    assert_eq!(
+        cluster.template_image("StatefulSet", "cache-redis-master"),
+        "docker.io/shop/redis:v1"
+    );
 }

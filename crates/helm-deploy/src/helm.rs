@@ -79,18 +79,23 @@ impl Helm {
         args
     }
 
-    /// `helm template` of the stable release with the new chart and values, as the upgrade
-    /// would render it (`--is-upgrade`), without its hooks: what Gantry copies as the canary or
-    /// green when the chart keeps no contract.
+    /// `helm template` of a track's release with the new chart and values, as the upgrade
+    /// would render it (`--is-upgrade`), without its hooks: the stable release's is what Gantry
+    /// copies as the canary or green when the chart keeps no contract; with the contract, every
+    /// track's is rendered to find names two releases would both claim.
     #[must_use]
-    pub fn template(&self, release: &str, chart: &Chart) -> Vec<String> {
+    pub fn template(&self, release: &str, track: Track, chart: &Chart) -> Vec<String> {
         let mut args = vec![
             "template".to_owned(),
-            release.to_owned(),
+            track.name(release),
             chart.reference.clone(),
         ];
         self.scope(&mut args);
         chart_args(&mut args, chart);
+        if self.contract {
+            args.push("--set".to_owned());
+            args.push(format!("gantry.track={}", track.word()));
+        }
         args.push("--is-upgrade".to_owned());
         args.push("--no-hooks".to_owned());
         args
@@ -156,13 +161,22 @@ pub fn version() -> Vec<String> {
 
 /// The line of helm's standard error that names the problem: its `Error:` line (the last line
 /// is often only advice, `ensure CRDs are installed first`), else the last line that is not
-/// blank.
+/// blank. An `Error:` line that ends in a colon is only where (a chart's `fail`: `execution
+/// error at (redis/templates/master/application.yaml:57:35):`): the next line that is not blank,
+/// which says what, goes with it.
 #[must_use]
 pub fn problem_line(stderr: &str) -> String {
-    stderr
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("Error:"))
-        .map_or_else(|| last_line(stderr), |line| line.trim().to_owned())
+    let mut lines = stderr.lines().map(str::trim);
+    let Some(line) = lines.find_map(|line| line.strip_prefix("Error:")) else {
+        return last_line(stderr);
+    };
+    let line = line.trim();
+    if line.ends_with(':') {
+        if let Some(what) = lines.find(|next| !next.is_empty()) {
+            return format!("{line} {what}");
+        }
+    }
+    line.to_owned()
 }
 
 /// The last line of helm's output that is not blank.
@@ -175,4 +189,27 @@ pub fn last_line(output: &str) -> String {
         .unwrap_or("(no output)")
         .trim()
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::problem_line;
+
+    /// bitnami redis 23.1.1 upgraded without its password, as Helm v4 prints it: the `Error:`
+    /// line says only where the chart's `fail` was; the reason is the next line.
+    #[test]
+    fn the_problem_is_the_error_line_and_what_a_charts_failure_says() {
+        let bitnami = "Error: UPGRADE FAILED: execution error at (redis/templates/master/application.yaml:57:35): \nPASSWORDS ERROR: You must provide your current passwords when upgrading the release.\n                 Note that even after reinstallation, old credentials may be needed as they may be kept in persistent volume claims.\n\n    'global.redis.password' must not be empty, please add '--set global.redis.password=$REDIS_PASSWORD' to the command.\n";
+        assert_eq!(
+            problem_line(bitnami),
+            "UPGRADE FAILED: execution error at (redis/templates/master/application.yaml:57:35): PASSWORDS ERROR: You must provide your current passwords when upgrading the release."
+        );
+        let missing_kind = "Error: UPGRADE FAILED: unable to build kubernetes objects from new release manifest: resource mapping not found for name: \"x\" namespace: \"\" from \"\": no matches for kind \"ServiceMonitor\" in version \"monitoring.coreos.com/v1\"\nensure CRDs are installed first\n";
+        assert!(problem_line(missing_kind).ends_with("in version \"monitoring.coreos.com/v1\""));
+        assert_eq!(
+            problem_line("Error: a colon at the end:\n"),
+            "a colon at the end:"
+        );
+        assert_eq!(problem_line("walked\nno error line\n\n"), "no error line");
+    }
 }

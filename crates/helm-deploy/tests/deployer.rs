@@ -522,6 +522,19 @@ impl Sim {
                             .is_some_and(|d| d["status"]["readyReplicas"] != 0);
                     deployer.handle_count(self.now, Ok(u32::from(ready)));
                 }
+                Intent::Render(args) => {
+                    // As a chart does: objects named after the release, or fullnameOverride.
+                    let name = args
+                        .iter()
+                        .find_map(|a| a.strip_prefix("fullnameOverride="))
+                        .unwrap_or(&args[1]);
+                    let tag = args
+                        .iter()
+                        .find_map(|a| a.strip_prefix("image.tag="))
+                        .unwrap_or("v0");
+                    deployer
+                        .handle_rendered(self.now, Ok(manifest(name, &format!("shop/cart:{tag}"))));
+                }
                 Intent::Events(_) | Intent::Logs { .. } => {
                     deployer.handle_lines(self.now, Ok(vec!["BackOff: back-off".to_owned()]));
                 }

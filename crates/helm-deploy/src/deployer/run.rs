@@ -561,32 +561,79 @@ impl Run {
             .map_err(|error| Finished::Refused(error.to_string()))
     }
 
+    /// `helm template` of a track's release with the new values → what it wrote; a failure
+    /// refuses the deploy (nothing was changed).
+    async fn render(&mut self, track: Track) -> Result<String, Finished> {
+        let name = track.name(&self.options.release);
+        let args = self
+            .helm
+            .template(&self.options.release, track, &self.options.chart);
+        match self.io.ask(Intent::Render(args)).await {
+            Answer::Rendered(Ok(manifest)) => Ok(manifest),
+            Answer::Rendered(Err(output)) => Err(Finished::Refused(format!(
+                "helm template {name} failed (nothing was changed): {}",
+                helm::problem_line(&output)
+            ))),
+            other => Err(refused(unexpected("Render", &other))),
+        }
+    }
+
+    /// With the chart contract every track is a release of its own, so each must render names
+    /// of its own: the stable release and each new track's are rendered with the new values,
+    /// and a name both would apply — `fullnameOverride` in a values file or a `set`, a name the
+    /// chart fixes — refuses the deploy before anything changes.
+    async fn collisions(&mut self) -> Result<(), Finished> {
+        let named = |manifest: &str| -> Result<BTreeSet<(String, String)>, String> {
+            Ok(crate::manifest::documents(manifest)?
+                .iter()
+                .filter_map(|object| {
+                    let kind = object["kind"].as_str()?;
+                    let name = object["metadata"]["name"].as_str()?;
+                    Some((kind.to_owned(), name.to_owned()))
+                })
+                .collect())
+        };
+        let release = self.options.release.clone();
+        let unreadable = |error: String| {
+            Finished::Refused(format!(
+                "helm template {release} wrote what is not YAML: {error} (nothing was changed)"
+            ))
+        };
+        let stable = named(&self.render(Track::Stable).await?).map_err(unreadable)?;
+        for track in self.tracks() {
+            if matches!(*track, Track::Stable | Track::Baseline) {
+                continue;
+            }
+            let rendered = named(&self.render(*track).await?).map_err(unreadable)?;
+            let both: Vec<String> = stable
+                .intersection(&rendered)
+                .map(|(kind, name)| format!("{kind} {name}"))
+                .collect();
+            if !both.is_empty() {
+                let shown = both.iter().take(4).cloned().collect::<Vec<_>>().join(", ");
+                let more = both.len().saturating_sub(4);
+                return Err(Finished::Refused(format!(
+                    "release {} would render {shown}{} — objects release {release} renders too: every track's release must render names of its own (nothing was changed); leave fullnameOverride out of the values for {} (nameOverride is fine), or a name the chart fixes",
+                    track.name(&release),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    },
+                    self.plan.strategy.word()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// What would otherwise be found only once the canary or green is installed, found before
     /// anything changes (exit 2): a release or copy of a track left by an earlier deploy (its
-    /// names would collide), `fullnameOverride` in the values (every track's release would
-    /// render the same names), and a stable Deployment a baseline cannot be told from.
+    /// names would collide), names two tracks' releases would both render
+    /// ([`Self::collisions`]), and a stable Deployment a baseline cannot be told from.
     async fn preflight(&mut self) -> Result<(), Finished> {
         if self.plan.strategy == Strategy::Rolling {
             return Ok(());
-        }
-        if let Some(set) = self
-            .options
-            .chart
-            .set
-            .iter()
-            .find(|set| set.trim_start().starts_with("fullnameOverride="))
-        {
-            return Err(Finished::Refused(format!(
-                "set: {set}: every track's release (`{}` and its {}) would render objects of the same names; leave fullnameOverride out for {} (nameOverride is fine)",
-                self.options.release,
-                self.tracks()
-                    .iter()
-                    .filter(|track| !matches!(**track, Track::Stable | Track::Baseline))
-                    .map(|track| track.name(&self.options.release))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                self.plan.strategy.word()
-            )));
         }
         for track in self.tracks() {
             if *track == Track::Stable || *track == Track::Baseline {
@@ -603,6 +650,7 @@ impl Run {
                 )));
             }
         }
+        Box::pin(self.collisions()).await?;
         if self.plan.strategy == Strategy::Canary {
             let release = self.options.release.clone();
             let baseline = Track::Baseline.name(&release);
@@ -642,17 +690,7 @@ impl Run {
     /// restored), or none (Gantry makes one).
     async fn find_copies(&mut self) -> Result<(), Finished> {
         let release = self.options.release.clone();
-        let args = self.helm.template(&release, &self.options.chart);
-        let manifest = match self.io.ask(Intent::Render(args)).await {
-            Answer::Rendered(Ok(manifest)) => manifest,
-            Answer::Rendered(Err(output)) => {
-                return Err(Finished::Refused(format!(
-                    "helm template {release} failed (nothing was changed): {}",
-                    helm::problem_line(&output)
-                )));
-            }
-            other => return Err(refused(unexpected("Render", &other))),
-        };
+        let manifest = self.render(Track::Stable).await?;
         let why = |problem: String| {
             Finished::Refused(format!(
                 "{} of release {release} on its chart as rendered: {problem} (nothing was changed)",
