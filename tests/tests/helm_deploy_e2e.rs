@@ -2318,3 +2318,109 @@ fn blue_green_on_the_hook_chart_and_a_statefulset_canary_refused() {
         "docker.io/shop/redis:v1"
     );
 }
+
+/// Issue 26 §7: canary-verify on a hosted runner reaches a Prometheus inside the cluster the
+/// way helm-deploy's judge does — through the API server's service proxy — when
+/// `prometheus-url` names a Service by its cluster DNS name; with no cluster to go through it
+/// refuses (exit 2) and asks nothing.
+#[test]
+fn canary_verify_reaches_an_in_cluster_prometheus_through_the_api_server() {
+    let cluster = Cluster::start();
+    let url = "http://prometheus.monitoring.svc:9090";
+    let verify = |context: &str, workload: &str| {
+        RunnerHarness::new()
+            .env(
+                "KUBECONFIG",
+                cluster.dir.path().join("kubeconfig").to_str().unwrap(),
+            )
+            .input("prometheus-url", url)
+            .input("kube-context", context)
+            .input("namespace", "shop")
+            .input("canary", &format!("{workload}-canary"))
+            .input("baseline", &format!("{workload}-baseline"))
+            .input("metrics", "istio")
+            .run(&["canary-verify"])
+    };
+    cluster.fake.create(
+        &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring"}}),
+    );
+    cluster
+        .fake
+        .create(&json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "prometheus", "namespace": "monitoring"},
+        "spec": {"ports": [{"name": "http", "port": 9090}]}}));
+    let healthy = prometheus_for("cart", 0.005);
+    cluster
+        .fake
+        .proxy_to("monitoring", "prometheus", &healthy.url);
+    let promoted = verify("fake", "cart");
+    assert_eq!(promoted.exit_code, Some(0), "{}", explain(&promoted));
+    assert_eq!(
+        promoted.output("decision"),
+        "promote",
+        "{}",
+        explain(&promoted)
+    );
+    let proxied = |cluster: &Cluster| {
+        cluster
+            .fake
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.path.starts_with(
+                    "/api/v1/namespaces/monitoring/services/http:prometheus:9090/proxy/api/v1/",
+                ) && r.status == 200
+            })
+            .count()
+    };
+    let asked = proxied(&cluster);
+    assert!(asked >= 2, "{asked} queries through the proxy");
+
+    let failing = prometheus_for("shop", 0.2);
+    cluster
+        .fake
+        .proxy_to("monitoring", "prometheus", &failing.url);
+    let rolled = verify("fake", "shop");
+    assert_eq!(
+        rolled.output("decision"),
+        "rollback",
+        "{}",
+        explain(&rolled)
+    );
+    assert_eq!(rolled.exit_code, Some(1), "{}", explain(&rolled));
+
+    // The context `other` names an API server that does not answer: a service error, never a
+    // decision.
+    let before = proxied(&cluster);
+    let nowhere = verify("other", "cart");
+    assert_eq!(nowhere.exit_code, Some(3), "{}", explain(&nowhere));
+    assert_eq!(nowhere.output("decision"), "", "{}", explain(&nowhere));
+    assert!(
+        nowhere.summary.contains("API server could not be reached"),
+        "{}",
+        explain(&nowhere)
+    );
+    // No kubeconfig at all: the workflow's to fix (exit 2), with the URL named.
+    let unconfigured = RunnerHarness::new()
+        .env(
+            "KUBECONFIG",
+            cluster.dir.path().join("absent").to_str().unwrap(),
+        )
+        .input("prometheus-url", url)
+        .input("namespace", "shop")
+        .input("canary", "cart-canary")
+        .input("baseline", "cart-baseline")
+        .run(&["canary-verify"]);
+    assert_eq!(
+        unconfigured.exit_code,
+        Some(2),
+        "{}",
+        explain(&unconfigured)
+    );
+    assert!(
+        unconfigured.summary.contains(url),
+        "{}",
+        explain(&unconfigured)
+    );
+    assert_eq!(proxied(&cluster), before);
+}

@@ -45,6 +45,13 @@ pub const SPEC: ActionSpec = ActionSpec {
             InputKind::Secret,
         ),
         InputSpec::new(
+            "kube-context",
+            "When `prometheus-url` names a Service by its cluster DNS name (`http://prometheus-server.monitoring.svc:9090`), Prometheus is reached through the API server's service proxy — from a hosted runner, outside the cluster — with this kubeconfig context (default: the current one; the kubeconfig is `KUBECONFIG`, `~/.kube/config`, or the in-cluster service account).",
+            false,
+            None,
+            InputKind::Text,
+        ),
+        InputSpec::new(
             "namespace",
             "The namespace of the canary and the baseline.",
             true,

@@ -12,6 +12,8 @@ use gantry_canary_verify::report::{ReportOptions, report};
 use gantry_core::report::Report;
 use gantry_prometheus::{Auth, Client, Error as PrometheusError, Options as ClientOptions};
 
+use gantry_kube::Cluster;
+
 use crate::invocation::{ActionFailure, Invocation};
 
 fn now() -> i64 {
@@ -35,10 +37,24 @@ fn classified(message: String, error: &PrometheusError) -> ActionFailure {
     }
 }
 
-/// The Prometheus client the inputs describe.
-pub(crate) fn client(invocation: &Invocation) -> Result<Client, ActionFailure> {
+/// The Prometheus client the inputs describe: `prometheus-url` as given, or, when it names a
+/// Service inside the cluster, through the API server of `kube-context`'s cluster (a cluster
+/// that cannot be connected to is the workflow's to fix: exit 2, nothing asked).
+async fn client(invocation: &Invocation, namespace: &str) -> Result<Client, ActionFailure> {
     let options = client_options(invocation)?;
-    Client::new(options).map_err(|error| classified(error.to_string(), &error))
+    if gantry_prometheus::InCluster::of(&options.url).is_none() {
+        return Client::new(options).map_err(|error| classified(error.to_string(), &error));
+    }
+    let context = invocation.inputs.optional("kube-context");
+    let cluster = Cluster::connect(context.as_deref(), namespace)
+        .await
+        .map_err(|error| {
+            ActionFailure::InvalidInput(format!(
+                "prometheus-url {} names a Service inside a cluster, reached through its API server: {error}",
+                options.url
+            ))
+        })?;
+    prometheus_client(Some(&cluster), options)
 }
 
 /// The Prometheus client's settings from the inputs (helm-deploy's canary analysis uses them
@@ -88,13 +104,13 @@ pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
         options.config.metrics = custom::read(&text)
             .map_err(|error| ActionFailure::InvalidInput(format!("{path}: {error}")))?;
     }
-    let client = client(invocation)?;
     let mut judge = Judge::new(options.config.clone())
         .map_err(|error| ActionFailure::InvalidInput(error.to_string()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|error| ActionFailure::Service(format!("cannot start: {error}")))?;
+    let client = runtime.block_on(client(invocation, &options.config.namespace))?;
     let mut at = options.at;
     let evaluation = loop {
         // A look's time still to come is waited for; one in the past (a fixed `at`) is not.
@@ -151,4 +167,66 @@ pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
             evidence_file: options.evidence_file.clone(),
         },
     ))
+}
+
+/// A Prometheus inside the cluster, reached through the API server's service proxy — the
+/// way a hosted runner, outside the cluster, can reach it at all.
+struct ServiceProxy {
+    cluster: Cluster,
+    /// `/api/v1/namespaces/<ns>/services/<scheme>:<name>:<port>/proxy<prefix>`.
+    path: String,
+    timeout: Duration,
+}
+
+impl gantry_prometheus::Transport for ServiceProxy {
+    fn post(&self, path: &str, form: gantry_prometheus::Bytes) -> gantry_prometheus::Exchange {
+        let (cluster, path, timeout) = (
+            self.cluster.clone(),
+            format!("{}{path}", self.path),
+            self.timeout,
+        );
+        Box::pin(async move {
+            cluster
+                .post_raw(&path, form.to_vec(), timeout)
+                .await
+                .map(|(status, body)| (status, gantry_prometheus::Bytes::from(body)))
+                .map_err(|error| error.to_string())
+        })
+    }
+}
+
+/// The canary judge's Prometheus: `prometheus-url` as given, or — when it names a Service by its
+/// cluster DNS name (`http://prometheus-server.monitoring.svc:9090`) — through the API server
+/// of `cluster`. Such a URL with no cluster to reach it through is the workflow's to fix.
+pub(crate) fn prometheus_client(
+    cluster: Option<&Cluster>,
+    options: gantry_prometheus::Options,
+) -> Result<gantry_prometheus::Client, ActionFailure> {
+    match gantry_prometheus::InCluster::of(&options.url) {
+        Some(service) => {
+            let Some(cluster) = cluster else {
+                return Err(ActionFailure::InvalidInput(format!(
+                    "prometheus-url {} names a Service inside a cluster, and no cluster is connected to reach it through",
+                    options.url
+                )));
+            };
+            tracing::info!(path = %service.proxy_path(), "Prometheus through the API server's service proxy");
+            let transport = ServiceProxy {
+                cluster: cluster.clone(),
+                path: service.proxy_path(),
+                timeout: options.timeout,
+            };
+            Ok(gantry_prometheus::Client::through(
+                std::sync::Arc::new(transport),
+                options,
+            ))
+        }
+        None => gantry_prometheus::Client::new(options).map_err(|error| {
+            if error.is_bad_input() {
+                ActionFailure::InvalidInput(error.to_string())
+            } else {
+                ActionFailure::Service(error.to_string())
+            }
+        }),
+    }
 }

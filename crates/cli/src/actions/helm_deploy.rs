@@ -763,61 +763,6 @@ async fn pump(
     }
 }
 
-/// A Prometheus inside the cluster, reached through the API server's service proxy — the
-/// way a hosted runner, outside the cluster, can reach it at all.
-struct ServiceProxy {
-    cluster: Cluster,
-    /// `/api/v1/namespaces/<ns>/services/<scheme>:<name>:<port>/proxy<prefix>`.
-    path: String,
-    timeout: Duration,
-}
-
-impl gantry_prometheus::Transport for ServiceProxy {
-    fn post(&self, path: &str, form: gantry_prometheus::Bytes) -> gantry_prometheus::Exchange {
-        let (cluster, path, timeout) = (
-            self.cluster.clone(),
-            format!("{}{path}", self.path),
-            self.timeout,
-        );
-        Box::pin(async move {
-            cluster
-                .post_raw(&path, form.to_vec(), timeout)
-                .await
-                .map(|(status, body)| (status, gantry_prometheus::Bytes::from(body)))
-                .map_err(|error| error.to_string())
-        })
-    }
-}
-
-/// The canary judge's Prometheus: `prometheus-url` as given, or — when it names a Service by its
-/// cluster DNS name (`http://prometheus-server.monitoring.svc:9090`) — through the API server.
-fn prometheus_client(
-    cluster: &Cluster,
-    options: gantry_prometheus::Options,
-) -> Result<gantry_prometheus::Client, ActionFailure> {
-    match gantry_prometheus::InCluster::of(&options.url) {
-        Some(service) => {
-            tracing::info!(path = %service.proxy_path(), "Prometheus through the API server's service proxy");
-            let transport = ServiceProxy {
-                cluster: cluster.clone(),
-                path: service.proxy_path(),
-                timeout: options.timeout,
-            };
-            Ok(gantry_prometheus::Client::through(
-                std::sync::Arc::new(transport),
-                options,
-            ))
-        }
-        None => gantry_prometheus::Client::new(options).map_err(|error| {
-            if error.is_bad_input() {
-                ActionFailure::InvalidInput(error.to_string())
-            } else {
-                ActionFailure::Service(error.to_string())
-            }
-        }),
-    }
-}
-
 /// Signals (SIGINT, SIGTERM) as a flag: the deploy is undone before exiting.
 fn cancellation() -> watch::Receiver<bool> {
     let (cancel, cancelled) = watch::channel(false);
@@ -857,7 +802,7 @@ async fn deploy(
         .await
         .map_err(|error| ActionFailure::InvalidInput(error.to_string()))?;
     let prometheus = prometheus
-        .map(|options| prometheus_client(&cluster, options))
+        .map(|options| super::canary_verify::prometheus_client(Some(&cluster), options))
         .transpose()?;
     let cancelled = cancellation();
     let github = match &options.environment {
