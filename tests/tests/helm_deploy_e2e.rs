@@ -1429,17 +1429,7 @@ fn the_judge_reaches_an_in_cluster_prometheus_through_the_api_server() {
     );
     assert_eq!(cluster.image("cart"), "shop/cart:v1");
 
-    cluster.fake.create(
-        &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring"}}),
-    );
-    cluster
-        .fake
-        .create(&json!({"apiVersion": "v1", "kind": "Service",
-        "metadata": {"name": "prometheus", "namespace": "monitoring"},
-        "spec": {"ports": [{"name": "http", "port": 9090}]}}));
-    cluster
-        .fake
-        .proxy_to("monitoring", "prometheus", &healthy.url);
+    cluster.in_cluster_prometheus(&healthy.url);
     let promoted = canary(&cluster, "v3", url).run(&["helm-deploy"]);
     ended(&promoted, 0, "promoted");
     assert!(promoted.summary.contains("Canary analysis"));
@@ -1912,6 +1902,19 @@ fn a_chart_with_two_served_deployments_is_refused_before_anything_changes() {
 }
 
 impl Cluster {
+    /// A Service `prometheus` in `monitoring` whose proxy forwards to `upstream`: a Prometheus
+    /// inside the cluster.
+    fn in_cluster_prometheus(&self, upstream: &str) {
+        self.fake.create(
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring"}}),
+        );
+        self.fake
+            .create(&json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "prometheus", "namespace": "monitoring"},
+            "spec": {"ports": [{"name": "http", "port": 9090}]}}));
+        self.fake.proxy_to("monitoring", "prometheus", upstream);
+    }
+
     /// A rolling deploy of a chart vendored as published under `tests/fixtures/charts/`, with
     /// these `set` lines only.
     fn published(&self, chart: &str, set: &str) -> RunnerHarness<'_> {
@@ -2341,18 +2344,8 @@ fn canary_verify_reaches_an_in_cluster_prometheus_through_the_api_server() {
             .input("metrics", "istio")
             .run(&["canary-verify"])
     };
-    cluster.fake.create(
-        &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring"}}),
-    );
-    cluster
-        .fake
-        .create(&json!({"apiVersion": "v1", "kind": "Service",
-        "metadata": {"name": "prometheus", "namespace": "monitoring"},
-        "spec": {"ports": [{"name": "http", "port": 9090}]}}));
     let healthy = prometheus_for("cart", 0.005);
-    cluster
-        .fake
-        .proxy_to("monitoring", "prometheus", &healthy.url);
+    cluster.in_cluster_prometheus(&healthy.url);
     let promoted = verify("fake", "cart");
     assert_eq!(promoted.exit_code, Some(0), "{}", explain(&promoted));
     assert_eq!(
