@@ -282,6 +282,8 @@ pub struct Config {
     pub secrets: Vec<String>,
     /// A GitHub deployment is to be made and told of progress.
     pub deployment: bool,
+    /// What `helm version --short` printed (`v4.0.1+g…`): Helm 4 applies server-side.
+    pub helm_version: String,
 }
 
 /// What the procedure and the machine share: the intent asked, its answer, the time.

@@ -17,6 +17,25 @@ pub struct Helm {
     /// chart as published gets the user's values alone (a strict `values.schema.json` refuses
     /// a key it does not know).
     pub contract: bool,
+    /// Whether Helm's upgrades and rollbacks take back the fields Gantry wrote on the chart's
+    /// own objects (`--force-conflicts`): Helm 4 applies server-side, and the API server
+    /// refuses an apply that changes a field another manager set — the route weights or the
+    /// Service selector Gantry wrote during a canary or blue-green. Helm 3 merges client-side
+    /// and has no such flag.
+    pub force_conflicts: bool,
+}
+
+/// Whether a `helm version --short` (`v4.0.1+g…`, `v3.17.2+g…`) is Helm 4 or later, which
+/// applies server-side.
+#[must_use]
+pub fn applies_server_side(version: &str) -> bool {
+    version
+        .trim()
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|major| major.parse::<u32>().ok())
+        .is_some_and(|major| major >= 4)
 }
 
 /// The chart and the user's values.
@@ -74,6 +93,9 @@ impl Helm {
             args.push("--set".to_owned());
             args.push(set.clone());
         }
+        if self.force_conflicts {
+            args.push("--force-conflicts".to_owned());
+        }
         args.push("--timeout".to_owned());
         args.push(timeout(seconds));
         args
@@ -110,6 +132,9 @@ impl Helm {
             revision.to_string(),
         ];
         self.scope(&mut args);
+        if self.force_conflicts {
+            args.push("--force-conflicts".to_owned());
+        }
         args.push("--timeout".to_owned());
         args.push(timeout(seconds));
         args

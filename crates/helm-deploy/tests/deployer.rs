@@ -403,6 +403,7 @@ impl Sim {
             judge: None,
             secrets: Vec::new(),
             deployment: false,
+            helm_version: "v4.2.3".to_owned(),
         };
         let mut deployer = Deployer::new(config, self.now);
         for _ in 0..100_000 {

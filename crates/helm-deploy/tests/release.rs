@@ -202,6 +202,7 @@ fn helm_runs_without_its_own_wait_and_the_deploys_values_win() {
         namespace: "shop".to_owned(),
         kube_context: Some("prod".to_owned()),
         contract: true,
+        force_conflicts: false,
     };
     let chart = Chart {
         reference: "oci://ghcr.io/shop/web".to_owned(),
@@ -269,6 +270,35 @@ fn helm_runs_without_its_own_wait_and_the_deploys_values_win() {
         "only the user's own --set: {args:?}"
     );
     assert_eq!(args.iter().filter(|a| *a == "--set").count(), 2);
+    // Helm 4 applies server-side: where Gantry wrote the chart's own route or Service, Helm's
+    // upgrade and rollback take those fields back rather than fail on the conflict.
+    let forcing = Helm {
+        force_conflicts: true,
+        ..helm.clone()
+    };
+    for args in [
+        forcing.upgrade("web", Track::Stable, &chart, &[], 90),
+        forcing.rollback("web", 4, 90),
+    ] {
+        assert_eq!(
+            args.iter().filter(|a| *a == "--force-conflicts").count(),
+            1,
+            "{args:?}"
+        );
+    }
+    assert!(
+        !helm
+            .upgrade("web", Track::Stable, &chart, &[], 90)
+            .contains(&"--force-conflicts".to_owned())
+    );
+    assert!(gantry_helm_deploy::helm::applies_server_side(
+        "v4.2.3+g8f7e1d2"
+    ));
+    assert!(gantry_helm_deploy::helm::applies_server_side("v10.0.0"));
+    assert!(!gantry_helm_deploy::helm::applies_server_side(
+        "v3.17.2+gcc0e9e5"
+    ));
+    assert!(!gantry_helm_deploy::helm::applies_server_side("unknown"));
     assert_eq!(helm.rollback("web", 4, 0)[..3], ["rollback", "web", "4"]);
     assert_eq!(
         helm.rollback("web", 4, 0).last().map(String::as_str),

@@ -3,7 +3,8 @@
 There is no Linux helm binary to install here; this stands in for the one azure/setup-helm puts
 on a runner. It takes the same arguments (`version --short`, `upgrade --install`, `template
 --is-upgrade --no-hooks` (rendered client-only, as helm template does), `rollback`, `uninstall`,
-`test --logs`, with --namespace, --kube-context, --version, --values, --set, --timeout),
+`test --logs`, with --namespace, --kube-context, --version, --values, --set, --timeout, and
+Helm 4's --force-conflicts),
 prints what helm prints on success and exits 1 with helm's `Error: …` line on failure. Every call
 is appended to $GANTRY_HELM_LOG (one JSON array of argv per line) when that is set.
 
@@ -19,6 +20,7 @@ import sys
 import threading
 
 import helm_python as helm
+import helm_python.config as helm_config
 
 
 def deep_merge(base, extra):
@@ -68,6 +70,23 @@ def cancellable(release, operation):
     return outcome.get("result")
 
 
+def forcing(operation, force):
+    """`operation` with Helm 4's --force-conflicts when `force`: the library takes it as an
+    option of an upgrade or a rollback that the Python wrapper does not name."""
+    if not force:
+        return operation
+
+    def forced(*args, **kwargs):
+        plain = helm_config._opts
+        helm_config._opts = lambda **given: plain(force_conflicts=True, **given)
+        try:
+            return operation(*args, **kwargs)
+        finally:
+            helm_config._opts = plain
+
+    return forced
+
+
 def main(argv):
     log = os.environ.get("GANTRY_HELM_LOG")
     if log:
@@ -81,7 +100,7 @@ def main(argv):
     index = 0
     while index < len(rest):
         word = rest[index]
-        if word in ("--install", "--logs", "--is-upgrade", "--no-hooks"):
+        if word in ("--install", "--logs", "--is-upgrade", "--no-hooks", "--force-conflicts"):
             options[word.lstrip("-")] = True
         elif word in ("--namespace", "-n", "--kube-context", "--version", "--timeout"):
             options[word.lstrip("-")] = rest[index + 1]
@@ -128,7 +147,8 @@ def main(argv):
             if history or options.get("install"):
                 # helm's own words for each: upgrade.go and install.go.
                 operation, failed, done = (
-                    (config.upgrade, "UPGRADE FAILED", f'Release "{release}" has been upgraded. Happy Helming!')
+                    (forcing(config.upgrade, options.get("force-conflicts")), "UPGRADE FAILED",
+                     f'Release "{release}" has been upgraded. Happy Helming!')
                     if history else
                     (config.install, "INSTALLATION FAILED", f'Release "{release}" does not exist. Installing it now.'))
                 try:
@@ -146,7 +166,8 @@ def main(argv):
             print(f"NAME: {release}\nNAMESPACE: {namespace}\nSTATUS: deployed\nREVISION: {version}")
         elif verb == "rollback":
             release, revision = positional
-            config.rollback(release, version=int(revision), timeout=timeout)
+            forcing(config.rollback, options.get("force-conflicts"))(
+                release, version=int(revision), timeout=timeout)
             print("Rollback was a success! Happy Helming!")
         elif verb == "test":
             (release,) = positional

@@ -20,7 +20,7 @@
 //! ones, by their image ([`Behaviour`]), on wall time since the pod was created; it writes the
 //! Events a kubelet and scheduler would. Every request is recorded; faults can be injected.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -319,6 +319,9 @@ struct State {
     kinds: BTreeMap<&'static str, &'static Kind>,
     /// The kinds stored `CustomResourceDefinitions` define.
     custom: Vec<&'static Kind>,
+    /// Field ownership, as server-side apply keeps it in `managedFields`: the managers of each
+    /// leaf (as [`leaves`] writes its path) of each object.
+    owners: BTreeMap<(Key, String), BTreeSet<String>>,
     /// A StatefulSet's pod templates by revision (its `ControllerRevisions`), by namespace and
     /// revision name.
     revisions: BTreeMap<(String, String), Value>,
@@ -573,7 +576,9 @@ impl FakeKube {
         if let Some(meta) = object["metadata"].as_object_mut() {
             meta.remove("resourceVersion");
         }
-        let _ = store(
+        let key = (kind.resource, namespace.clone(), name.clone());
+        let old = state.objects.get(&key).cloned();
+        if let Ok(stored) = store(
             &mut state,
             &self.shared.events,
             kind,
@@ -581,7 +586,15 @@ impl FakeKube {
             &name,
             object,
             Write::Whole,
-        );
+        ) {
+            owned_update(
+                &mut state,
+                &key,
+                old.as_ref(),
+                &stored,
+                "another-controller",
+            );
+        }
         control(&mut state, &self.shared.events, now_seconds());
     }
 
@@ -1259,6 +1272,124 @@ fn remove_leaf(value: &mut Value, path: &str) {
     } else if let Some(map) = current.as_object_mut() {
         map.remove(&last.replace("~1", "/").replace("~0", "~"));
     }
+}
+
+/// The value at a leaf path (as [`leaves`] writes them), if the object has one.
+fn leaf_get<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    let mut current = value;
+    for part in path.split('/').skip(1) {
+        let (name, selector) = part
+            .split_once('[')
+            .map_or((part, None), |(n, s)| (n, Some(s)));
+        current = current.get(name.replace("~1", "/").replace("~0", "~"))?;
+        if let Some(selector) = selector {
+            let (key, id) = selector.trim_end_matches(']').split_once('=')?;
+            let id: Value = serde_json::from_str(id).unwrap_or(Value::Null);
+            current = current.as_array()?.iter().find(|item| item[key] == id)?;
+        }
+    }
+    Some(current)
+}
+
+/// The leaves of an object that a manager can own: not what the server sets.
+fn owned_leaves(object: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    leaves(object, "", "", &mut out);
+    out.retain(|path| {
+        ![
+            "/apiVersion",
+            "/kind",
+            "/status",
+            "/metadata/name",
+            "/metadata/namespace",
+            "/metadata/resourceVersion",
+            "/metadata/uid",
+            "/metadata/generation",
+            "/metadata/creationTimestamp",
+            "/metadata/managedFields",
+        ]
+        .iter()
+        .any(|server| path == server || path.starts_with(&format!("{server}/")))
+            // A list item's own entry: its fields are what is owned.
+            && !path.ends_with(']')
+    });
+    out
+}
+
+/// An update (a create, a PUT, a non-apply PATCH) by `manager`: it owns, alone, every field
+/// whose value it set or changed; a field it removed is no one's.
+fn owned_update(state: &mut State, key: &Key, old: Option<&Value>, new: &Value, manager: &str) {
+    let now = owned_leaves(new);
+    if let Some(old) = old {
+        for path in owned_leaves(old).into_iter().filter(|p| !now.contains(p)) {
+            state.owners.remove(&(key.clone(), path));
+        }
+    }
+    for path in now {
+        if old.and_then(|old| leaf_get(old, &path)) != leaf_get(new, &path) {
+            state
+                .owners
+                .insert((key.clone(), path), BTreeSet::from([manager.to_owned()]));
+        }
+    }
+}
+
+/// What an apply by `manager` of `patch` onto `object` would change that another manager owns:
+/// server-side apply refuses it (409) unless forced.
+fn apply_conflicts(
+    state: &State,
+    key: &Key,
+    object: &Value,
+    patch: &Value,
+    manager: &str,
+) -> Vec<(String, String)> {
+    let mut conflicts = Vec::new();
+    for path in owned_leaves(patch) {
+        if leaf_get(object, &path) == leaf_get(patch, &path) {
+            continue;
+        }
+        if let Some(owners) = state.owners.get(&(key.clone(), path.clone())) {
+            for owner in owners.iter().filter(|owner| *owner != manager) {
+                conflicts.push((owner.clone(), path.clone()));
+            }
+        }
+    }
+    conflicts
+}
+
+/// An apply by `manager` took effect: it owns each field it applied (alone where it changed the
+/// value), and no longer the ones it stopped applying.
+fn owned_apply(state: &mut State, key: &Key, before: &Value, patch: &Value, manager: &str) {
+    let applied = owned_leaves(patch);
+    let stopped: Vec<String> = state
+        .owners
+        .iter()
+        .filter(|((k, path), owners)| {
+            k == key && owners.contains(manager) && !applied.contains(path)
+        })
+        .map(|((_, path), _)| path.clone())
+        .collect();
+    for path in stopped {
+        if let Some(owners) = state.owners.get_mut(&(key.clone(), path)) {
+            owners.remove(manager);
+        }
+    }
+    for path in applied {
+        let entry = state.owners.entry((key.clone(), path.clone())).or_default();
+        if leaf_get(before, &path) != leaf_get(patch, &path) {
+            entry.clear();
+        }
+        entry.insert(manager.to_owned());
+    }
+}
+
+/// The manager of a write: its `fieldManager`, else what the server derives from the client.
+fn manager_of(params: &BTreeMap<String, String>) -> String {
+    params
+        .get("fieldManager")
+        .filter(|m| !m.is_empty())
+        .cloned()
+        .unwrap_or_else(|| "unknown-client".to_owned())
 }
 
 // ----- the controller -----
@@ -3090,6 +3221,9 @@ fn answer(
             }
             match create(&mut state, events, kind, &namespace, object) {
                 Ok(created) => {
+                    let name = created["metadata"]["name"].as_str().unwrap_or_default();
+                    let key = (kind.resource, namespace.clone(), name.to_owned());
+                    owned_update(&mut state, &key, None, &created, &manager_of(&params));
                     control(&mut state, events, now_seconds());
                     respond(201, &created)
                 }
@@ -3120,8 +3254,19 @@ fn answer(
                 Write::Whole
             };
             let mut state = shared.lock();
+            let key = (kind.resource, namespace.clone(), name.clone());
+            let old = state.objects.get(&key).cloned();
             match store(&mut state, events, kind, &namespace, &name, object, write) {
                 Ok(stored) => {
+                    if write == Write::Whole {
+                        owned_update(
+                            &mut state,
+                            &key,
+                            old.as_ref(),
+                            &stored,
+                            &manager_of(&params),
+                        );
+                    }
                     control(&mut state, events, now_seconds());
                     respond(200, &stored)
                 }
@@ -3200,6 +3345,7 @@ fn patch(
             }
             return match create(&mut state, events, kind, namespace, created) {
                 Ok(created) => {
+                    owned_apply(&mut state, &key, &Value::Null, &patch, &manager);
                     state.applied.insert((key, manager), patch);
                     control(&mut state, events, now_seconds());
                     respond(201, &created)
@@ -3221,6 +3367,7 @@ fn patch(
     let stale_check = patch["metadata"]["resourceVersion"]
         .as_str()
         .map(str::to_owned);
+    let original = object.clone();
     match media {
         "application/merge-patch+json" => merge_patch(&mut object, &patch),
         "application/strategic-merge-patch+json" => {
@@ -3255,7 +3402,36 @@ fn patch(
                     &status_body(422, "Invalid", "PATCH with apply requires a fieldManager"),
                 );
             };
-            let applied_key = (key.clone(), manager);
+            let conflicts = apply_conflicts(&state, &key, &object, &patch, &manager);
+            let forced = params.get("force").is_some_and(|f| f == "true");
+            if !conflicts.is_empty() && !forced {
+                let listed: Vec<String> = conflicts
+                    .iter()
+                    .map(|(owner, path)| {
+                        format!(
+                            "conflict with \"{owner}\" using {}: .{}",
+                            kind.api_version(),
+                            path.trim_start_matches('/').replace('/', ".")
+                        )
+                    })
+                    .collect();
+                let mut body = status_body(
+                    409,
+                    "Conflict",
+                    &format!(
+                        "Apply failed with {} conflict{}: {}",
+                        listed.len(),
+                        if listed.len() == 1 { "" } else { "s" },
+                        listed.join("\n")
+                    ),
+                );
+                body["details"] = json!({"name": name, "group": kind.group, "kind": kind.resource,
+                    "causes": conflicts.iter().map(|(_, path)| json!({"reason": "FieldManagerConflict",
+                        "field": format!(".{}", path.trim_start_matches('/').replace('/', "."))})).collect::<Vec<_>>()});
+                return respond(409, &body);
+            }
+            let before_apply = object.clone();
+            let applied_key = (key.clone(), manager.clone());
             if let Some(before) = state.applied.get(&applied_key) {
                 let (mut was, mut now) = (Vec::new(), Vec::new());
                 leaves(before, "", "", &mut was);
@@ -3269,6 +3445,7 @@ fn patch(
                 meta.remove("resourceVersion");
             }
             strategic_merge(&mut object, &merged, "");
+            owned_apply(&mut state, &key, &before_apply, &patch, &manager);
             state.applied.insert(applied_key, patch.clone());
         }
         other => {
@@ -3297,6 +3474,15 @@ fn patch(
     let write = if status { Write::Status } else { Write::Whole };
     match store(&mut state, events, kind, namespace, name, object, write) {
         Ok(stored) => {
+            if media != "application/apply-patch+yaml" && !status {
+                owned_update(
+                    &mut state,
+                    &key,
+                    Some(&original),
+                    &stored,
+                    &manager_of(params),
+                );
+            }
             control(&mut state, events, now_seconds());
             respond(200, &stored)
         }

@@ -234,6 +234,7 @@ fn drive_deployer(options: &gantry_helm_deploy::options::Options, summary: &mut 
         judge: None,
         secrets: Vec::new(),
         deployment: false,
+        helm_version: "v4.2.3".to_owned(),
     };
     let mut now = 1_800_000_000_000;
     let mut deployer = Deployer::new(config, now);

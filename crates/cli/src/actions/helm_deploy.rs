@@ -816,6 +816,7 @@ async fn deploy(
         judge,
         secrets: helm.secrets.clone(),
         deployment: github.is_some(),
+        helm_version: version.clone(),
     };
     let mut deployer = Deployer::new(config, unix_millis());
     let mut edge = Edge {

@@ -145,6 +145,9 @@ impl Run {
             namespace: options.namespace.clone(),
             kube_context: options.kube_context.clone(),
             contract: options.chart_contract,
+            // Gantry writes the chart's own route or Service only in a canary or blue-green.
+            force_conflicts: helm::applies_server_side(&config.helm_version)
+                && options.strategy != Strategy::Rolling,
         };
         let outcome = Outcome {
             release: options.release.clone(),
