@@ -1823,6 +1823,8 @@ fn podinfo_blue_green_switches_its_own_service_to_a_green_copy_and_back() {
     ended(&run("v1"), 0, "deployed");
     let selector =
         cluster.fake.get("Service", "shop", "cart-podinfo").unwrap()["spec"]["selector"].clone();
+    let old = endpoint_pods(&cluster, "cart-podinfo");
+    assert_eq!(old.len(), 2, "{old:?}");
     let (promoted, looks) = watching(&cluster, |c| endpoint_pods(c, "cart-podinfo"), || run("v2"));
     ended(&promoted, 0, "promoted");
     assert!(
@@ -1832,25 +1834,26 @@ fn podinfo_blue_green_switches_its_own_service_to_a_green_copy_and_back() {
                 && pods.iter().all(|p| p.starts_with("cart-podinfo-green-"))),
         "green never served alone"
     );
-    // Known window (issue 26 stays open on it): the promotion's `helm upgrade` applies the
-    // chart's own selector while the stable pods roll, and Gantry writes the switch back only
-    // once helm returns; in the fake, whose rollout has no ready pod for a moment, the Service
-    // may list none for a look or two there. Anywhere else, an empty look fails.
+    // Promotion writes the new template onto the stable while green serves, and routes home
+    // only once the stable is ready: the Service never lists no pod, and once green served, an
+    // old version's pod never again.
     let green_from = looks
         .iter()
         .position(|pods| pods.iter().any(|p| p.starts_with("cart-podinfo-green-")))
         .unwrap();
-    let green_until = looks
-        .iter()
-        .rposition(|pods| pods.iter().any(|p| p.starts_with("cart-podinfo-green-")))
-        .unwrap();
     for (index, pods) in looks.iter().enumerate() {
-        let in_promotion = index > green_from && index < green_until;
         assert!(
-            !pods.is_empty() || in_promotion,
+            !pods.is_empty(),
             "the Service had no endpoint at look {index}: {looks:?}\n{}",
             explain(&promoted)
         );
+        if index >= green_from {
+            assert!(
+                pods.iter().all(|p| !old.contains(p)),
+                "an old pod served again at look {index}: {looks:?}\n{}",
+                explain(&promoted)
+            );
+        }
     }
     let after = cluster.fake.get("Service", "shop", "cart-podinfo").unwrap();
     assert_eq!(after["spec"]["selector"], selector);
@@ -2422,4 +2425,50 @@ fn canary_verify_reaches_an_in_cluster_prometheus_through_the_api_server() {
         explain(&unconfigured)
     );
     assert_eq!(proxied(&cluster), before);
+}
+
+/// Issue 26: promotion on a chart as published writes the new pod template onto the stable
+/// while green serves; when the release's own upgrade then fails before Helm wrote a revision
+/// (its record could not be stored), the stable's template is put back — a `helm rollback`
+/// would find nothing to undo — and the chart's Service selects the old version again.
+#[test]
+fn a_promotion_whose_upgrade_wrote_no_revision_puts_the_stables_template_back() {
+    let cluster = Cluster::start();
+    let run = |tag: &str| {
+        cluster
+            .podinfo(&format!("replicaCount=2\nimage.tag={tag}"))
+            .input("strategy", "blue-green")
+            .input("traffic", "service")
+            .input("step-interval", "1s")
+            .run(&["helm-deploy"])
+    };
+    ended(&run("v1"), 0, "deployed");
+    let selector =
+        cluster.fake.get("Service", "shop", "cart-podinfo").unwrap()["spec"]["selector"].clone();
+    // Helm stores each new revision's record as a Secret: the first such write fails.
+    cluster
+        .fake
+        .fail("POST", "/api/v1/namespaces/shop/secrets", 1, 500);
+    let failed = run("v2");
+    ended(&failed, 1, "rolled-back");
+    assert!(
+        failed
+            .summary
+            .contains("the stable's pod template put back"),
+        "{}",
+        explain(&failed)
+    );
+    assert_eq!(cluster.image("cart-podinfo"), "shop/podinfo:v1");
+    assert!(
+        Cluster::eventually(20, || cluster.pod_images("cart-podinfo-")
+            == ["shop/podinfo:v1"; 2]),
+        "{:?}",
+        cluster.pod_images("cart-podinfo-")
+    );
+    assert_eq!(
+        cluster.fake.get("Service", "shop", "cart-podinfo").unwrap()["spec"]["selector"],
+        selector
+    );
+    no_copies_left(&cluster);
+    assert_eq!(cluster.release_statuses(), ["deployed"]);
 }

@@ -183,10 +183,25 @@ async fn the_status_subresource_and_stale_writes_behave_as_the_real_server() {
         json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "paused"},
             "spec": {"template": {"spec": {"containers": [container]}}}})
     };
+    // An apply that changes a field another manager set is refused unless forced, as
+    // server-side apply refuses it; forced, the applier owns the field.
     let params = PatchParams::apply("helm");
-    api.patch("paused", &params, &Patch::Apply(apply("x:2", Some("A"))))
+    let refused = api
+        .patch("paused", &params, &Patch::Apply(apply("x:2", Some("A"))))
         .await
-        .unwrap();
+        .unwrap_err();
+    assert!(
+        matches!(refused, kube::Error::Api(ref s) if s.code == 409 && s.message.contains("conflict with \"unknown-client\"") && s.message.contains(".spec.template.spec.containers")),
+        "{refused:?}"
+    );
+    api.patch(
+        "paused",
+        &PatchParams::apply("helm").force(),
+        &Patch::Apply(apply("x:2", Some("A"))),
+    )
+    .await
+    .unwrap();
+
     api.patch("paused", &PatchParams::apply("other"), &Patch::Apply(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "paused"}, "spec": {"template": {"spec": {"containers": [{"name": "app", "env": [{"name": "B", "value": "2"}]}]}}}}))).await.unwrap();
     let after = api
         .patch("paused", &params, &Patch::Apply(apply("x:3", None)))

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use gantry_canary_verify::judge::{Decision as Judged, Judge};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{PodTemplateSpec, Service};
 
 use super::{
     Answer, ClusterError, Fetched, Finished, HelmExit, Intent, Io, Kind, Millis, Object, Probe,
@@ -100,6 +100,9 @@ struct Copies {
     made_route: bool,
     /// The copies' workloads, by track, once made.
     made: Vec<(Track, Workload)>,
+    /// The live stable's pod template before promotion wrote the new one onto it (what an undo
+    /// puts back when Helm wrote no revision).
+    stable_before: Option<Box<PodTemplateSpec>>,
 }
 
 /// Whether a helm run follows the new revision's pods while it runs.
@@ -825,6 +828,7 @@ impl Run {
             workload,
             made_route,
             made: Vec::new(),
+            stable_before: None,
         });
         Ok(())
     }
@@ -939,21 +943,13 @@ impl Run {
         match step {
             Step::Install { track, pinned } if self.copies.is_some() => {
                 if *track == Track::Stable {
-                    // Helm applies the chart's own route and Service as rendered: whatever it
-                    // put back, the routing is written again and read back before the stable
-                    // pods are waited for.
-                    let args = self.helm.upgrade(
-                        &release,
-                        Track::Stable,
-                        &self.options.chart,
-                        &[],
-                        self.remaining(),
-                    );
-                    self.helm(args, Watch::NewPods).await?;
+                    self.promote_copy().await?;
+                    // Nothing but Gantry wrote: the routing still sends traffic to the new
+                    // track while the stable rolls out.
                     if let Some(routing) = pinned {
-                        self.route(routing, HOLD_MS).await.map_err(|stop| {
+                        self.hold(routing, HOLD_MS).await.map_err(|stop| {
                             Stop::Failed(format!(
-                                "after the stable upgrade, the routing could not be put back to {routing}: {}",
+                                "while the stable rolled out, the routing did not stay {routing}: {}",
                                 stop.reason()
                             ))
                         })?;
@@ -962,12 +958,7 @@ impl Run {
                 }
                 self.make_copy(*track).await
             }
-            Step::Unpin if self.copies.is_some() => {
-                self.note(
-                    "nothing to unpin: the tracks are copies, Helm's values were never pinned",
-                );
-                Ok(())
-            }
+            Step::Unpin if self.copies.is_some() => self.upgrade_home().await,
             Step::Install { track, pinned } => {
                 let pinned_routing = pinned.clone();
                 let pinned = pinned
@@ -1545,6 +1536,98 @@ impl Run {
         self.helm(args, Watch::Nothing).await
     }
 
+    /// Promotion on a chart as published, as Flagger promotes: the new version's pod template,
+    /// as Helm renders it, is written onto the live stable Deployment while traffic stays on the
+    /// new track, so the stable's rollout is never served half-way. (Upgrading the release here
+    /// instead would apply the chart's own route or Service selector while the old pods still
+    /// run: traffic back on the old version until Gantry wrote its routing again.)
+    async fn promote_copy(&mut self) -> Result<(), Stop> {
+        let Some(copies) = &self.copies else {
+            return Ok(());
+        };
+        let name = copies.workload.clone();
+        let Some(template) = copies
+            .deployment
+            .spec
+            .as_ref()
+            .map(|spec| spec.template.clone())
+        else {
+            return Err(Stop::Failed(format!(
+                "the chart's Deployment {name} as rendered has no spec"
+            )));
+        };
+        let Fetched::Deployment(Some(live)) = self.get(Kind::Deployment, &name).await? else {
+            return Err(Stop::Failed(format!(
+                "the stable Deployment {name} is not there to promote the new version onto"
+            )));
+        };
+        let mut promoted = *live;
+        let Some(spec) = promoted.spec.as_mut() else {
+            return Err(Stop::Failed(format!(
+                "the stable Deployment {name} has no spec"
+            )));
+        };
+        let before = std::mem::replace(&mut spec.template, template);
+        promoted.metadata.managed_fields = None;
+        if let Some(copies) = self.copies.as_mut() {
+            copies.stable_before.get_or_insert(Box::new(before));
+        }
+        self.note(format!(
+            "the new version's pod template, as the chart renders it, written onto Deployment {name}"
+        ));
+        self.done(Intent::Put(Object::Deployment(Box::new(promoted))))
+            .await?;
+        Ok(())
+    }
+
+    /// After the stable rolled out the new version: traffic home (the chart's own route or
+    /// Service selector as Helm applied it, read back, serving), then `helm upgrade` of the
+    /// release — which finds the cluster as the chart renders it, so nothing rolls again — and
+    /// its record is the new version's; the stable is waited for once more.
+    async fn upgrade_home(&mut self) -> Result<(), Stop> {
+        let home = Routing::all(self.plan.traffic, Track::Stable);
+        self.would_serve(&home).await?;
+        self.route(&home, HOLD_MS).await?;
+        self.serves(&home).await?;
+        let args = self.helm.upgrade(
+            &self.options.release,
+            Track::Stable,
+            &self.options.chart,
+            &[],
+            self.remaining(),
+        );
+        self.helm(args, Watch::NewPods).await?;
+        self.ready(Track::Stable).await
+    }
+
+    /// Puts back the stable's pod template that promotion replaced, when Helm wrote no revision
+    /// since (a rollback would find nothing to undo).
+    async fn restore_stable(&mut self) -> Result<(), Stop> {
+        let Some((name, before)) = self
+            .copies
+            .as_ref()
+            .and_then(|copies| Some((copies.workload.clone(), copies.stable_before.clone()?)))
+        else {
+            return Ok(());
+        };
+        let Fetched::Deployment(Some(live)) = self.get(Kind::Deployment, &name).await? else {
+            return Err(Stop::Failed(format!(
+                "the stable Deployment {name} is not there to put its pod template back on"
+            )));
+        };
+        let mut restored = *live;
+        if let Some(spec) = restored.spec.as_mut() {
+            spec.template = *before;
+        }
+        restored.metadata.managed_fields = None;
+        self.note(format!(
+            "the stable's pod template put back on Deployment {name}"
+        ));
+        self.done(Intent::Put(Object::Deployment(Box::new(restored))))
+            .await?;
+        Ok(())
+    }
+
     /// `helm rollback` of the stable release to `revision` — unless the upgrade failed before
     /// Helm wrote a revision (a chart that does not render, a kind the cluster lacks): then the
     /// release is still at `revision`, deployed, and a rollback would only add a revision that
@@ -1556,7 +1639,7 @@ impl Run {
                 self.note(format!(
                     "the stable release is still at revision {revision} (the upgrade wrote none): nothing to roll back"
                 ));
-                return Ok(());
+                return self.restore_stable().await;
             }
         }
         let args = self
