@@ -1812,14 +1812,7 @@ fn podinfo_canary_on_gateway_api_patches_the_charts_own_httproute_and_restores_i
 #[test]
 fn podinfo_blue_green_switches_its_own_service_to_a_green_copy_and_back() {
     let cluster = Cluster::start();
-    let run = |tag: &str| {
-        cluster
-            .podinfo(&format!("replicaCount=2\nimage.tag={tag}"))
-            .input("strategy", "blue-green")
-            .input("traffic", "service")
-            .input("step-interval", "1s")
-            .run(&["helm-deploy"])
-    };
+    let run = |tag: &str| podinfo_blue_green(&cluster, tag);
     ended(&run("v1"), 0, "deployed");
     let selector =
         cluster.fake.get("Service", "shop", "cart-podinfo").unwrap()["spec"]["selector"].clone();
@@ -1864,6 +1857,16 @@ fn podinfo_blue_green_switches_its_own_service_to_a_green_copy_and_back() {
         !pods.is_empty() && !pods.iter().any(|p| copy_pod(p)),
         "{pods:?}"
     );
+}
+
+/// A blue-green deploy of podinfo at `tag`, switched by its own Service.
+fn podinfo_blue_green(cluster: &Cluster, tag: &str) -> RunOutcome {
+    cluster
+        .podinfo(&format!("replicaCount=2\nimage.tag={tag}"))
+        .input("strategy", "blue-green")
+        .input("traffic", "service")
+        .input("step-interval", "1s")
+        .run(&["helm-deploy"])
 }
 
 /// With its Redis enabled, podinfo renders two Deployments each behind its own Service: which
@@ -2434,14 +2437,7 @@ fn canary_verify_reaches_an_in_cluster_prometheus_through_the_api_server() {
 #[test]
 fn a_promotion_whose_upgrade_wrote_no_revision_puts_the_stables_template_back() {
     let cluster = Cluster::start();
-    let run = |tag: &str| {
-        cluster
-            .podinfo(&format!("replicaCount=2\nimage.tag={tag}"))
-            .input("strategy", "blue-green")
-            .input("traffic", "service")
-            .input("step-interval", "1s")
-            .run(&["helm-deploy"])
-    };
+    let run = |tag: &str| podinfo_blue_green(&cluster, tag);
     ended(&run("v1"), 0, "deployed");
     let selector =
         cluster.fake.get("Service", "shop", "cart-podinfo").unwrap()["spec"]["selector"].clone();

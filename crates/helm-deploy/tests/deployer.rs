@@ -73,6 +73,31 @@ fn virtual_service() -> Value {
     })
 }
 
+/// A published chart's own `VirtualService`: everything to its Service.
+fn charts_virtual_service() -> Value {
+    json!({
+        "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+        "metadata": {"name": RELEASE, "namespace": NS},
+        "spec": {"hosts": [RELEASE], "http": [{"route": [{"destination": {"host": RELEASE}}]}]}
+    })
+}
+
+/// How the sim reads the route: the contract's, or the published chart's with its spec as
+/// Helm applied it.
+fn sim_route(published: bool) -> Route {
+    if published {
+        Route {
+            traffic: Traffic::Istio,
+            object: RELEASE.to_owned(),
+            service: RELEASE.to_owned(),
+            copies: true,
+            original: Some(charts_virtual_service()["spec"].clone()),
+        }
+    } else {
+        Route::contract(Traffic::Istio, RELEASE)
+    }
+}
+
 fn deployment(name: &str, image: &str, crashing: bool, now: Millis) -> Value {
     let ready = i32::from(!crashing);
     json!({
@@ -108,6 +133,11 @@ struct Faults {
     ignores_pinning: bool,
     /// The new version's chart renders no workload (only a ConfigMap).
     no_workloads: bool,
+    /// The chart is as published (`chart-contract: false`): the canary, baseline and green are
+    /// copies Gantry makes of what `helm template` renders and of the live stable, traffic is
+    /// steered through the chart's own `VirtualService` (patched, then its spec written back),
+    /// and promotion writes the new pod template onto the stable.
+    published: bool,
 }
 
 struct Sim {
@@ -145,7 +175,11 @@ impl Sim {
         Self {
             now: START,
             histories,
-            route: virtual_service(),
+            route: if faults.published {
+                charts_virtual_service()
+            } else {
+                virtual_service()
+            },
             objects,
             helm: None,
             faults,
@@ -177,13 +211,7 @@ impl Sim {
     }
 
     fn weights(&self) -> Routing {
-        routing::read(
-            &self.route,
-            &Route::contract(Traffic::Istio, RELEASE),
-            NS,
-            &ALL,
-        )
-        .unwrap()
+        routing::read(&self.route, &sim_route(self.faults.published), NS, &ALL).unwrap()
     }
 
     /// All the traffic on stable.
@@ -257,14 +285,19 @@ impl Sim {
             _ => None,
         };
         if self.faults.ignores_pinning
+            && !self.faults.published
             && name == RELEASE
             && args.iter().any(|a| a.starts_with("gantry.weights."))
         {
             self.route = virtual_service();
         }
-        // Helm applies the objects, then waits (for hooks) before it exits.
+        // Helm applies the objects (a published chart's own route as rendered, forcing the
+        // fields Gantry wrote), then waits (for hooks) before it exits.
         if let (Some(revision), false) = (written, fail) {
             self.apply(&name, revision);
+            if self.faults.published && name == RELEASE {
+                self.route = charts_virtual_service();
+            }
         }
         let takes = if self.faults.helm_ms == 0 {
             2_000
@@ -392,7 +425,7 @@ impl Sim {
             rollback_timeout: 120,
             recover_pending: false,
             test: false,
-            chart_contract: true,
+            chart_contract: !self.faults.published,
             grace: Grace::default(),
             environment: None,
             environment_url: None,
@@ -455,14 +488,19 @@ impl Sim {
                                 ("Service", serde_json::to_value(*s).unwrap())
                             }
                             gantry_helm_deploy::deployer::Object::Route(..) => {
-                                panic!("the chart contract's route is the chart's")
+                                panic!("the route is the chart's own")
                             }
                         };
                         let name = value.1["metadata"]["name"].as_str().unwrap().to_owned();
                         let mut object = value.1;
                         if value.0 == "Deployment" {
+                            let image =
+                                object["spec"]["template"]["spec"]["containers"][0]["image"]
+                                    .as_str()
+                                    .unwrap_or_default();
+                            let crashing = self.faults.crash && image.ends_with(":v2");
                             object["status"] =
-                                deployment(&name, "", false, self.now)["status"].clone();
+                                deployment(&name, "", crashing, self.now)["status"].clone();
                             object["metadata"]["creationTimestamp"] = json!(timestamp(self.now));
                             object["metadata"]["generation"] = json!(1);
                         }
@@ -494,19 +532,15 @@ impl Sim {
                     deployer.handle_route(self.now, Ok(shown));
                 }
                 Intent::WriteRoute {
-                    tracks, routing, ..
+                    route,
+                    tracks,
+                    routing,
                 } => {
                     let done = if self.fails() {
                         Err(ClusterError::refused("the injected fault"))
                     } else {
-                        self.route = routing::write(
-                            &self.route,
-                            &Route::contract(Traffic::Istio, RELEASE),
-                            NS,
-                            tracks,
-                            &routing,
-                        )
-                        .unwrap();
+                        self.route =
+                            routing::write(&self.route, &route, NS, tracks, &routing).unwrap();
                         Ok(())
                     };
                     deployer.handle_done(self.now, done);
@@ -523,6 +557,9 @@ impl Sim {
                             .is_some_and(|d| d["status"]["readyReplicas"] != 0);
                     deployer.handle_count(self.now, Ok(u32::from(ready)));
                 }
+                Intent::ListRoutes(_) => {
+                    deployer.handle_routes(self.now, Ok(vec![self.route.clone()]));
+                }
                 Intent::Render(args) => {
                     // As a chart does: objects named after the release, or fullnameOverride.
                     let name = args
@@ -533,8 +570,13 @@ impl Sim {
                         .iter()
                         .find_map(|a| a.strip_prefix("image.tag="))
                         .unwrap_or("v0");
-                    deployer
-                        .handle_rendered(self.now, Ok(manifest(name, &format!("shop/cart:{tag}"))));
+                    let service = format!(
+                        "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector:\n    app.kubernetes.io/instance: {name}\n  ports:\n    - port: 80\n"
+                    );
+                    deployer.handle_rendered(
+                        self.now,
+                        Ok(manifest(name, &format!("shop/cart:{tag}")) + &service),
+                    );
                 }
                 Intent::Events(_) | Intent::Logs { .. } => {
                     deployer.handle_lines(self.now, Ok(vec!["BackOff: back-off".to_owned()]));
@@ -560,11 +602,18 @@ impl Sim {
         panic!("the deployer did not finish");
     }
 
+    /// The stable's image: the release record's, which the live Deployment runs too.
     fn stable_image(&self) -> String {
         let history = &self.histories[RELEASE];
         let head = history.iter().max_by_key(|r| r.revision).unwrap();
         assert_eq!(head.status, Status::Deployed, "{history:?}");
-        image_of(&head.manifest)
+        let recorded = image_of(&head.manifest);
+        let live = &self.objects[&("Deployment".to_owned(), RELEASE.to_owned())];
+        assert_eq!(
+            live["spec"]["template"]["spec"]["containers"][0]["image"], recorded,
+            "the live stable runs what the release says"
+        );
+        recorded
     }
 }
 
@@ -573,8 +622,11 @@ fn args_uninstalled(exit: &HelmExit, written: Option<u32>) -> bool {
     written.is_none() && *exit == HelmExit::Success
 }
 
-fn effects_of(strategy: Strategy) -> usize {
-    let mut sim = Sim::new(Faults::default());
+fn effects_of(strategy: Strategy, published: bool) -> usize {
+    let mut sim = Sim::new(Faults {
+        published,
+        ..Faults::default()
+    });
     let outcome = sim.deploy(strategy);
     assert_eq!(outcome.failure, None, "{outcome:?}");
     sim.effects
@@ -582,10 +634,21 @@ fn effects_of(strategy: Strategy) -> usize {
 
 const STRATEGIES: [Strategy; 3] = [Strategy::Rolling, Strategy::BlueGreen, Strategy::Canary];
 
+/// Each strategy on the chart contract (each track a release) and on a chart as published
+/// (each track a copy, the chart's own route patched and written back).
+fn modes() -> impl Iterator<Item = (Strategy, bool)> {
+    STRATEGIES
+        .into_iter()
+        .flat_map(|strategy| [(strategy, false), (strategy, true)])
+}
+
 #[test]
 fn a_healthy_deploy_of_each_strategy_ends_with_the_new_version_serving_everything() {
-    for strategy in STRATEGIES {
-        let mut sim = Sim::new(Faults::default());
+    for (strategy, published) in modes() {
+        let mut sim = Sim::new(Faults {
+            published,
+            ..Faults::default()
+        });
         let outcome = sim.deploy(strategy);
         let expected = if strategy == Strategy::Rolling {
             Decision::Deployed
@@ -595,7 +658,7 @@ fn a_healthy_deploy_of_each_strategy_ends_with_the_new_version_serving_everythin
         assert_eq!(
             outcome.decision,
             Some(expected),
-            "{strategy:?}: {outcome:?}"
+            "{strategy:?} (published: {published}): {outcome:?}"
         );
         assert_eq!(sim.stable_image(), "shop/cart:v2");
         assert!(sim.home(), "{}", sim.weights());
@@ -605,9 +668,19 @@ fn a_healthy_deploy_of_each_strategy_ends_with_the_new_version_serving_everythin
         assert_eq!(
             sim.objects.len(),
             2,
-            "{strategy:?}: {:?}",
+            "{strategy:?} (published: {published}): {:?}",
             sim.objects.keys()
         );
+        let said = |words: &str| outcome.timeline.iter().any(|(_, note)| note.contains(words));
+        if published && strategy != Strategy::Rolling {
+            // The tracks were copies, the chart's own route was steered and is as Helm applied
+            // it, and the stable got the new template before traffic went home.
+            assert!(said("the tracks are copies"), "{:#?}", outcome.timeline);
+            assert!(said("written onto Deployment cart"), "{:#?}", outcome.timeline);
+            assert_eq!(sim.route, charts_virtual_service());
+        } else {
+            assert!(!said("the tracks are copies"), "{:#?}", outcome.timeline);
+        }
     }
 }
 
@@ -616,17 +689,21 @@ fn a_healthy_deploy_of_each_strategy_ends_with_the_new_version_serving_everythin
 /// cleanup after the promotion, stays promoted with what was left listed.
 #[test]
 fn every_stop_point_of_every_strategy_is_undone_or_left_promoted() {
-    for strategy in STRATEGIES {
+    for (strategy, published) in modes() {
         // Both ends must be reached, or the loop proved nothing.
         let (mut rolled_back, mut promoted) = (0, 0);
-        for effect in 0..effects_of(strategy) {
+        for effect in 0..effects_of(strategy, published) {
             let mut sim = Sim::new(Faults {
+                published,
                 effect: Some(effect),
                 ..Faults::default()
             });
             let outcome = sim.deploy(strategy);
             assert!(sim.failed_at.is_some(), "effect {effect} was never made");
-            let case = format!("{strategy:?}, effect {effect}: {:#?}", outcome.timeline);
+            let case = format!(
+                "{strategy:?} (published: {published}), effect {effect}: {:#?}",
+                outcome.timeline
+            );
             assert!(sim.violations.is_empty(), "{case}: {:?}", sim.violations);
             assert!(sim.home(), "{case}: {}", sim.weights());
             match outcome.decision {
@@ -649,11 +726,14 @@ fn every_stop_point_of_every_strategy_is_undone_or_left_promoted() {
                 other => panic!("{case}: decided {other:?}"),
             }
         }
-        assert!(rolled_back > 0, "{strategy:?}: no stop was rolled back");
+        assert!(
+            rolled_back > 0,
+            "{strategy:?} (published: {published}): no stop was rolled back"
+        );
         if strategy != Strategy::Rolling {
             assert!(
                 promoted > 0,
-                "{strategy:?}: no cleanup after promotion failed"
+                "{strategy:?} (published: {published}): no cleanup after promotion failed"
             );
         }
     }
@@ -664,18 +744,19 @@ fn every_stop_point_of_every_strategy_is_undone_or_left_promoted() {
 /// back" only when v1 serves everything.
 #[test]
 fn every_undo_step_failing_is_reported_and_never_removes_what_serves() {
-    for strategy in STRATEGIES {
+    for (strategy, published) in modes() {
         // Some undo step must have failed, and the undo must have run whole past its last.
         let (mut failed, mut rolled_back) = (0, 0);
         for undo_effect in 0..8 {
             let mut sim = Sim::new(Faults {
+                published,
                 crash: true,
                 undo_effect: Some(undo_effect),
                 ..Faults::default()
             });
             let outcome = sim.deploy(strategy);
             let case = format!(
-                "{strategy:?}, undo effect {undo_effect}: {:#?}",
+                "{strategy:?} (published: {published}), undo effect {undo_effect}: {:#?}",
                 outcome.timeline
             );
             assert!(sim.violations.is_empty(), "{case}: {:?}", sim.violations);
@@ -706,7 +787,7 @@ fn every_undo_step_failing_is_reported_and_never_removes_what_serves() {
         }
         assert!(
             failed > 0 && rolled_back > 0,
-            "{strategy:?}: {failed} failed, {rolled_back} rolled back"
+            "{strategy:?} (published: {published}): {failed} failed, {rolled_back} rolled back"
         );
     }
 }
@@ -716,18 +797,22 @@ fn every_undo_step_failing_is_reported_and_never_removes_what_serves() {
 /// and the green still installed — never removed under the traffic — and says so.
 #[test]
 fn a_route_that_never_holds_keeps_what_it_serves_and_stops_at_the_rollback_timeout() {
-    for strategy in [Strategy::BlueGreen, Strategy::Canary] {
+    for (strategy, published) in modes().filter(|(s, _)| *s != Strategy::Rolling) {
         // The stops with traffic off stable when the fault came: there must be some.
         let mut held = 0;
-        let effects = effects_of(strategy);
+        let effects = effects_of(strategy, published);
         for effect in 0..effects {
             let mut sim = Sim::new(Faults {
+                published,
                 effect: Some(effect),
                 rewriter: true,
                 ..Faults::default()
             });
             let outcome = sim.deploy(strategy);
-            let case = format!("{strategy:?}, effect {effect}: {:#?}", outcome.timeline);
+            let case = format!(
+                "{strategy:?} (published: {published}), effect {effect}: {:#?}",
+                outcome.timeline
+            );
             assert!(sim.violations.is_empty(), "{case}: {:?}", sim.violations);
             let serving_new = !sim.home();
             if serving_new && outcome.decision != Some(Decision::Promoted) {
@@ -742,7 +827,10 @@ fn a_route_that_never_holds_keeps_what_it_serves_and_stops_at_the_rollback_timeo
                 assert!(sim.now - START < 600_000, "{case}");
             }
         }
-        assert!(held > 0, "{strategy:?}: no stop left the route off stable");
+        assert!(
+            held > 0,
+            "{strategy:?} (published: {published}): no stop left the route off stable"
+        );
     }
 }
 
