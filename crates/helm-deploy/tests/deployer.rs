@@ -671,12 +671,21 @@ fn a_healthy_deploy_of_each_strategy_ends_with_the_new_version_serving_everythin
             "{strategy:?} (published: {published}): {:?}",
             sim.objects.keys()
         );
-        let said = |words: &str| outcome.timeline.iter().any(|(_, note)| note.contains(words));
+        let said = |words: &str| {
+            outcome
+                .timeline
+                .iter()
+                .any(|(_, note)| note.contains(words))
+        };
         if published && strategy != Strategy::Rolling {
             // The tracks were copies, the chart's own route was steered and is as Helm applied
             // it, and the stable got the new template before traffic went home.
             assert!(said("the tracks are copies"), "{:#?}", outcome.timeline);
-            assert!(said("written onto Deployment cart"), "{:#?}", outcome.timeline);
+            assert!(
+                said("written onto Deployment cart"),
+                "{:#?}",
+                outcome.timeline
+            );
             assert_eq!(sim.route, charts_virtual_service());
         } else {
             assert!(!said("the tracks are copies"), "{:#?}", outcome.timeline);

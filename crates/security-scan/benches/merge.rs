@@ -44,6 +44,7 @@ fn measure_one(folder: &Path, output: &Path) {
         today: "2026-11-26".into(),
         blob_base: None,
         workflow_and_job: "bench/merge".into(),
+        change: None,
     };
     let report = run(&options, &sources, None, None, &NoWorkspace).expect("the reports merge");
     std::fs::write(output, report.files[0].contents.text().as_bytes())

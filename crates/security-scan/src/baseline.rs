@@ -21,6 +21,14 @@
 //! matched old and new findings keep their order, as a diff aligns lines. When in doubt a finding
 //! is `new` — a false `new` costs a reviewer one look, a false `unchanged` ships the hole.
 //!
+//! **With the change's diff** (the pull request's files, or `git diff` of the checkout) the diff
+//! decides instead: a finding on a line the change left as it was matches the baseline finding
+//! of the same tool identity and rule on the line it came from (in the file it came from, when
+//! the change renamed it); a finding on a line the change added or rewrote is `new`. Deleting a
+//! function above an untouched finding moves it, and it stays `unchanged`; the narrowed SSH
+//! rule's line is rewritten, so a finding there is `new`. A file whose patch is not known is
+//! matched by neighbourhood.
+//!
 //! Findings whose neighbourhood is unknown on one side (a baseline written by another tool, a file
 //! not in the workspace) match only at the same line with the same message (and the same
 //! `primaryLocationLineHash` when both have one). Dependency findings match the same
@@ -30,6 +38,7 @@ use std::collections::BTreeMap;
 
 use gantry_core::workspace::Workspace;
 
+use crate::diff::{Change, Mapped};
 use crate::merge::{BaselineState, Merged};
 use crate::tools::tool_identity;
 
@@ -292,12 +301,30 @@ fn take_pairs(mut pairs: Vec<(f64, usize, usize)>) -> Vec<(usize, usize)> {
 
 /// Marks each finding `new`, `unchanged` or `updated` against the baseline's findings and
 /// returns the baseline findings that are gone (`absent`: fixed). `workspace` is the current
-/// checkout, whose files give the current neighbourhoods.
+/// checkout, whose files give the current neighbourhoods; `change`, when known, the diff from
+/// the baseline's commit.
 pub fn match_baseline(
     merged: &mut [Merged],
-    baseline: Vec<Merged>,
+    mut baseline: Vec<Merged>,
     workspace: &dyn Workspace,
+    change: Option<&Change>,
 ) -> Vec<Merged> {
+    // A file the change renamed: its old findings are looked for under its new name.
+    let mut renamed_from: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(change) = change {
+        for entry in baseline.iter_mut().filter(|entry| !is_dependency(entry)) {
+            let Some(path) = entry.finding.location.path.clone() else {
+                continue;
+            };
+            if let Some(current) = change
+                .current_path(&path)
+                .filter(|current| *current != path)
+            {
+                renamed_from.insert(current.clone(), path);
+                entry.finding.location.path = Some(current);
+            }
+        }
+    }
     let mut groups: BTreeMap<String, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
     for (index, entry) in baseline.iter().enumerate() {
         groups.entry(group(entry)).or_default().0.push(index);
@@ -324,10 +351,14 @@ pub fn match_baseline(
                 .path
                 .clone()
                 .unwrap_or_default();
-            let file = files
-                .entry(path.clone())
-                .or_insert_with(|| workspace.read_text(&path).map(|text| FileLines::new(&text)));
-            code_pairs(&old, &new, &baseline, merged, file.as_ref(), &mut budget)
+            if let Some(change) = change.filter(|change| change.knows(&path)) {
+                diff_pairs(&old, &new, &baseline, merged, change, &path)
+            } else {
+                let file = files.entry(path.clone()).or_insert_with(|| {
+                    workspace.read_text(&path).map(|text| FileLines::new(&text))
+                });
+                code_pairs(&old, &new, &baseline, merged, file.as_ref(), &mut budget)
+            }
         };
         for (o, n) in pairs {
             let (old_index, new_index) = (old[o], new[n]);
@@ -347,10 +378,57 @@ pub fn match_baseline(
         .zip(old_matched)
         .filter(|(_, matched)| !matched)
         .map(|(mut gone, _)| {
+            // A fixed finding is shown where it was.
+            if let Some(path) = gone.finding.location.path.as_ref() {
+                if let Some(base) = renamed_from.get(path) {
+                    gone.finding.location.path = Some(base.clone());
+                }
+            }
             gone.state = Some(BaselineState::Absent);
             gone
         })
         .collect()
+}
+
+/// Code findings of one (tool, rule, file) by the change's diff: a finding on a line the change
+/// left matches the old finding on the line it came from (the nearest column first); one on an
+/// added line matches nothing. A finding without a line matches one without a line and the
+/// same message.
+fn diff_pairs(
+    old: &[usize],
+    new: &[usize],
+    baseline: &[Merged],
+    merged: &[Merged],
+    change: &Change,
+    path: &str,
+) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    for (n, &new_index) in new.iter().enumerate() {
+        let after = &merged[new_index].finding;
+        let came_from = match after.location.start_line {
+            Some(line) => match change.base_line(path, line) {
+                Mapped::Same(_, base) => Some(base),
+                Mapped::Added | Mapped::Unknown => continue,
+            },
+            None => None,
+        };
+        for (o, &old_index) in old.iter().enumerate() {
+            let before = &baseline[old_index].finding;
+            let fits = match came_from {
+                Some(base) => before.location.start_line == Some(base),
+                None => before.location.start_line.is_none() && before.message == after.message,
+            };
+            if fits {
+                let columns = before
+                    .location
+                    .start_column
+                    .unwrap_or(0)
+                    .abs_diff(after.location.start_column.unwrap_or(0));
+                pairs.push((1.0 / (1.0 + f64::from(columns)), o, n));
+            }
+        }
+    }
+    take_pairs(pairs)
 }
 
 /// Same version first, then any version.
@@ -532,22 +610,8 @@ mod tests {
                 .collect(),
         );
         hash_lines(&mut current, &after);
-        let absent = match_baseline(&mut current, baseline, &after);
-        (
-            current
-                .iter()
-                .map(|entry| {
-                    (
-                        entry.finding.location.start_line.unwrap_or(0),
-                        entry.state.unwrap_or(BaselineState::New).word(),
-                    )
-                })
-                .collect(),
-            absent
-                .iter()
-                .map(|entry| entry.finding.location.start_line.unwrap_or(0))
-                .collect(),
-        )
+        let absent = match_baseline(&mut current, baseline, &after, None);
+        lines_and_states(&current, &absent)
     }
 
     const GROUP: &str = r#"resource "aws_security_group" "web" {
@@ -594,6 +658,151 @@ mod tests {
         let (current, absent) = states(GROUP, &[6, 12], NARROWED_AND_RDP, &[12, 18]);
         assert_eq!(current, [(12, "new"), (18, "unchanged")]);
         assert_eq!(absent, [6], "the SSH rule was fixed");
+    }
+
+    /// `git diff` (git 2.47.3) of [`GROUP`] → [`NARROWED_AND_RDP`].
+    const NARROWED_AND_RDP_DIFF: &str = r#"diff --git a/a.tf b/a.tf
+index 5c65fd0..169e0d8 100644
+--- a/a.tf
++++ b/a.tf
+@@ -3,7 +3,13 @@ resource "aws_security_group" "web" {
+     from_port   = 22
+     to_port     = 22
+     protocol    = "tcp"
+-    cidr_blocks = ["0.0.0.0/0"]
++    cidr_blocks = ["10.0.0.0/8"]
++  }
++  ingress {
++    from_port = 3389
++    to_port   = 3389
++    protocol  = "tcp"
++    cidr_blocks = [ "0.0.0.0/0" ]
+   }
+   ingress {
+     from_port   = 443
+"#;
+
+    /// The current findings' lines and states, and the absent ones' lines.
+    fn lines_and_states(
+        current: &[Merged],
+        absent: &[Merged],
+    ) -> (Vec<(u32, &'static str)>, Vec<u32>) {
+        let line = |entry: &Merged| entry.finding.location.start_line.unwrap_or(0);
+        (
+            current
+                .iter()
+                .map(|entry| {
+                    (
+                        line(entry),
+                        entry.state.unwrap_or(BaselineState::New).word(),
+                    )
+                })
+                .collect(),
+            absent.iter().map(line).collect(),
+        )
+    }
+
+    /// States as [`states`] gives them, with the change's diff.
+    fn states_by_diff(
+        file: (&'static str, &'static str, &'static str),
+        old_lines: &[u32],
+        new_lines: &[u32],
+        diff: &str,
+    ) -> (Vec<(u32, &'static str)>, Vec<u32>) {
+        let (path, before, after) = file;
+        let before = Listed {
+            root: ROOT,
+            files: &[(path, before)],
+        };
+        let after_files = [(path, after)];
+        let after = Listed {
+            root: ROOT,
+            files: &after_files,
+        };
+        let found = |lines: &[u32]| -> Vec<Merged> {
+            dedupe(
+                lines
+                    .iter()
+                    .map(|&line| finding("Trivy", "AWS-0107", path, line))
+                    .collect(),
+            )
+        };
+        let mut baseline = found(old_lines);
+        hash_lines(&mut baseline, &before);
+        let mut current = found(new_lines);
+        hash_lines(&mut current, &after);
+        let change = Change::from_git_diff(diff).unwrap();
+        let absent = match_baseline(&mut current, baseline, &after, Some(&change));
+        lines_and_states(&current, &absent)
+    }
+
+    #[test]
+    fn with_the_diff_the_narrowed_ports_line_is_rewritten_and_the_new_one_added() {
+        let (current, absent) = states_by_diff(
+            ("a.tf", GROUP, NARROWED_AND_RDP),
+            &[6, 12],
+            &[12, 18],
+            NARROWED_AND_RDP_DIFF,
+        );
+        assert_eq!(current, [(12, "new"), (18, "unchanged")]);
+        assert_eq!(absent, [6], "the SSH rule was fixed");
+    }
+
+    /// Issue 27: a finding whose line did not change was `new` when everything around it did —
+    /// a function deleted right above, the function right below rewritten.
+    #[test]
+    fn with_the_diff_an_untouched_line_whose_neighbours_all_changed_is_unchanged() {
+        const BEFORE: &str =
+            "def a():\n    x = 1\n    y = 2\neval(data)\ndef b():\n    z = 3\n    w = 4\n";
+        const AFTER: &str = "eval(data)\ndef b(arg):\n    z = 30\n    w = 40\n";
+        const DIFF: &str = "diff --git a/app.py b/app.py\nindex aa4f80a..d6a9718 100644\n--- a/app.py\n+++ b/app.py\n@@ -1,7 +1,4 @@\n-def a():\n-    x = 1\n-    y = 2\n eval(data)\n-def b():\n-    z = 3\n-    w = 4\n+def b(arg):\n+    z = 30\n+    w = 40\n";
+        let (current, absent) = states_by_diff(("app.py", BEFORE, AFTER), &[4], &[1], DIFF);
+        assert_eq!(current, [(1, "unchanged")]);
+        assert!(absent.is_empty());
+        // Without the diff, the neighbourhood rule cannot tell: nothing around it is the same.
+        let before = Listed {
+            root: ROOT,
+            files: &[("app.py", BEFORE)],
+        };
+        let after = Listed {
+            root: ROOT,
+            files: &[("app.py", AFTER)],
+        };
+        let mut baseline = dedupe(vec![finding("Trivy", "AWS-0107", "app.py", 4)]);
+        hash_lines(&mut baseline, &before);
+        let mut current = dedupe(vec![finding("Trivy", "AWS-0107", "app.py", 1)]);
+        hash_lines(&mut current, &after);
+        match_baseline(&mut current, baseline, &after, None);
+        assert_eq!(current[0].state, Some(BaselineState::New));
+    }
+
+    /// A finding in a file the change renamed and did not edit is the same finding; a fixed one
+    /// is shown under its old name.
+    #[test]
+    fn with_the_diff_a_renamed_files_findings_are_unchanged() {
+        const TEXT: &str = "a = 1\nb = 2\neval(b)\n";
+        let diff = "diff --git a/old.py b/new.py\nsimilarity index 100%\nrename from old.py\nrename to new.py\n";
+        let before = Listed {
+            root: ROOT,
+            files: &[("old.py", TEXT)],
+        };
+        let after = Listed {
+            root: ROOT,
+            files: &[("new.py", TEXT)],
+        };
+        let mut baseline = dedupe(vec![
+            finding("Trivy", "AWS-0107", "old.py", 3),
+            finding("Trivy", "AWS-0107", "old.py", 1),
+        ]);
+        hash_lines(&mut baseline, &before);
+        let mut current = dedupe(vec![finding("Trivy", "AWS-0107", "new.py", 3)]);
+        hash_lines(&mut current, &after);
+        let change = Change::from_git_diff(diff).unwrap();
+        let absent = match_baseline(&mut current, baseline, &after, Some(&change));
+        assert_eq!(current[0].state, Some(BaselineState::Unchanged));
+        assert_eq!(absent.len(), 1);
+        assert_eq!(absent[0].finding.location.path.as_deref(), Some("old.py"));
+        assert_eq!(absent[0].finding.location.start_line, Some(1));
     }
 
     #[test]
@@ -651,7 +860,7 @@ mod tests {
             finding("Trivy", "AWS-0107", "gone.tf", 3),
             finding("Trivy", "AWS-0107", "gone.tf", 10),
         ]);
-        let absent = match_baseline(&mut current, baseline, &NoWorkspace);
+        let absent = match_baseline(&mut current, baseline, &NoWorkspace, None);
         assert_eq!(current[0].state, Some(BaselineState::Unchanged));
         assert_eq!(current[1].state, Some(BaselineState::New), "in doubt: new");
         assert_eq!(absent.len(), 1);
@@ -725,7 +934,7 @@ mod tests {
             finding("Bandit", "B605", "a.py", 5),
         ]);
         hash_lines(&mut current, &after);
-        let absent = match_baseline(&mut current, baseline, &after);
+        let absent = match_baseline(&mut current, baseline, &after, None);
         assert_eq!(
             current[0].state,
             Some(BaselineState::Unchanged),
@@ -757,7 +966,7 @@ mod tests {
             dependency("Trivy", "CVE-1", "openssl", "1.2", Severity::High),
             dependency("Trivy", "CVE-2", "openssl", "1.2", Severity::High),
         ]);
-        let absent = match_baseline(&mut current, baseline, &NoWorkspace);
+        let absent = match_baseline(&mut current, baseline, &NoWorkspace, None);
         assert_eq!(current[0].state, Some(BaselineState::Updated));
         assert_eq!(current[1].state, Some(BaselineState::New));
         assert!(absent.is_empty());

@@ -10,6 +10,7 @@
 //! What it is not: a scanner, or a publisher. Secret scanners' matched text never comes through.
 
 pub mod baseline;
+pub mod diff;
 pub mod finding;
 pub mod fingerprint;
 pub mod input;
@@ -168,6 +169,9 @@ pub struct Options {
     pub blob_base: Option<String>,
     /// `GITHUB_WORKFLOW`/`GITHUB_JOB`, for the comment key.
     pub workflow_and_job: String,
+    /// The change's diff, when the edge has one (the pull request's files, `git diff`): a
+    /// finding is matched against the baseline by the line it was on before the change.
+    pub change: Option<diff::Change>,
 }
 
 impl Options {
@@ -189,6 +193,7 @@ impl Options {
             today,
             blob_base,
             workflow_and_job,
+            change: None,
         })
     }
 }
@@ -356,7 +361,12 @@ pub fn run_with_reader(
                 &mut baseline_tools,
             )
             .map_err(ScanError::Baseline)?;
-            baseline::match_baseline(&mut merged, merge::dedupe(old), workspace)
+            baseline::match_baseline(
+                &mut merged,
+                merge::dedupe(old),
+                workspace,
+                options.change.as_ref(),
+            )
         }
         None => Vec::new(),
     };

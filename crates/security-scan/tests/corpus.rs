@@ -82,6 +82,7 @@ fn options() -> Options {
         today: "2026-11-26".into(),
         blob_base: None,
         workflow_and_job: "ci/scan".into(),
+        change: None,
     }
 }
 

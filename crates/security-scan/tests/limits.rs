@@ -16,6 +16,7 @@ fn options() -> Options {
         today: "2026-11-26".into(),
         blob_base: Some("https://github.com/o/r/blob/abc/".into()),
         workflow_and_job: "ci/scan".into(),
+        change: None,
     }
 }
 
