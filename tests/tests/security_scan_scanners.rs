@@ -25,6 +25,15 @@ fn scan(harness: &RunnerHarness<'_>, program: &Path, args: &[&str]) {
     );
 }
 
+/// Bandit's JSON report of `src`, written to `output`.
+fn bandit_json(harness: &RunnerHarness<'_>, bandit: &Path, output: &str) {
+    scan(
+        harness,
+        bandit,
+        &["-q", "-f", "json", "-o", output, "-r", "src"],
+    );
+}
+
 /// Results of the merged SARIF: (rule, line, baselineState).
 fn states(harness: &RunnerHarness<'_>, file: &str) -> Vec<(String, u64, String)> {
     let log: Value =
@@ -120,19 +129,11 @@ fn bandit_baseline_marks_exactly_the_added_finding_new_and_the_fixed_one_absent(
     let bandit = gantry_testkit::python_tool("bandit");
     let harness = RunnerHarness::new().without("GITHUB_TOKEN");
     harness.write("src/app.py", BEFORE);
-    scan(
-        &harness,
-        &bandit,
-        &["-q", "-f", "json", "-o", "base.json", "-r", "src"],
-    );
+    bandit_json(&harness, &bandit, "base.json");
     gantry(&harness, "base.json", "baseline.sarif", None);
 
     harness.write("src/app.py", AFTER);
-    scan(
-        &harness,
-        &bandit,
-        &["-q", "-f", "json", "-o", "head.json", "-r", "src"],
-    );
+    bandit_json(&harness, &bandit, "head.json");
     gantry(&harness, "head.json", "head.sarif", Some("baseline.sarif"));
 
     let found = states(&harness, "head.sarif");
@@ -419,4 +420,62 @@ fn semgrep_on_python_a_fixed_call_and_an_added_copy_are_absent_and_new() {
         ("no-shell", 16, "unchanged"),
     ]);
     assert_eq!(found, expected);
+}
+
+/// Issue 27 §1: a finding whose line the change did not touch was `new` when everything around
+/// it changed — the function above deleted, the one below rewritten — and `fail-on` failed the
+/// pull request for a finding that was always there. With the pull request's own diff (its
+/// files' patches, from GitHub) the finding is matched by the line it came from. Real Bandit;
+/// the patch is what `git diff` (2.47.3) wrote for this change.
+#[test]
+fn the_pull_requests_diff_keeps_an_untouched_finding_whose_neighbours_all_changed_known() {
+    const BASE: &str =
+        "def a():\n    x = 1\n    y = 2\neval(data)\ndef b():\n    z = 3\n    w = 4\n";
+    const HEAD: &str = "eval(data)\ndef b(arg):\n    z = 30\n    w = 40\n";
+    const PATCH: &str = "@@ -1,7 +1,4 @@\n-def a():\n-    x = 1\n-    y = 2\n eval(data)\n-def b():\n-    z = 3\n-    w = 4\n+def b(arg):\n+    z = 30\n+    w = 40";
+    let bandit = gantry_testkit::python_tool("bandit");
+    let fake = gantry_testkit::fake_github::FakeGitHub::start();
+    fake.add_pull_request(7, "2222222222222222222222222222222222222222");
+    let harness = RunnerHarness::new()
+        .pull_request(7, "2222222222222222222222222222222222222222", false)
+        .github(&fake);
+    harness.write("src/app.py", BASE);
+    bandit_json(&harness, &bandit, "base.json");
+    gantry(&harness, "base.json", "baseline.sarif", None);
+    harness.write("src/app.py", HEAD);
+    bandit_json(&harness, &bandit, "head.json");
+    let listed = |patch: Option<&str>| {
+        let mut file = serde_json::json!({"filename": "src/app.py", "status": "modified",
+            "additions": 3, "deletions": 6, "changes": 9});
+        if let Some(patch) = patch {
+            file["patch"] = serde_json::json!(patch);
+        }
+        vec![file]
+    };
+    let gate = |patch: Option<&str>, exit_code: i32| {
+        fake.set_pull_file_entries(7, listed(patch));
+        let head = "head.sarif";
+        gantry_gate(
+            &harness,
+            "head.json",
+            head,
+            Some("baseline.sarif"),
+            "medium",
+            exit_code,
+        );
+        states(&harness, head)
+    };
+    assert_eq!(
+        gate(Some(PATCH), 0),
+        [("B307".to_owned(), 1, "unchanged".to_owned())]
+    );
+    // Without a patch (GitHub leaves it out of large files) the lines around it decide: nothing
+    // around it is as it was, so it is new, and the gate says so.
+    assert_eq!(
+        gate(None, 1),
+        [
+            ("B307".to_owned(), 1, "new".to_owned()),
+            ("B307".to_owned(), 4, "absent".to_owned())
+        ]
+    );
 }

@@ -18,6 +18,18 @@ use crate::GitHubError;
 use crate::clock::Clock;
 use crate::retry::{Answer, RetryPolicy, classify};
 
+/// A file a pull request changes, as `GET /pulls/{number}/files` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedFile {
+    /// `filename`.
+    pub filename: String,
+    /// `previous_filename`, for a renamed file.
+    pub previous_filename: Option<String>,
+    /// `status` (`added`, `removed`, `modified`, `renamed`, …).
+    pub status: String,
+    /// `patch`: the file's hunks, when GitHub gives them.
+    pub patch: Option<String>,
+}
 /// Where and how to reach GitHub.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -345,19 +357,42 @@ impl RestClient {
         repository: &str,
         number: u64,
     ) -> Result<Vec<String>, GitHubError> {
+        Ok(self
+            .pull_request_changes(owner, repository, number)
+            .await?
+            .into_iter()
+            .map(|file| file.filename)
+            .collect())
+    }
+
+    /// The files a pull request changes with how (`GET /repos/{owner}/{repo}/pulls/{number}/files`,
+    /// every page): name, former name, status and `patch` (which GitHub leaves out of large
+    /// files).
+    pub async fn pull_request_changes(
+        &self,
+        owner: &str,
+        repository: &str,
+        number: u64,
+    ) -> Result<Vec<ChangedFile>, GitHubError> {
         let operation = "list the pull request's files";
         let path = format!("/repos/{owner}/{repository}/pulls/{number}/files");
+        let text =
+            |file: &Value, key: &str| file.get(key).and_then(Value::as_str).map(str::to_owned);
         self.list_all(&path, None, operation)
             .await?
             .iter()
             .map(|file| {
-                file.get("filename")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .ok_or_else(|| GitHubError::InvalidResponse {
+                let filename =
+                    text(file, "filename").ok_or_else(|| GitHubError::InvalidResponse {
                         operation: operation.to_owned(),
                         detail: "a listed file has no `filename`".to_owned(),
-                    })
+                    })?;
+                Ok(ChangedFile {
+                    filename,
+                    previous_filename: text(file, "previous_filename"),
+                    status: text(file, "status").unwrap_or_else(|| "modified".to_owned()),
+                    patch: text(file, "patch"),
+                })
             })
             .collect()
     }

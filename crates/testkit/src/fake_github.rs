@@ -253,7 +253,7 @@ pub struct State {
     /// Deployment statuses.
     pub deployment_statuses: Vec<DeploymentStatus>,
     /// Files changed per PR.
-    pub pull_files: BTreeMap<u64, Vec<String>>,
+    pub pull_files: BTreeMap<u64, Vec<Value>>,
     /// Pull requests by number: (head sha, head repository `owner/name`).
     pub pulls: BTreeMap<u64, (String, String)>,
     /// Tokens other than the Actions token, by the token's text.
@@ -533,10 +533,16 @@ impl FakeGitHub {
 
     /// Sets the files a PR changes.
     pub fn set_pull_files(&self, number: u64, files: &[&str]) {
-        self.shared
-            .lock()
-            .pull_files
-            .insert(number, files.iter().map(|f| (*f).to_owned()).collect());
+        let listed: Vec<Value> = files
+            .iter()
+            .map(|file| json!({"filename": file, "status": "modified", "additions": 1, "deletions": 0, "changes": 1}))
+            .collect();
+        self.set_pull_file_entries(number, listed);
+    }
+
+    /// Sets the files a PR changes as GitHub lists them (`filename`, `status`, `patch`, …).
+    pub fn set_pull_file_entries(&self, number: u64, files: Vec<Value>) {
+        self.shared.lock().pull_files.insert(number, files);
     }
 }
 
@@ -1188,7 +1194,7 @@ fn route(
                 .get(&n)
                 .into_iter()
                 .flatten()
-                .map(|file| json!({"filename": file, "status": "modified", "additions": 1, "deletions": 0, "changes": 1}))
+                .cloned()
                 .collect();
             drop(state);
             page(shared, path, query, items, None)

@@ -6,11 +6,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use gantry_core::event::Event;
 use gantry_core::report::Report;
+use gantry_security_scan::diff::{Change, ListedFile};
 use gantry_security_scan::input::{ReportError, ReportInput, read_report};
 use gantry_security_scan::{Options, Source, run_with_reader};
 
 use crate::actions::{Files, expand};
 use crate::invocation::{ActionFailure, Invocation};
+use crate::publishing::with_github;
 
 /// Today in UTC, `YYYY-MM-DD` (days-to-civil from Howard Hinnant's calendar algorithms).
 pub fn today() -> String {
@@ -43,6 +45,47 @@ fn as_source(entry: Option<&(String, Vec<u8>)>) -> Option<Source<'_>> {
     entry.map(|(file, bytes)| Source { file, bytes })
 }
 
+/// The change's diff, from the pull request's files with their patches: `None` when this is no
+/// pull request, there is no token, or GitHub does not answer (findings are then matched by
+/// their neighbourhoods, and the log says so).
+fn change(invocation: &Invocation) -> Option<Change> {
+    let number = invocation
+        .event
+        .as_ref()
+        .and_then(Event::pull_request_number)?;
+    let (Some(token), Some((owner, repository))) = (
+        invocation.inputs.optional("github-token"),
+        invocation.context.owner_and_name(),
+    ) else {
+        return None;
+    };
+    let listed = with_github(&invocation.context, token, async |client| {
+        client.pull_request_changes(owner, repository, number).await
+    });
+    let files: Vec<ListedFile> = match listed {
+        Ok(files) => files
+            .into_iter()
+            .map(|file| ListedFile {
+                filename: file.filename,
+                previous_filename: file.previous_filename,
+                status: file.status,
+                patch: file.patch,
+            })
+            .collect(),
+        Err(error) => {
+            tracing::warn!(%error, "cannot list the pull request's files: findings are matched against the baseline by the lines around them");
+            return None;
+        }
+    };
+    match Change::from_pull_request(&files) {
+        Ok(change) => Some(change),
+        Err(error) => {
+            tracing::warn!(%error, "a patch of the pull request does not read: findings are matched against the baseline by the lines around them");
+            None
+        }
+    }
+}
+
 /// Runs the action.
 pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
     let context = &invocation.context;
@@ -60,7 +103,7 @@ pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
         )),
         _ => None,
     };
-    let options = Options::from_inputs(
+    let mut options = Options::from_inputs(
         &invocation.inputs,
         today(),
         blob_base,
@@ -85,6 +128,9 @@ pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
         }
     };
     let baseline = read_optional("baseline")?;
+    if baseline.is_some() {
+        options.change = change(invocation);
+    }
     let suppressions = read_optional("suppressions")?;
     let sources: Vec<Source<'_>> = files
         .iter()
