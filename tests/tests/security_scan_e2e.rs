@@ -196,3 +196,69 @@ fn the_runner_is_shown_ten_annotations_of_each_kind_and_told_where_the_rest_are(
         "{note}"
     );
 }
+
+/// Issue 27 §1: the demo's baseline predated line contexts, so the call that only moved (line
+/// 14 → 17) was reported fixed and new. Written again by this version, it carries them: the
+/// moved findings are unchanged and only what the change fixed is fixed. A baseline without
+/// them (another tool's, an older Gantry's) is still read, with a warning that says what
+/// matching it loses.
+#[test]
+fn the_demos_baseline_keeps_moved_findings_and_one_without_contexts_is_warned_about() {
+    let run = |baseline: &[u8]| {
+        let workspace = RunnerHarness::new()
+            .without("GITHUB_TOKEN")
+            .input("reports", "reports/*")
+            .input("baseline", "baseline.sarif")
+            .input("suppressions", "suppressions.yml")
+            .input("fail-on", "none")
+            .input("comment", "off");
+        workspace.write("security/app/app.py", example("app/app.py"));
+        for report in ["bandit.json", "trivy.json", "trivy.sarif"] {
+            workspace.write(
+                &format!("reports/{report}"),
+                example(&format!("reports/{report}")),
+            );
+        }
+        workspace.write("suppressions.yml", example("suppressions.yml"));
+        workspace.write("baseline.sarif", baseline);
+        workspace.run(&["security-scan", "--dry-run"])
+    };
+    let demo = run(&example("baseline.sarif"));
+    assert_eq!(demo.exit_code, Some(0), "{}\n{}", demo.stdout, demo.stderr);
+    // yaml.load became safe_load: fixed; the subprocess import and call moved: unchanged.
+    assert_eq!(
+        (demo.output("fixed"), demo.output("new")),
+        ("1", "6"),
+        "{:?}",
+        demo.outputs
+    );
+    assert!(
+        !demo.summary.contains("carry no line context"),
+        "{}",
+        demo.summary
+    );
+
+    let mut stripped: serde_json::Value =
+        serde_json::from_slice(&example("baseline.sarif")).unwrap();
+    for run in stripped["runs"].as_array_mut().unwrap() {
+        for result in run["results"].as_array_mut().unwrap() {
+            result["partialFingerprints"]
+                .as_object_mut()
+                .unwrap()
+                .remove("gantryLineContext/v1");
+        }
+    }
+    let old = run(&serde_json::to_vec(&stripped).unwrap());
+    assert_eq!(old.exit_code, Some(0), "{}\n{}", old.stdout, old.stderr);
+    assert!(
+        old.summary
+            .contains("baseline baseline.sarif\\: 4 finding\\(s\\) carry no line context"),
+        "{}",
+        old.summary
+    );
+    assert!(
+        old.output("fixed").parse::<u32>().unwrap() > 1,
+        "{:?}",
+        old.outputs
+    );
+}

@@ -912,6 +912,15 @@ index 5c65fd0..169e0d8 100644
                 ("no-eval".to_owned(), None)
             ]
         );
+        // Issue 27: a file-level misconfiguration is on no line in Trivy's JSON and on line 1
+        // (column 1) in its SARIF — one finding, not two.
+        let mut json = finding("trivy", "DS002", "Dockerfile", 1);
+        json.location.start_line = None;
+        let mut sarif = finding("Trivy", "DS002", "Dockerfile", 1);
+        sarif.location.start_column = Some(1);
+        let merged = dedupe(vec![json, sarif]);
+        assert_eq!(merged.len(), 1, "{merged:?}");
+        assert_eq!(merged[0].tools.len(), 2);
     }
 
     #[test]

@@ -361,12 +361,18 @@ pub fn run_with_reader(
                 &mut baseline_tools,
             )
             .map_err(ScanError::Baseline)?;
-            baseline::match_baseline(
-                &mut merged,
-                merge::dedupe(old),
-                workspace,
-                options.change.as_ref(),
-            )
+            let old = merge::dedupe(old);
+            let without_context = old
+                .iter()
+                .filter(|entry| entry.finding.package.is_none() && entry.context.is_none())
+                .count();
+            if without_context > 0 && options.change.is_none() {
+                notes.push(format!(
+                    "baseline {}: {without_context} finding(s) carry no line context (a SARIF from another tool or an older Gantry): each matches only a finding on the same line with the same message, so a finding that merely moved is reported fixed and new — write the baseline with this version of security-scan, or run on a pull request, whose diff is used instead",
+                    source.file
+                ));
+            }
+            baseline::match_baseline(&mut merged, old, workspace, options.change.as_ref())
         }
         None => Vec::new(),
     };

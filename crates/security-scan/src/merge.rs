@@ -95,7 +95,9 @@ pub fn identity(finding: &Finding) -> String {
             crate::tools::tool_identity(&finding.tool).slug,
             finding.rule_id,
             finding.location.path.as_deref().unwrap_or_default(),
-            finding.location.start_line.unwrap_or(0),
+            // A finding on no line is on the file as a whole, which a SARIF writer puts on
+            // line 1 (Trivy's file-level misconfigurations: no line in its JSON, 1 in its SARIF).
+            finding.location.start_line.unwrap_or(1),
         ),
     }
 }
