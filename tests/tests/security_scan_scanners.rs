@@ -422,6 +422,26 @@ fn semgrep_on_python_a_fixed_call_and_an_added_copy_are_absent_and_new() {
     assert_eq!(found, expected);
 }
 
+/// An `eval` whose line a change leaves as it was while everything around it changes: the
+/// function above deleted, the one below rewritten.
+const UNTOUCHED_BASE: &str =
+    "def a():\n    x = 1\n    y = 2\neval(data)\ndef b():\n    z = 3\n    w = 4\n";
+const UNTOUCHED_HEAD: &str = "eval(data)\ndef b(arg):\n    z = 30\n    w = 40\n";
+
+/// `head.json` gated at `medium` against `baseline.sarif`, exiting `exit_code`: its results.
+fn gate_head(harness: &RunnerHarness<'_>, exit_code: i32) -> Vec<(String, u64, String)> {
+    let head = "head.sarif";
+    gantry_gate(
+        harness,
+        "head.json",
+        head,
+        Some("baseline.sarif"),
+        "medium",
+        exit_code,
+    );
+    states(harness, head)
+}
+
 /// Issue 27 §1: a finding whose line the change did not touch was `new` when everything around
 /// it changed — the function above deleted, the one below rewritten — and `fail-on` failed the
 /// pull request for a finding that was always there. With the pull request's own diff (its
@@ -429,9 +449,6 @@ fn semgrep_on_python_a_fixed_call_and_an_added_copy_are_absent_and_new() {
 /// the patch is what `git diff` (2.47.3) wrote for this change.
 #[test]
 fn the_pull_requests_diff_keeps_an_untouched_finding_whose_neighbours_all_changed_known() {
-    const BASE: &str =
-        "def a():\n    x = 1\n    y = 2\neval(data)\ndef b():\n    z = 3\n    w = 4\n";
-    const HEAD: &str = "eval(data)\ndef b(arg):\n    z = 30\n    w = 40\n";
     const PATCH: &str = "@@ -1,7 +1,4 @@\n-def a():\n-    x = 1\n-    y = 2\n eval(data)\n-def b():\n-    z = 3\n-    w = 4\n+def b(arg):\n+    z = 30\n+    w = 40";
     let bandit = gantry_testkit::python_tool("bandit");
     let fake = gantry_testkit::fake_github::FakeGitHub::start();
@@ -439,10 +456,10 @@ fn the_pull_requests_diff_keeps_an_untouched_finding_whose_neighbours_all_change
     let harness = RunnerHarness::new()
         .pull_request(7, "2222222222222222222222222222222222222222", false)
         .github(&fake);
-    harness.write("src/app.py", BASE);
+    harness.write("src/app.py", UNTOUCHED_BASE);
     bandit_json(&harness, &bandit, "base.json");
     gantry(&harness, "base.json", "baseline.sarif", None);
-    harness.write("src/app.py", HEAD);
+    harness.write("src/app.py", UNTOUCHED_HEAD);
     bandit_json(&harness, &bandit, "head.json");
     let listed = |patch: Option<&str>| {
         let mut file = serde_json::json!({"filename": "src/app.py", "status": "modified",
@@ -454,16 +471,7 @@ fn the_pull_requests_diff_keeps_an_untouched_finding_whose_neighbours_all_change
     };
     let gate = |patch: Option<&str>, exit_code: i32| {
         fake.set_pull_file_entries(7, listed(patch));
-        let head = "head.sarif";
-        gantry_gate(
-            &harness,
-            "head.json",
-            head,
-            Some("baseline.sarif"),
-            "medium",
-            exit_code,
-        );
-        states(&harness, head)
+        gate_head(&harness, exit_code)
     };
     assert_eq!(
         gate(Some(PATCH), 0),
@@ -478,4 +486,49 @@ fn the_pull_requests_diff_keeps_an_untouched_finding_whose_neighbours_all_change
             ("B307".to_owned(), 4, "absent".to_owned())
         ]
     );
+}
+
+/// Issue 27 §1: off a pull request — a push, or no token — the diff is `git diff` of the
+/// checkout from the event's base commit (what the push came after). A checkout that lacks that
+/// commit (a shallow one) falls back to the neighbourhood rule, which cannot tell here.
+#[test]
+fn a_push_uses_git_diff_of_the_checkout_from_the_commit_it_came_after() {
+    let bandit = gantry_testkit::python_tool("bandit");
+    let base_harness = RunnerHarness::new().without("GITHUB_TOKEN");
+    let git = |harness: &RunnerHarness<'_>, args: &[&str]| -> String {
+        let output = Command::new("git")
+            .args(["-c", "user.email=ci@example.com", "-c", "user.name=ci"])
+            .args(args)
+            .current_dir(harness.workspace())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    git(&base_harness, &["init", "-q"]);
+    base_harness.write("src/app.py", UNTOUCHED_BASE);
+    git(&base_harness, &["add", "src/app.py"]);
+    git(&base_harness, &["commit", "-q", "-m", "base"]);
+    let before = git(&base_harness, &["rev-parse", "HEAD"]);
+    bandit_json(&base_harness, &bandit, "base.json");
+    gantry(&base_harness, "base.json", "baseline.sarif", None);
+    let pushed = |before: &str| {
+        serde_json::json!({"ref": "refs/heads/main", "before": before,
+            "after": "3333333333333333333333333333333333333333",
+            "repository": {"full_name": "octo/repo", "fork": false}})
+    };
+    let harness = base_harness.event("push", pushed(&before));
+    harness.write("src/app.py", UNTOUCHED_HEAD);
+    bandit_json(&harness, &bandit, "head.json");
+    assert_eq!(
+        gate_head(&harness, 0),
+        [("B307".to_owned(), 1, "unchanged".to_owned())]
+    );
+    // A base commit the checkout does not have: the neighbourhood rule decides.
+    let harness = harness.event("push", pushed("4444444444444444444444444444444444444444"));
+    assert_eq!(gate_head(&harness, 1)[0].2, "new");
 }

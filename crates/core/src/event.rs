@@ -343,6 +343,16 @@ impl Event {
         }
     }
 
+    /// The commit the change is measured from: a PR's base, or what a push came after (none
+    /// for a new branch, whose `before` is all zeros).
+    pub fn base_sha(&self) -> Option<&str> {
+        match &self.kind {
+            EventKind::PullRequest { pull_request, .. } => Some(&pull_request.base.sha),
+            EventKind::Push { before, .. } if before.bytes().any(|b| b != b'0') => Some(before),
+            _ => None,
+        }
+    }
+
     /// A PR from a fork (its token cannot write).
     pub fn is_fork_pull_request(&self) -> bool {
         matches!(&self.kind, EventKind::PullRequest { pull_request, .. } if pull_request.is_from_fork())

@@ -45,10 +45,50 @@ fn as_source(entry: Option<&(String, Vec<u8>)>) -> Option<Source<'_>> {
     entry.map(|(file, bytes)| Source { file, bytes })
 }
 
-/// The change's diff, from the pull request's files with their patches: `None` when this is no
-/// pull request, there is no token, or GitHub does not answer (findings are then matched by
-/// their neighbourhoods, and the log says so).
+/// The change's diff: the pull request's files with their patches, else `git diff` of the
+/// checkout from the event's base commit (a PR's base, what a push came after). `None` when
+/// neither can be had — a shallow checkout lacks the base commit — and findings are then
+/// matched by their neighbourhoods (the log says so).
 fn change(invocation: &Invocation) -> Option<Change> {
+    pull_request_change(invocation).or_else(|| {
+        let base = invocation.event.as_ref().and_then(Event::base_sha)?;
+        git_change(invocation, base)
+    })
+}
+
+/// `git diff` of the workspace as scanned from `base`, renames found.
+fn git_change(invocation: &Invocation, base: &str) -> Option<Change> {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&invocation.workspace)
+        .args(["diff", "--no-color", "--no-ext-diff", "-M", base, "--"])
+        .output();
+    let text = match output {
+        Ok(output) if output.status.success() => output.stdout,
+        Ok(output) => {
+            tracing::warn!(
+                base,
+                error = %String::from_utf8_lossy(&output.stderr).trim(),
+                "git diff from the base commit failed (a shallow checkout lacks it: fetch-depth 0): findings are matched against the baseline by the lines around them"
+            );
+            return None;
+        }
+        Err(error) => {
+            tracing::warn!(%error, "git cannot run: findings are matched against the baseline by the lines around them");
+            return None;
+        }
+    };
+    match Change::from_git_diff(&String::from_utf8_lossy(&text)) {
+        Ok(change) => Some(change),
+        Err(error) => {
+            tracing::warn!(%error, "git diff's output does not read: findings are matched against the baseline by the lines around them");
+            None
+        }
+    }
+}
+
+/// The pull request's files with their patches, from GitHub.
+fn pull_request_change(invocation: &Invocation) -> Option<Change> {
     let number = invocation
         .event
         .as_ref()
