@@ -74,7 +74,7 @@ pub const SPEC: ActionSpec = ActionSpec {
         ),
         InputSpec::new(
             "metrics",
-            "`istio` (Istio's standard metrics, destination reporter), `http` (`http_requests_total` and `http_request_duration_seconds` with `namespace` and `deployment` labels).",
+            "`istio` (Istio's standard metrics, destination reporter), `http` (`http_requests_total` and `http_request_duration_seconds` with `namespace` and `deployment` labels), or the path of a YAML file of your own PromQL templates: `requests`, and `metrics`, each with a `name` and a `kind` — `ratio` (`numerator`, `denominator`), `latency` (`buckets`, `quantiles`) or `gauge` (`query`, `bad`) — in which `{{namespace}}`, `{{workload}}` and `{{interval}}` are filled in (the README has an example).",
             false,
             Some("istio"),
             InputKind::Text,

@@ -32,6 +32,18 @@ pub(crate) fn run_demo(
         console.line("no actions are registered in this build");
         return EXIT_PASSED;
     }
+    // The examples are files of Gantry's repository: without them every action would fail on
+    // its inputs one after another.
+    if !examples.join("security").is_dir() {
+        console.error(&format!(
+            "demo: no examples at `{}`{}: run `gantry demo` from the root of a checkout of Gantry's repository (`cargo run --release -p gantry -- demo`), or give the folder with `--examples <DIR>`",
+            examples.display(),
+            std::env::current_dir()
+                .map(|here| format!(" (in {})", here.display()))
+                .unwrap_or_default()
+        ));
+        return EXIT_INVALID_INPUT;
+    }
     let mut worst = EXIT_PASSED;
     for command in commands() {
         let code = run_demo_action(command, &examples, &out_dir, environment, console);

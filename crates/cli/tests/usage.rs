@@ -28,3 +28,56 @@ fn usage_errors_exit_2_and_help_exits_0() {
         format!("gantry {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// Issue 27 §5: `gantry demo` from a folder without the examples printed an error for each
+/// action in turn and went on; it stops at once (exit 2) and says where to run it, writing
+/// nothing.
+#[test]
+fn the_demo_away_from_the_examples_says_where_to_run_it() {
+    let elsewhere = std::env::temp_dir().join(format!("gantry-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .arg("demo")
+        .current_dir(&elsewhere)
+        .env_clear()
+        .output()
+        .expect("run gantry");
+    let said = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("no examples at `examples`") && said.contains("--examples"),
+        "{said}"
+    );
+    assert_eq!(said.matches("::error::").count(), 1, "{said}");
+    assert!(!elsewhere.join("gantry-out").exists());
+    std::fs::remove_dir_all(&elsewhere).unwrap();
+}
+
+/// Issue 27 §5: `metrics: prometheus` was taken for a file and failed with "cannot read: no
+/// such file"; it is refused naming what `metrics` takes.
+#[test]
+fn a_metrics_set_that_is_none_of_the_known_ones_nor_a_file_is_refused_saying_what_it_takes() {
+    let output = gantry(&[
+        "canary-verify",
+        "--prometheus-url",
+        "http://127.0.0.1:9",
+        "--namespace",
+        "shop",
+        "--canary",
+        "cart-canary",
+        "--baseline",
+        "cart-baseline",
+        "--metrics",
+        "prometheus",
+    ]);
+    let said = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains(
+            "`prometheus` is none of `istio`, `http`, or a file of your own PromQL templates"
+        ),
+        "{said}"
+    );
+}

@@ -219,8 +219,20 @@ pub struct Options {
 impl Options {
     /// Reads the options from the inputs; the rest comes from the edge.
     pub fn from_inputs(inputs: &Inputs) -> Result<Self, InputError> {
+        let min_coverage = inputs.number("min-coverage", 0.0..=100.0)?;
+        // A fraction where a percentage is asked for: 0.8 would pass at 0.8 % coverage.
+        if let Some(fraction) = min_coverage.filter(|value| *value > 0.0 && *value < 1.0) {
+            return Err(InputError::NotANumber {
+                name: "min-coverage".to_owned(),
+                value: inputs.optional("min-coverage").unwrap_or_default(),
+                expected: format!(
+                    "a percentage from 0 to 100 (did you mean {}?)",
+                    (fraction * 100.0 * 100.0).round() / 100.0
+                ),
+            });
+        }
         Ok(Self {
-            min_coverage: inputs.number("min-coverage", 0.0..=100.0)?,
+            min_coverage,
             branch_metric: inputs.chosen(SPEC.declared("coverage-metric"))? == "branch",
             max_coverage_drop: inputs.number("max-coverage-drop", 0.0..=100.0)?,
             fail_on_lint: match inputs.chosen(SPEC.declared("fail-on-lint"))?.as_str() {

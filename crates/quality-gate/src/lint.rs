@@ -471,6 +471,17 @@ fn lines(file: &str, text: &str) -> Result<Vec<LintFinding>, TestReportError> {
         if let Some(word) = mypy {
             recognised = true;
             let message = rest[word.len()..].trim();
+            // A note is no finding of its own: mypy (and a compiler) writes it after the error
+            // it explains — `See https://…`, `Revealed type is …` — so it goes with that one.
+            if *word == "note:" {
+                if let Some(explained) = findings
+                    .last_mut()
+                    .filter(|last| last.file == path && last.severity != LintSeverity::Note)
+                {
+                    explained.message = format!("{} (note: {message})", explained.message);
+                }
+                continue;
+            }
             let (message, code) = match message.rsplit_once("  [") {
                 Some((message, code)) if code.ends_with(']') => {
                     (message, code.trim_end_matches(']').to_owned())

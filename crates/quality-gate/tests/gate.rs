@@ -343,3 +343,33 @@ fn reported_paths_are_made_workspace_relative_as_security_scan_makes_them() {
     files.sort_unstable();
     assert_eq!(files, ["src/app.py", "src/db.py", "tests/test_app.py"]);
 }
+
+/// Issue 27 §3: `min-coverage: 0.8` (a fraction where a percentage is asked for) would have
+/// passed at 0.8 % coverage; it is refused, saying what was probably meant.
+#[test]
+fn a_fraction_given_as_min_coverage_is_refused_as_a_percentage() {
+    let with = |value: &str| {
+        let mut inputs = gantry_core::runner::Inputs::default();
+        for spec in gantry_quality_gate::SPEC.inputs {
+            if let Some(default) = spec.default.filter(|d| !d.contains("${{")) {
+                inputs.set(spec.name, default);
+            }
+        }
+        inputs.set("min-coverage", value);
+        gantry_quality_gate::Options::from_inputs(&inputs)
+    };
+    let error = with("0.8").unwrap_err().to_string();
+    assert!(
+        error.contains("min-coverage") && error.contains("did you mean 80?"),
+        "{error}"
+    );
+    assert!(
+        with("0.875")
+            .unwrap_err()
+            .to_string()
+            .contains("did you mean 87.5?")
+    );
+    for fine in ["0", "1", "80", "99.5", "100"] {
+        assert!(with(fine).is_ok(), "{fine}");
+    }
+}

@@ -43,6 +43,14 @@ fn text_output_reads_as_errorformat_does() {
             .iter()
             .map(|f| (f.file.clone(), f.line, f.column))
             .collect();
+        // errorformat makes an entry of a mypy `note:` line; a note explains the error before
+        // it and is no lint finding of its own (issue 27 §3).
+        let expected: Vec<_> = expected
+            .into_iter()
+            .filter(|(_, _, _, message)| {
+                !(tool == "mypy" && message.starts_with("A very long and elaborate"))
+            })
+            .collect();
         let theirs: Vec<(String, Option<u32>, Option<u32>)> = expected
             .iter()
             .map(|(file, line, column, _)| (file.clone(), *line, *column))
@@ -363,5 +371,25 @@ fn rdjson_lint_is_read_with_reviewdogs_default_level() {
         expected
             .iter()
             .any(|(_, _, severity)| *severity == LintSeverity::Error)
+    );
+}
+
+/// Issue 27 §3: mypy's `note:` lines were lint findings of their own. A note goes with the
+/// error it follows (mypy 1.x's words for a missing stub), and one with nothing before it in
+/// its file is none.
+#[test]
+fn mypy_notes_explain_the_error_before_them_and_are_no_findings() {
+    let text = "app.py:3: error: Library stubs not installed for \"yaml\"  [import-untyped]\napp.py:3: note: Hint: \"python3 -m pip install types-PyYAML\"\napp.py:3: note: See https://mypy.readthedocs.io/en/stable/running_mypy.html#missing-imports\nother.py:1: note: Revealed type is \"builtins.int\"\nFound 1 error in 1 file (checked 2 source files)\n";
+    let report = read_lint("mypy", text.as_bytes()).unwrap();
+    assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    let finding = &report.findings[0];
+    assert_eq!(
+        (finding.rule.as_str(), finding.line),
+        ("import-untyped", Some(3))
+    );
+    assert!(
+        finding.message.contains("types-PyYAML") && finding.message.contains("missing-imports"),
+        "{}",
+        finding.message
     );
 }

@@ -98,6 +98,11 @@ pub(crate) fn client_options(invocation: &Invocation) -> Result<ClientOptions, A
 pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
     let mut options = Options::from_inputs(&invocation.inputs, now())?;
     if let Some(path) = &options.metrics_file {
+        if !invocation.resolve(path).exists() {
+            return Err(ActionFailure::InvalidInput(format!(
+                "input `metrics`: `{path}` is none of `istio`, `http`, or a file of your own PromQL templates (there is no such file in the workspace)"
+            )));
+        }
         let bytes = invocation.read(path)?;
         let text = String::from_utf8(bytes)
             .map_err(|_| ActionFailure::InvalidInput(format!("{path}: is not UTF-8 text")))?;
