@@ -26,6 +26,28 @@ pub(crate) struct Publishing {
 }
 
 /// Writes files, annotations, the summary and outputs, and publishes the effects.
+/// Whether `relative`, joined to `workspace`, stays inside it (by its components: `..` may not
+/// climb above the workspace, an absolute path must lie under it).
+fn inside(workspace: &Path, relative: &str) -> bool {
+    let path = Path::new(relative);
+    if path.is_absolute() {
+        return path.starts_with(workspace);
+    }
+    let mut depth: usize = 0;
+    for component in path.components() {
+        match component {
+            std::path::Component::Normal(_) => depth += 1,
+            std::path::Component::ParentDir => match depth.checked_sub(1) {
+                Some(up) => depth = up,
+                None => return false,
+            },
+            std::path::Component::CurDir => {}
+            std::path::Component::RootDir | std::path::Component::Prefix(_) => return false,
+        }
+    }
+    true
+}
+
 pub(crate) fn finish(
     report: &Report,
     context: &RunnerContext,
@@ -34,6 +56,20 @@ pub(crate) fn finish(
     publishing: &Publishing,
     console: &mut Console<'_>,
 ) -> u8 {
+    // An output path outside the workspace (`../x.sarif`, `/etc/x`) is the workflow's mistake,
+    // refused before anything is written.
+    if let Some(file) = report
+        .files
+        .iter()
+        .find(|file| !inside(workspace, &file.path))
+    {
+        let failure = ActionFailure::InvalidInput(format!(
+            "output `{}` is outside the workspace ({}): give a path inside it",
+            file.path,
+            workspace.display()
+        ));
+        return fail(console, context, &failure);
+    }
     for file in &report.files {
         let path = workspace.join(&file.path);
         let written = path

@@ -1,5 +1,6 @@
 //! The binary's command line: usage errors exit 2, help and version exit 0.
 
+use std::path::Path;
 use std::process::Command;
 
 fn gantry(args: &[&str]) -> std::process::Output {
@@ -80,4 +81,89 @@ fn a_metrics_set_that_is_none_of_the_known_ones_nor_a_file_is_refused_saying_wha
         ),
         "{said}"
     );
+}
+
+/// Issue 27 §5: two report paths on one line were "no such file"; the error says they are two
+/// paths and how to give them.
+#[test]
+fn several_paths_on_one_line_are_told_apart_from_a_missing_one() {
+    let workspace = std::env::temp_dir().join(format!("gantry-paths-{}", std::process::id()));
+    std::fs::create_dir_all(&workspace).unwrap();
+    for report in ["bandit.json", "trivy.json"] {
+        std::fs::write(workspace.join(report), "{}").unwrap();
+    }
+    let run = |reports: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .args(["security-scan", "--dry-run", "--reports", reports])
+            .current_dir(&workspace)
+            .env_clear()
+            .env("GITHUB_WORKSPACE", &workspace)
+            .output()
+            .expect("run gantry");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).to_string()
+                + &String::from_utf8_lossy(&output.stderr),
+        )
+    };
+    let (code, said) = run("bandit.json trivy.json");
+    assert_eq!(code, Some(2), "{said}");
+    assert!(
+        said.contains("is 2 paths on one line: give one a line"),
+        "{said}"
+    );
+    let (code, said) = run("bandit.json missing.json");
+    assert_eq!(code, Some(2), "{said}");
+    assert!(
+        said.contains("no such file") && !said.contains("paths on one line"),
+        "{said}"
+    );
+    std::fs::remove_dir_all(&workspace).unwrap();
+}
+
+/// Issue 27 §5: `output: ../x.sarif` was written outside the workspace; it is refused (exit 2)
+/// and nothing is written anywhere.
+#[test]
+fn an_output_outside_the_workspace_is_refused_and_nothing_is_written() {
+    let root = std::env::temp_dir().join(format!("gantry-outside-{}", std::process::id()));
+    let workspace = root.join("workspace");
+    std::fs::create_dir_all(&workspace).unwrap();
+    std::fs::write(
+        workspace.join("empty.sarif"),
+        r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"Bandit"}},"results":[]}]}"#,
+    )
+    .unwrap();
+    for output in [
+        "../outside.sarif",
+        "sub/../../outside.sarif",
+        "/tmp/gantry-outside.sarif",
+    ] {
+        let run = Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .args([
+                "security-scan",
+                "--dry-run",
+                "--reports",
+                "empty.sarif",
+                "--comment",
+                "off",
+            ])
+            .args(["--output", output])
+            .current_dir(&workspace)
+            .env_clear()
+            .env("GITHUB_WORKSPACE", &workspace)
+            .output()
+            .expect("run gantry");
+        let said = String::from_utf8_lossy(&run.stdout).to_string()
+            + &String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{output}: {said}");
+        assert!(
+            said.contains("is outside the workspace"),
+            "{output}: {said}"
+        );
+        assert!(
+            !root.join("outside.sarif").exists()
+                && !Path::new("/tmp/gantry-outside.sarif").exists()
+        );
+    }
+    std::fs::remove_dir_all(&root).unwrap();
 }

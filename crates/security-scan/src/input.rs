@@ -30,6 +30,32 @@ pub enum ReportError {
     /// SARIF that cannot be read.
     #[error("{0}")]
     Sarif(#[from] SarifInputError),
+    /// A linter's text (`path:line:col: CODE message`): quality-gate's to read.
+    #[error(
+        "{file}: this is a linter's text output (`{line}`), not a security scanner's report: give it to quality-gate's `lint` input"
+    )]
+    Lint {
+        /// The file.
+        file: String,
+        /// Its first line, cut short.
+        line: String,
+    },
+}
+
+/// Whether a text line reads as a linter's `path:line[:column]: message` (flake8, mypy,
+/// pycodestyle, gcc, eslint's unix format).
+fn lint_line(line: &str) -> bool {
+    let mut parts = line.splitn(4, ':');
+    let (Some(path), Some(number)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let numeric = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    !path.trim().is_empty()
+        && !path.contains(char::is_whitespace)
+        && numeric(number)
+        && parts
+            .next()
+            .is_some_and(|rest| numeric(rest) || rest.starts_with(' '))
 }
 
 /// What one report file held.
@@ -77,7 +103,20 @@ pub fn read_report(file: &str, bytes: &[u8]) -> Result<ReportInput, ReportError>
         Err(error) if error.to_string().starts_with("trailing characters") => {
             json_stream(bytes).map_err(|error| JsonError::new(file, &error))?
         }
-        Err(error) => return Err(JsonError::new(file, &error).into()),
+        Err(error) => {
+            let first = String::from_utf8_lossy(bytes)
+                .lines()
+                .find(|line| !line.trim().is_empty())
+                .unwrap_or_default()
+                .to_owned();
+            if lint_line(&first) {
+                return Err(ReportError::Lint {
+                    file: file.to_owned(),
+                    line: first.chars().take(80).collect(),
+                });
+            }
+            return Err(JsonError::new(file, &error).into());
+        }
     };
     let Some(format) = detect(&report) else {
         let shape = match &report {
@@ -125,4 +164,29 @@ pub fn read_report(file: &str, bytes: &[u8]) -> Result<ReportInput, ReportError>
         findings: read_native(format, &report),
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 27 §5: flake8's or mypy's text given as a report was "not valid JSON at line 1".
+    #[test]
+    fn a_linters_text_is_sent_to_quality_gate() {
+        for text in [
+            "app.py:1:1: F401 'os' imported but unused\n",
+            "src/app.py:12: error: Incompatible return value type  [return-value]\n",
+        ] {
+            let error = read_report("lint.txt", text.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with("lint.txt: this is a linter's text output")
+                    && error.contains("quality-gate's `lint` input"),
+                "{error}"
+            );
+        }
+        let error = read_report("notes.txt", b"just some words: 12\n").unwrap_err();
+        assert!(matches!(error, ReportError::Json(_)), "{error}");
+    }
 }

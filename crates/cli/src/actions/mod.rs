@@ -14,9 +14,44 @@ use gantry_core::workspace::Workspace;
 
 use crate::invocation::{ActionFailure, Invocation};
 
+/// What to say when a line names nothing: several paths put on one line, each of which exists
+/// or matches, are one path a line (or a flag repeated).
+fn several_on_one_line(invocation: &Invocation, input: &str, pattern: &str) -> Option<String> {
+    let words: Vec<&str> = pattern
+        .split([' ', ',', '\t'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let named = |word: &&str| {
+        let path = invocation.resolve(word);
+        path.exists()
+            || (word.contains(['*', '?', '['])
+                && glob::glob(&path.to_string_lossy())
+                    .is_ok_and(|mut paths| paths.any(|p| p.is_ok())))
+    };
+    (words.len() > 1 && words.iter().all(named)).then(|| {
+        format!(
+            "{input}: `{pattern}` is {} paths on one line: give one a line (`{input}: |` and a line each), or repeat `--{input}` when running locally",
+            words.len()
+        )
+    })
+}
+
 /// Expands one path-or-glob input line against the workspace. A plain path must exist; a glob
 /// must match at least one file. Results are sorted, workspace-relative where possible.
 pub fn expand(
+    invocation: &Invocation,
+    input: &str,
+    pattern: &str,
+) -> Result<Vec<(String, PathBuf)>, ActionFailure> {
+    expand_one(invocation, input, pattern).map_err(|failure| {
+        match several_on_one_line(invocation, input, pattern) {
+            Some(message) => ActionFailure::InvalidInput(message),
+            None => failure,
+        }
+    })
+}
+
+fn expand_one(
     invocation: &Invocation,
     input: &str,
     pattern: &str,
