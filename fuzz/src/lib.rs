@@ -54,6 +54,7 @@ pub fn scan_options(upload: bool) -> gantry_security_scan::Options {
         today: "2026-12-03".to_owned(),
         blob_base: None,
         workflow_and_job: "ci/scan".to_owned(),
+        change: None,
     }
 }
 

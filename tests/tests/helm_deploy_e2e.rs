@@ -2468,3 +2468,26 @@ fn a_promotion_whose_upgrade_wrote_no_revision_puts_the_stables_template_back() 
     no_copies_left(&cluster);
     assert_eq!(cluster.release_statuses(), ["deployed"]);
 }
+
+/// Issue 27 §5: with no kubeconfig at all the error was kube-rs's two nested reasons; it says
+/// what is missing and which step provides it (exit 2, nothing run but `helm version`).
+#[test]
+fn no_kubeconfig_says_which_step_provides_one() {
+    let cluster = Cluster::start();
+    let home = tempfile::tempdir().unwrap();
+    let missing = home.path().join("nowhere/kubeconfig");
+    let outcome = cluster
+        .podinfo("image.tag=v1")
+        .env("KUBECONFIG", missing.to_str().unwrap())
+        .env("HOME", home.path().to_str().unwrap())
+        .run(&["helm-deploy"]);
+    assert_eq!(outcome.exit_code, Some(2), "{}", explain(&outcome));
+    let said = format!("{}{}", outcome.summary, outcome.stdout);
+    assert!(
+        said.contains("no kubeconfig: KUBECONFIG names")
+            && said.contains("which does not exist")
+            && said.contains("aws eks update-kubeconfig"),
+        "{}",
+        explain(&outcome)
+    );
+}

@@ -306,11 +306,11 @@ pub struct Plan {
 /// A plan that cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    /// Canary steps that do not rise to 100.
+    /// Canary steps that do not rise to 100: the value, and what is wrong with it.
     #[error(
-        "canary-steps {0:?}: each a percentage from 1 to 100, rising, the last 100 (the canary takes all traffic before it is promoted)"
+        "canary-steps {0:?}: {1}; the steps are one comma-separated string of percentages from 1 to 100, rising, the last 100 (`10,25,50,100`: the canary takes all traffic before it is promoted)"
     )]
-    Steps(String),
+    Steps(String, String),
     /// A selector cannot split traffic.
     #[error(
         "traffic: service switches a Service's selector and cannot split traffic; a canary needs istio or gateway-api"
@@ -320,15 +320,36 @@ pub enum PlanError {
 
 /// Parses `canary-steps` (`10,25,50,100`).
 pub fn canary_steps(text: &str) -> Result<Vec<u32>, PlanError> {
-    let bad = || PlanError::Steps(text.to_owned());
-    let steps = text
-        .split(',')
-        .map(|part| part.trim().trim_end_matches('%').parse::<u32>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| bad())?;
-    let rising = steps.windows(2).all(|pair| pair[0] < pair[1]);
-    if steps.is_empty() || !rising || steps[0] == 0 || steps.last() != Some(&100) {
-        return Err(bad());
+    let bad = |why: String| PlanError::Steps(text.to_owned(), why);
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(bad("no steps".to_owned()));
+    }
+    // A YAML list in `with:` reaches an action as text (or the workflow is refused): `[10, 50]`
+    // or one step a line.
+    if trimmed.starts_with('[') || trimmed.starts_with('-') || trimmed.contains('\n') {
+        return Err(bad(
+            "a list is not taken: an action's input is one string, so give the steps comma-separated on one line"
+                .to_owned(),
+        ));
+    }
+    if !trimmed.contains(',') && trimmed.contains([' ', ';', '/', '|']) {
+        return Err(bad("separate the steps with commas".to_owned()));
+    }
+    let mut steps = Vec::new();
+    for part in trimmed.split(',') {
+        let word = part.trim().trim_end_matches('%');
+        match word.parse::<u32>() {
+            Ok(step) if (1..=100).contains(&step) => steps.push(step),
+            Ok(step) => return Err(bad(format!("{step} is not a percentage from 1 to 100"))),
+            Err(_) => return Err(bad(format!("`{}` is not a whole percentage", part.trim()))),
+        }
+    }
+    if let Some(&[before, after]) = steps.windows(2).find(|pair| pair[0] >= pair[1]) {
+        return Err(bad(format!("{before} then {after} does not rise")));
+    }
+    if steps.last() != Some(&100) {
+        return Err(bad("the last step is not 100".to_owned()));
     }
     Ok(steps)
 }

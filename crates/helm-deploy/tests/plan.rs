@@ -187,17 +187,29 @@ fn a_first_install_is_rolling_and_a_selector_cannot_carry_a_canary() {
 fn canary_steps_rise_to_100() {
     assert_eq!(canary_steps("10,25,50,100"), Ok(vec![10, 25, 50, 100]));
     assert_eq!(canary_steps(" 5%, 100% "), Ok(vec![5, 100]));
-    for bad in [
-        "",
-        "10,25",
-        "0,100",
-        "50,25,100",
-        "10,10,100",
-        "10,200",
-        "ten,100",
-        "100,100",
+    // Issue 27 §5: each refusal says what is wrong, and how steps are written.
+    for (bad, why) in [
+        ("", "no steps"),
+        ("10,25", "the last step is not 100"),
+        ("0,100", "0 is not a percentage from 1 to 100"),
+        ("50,25,100", "50 then 25 does not rise"),
+        ("10,10,100", "10 then 10 does not rise"),
+        ("10,200", "200 is not a percentage"),
+        ("ten,100", "`ten` is not a whole percentage"),
+        ("100,100", "100 then 100 does not rise"),
+        ("10 25 50 100", "separate the steps with commas"),
+        ("10;50;100", "separate the steps with commas"),
+        ("[10, 50, 100]", "a list is not taken"),
+        ("10\n50\n100", "a list is not taken"),
+        ("- 10\n- 100", "a list is not taken"),
     ] {
-        assert!(canary_steps(bad).is_err(), "{bad:?}");
+        let error = canary_steps(bad).unwrap_err().to_string();
+        assert!(
+            error.contains(why)
+                && error.contains("comma-separated")
+                && error.contains("`10,25,50,100`"),
+            "{bad:?}: {error}"
+        );
     }
 }
 

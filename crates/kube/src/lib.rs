@@ -229,7 +229,7 @@ impl Cluster {
             }
             None => kube::Config::infer()
                 .await
-                .map_err(|error| Error::Config(error.to_string()))?,
+                .map_err(|error| Error::Config(no_kubeconfig().unwrap_or(error.to_string())))?,
         };
         Self::with_config(config, namespace)
     }
@@ -776,4 +776,42 @@ pub async fn next_if<K: Object>(follow: Option<&mut Follow<K>>) -> Result<(), Er
         Some(follow) => follow.next().await,
         None => std::future::pending().await,
     }
+}
+
+/// What to say when no cluster is configured at all — no `KUBECONFIG` file, no
+/// `~/.kube/config`, not a pod with a service account — instead of kube-rs's two nested reasons;
+/// `None` when one of them is there (its own error then says what is wrong with it).
+fn no_kubeconfig() -> Option<String> {
+    let named: Vec<std::path::PathBuf> = std::env::var_os("KUBECONFIG")
+        .map(|paths| std::env::split_paths(&paths).collect())
+        .unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(|home| std::path::Path::new(&home).join(".kube").join("config"));
+    let in_cluster = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some();
+    let any_file = named.iter().any(|path| path.is_file())
+        || (named.is_empty() && home.as_ref().is_some_and(|path| path.is_file()));
+    if any_file || in_cluster {
+        return None;
+    }
+    let looked = if named.is_empty() {
+        format!(
+            "KUBECONFIG is not set and {} does not exist",
+            home.map_or_else(
+                || "~/.kube/config".to_owned(),
+                |path| path.display().to_string()
+            )
+        )
+    } else {
+        format!(
+            "KUBECONFIG names {}, which does not exist",
+            named
+                .iter()
+                .map(|path| path.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    Some(format!(
+        "no kubeconfig: {looked}, and this is not a pod with a service account. Add a step before this one that logs in to the cluster (azure/k8s-set-context, `aws eks update-kubeconfig`, google-github-actions/get-gke-credentials), or set KUBECONFIG"
+    ))
 }
