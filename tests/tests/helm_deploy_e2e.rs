@@ -1978,6 +1978,11 @@ impl Cluster {
     }
 }
 
+/// Whether there are pods and every one runs `image` (none is never "all on it").
+fn all_on(images: &[String], image: &str) -> bool {
+    !images.is_empty() && images.iter().all(|i| i == image)
+}
+
 /// Each fast failure a rolling deploy of a published chart meets: the image tag, the cause the
 /// run names.
 const FAST_FAILURES: [(&str, &str); 3] = [
@@ -1996,7 +2001,7 @@ fn rolls_and_rolls_back(
 ) {
     let first = run("v1", "run-v1");
     ended(&first, 0, "deployed");
-    assert!(live().iter().all(|i| *i == image("v1")), "{:?}", live());
+    assert!(all_on(&live(), &image("v1")), "{:?}", live());
     for (tag, cause) in FAST_FAILURES {
         let outcome = run(tag, &format!("run-{tag}"));
         ended(&outcome, 1, "rolled-back");
@@ -2006,10 +2011,7 @@ fn rolls_and_rolls_back(
             explain(&outcome)
         );
         assert!(
-            Cluster::eventually(20, || {
-                let images = live();
-                !images.is_empty() && images.iter().all(|i| *i == image("v1"))
-            }),
+            Cluster::eventually(20, || { all_on(&live(), &image("v1")) }),
             "{tag}: not back on v1: {:?}\n{}",
             live(),
             explain(&outcome)
@@ -2017,7 +2019,7 @@ fn rolls_and_rolls_back(
     }
     let fixed = run("v2", "run-v2");
     ended(&fixed, 0, "deployed");
-    assert!(live().iter().all(|i| *i == image("v2")), "{:?}", live());
+    assert!(all_on(&live(), &image("v2")), "{:?}", live());
     // A chart as published is given the user's values alone: no `gantry.*` key; and a rolling
     // deploy writes none of the chart's objects itself, so Helm never forces a conflict.
     for argv in cluster.helm_log() {
@@ -2181,7 +2183,7 @@ fn a_chart_with_hooks_a_pdb_and_a_servicemonitor_rolls_back_each_fast_failure_an
         "{}",
         explain(&refused)
     );
-    assert!(live().iter().all(|i| *i == image("v2")), "{:?}", live());
+    assert!(all_on(&live(), &image("v2")), "{:?}", live());
     assert!(cluster.fake.list("Pod", "shop").iter().all(|p| {
         !p["spec"]["containers"][0]["image"]
             .as_str()
@@ -2199,7 +2201,7 @@ fn a_chart_with_hooks_a_pdb_and_a_servicemonitor_rolls_back_each_fast_failure_an
     }
     let monitored = deploy(&monitored, "run-monitored-again");
     ended(&monitored, 0, "deployed");
-    assert!(live().iter().all(|i| *i == image("v3")), "{:?}", live());
+    assert!(all_on(&live(), &image("v3")), "{:?}", live());
     assert!(cluster.fake.get("ServiceMonitor", "shop", name).is_some());
 }
 

@@ -11,6 +11,23 @@ fn gantry(args: &[&str]) -> std::process::Output {
         .expect("run gantry")
 }
 
+/// `gantry <args…>` run in `dir` as its workspace, with nothing else in its environment: the
+/// exit status and all it printed.
+fn run_in(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("GITHUB_WORKSPACE", dir)
+        .output()
+        .expect("run gantry");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).to_string()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
 #[test]
 fn usage_errors_exit_2_and_help_exits_0() {
     assert_eq!(gantry(&[]).status.code(), Some(2));
@@ -37,15 +54,8 @@ fn usage_errors_exit_2_and_help_exits_0() {
 fn the_demo_away_from_the_examples_says_where_to_run_it() {
     let elsewhere = std::env::temp_dir().join(format!("gantry-demo-{}", std::process::id()));
     std::fs::create_dir_all(&elsewhere).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_gantry"))
-        .arg("demo")
-        .current_dir(&elsewhere)
-        .env_clear()
-        .output()
-        .expect("run gantry");
-    let said = String::from_utf8_lossy(&output.stdout).to_string()
-        + &String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{said}");
+    let (code, said) = run_in(&elsewhere, &["demo"]);
+    assert_eq!(code, Some(2), "{said}");
     assert!(
         said.contains("no examples at `examples`") && said.contains("--examples"),
         "{said}"
@@ -93,17 +103,9 @@ fn several_paths_on_one_line_are_told_apart_from_a_missing_one() {
         std::fs::write(workspace.join(report), "{}").unwrap();
     }
     let run = |reports: &str| {
-        let output = Command::new(env!("CARGO_BIN_EXE_gantry"))
-            .args(["security-scan", "--dry-run", "--reports", reports])
-            .current_dir(&workspace)
-            .env_clear()
-            .env("GITHUB_WORKSPACE", &workspace)
-            .output()
-            .expect("run gantry");
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).to_string()
-                + &String::from_utf8_lossy(&output.stderr),
+        run_in(
+            &workspace,
+            &["security-scan", "--dry-run", "--reports", reports],
         )
     };
     let (code, said) = run("bandit.json trivy.json");
@@ -133,37 +135,31 @@ fn an_output_outside_the_workspace_is_refused_and_nothing_is_written() {
         r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"Bandit"}},"results":[]}]}"#,
     )
     .unwrap();
+    let absolute = root.join("absolute.sarif");
     for output in [
         "../outside.sarif",
         "sub/../../outside.sarif",
-        "/tmp/gantry-outside.sarif",
+        absolute.to_str().unwrap(),
     ] {
-        let run = Command::new(env!("CARGO_BIN_EXE_gantry"))
-            .args([
+        let (code, said) = run_in(
+            &workspace,
+            &[
                 "security-scan",
                 "--dry-run",
                 "--reports",
                 "empty.sarif",
                 "--comment",
                 "off",
-            ])
-            .args(["--output", output])
-            .current_dir(&workspace)
-            .env_clear()
-            .env("GITHUB_WORKSPACE", &workspace)
-            .output()
-            .expect("run gantry");
-        let said = String::from_utf8_lossy(&run.stdout).to_string()
-            + &String::from_utf8_lossy(&run.stderr);
-        assert_eq!(run.status.code(), Some(2), "{output}: {said}");
+                "--output",
+                output,
+            ],
+        );
+        assert_eq!(code, Some(2), "{output}: {said}");
         assert!(
             said.contains("is outside the workspace"),
             "{output}: {said}"
         );
-        assert!(
-            !root.join("outside.sarif").exists()
-                && !Path::new("/tmp/gantry-outside.sarif").exists()
-        );
+        assert!(!root.join("outside.sarif").exists() && !absolute.exists());
     }
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -242,7 +242,7 @@ pub fn hash_lines(merged: &mut [Merged], workspace: &dyn Workspace) {
     }
 }
 
-fn is_dependency(entry: &Merged) -> bool {
+pub(crate) fn is_dependency(entry: &Merged) -> bool {
     entry.finding.package.is_some() && entry.finding.vulnerability.is_some()
 }
 

@@ -6,7 +6,7 @@
 //! the diff does not name is unchanged; a file whose patch is not known (GitHub leaves it out of
 //! large files) is matched the old way, by neighbourhood.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Where a current line was before the change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,9 @@ struct Hunk {
 pub struct Change {
     files: BTreeMap<String, FileChange>,
     /// Base paths of the files the change deletes or renames away.
-    gone: Vec<String>,
+    gone: BTreeSet<String>,
+    /// Current paths by base path, for the files the change renames.
+    renamed: BTreeMap<String, String>,
 }
 
 /// A file a pull request lists (`GET /pulls/{n}/files`).
@@ -69,8 +71,8 @@ fn number(text: &str) -> Result<u32, String> {
         .map_err(|_| format!("`{text}` is not a line number"))
 }
 
-/// `-a,b +c,d` of a hunk header: the base start and the current start and length.
-fn hunk_header(line: &str) -> Result<(u32, u32, u32), String> {
+/// `-a,b +c,d` of a hunk header: the base start and the current start.
+fn hunk_header(line: &str) -> Result<(u32, u32), String> {
     let inner = line
         .strip_prefix("@@ ")
         .and_then(|rest| rest.split(" @@").next())
@@ -86,8 +88,8 @@ fn hunk_header(line: &str) -> Result<(u32, u32, u32), String> {
         }
     };
     let (old_start, _) = range(parts.next(), '-')?;
-    let (new_start, new_length) = range(parts.next(), '+')?;
-    Ok((old_start, new_start, new_length))
+    let (new_start, _) = range(parts.next(), '+')?;
+    Ok((old_start, new_start))
 }
 
 /// The hunks of one file's patch text (what follows its `+++` line, or a pull request file's
@@ -96,7 +98,7 @@ fn hunks(patch: &str) -> Result<Vec<Hunk>, String> {
     let mut hunks: Vec<Hunk> = Vec::new();
     for (index, line) in patch.lines().enumerate() {
         if line.starts_with("@@") {
-            let (old_start, new_start, _) =
+            let (old_start, new_start) =
                 hunk_header(line).map_err(|error| format!("line {}: {error}", index + 1))?;
             hunks.push(Hunk {
                 start: new_start,
@@ -184,7 +186,8 @@ impl Change {
                 Some(current) => {
                     if let Some(base) = &base {
                         if *base != current {
-                            change.gone.push(base.clone());
+                            change.gone.insert(base.clone());
+                            change.renamed.insert(base.clone(), current.clone());
                         }
                     }
                     change.files.insert(
@@ -209,7 +212,7 @@ impl Change {
         let mut change = Self::default();
         for file in files {
             if file.status == "removed" {
-                change.gone.push(file.filename.clone());
+                change.gone.insert(file.filename.clone());
                 continue;
             }
             let base = match file.status.as_str() {
@@ -219,7 +222,8 @@ impl Change {
             };
             if let Some(base) = &base {
                 if *base != file.filename {
-                    change.gone.push(base.clone());
+                    change.gone.insert(base.clone());
+                    change.renamed.insert(base.clone(), file.filename.clone());
                 }
             }
             let (unknown, hunks) = match &file.patch {
@@ -279,14 +283,10 @@ impl Change {
     /// change deleted it.
     #[must_use]
     pub fn current_path(&self, base: &str) -> Option<String> {
-        if let Some((current, _)) = self
-            .files
-            .iter()
-            .find(|(current, file)| file.base.as_deref() == Some(base) && current.as_str() != base)
-        {
+        if let Some(current) = self.renamed.get(base) {
             return Some(current.clone());
         }
-        if self.gone.iter().any(|gone| gone == base) {
+        if self.gone.contains(base) {
             return None;
         }
         Some(base.to_owned())

@@ -364,7 +364,7 @@ pub fn run_with_reader(
             let old = merge::dedupe(old);
             let without_context = old
                 .iter()
-                .filter(|entry| entry.finding.package.is_none() && entry.context.is_none())
+                .filter(|entry| !baseline::is_dependency(entry) && entry.context.is_none())
                 .count();
             if without_context > 0 && options.change.is_none() {
                 notes.push(format!(
