@@ -55,6 +55,7 @@ pub fn scan_options(upload: bool) -> gantry_security_scan::Options {
         blob_base: None,
         workflow_and_job: "ci/scan".to_owned(),
         change: None,
+        baseline_notes: Vec::new(),
     }
 }
 

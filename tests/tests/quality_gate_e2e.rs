@@ -152,3 +152,105 @@ fn an_xxe_report_is_refused_and_nothing_is_published() {
     let state = fake.state();
     assert!(state.check_runs.is_empty() && state.comments_on(7).is_empty());
 }
+
+/// Issue 27 §2: `baseline: auto` takes the summary in the base branch's last successful run's
+/// artifact: twenty old lint errors stay known and the gate passes. A newer failed run's
+/// summary (which would make them new) is passed over; with no successful run yet, the gate
+/// judges every finding and says why — exit 1 by the gate, not exit 2.
+#[test]
+fn baseline_auto_takes_the_last_successful_runs_summary_and_else_judges_everything() {
+    use gantry_testkit::fake_github::{REPOSITORY_ID, WorkflowRun};
+    let fake = fake();
+    let mut lint = String::new();
+    for line in 1..=20 {
+        let _ = writeln!(lint, "src/old.py:{line}:1: E999 SyntaxError: old {line}");
+    }
+    let harness = RunnerHarness::new()
+        .pull_request(7, HEAD, false)
+        .github(&fake)
+        .input("junit", "junit.xml")
+        .input("lint", "flake8.txt")
+        .input("comment", "off");
+    harness.write(
+        "junit.xml",
+        "<testsuite name=\"unit\" tests=\"1\"><testcase classname=\"m\" name=\"test_ok\"/></testsuite>",
+    );
+    harness.write("flake8.txt", &lint);
+    let base = harness.run(&["quality-gate", "--dry-run"]);
+    assert_eq!(base.exit_code, Some(1), "{}", base.stderr);
+    let with_errors =
+        std::fs::read(harness.workspace().join("gantry-quality-summary.json")).unwrap();
+    harness.write("flake8.txt", "");
+    harness.run(&["quality-gate", "--dry-run"]);
+    let clean = std::fs::read(harness.workspace().join("gantry-quality-summary.json")).unwrap();
+    harness.write("flake8.txt", &lint);
+    let run = |id: u64, conclusion: &str| WorkflowRun {
+        id,
+        event: "push".into(),
+        conclusion: Some(conclusion.into()),
+        head_branch: "main".into(),
+        head_sha: format!("{id}").repeat(10),
+        head_repository_id: REPOSITORY_ID,
+    };
+    let gate = |exit_code: i32| {
+        let outcome = harness.run(&["quality-gate", "--dry-run", "--baseline", "auto"]);
+        assert_eq!(
+            outcome.exit_code,
+            Some(exit_code),
+            "{}\n{}",
+            outcome.stdout,
+            outcome.stderr
+        );
+        outcome.summary
+    };
+
+    // Only a failed run so far: no baseline, every finding judged.
+    fake.add_run(run(2000, "failure"));
+    fake.add_artifact(
+        "gantry-quality-gate",
+        2000,
+        false,
+        gantry_testkit::archive::zip(&[("gantry-quality-summary.json", &clean)]),
+    );
+    let summary = gate(1);
+    assert!(
+        summary.contains("found no baseline on `main`") && summary.contains("run 2000 failure"),
+        "{summary}"
+    );
+
+    // A successful run, older than the failed one: its summary is the baseline.
+    fake.add_run(run(1000, "success"));
+    fake.add_artifact(
+        "gantry-quality-gate",
+        1000,
+        false,
+        gantry_testkit::archive::zip(&[("gantry-quality-summary.json", &with_errors)]),
+    );
+    // Listed oldest first by the fake's clock: make the failed run's artifact the newest.
+    fake.add_artifact(
+        "gantry-quality-gate",
+        2000,
+        false,
+        gantry_testkit::archive::zip(&[("gantry-quality-summary.json", &clean)]),
+    );
+    let summary = gate(0);
+    assert!(
+        summary.contains("artifact `gantry-quality-gate` of run 1000"),
+        "{summary}"
+    );
+
+    // A successful run's artifact that is not a summary: said, and judged.
+    fake.add_run(run(3000, "success"));
+    fake.add_artifact(
+        "gantry-quality-gate",
+        3000,
+        false,
+        gantry_testkit::archive::zip(&[("gantry-quality-summary.json", b"<html>")]),
+    );
+    let summary = gate(1);
+    assert!(
+        summary.contains("not a summary this action wrote"),
+        "{summary}"
+    );
+    assert_eq!(fake.state().storage_requests_with_token, 0);
+}

@@ -532,3 +532,128 @@ fn a_push_uses_git_diff_of_the_checkout_from_the_commit_it_came_after() {
     let harness = harness.event("push", pushed("4444444444444444444444444444444444444444"));
     assert_eq!(gate_head(&harness, 1)[0].2, "new");
 }
+
+/// Issue 27 §2: `baseline: auto` on a pull request, with real Bandit. The base branch's run left
+/// its SARIF in code scanning (an analysis per run, as GitHub keeps an upload); the pull
+/// request's run takes it and, with the pull request's diff, keeps the untouched finding known.
+/// With code scanning off it takes the base branch's artifact instead (downloaded from storage
+/// without the token). With neither — the first pull request after adopting Gantry, or only a
+/// fork's artifact named for `main` — the gate judges every finding and says why: exit 1 from
+/// the gate, never exit 2.
+#[test]
+fn baseline_auto_finds_the_base_branchs_analysis_then_its_artifact_and_else_judges_everything() {
+    use gantry_testkit::fake_github::{FakeGitHub, REPOSITORY_ID, WorkflowRun};
+    const PATCH: &str = "@@ -1,7 +1,4 @@\n-def a():\n-    x = 1\n-    y = 2\n eval(data)\n-def b():\n-    z = 3\n-    w = 4\n+def b(arg):\n+    z = 30\n+    w = 40";
+    let base_sha = "1".repeat(40);
+    let bandit = gantry_testkit::python_tool("bandit");
+    let fake = FakeGitHub::start();
+    fake.add_pull_request(7, "2222222222222222222222222222222222222222");
+    fake.set_pull_file_entries(
+        7,
+        vec![
+            serde_json::json!({"filename": "src/app.py", "status": "modified",
+            "additions": 3, "deletions": 6, "changes": 9, "patch": PATCH}),
+        ],
+    );
+    let harness = RunnerHarness::new()
+        .pull_request(7, "2222222222222222222222222222222222222222", false)
+        .github(&fake);
+    harness.write("src/app.py", UNTOUCHED_BASE);
+    bandit_json(&harness, &bandit, "base.json");
+    gantry(&harness, "base.json", "gantry-security.sarif", None);
+    let base_sarif = std::fs::read(harness.workspace().join("gantry-security.sarif")).unwrap();
+    std::fs::remove_file(harness.workspace().join("gantry-security.sarif")).unwrap();
+    harness.write("src/app.py", UNTOUCHED_HEAD);
+    bandit_json(&harness, &bandit, "head.json");
+    let gate_auto = |exit_code: i32| {
+        let outcome = harness.run(&[
+            "security-scan",
+            "--dry-run",
+            "--reports",
+            "head.json",
+            "--baseline",
+            "auto",
+            "--fail-on",
+            "medium",
+            "--comment",
+            "off",
+        ]);
+        assert_eq!(
+            outcome.exit_code,
+            Some(exit_code),
+            "{}\n{}",
+            outcome.stdout,
+            outcome.stderr
+        );
+        (states(&harness, "gantry-security.sarif"), outcome.summary)
+    };
+
+    // Nothing on the base branch yet: judged, warned, and the gate's own exit.
+    let (found, summary) = gate_auto(1);
+    assert_eq!(found, [("B307".to_owned(), 1, String::new())]);
+    assert!(
+        summary.contains("found no baseline on `main`") && summary.contains("judged as new"),
+        "{summary}"
+    );
+
+    // A fork's pull request whose branch is called `main` left an artifact: not a baseline.
+    fake.add_run(WorkflowRun {
+        id: 500,
+        event: "pull_request".into(),
+        conclusion: Some("success".into()),
+        head_branch: "main".into(),
+        head_sha: "5".repeat(40),
+        head_repository_id: 77,
+    });
+    fake.add_artifact(
+        "gantry-security-scan",
+        500,
+        false,
+        gantry_testkit::archive::zip(&[("gantry-security.sarif", &base_sarif)]),
+    );
+    let (found, summary) = gate_auto(1);
+    assert_eq!(found, [("B307".to_owned(), 1, String::new())]);
+    assert!(
+        summary.contains("ran for `pull_request`") || summary.contains("no unexpired artifact"),
+        "{summary}"
+    );
+
+    // The base branch's upload, in code scanning.
+    let log: Value = serde_json::from_slice(&base_sarif).unwrap();
+    for run in log["runs"].as_array().unwrap() {
+        fake.add_analysis("refs/heads/main", &base_sha, run.clone());
+    }
+    let (found, summary) = gate_auto(0);
+    assert_eq!(found, [("B307".to_owned(), 1, "unchanged".to_owned())]);
+    assert!(summary.contains("code scanning's analysis"), "{summary}");
+
+    // Code scanning off: the base branch's own push run's artifact.
+    fake.disable_code_scanning();
+    fake.add_run(WorkflowRun {
+        id: 600,
+        event: "push".into(),
+        conclusion: Some("failure".into()),
+        head_branch: "main".into(),
+        head_sha: base_sha.clone(),
+        head_repository_id: REPOSITORY_ID,
+    });
+    fake.add_artifact(
+        "gantry-security-scan",
+        600,
+        false,
+        gantry_testkit::archive::zip(&[("gantry-security.sarif", &base_sarif)]),
+    );
+    let (found, summary) = gate_auto(0);
+    assert_eq!(found, [("B307".to_owned(), 1, "unchanged".to_owned())]);
+    assert!(
+        summary.contains("artifact `gantry-security-scan` of run 600"),
+        "{summary}"
+    );
+    let state = fake.state();
+    assert_eq!(state.storage_requests_with_token, 0);
+    assert!(
+        state.contract_violations.is_empty(),
+        "{:?}",
+        state.contract_violations
+    );
+}

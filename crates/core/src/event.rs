@@ -28,6 +28,9 @@ pub struct Repository {
     /// Whether this repository is itself a fork.
     #[serde(default)]
     pub fork: bool,
+    /// Its default branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_branch: Option<String>,
 }
 
 /// One side (head or base) of a pull request.
@@ -350,6 +353,15 @@ impl Event {
             EventKind::PullRequest { pull_request, .. } => Some(&pull_request.base.sha),
             EventKind::Push { before, .. } if before.bytes().any(|b| b != b'0') => Some(before),
             _ => None,
+        }
+    }
+
+    /// The branch a baseline comes from: a PR's base branch, else the repository's default
+    /// branch (a push to it is measured against its previous state).
+    pub fn base_branch(&self) -> Option<&str> {
+        match &self.kind {
+            EventKind::PullRequest { pull_request, .. } => Some(&pull_request.base.git_ref),
+            _ => self.repository.as_ref()?.default_branch.as_deref(),
         }
     }
 

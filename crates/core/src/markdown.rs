@@ -89,6 +89,42 @@ pub fn text(untrusted: &str) -> String {
     out
 }
 
+/// A sentence of ours that quotes names in backticks (`` `baseline: auto` found no baseline on
+/// `main` ``), as inline markdown: what is between a pair of backticks becomes a code span
+/// ([`code`]), the rest is escaped ([`text`]). The pieces are each made inert, so a quoted name
+/// that holds a backtick of its own can only shift which piece is code, never break out.
+pub fn prose(sentence: &str) -> String {
+    let pieces: Vec<&str> = sentence.split('`').collect();
+    let paired = if pieces.len() % 2 == 1 {
+        pieces.len()
+    } else {
+        // An odd number of backticks: the last one opens nothing.
+        pieces.len() - 1
+    };
+    let mut out = String::with_capacity(sentence.len() + 16);
+    for (index, piece) in pieces.iter().enumerate() {
+        if index % 2 == 1 && index < paired {
+            out.push_str(&code(piece));
+        } else {
+            if index >= paired {
+                out.push_str(&text("`"));
+            }
+            // Spaces inside the sentence need no entity: only its own ends could indent or
+            // break a line.
+            let mut escaped = text(piece);
+            if index > 0 && escaped.starts_with("&#32;") {
+                escaped.replace_range(..5, " ");
+            }
+            if index + 1 < pieces.len() && escaped.ends_with("&#32;") {
+                let at = escaped.len() - 5;
+                escaped.replace_range(at.., " ");
+            }
+            out.push_str(&escaped);
+        }
+    }
+    out
+}
+
 /// Untrusted text as an inline code span: the fence is longer than any backtick run inside, so
 /// the text cannot end it; invisible characters are made visible; all on one line.
 pub fn code(untrusted: &str) -> String {
@@ -870,6 +906,21 @@ fn cut_note(cut: &Cut, full_text_at: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn prose_makes_quoted_names_code_and_escapes_the_rest() {
+        assert_eq!(
+            prose("`baseline: auto` found *none* on `main`"),
+            "`baseline: auto` found \\*none\\* on `main`"
+        );
+        // A name with a backtick of its own shifts the pairing; nothing is left unescaped.
+        let odd = prose("on `ma`in` <b>");
+        assert!(!odd.contains("<b>"), "{odd}");
+        assert!(
+            odd.ends_with("\\`in\\` &lt;b&gt;") || odd.contains("&lt;b&gt;"),
+            "{odd}"
+        );
+    }
+
     use super::*;
 
     /// Every way a gantry marker or section delimiter could be written by untrusted text.

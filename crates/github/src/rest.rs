@@ -48,6 +48,11 @@ pub struct RestClient {
     /// it, so on GHES (`…/api/v3`) `/api/graphql` would become `/api/v3/api/graphql`; this
     /// one's base is the GraphQL address's origin alone.
     graphql_octocrab: Octocrab,
+    /// For downloads: the token, no default `Accept` (each request says what it takes).
+    raw_octocrab: std::sync::OnceLock<Octocrab>,
+    /// For where GitHub redirects a download (blob storage): no token, ever.
+    anonymous_octocrab: std::sync::OnceLock<Octocrab>,
+    token: String,
     api_url: String,
     graphql_url: String,
     clock: Arc<dyn Clock>,
@@ -84,34 +89,7 @@ impl RestClient {
         policy: RetryPolicy,
     ) -> Result<Self, GitHubError> {
         let invalid = |detail: String| GitHubError::Configuration { detail };
-        let build = |base: &str, what: &str| {
-            Octocrab::builder()
-                .base_uri(base)
-                .map_err(|error| {
-                    invalid(format!(
-                        "{what} `{}` is not a valid address: {error}",
-                        gantry_core::markdown::redact_userinfo(base)
-                    ))
-                })?
-                .personal_token(endpoint.token.clone())
-                .add_header(
-                    http::header::USER_AGENT,
-                    format!("gantry/{}", env!("CARGO_PKG_VERSION")),
-                )
-                .add_header(
-                    http::header::ACCEPT,
-                    "application/vnd.github+json".to_owned(),
-                )
-                .add_header(
-                    http::HeaderName::from_static("x-github-api-version"),
-                    "2022-11-28".to_owned(),
-                )
-                .set_connect_timeout(Some(Duration::from_secs(10)))
-                .set_read_timeout(Some(Duration::from_secs(60)))
-                .set_write_timeout(Some(Duration::from_secs(60)))
-                .build()
-                .map_err(|error| invalid(format!("cannot build the HTTP client: {error}")))
-        };
+        let build = |base: &str, what: &str| build_client(base, what, Some(&endpoint.token), true);
         let octocrab = build(endpoint.api_url.as_str(), "GITHUB_API_URL")?;
         let graphql_origin = endpoint
             .graphql_url
@@ -134,6 +112,9 @@ impl RestClient {
         Ok(Self {
             octocrab,
             graphql_octocrab,
+            raw_octocrab: std::sync::OnceLock::new(),
+            anonymous_octocrab: std::sync::OnceLock::new(),
+            token: endpoint.token.clone(),
             api_url: endpoint.api_url.trim_end_matches('/').to_owned(),
             graphql_url: endpoint.graphql_url.clone(),
             clock,
@@ -173,26 +154,55 @@ impl RestClient {
         unit
     }
 
+    /// The client for a download: the token without a default `Accept`, or none at all.
+    fn download_client(&self, anonymous: bool) -> Result<&Octocrab, String> {
+        let cell = if anonymous {
+            &self.anonymous_octocrab
+        } else {
+            &self.raw_octocrab
+        };
+        if let Some(client) = cell.get() {
+            return Ok(client);
+        }
+        let token = (!anonymous).then_some(self.token.as_str());
+        let built = build_client(&self.api_url, "GITHUB_API_URL", token, false)
+            .map_err(|error| error.to_string())?;
+        Ok(cell.get_or_init(|| built))
+    }
+
     async fn attempt(
         &self,
         method: &Method,
         url: &str,
         body: Option<&Value>,
+        download: Option<&Download<'_>>,
     ) -> Result<(StatusCode, HeaderMap, Bytes), String> {
         let uri: http::Uri = url
             .parse()
             .map_err(|error| format!("bad address {url}: {error}"))?;
-        let client = if url == self.graphql_url {
-            &self.graphql_octocrab
+        let response = if let Some(download) = download {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                http::header::ACCEPT,
+                http::HeaderValue::from_str(download.accept)
+                    .map_err(|error| format!("bad Accept {}: {error}", download.accept))?,
+            );
+            self.download_client(download.anonymous)?
+                ._get_with_headers(uri, Some(headers))
+                .await
         } else {
-            &self.octocrab
-        };
-        let response = match *method {
-            Method::GET => client._get(uri).await,
-            Method::POST => client._post(uri, body).await,
-            Method::PATCH => client._patch(uri, body).await,
-            Method::PUT => client._put(uri, body).await,
-            _ => return Err(format!("method {method} is not used by gantry")),
+            let client = if url == self.graphql_url {
+                &self.graphql_octocrab
+            } else {
+                &self.octocrab
+            };
+            match *method {
+                Method::GET => client._get(uri).await,
+                Method::POST => client._post(uri, body).await,
+                Method::PATCH => client._patch(uri, body).await,
+                Method::PUT => client._put(uri, body).await,
+                _ => return Err(format!("method {method} is not used by gantry")),
+            }
         }
         .map_err(|error| transport_detail(&error))?;
         let (parts, body) = response.into_parts();
@@ -229,6 +239,40 @@ impl RestClient {
         operation: &str,
         idempotent: bool,
     ) -> Result<Reply, GitHubError> {
+        let (status, headers, bytes) = self
+            .exchange(method, path, body, operation, idempotent, None)
+            .await?;
+        Ok(Reply {
+            status,
+            headers,
+            body: decoded(&bytes),
+        })
+    }
+
+    /// GETs `path` (relative to the API base, or an absolute address) as bytes, asking for
+    /// `accept`, under the retry policy. A redirect is answered, not followed (its `Location`
+    /// is in the headers); `anonymous` sends no token (where GitHub redirects a download to).
+    pub async fn download(
+        &self,
+        path: &str,
+        accept: &str,
+        anonymous: bool,
+        operation: &str,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), GitHubError> {
+        let download = Download { accept, anonymous };
+        self.exchange(Method::GET, path, None, operation, true, Some(&download))
+            .await
+    }
+
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        operation: &str,
+        idempotent: bool,
+        download: Option<&Download<'_>>,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), GitHubError> {
         let url = if path.starts_with("http://") || path.starts_with("https://") {
             path.to_owned()
         } else {
@@ -237,25 +281,15 @@ impl RestClient {
         let mut rate_waits = 0u32;
         let mut server_retries = 0u32;
         loop {
-            let failure = match self.attempt(&method, &url, body).await {
+            let failure = match self.attempt(&method, &url, body, download).await {
                 Err(detail) => detail,
                 Ok((status, headers, bytes)) => {
-                    let json: Value = if bytes.is_empty() {
-                        Value::Null
-                    } else {
-                        serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                            Value::String(String::from_utf8_lossy(&bytes).into_owned())
-                        })
-                    };
-                    let message = error_message(&json);
+                    if download.is_some() && status.is_redirection() {
+                        return Ok((status, headers, bytes));
+                    }
+                    let message = error_message(&decoded(&bytes));
                     match classify(status, &headers, &message, self.clock.now()) {
-                        Answer::Success => {
-                            return Ok(Reply {
-                                status,
-                                headers,
-                                body: json,
-                            });
-                        }
+                        Answer::Success => return Ok((status, headers, bytes)),
                         Answer::RateLimited(wait) => {
                             rate_waits += 1;
                             if rate_waits > self.policy.rate_limit_waits
@@ -492,6 +526,63 @@ impl RestClient {
         }
         Ok(reply.body.get("data").cloned().unwrap_or(Value::Null))
     }
+}
+
+/// How a download is asked for.
+struct Download<'a> {
+    accept: &'a str,
+    anonymous: bool,
+}
+
+/// A body as JSON (`Null` when empty, a string when it is not JSON).
+fn decoded(bytes: &[u8]) -> Value {
+    if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+    }
+}
+
+/// An octocrab client for `base`: with `token` when given, with GitHub's JSON `Accept` when
+/// `json_accept`.
+fn build_client(
+    base: &str,
+    what: &str,
+    token: Option<&str>,
+    json_accept: bool,
+) -> Result<Octocrab, GitHubError> {
+    let invalid = |detail: String| GitHubError::Configuration { detail };
+    let mut builder = Octocrab::builder()
+        .base_uri(base)
+        .map_err(|error| {
+            invalid(format!(
+                "{what} `{}` is not a valid address: {error}",
+                gantry_core::markdown::redact_userinfo(base)
+            ))
+        })?
+        .add_header(
+            http::header::USER_AGENT,
+            format!("gantry/{}", env!("CARGO_PKG_VERSION")),
+        );
+    if let Some(token) = token {
+        builder = builder.personal_token(token.to_owned()).add_header(
+            http::HeaderName::from_static("x-github-api-version"),
+            "2022-11-28".to_owned(),
+        );
+    }
+    if json_accept {
+        builder = builder.add_header(
+            http::header::ACCEPT,
+            "application/vnd.github+json".to_owned(),
+        );
+    }
+    builder
+        .set_connect_timeout(Some(Duration::from_secs(10)))
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .set_write_timeout(Some(Duration::from_secs(60)))
+        .build()
+        .map_err(|error| invalid(format!("cannot build the HTTP client: {error}")))
 }
 
 /// The transport failure in words, without octocrab's nested "source" repetitions.

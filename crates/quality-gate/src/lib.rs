@@ -104,9 +104,16 @@ pub const SPEC: ActionSpec = ActionSpec {
         },
         InputSpec {
             name: "baseline",
-            description: "The summary file this action wrote on the base branch (the `summary-file` output there, passed as an artifact): gives new failures, fixed tests, the coverage delta and new lint findings.",
+            description: "The summary file this action wrote on the base branch (the `summary-file` output there, passed as an artifact), or `auto`: the `summary-file` in the newest `baseline-artifact` of the base branch's last successful run (needs `actions: read`); none yet is a warning, and every failure and finding counts as new. Gives new failures, fixed tests, the coverage delta and new lint findings.",
             required: false,
             default: None,
+            kind: InputKind::Text,
+        },
+        InputSpec {
+            name: "baseline-artifact",
+            description: "With `baseline: auto`: the artifact the base branch's runs upload this action's `summary-file` as.",
+            required: false,
+            default: Some("gantry-quality-gate"),
             kind: InputKind::Text,
         },
         InputSpec {
@@ -214,6 +221,9 @@ pub struct Options {
     pub blob_base: Option<String>,
     /// `GITHUB_WORKFLOW`/`GITHUB_JOB`, for the comment key.
     pub workflow_and_job: String,
+    /// What the edge has to say of the baseline (where `baseline: auto` found it, or why it
+    /// found none), shown with the summary's notes.
+    pub baseline_notes: Vec<String>,
 }
 
 impl Options {
@@ -251,6 +261,7 @@ impl Options {
             changed_files: Vec::new(),
             blob_base: None,
             workflow_and_job: String::new(),
+            baseline_notes: Vec::new(),
         })
     }
 }
@@ -349,7 +360,7 @@ pub fn run(
         workspace,
         seen: FixedHashMap::default(),
     };
-    let mut notes = Vec::new();
+    let mut notes = options.baseline_notes.clone();
     let mut suites = Vec::new();
     let mut attempts = 0u64;
     for source in sources.tests {

@@ -318,7 +318,7 @@ pub(crate) fn render(
     if !findings.notes.is_empty() {
         let mut block = String::from("> [!NOTE]\n");
         for note in findings.notes.iter().take(10) {
-            let _ = writeln!(block, "> {}", text(note));
+            let _ = writeln!(block, "> {}", gantry_core::markdown::prose(note));
         }
         document.essential(block);
     }

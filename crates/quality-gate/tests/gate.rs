@@ -22,6 +22,7 @@ fn options() -> Options {
         changed_files: vec!["src/changed.py".into()],
         blob_base: None,
         workflow_and_job: "ci/test".into(),
+        baseline_notes: Vec::new(),
     }
 }
 

@@ -45,6 +45,7 @@ fn measure_one(folder: &Path, output: &Path) {
         blob_base: None,
         workflow_and_job: "bench/merge".into(),
         change: None,
+        baseline_notes: Vec::new(),
     };
     let report = run(&options, &sources, None, None, &NoWorkspace).expect("the reports merge");
     std::fs::write(output, report.files[0].contents.text().as_bytes())

@@ -71,9 +71,16 @@ pub const SPEC: ActionSpec = ActionSpec {
         },
         InputSpec {
             name: "baseline",
-            description: "A SARIF file this action wrote earlier (on the base branch, passed as an artifact). Findings matching it are not new; matching follows the code when lines move.",
+            description: "A SARIF file this action wrote earlier (on the base branch, passed as an artifact), or `auto`: the base branch's latest code-scanning analyses of this action (needs `security-events: read`), else the newest `baseline-artifact` of a run on the base branch (needs `actions: read`); none yet is a warning, and every finding is judged. Findings matching the baseline are not new; matching follows the code when lines move.",
             required: false,
             default: None,
+            kind: InputKind::Text,
+        },
+        InputSpec {
+            name: "baseline-artifact",
+            description: "With `baseline: auto`: the artifact the base branch's runs upload this action's `output` as, used when code scanning has no analysis.",
+            required: false,
+            default: Some("gantry-security-scan"),
             kind: InputKind::Text,
         },
         InputSpec {
@@ -172,6 +179,9 @@ pub struct Options {
     /// The change's diff, when the edge has one (the pull request's files, `git diff`): a
     /// finding is matched against the baseline by the line it was on before the change.
     pub change: Option<diff::Change>,
+    /// What the edge has to say of the baseline (where `baseline: auto` found it, or why it
+    /// found none), shown with the summary's notes.
+    pub baseline_notes: Vec<String>,
 }
 
 impl Options {
@@ -194,6 +204,7 @@ impl Options {
             blob_base,
             workflow_and_job,
             change: None,
+            baseline_notes: Vec::new(),
         })
     }
 }
@@ -342,7 +353,7 @@ pub fn run_with_reader(
         Some(source) => suppress::parse(source.file, source.bytes)?,
         None => Vec::new(),
     };
-    let mut notes = Vec::new();
+    let mut notes = options.baseline_notes.clone();
     let mut tools = Vec::new();
     let findings = read_findings(read, reports, workspace, &mut notes, &mut tools)?;
     let mut merged = merge::dedupe(findings);

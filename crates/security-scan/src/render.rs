@@ -305,7 +305,7 @@ pub(crate) fn render(
     if !scan.notes.is_empty() {
         let mut block = String::from("> [!NOTE]\n");
         for note in scan.notes.iter().take(20) {
-            let _ = writeln!(block, "> - {}", text(note));
+            let _ = writeln!(block, "> - {}", gantry_core::markdown::prose(note));
         }
         document.essential(block);
     }

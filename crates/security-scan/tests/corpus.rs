@@ -83,6 +83,7 @@ fn options() -> Options {
         blob_base: None,
         workflow_and_job: "ci/scan".into(),
         change: None,
+        baseline_notes: Vec::new(),
     }
 }
 

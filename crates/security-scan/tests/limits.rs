@@ -17,6 +17,7 @@ fn options() -> Options {
         blob_base: Some("https://github.com/o/r/blob/abc/".into()),
         workflow_and_job: "ci/scan".into(),
         change: None,
+        baseline_notes: Vec::new(),
     }
 }
 

@@ -217,6 +217,60 @@ pub struct Deployment {
     pub payload: Value,
 }
 
+/// A code-scanning analysis: one run of one SARIF upload, as GitHub keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// Id.
+    pub id: u64,
+    /// `refs/heads/main`, `refs/pull/7/merge`.
+    pub git_ref: String,
+    /// The commit analysed.
+    pub commit_sha: String,
+    /// The category (`automationDetails.id` up to its last `/`).
+    pub category: String,
+    /// The tool's name (the run's driver).
+    pub tool: String,
+    /// The run, as uploaded: what `Accept: application/sarif+json` answers with.
+    pub run: Value,
+}
+
+/// A workflow run, as far as artifacts need one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowRun {
+    /// Id.
+    pub id: u64,
+    /// `push`, `pull_request`, `schedule`, …
+    pub event: String,
+    /// `success`, `failure`, … (`None` while it runs).
+    pub conclusion: Option<String>,
+    /// The branch it ran on (a pull request's head branch for `pull_request`).
+    pub head_branch: String,
+    /// The commit it ran on.
+    pub head_sha: String,
+    /// The repository the head commit is in (a fork's for a fork's pull request).
+    pub head_repository_id: u64,
+}
+
+/// The base repository's id in the fake.
+pub const REPOSITORY_ID: u64 = 42;
+
+/// An artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// Id.
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// The run that uploaded it.
+    pub run_id: u64,
+    /// Expired (its download answers 410).
+    pub expired: bool,
+    /// Its zip archive.
+    pub zip: Vec<u8>,
+    /// `created_at`.
+    pub created_at: String,
+}
+
 /// One request as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedRequest {
@@ -260,6 +314,17 @@ pub struct State {
     pub tokens: BTreeMap<String, TokenIdentity>,
     /// Whether GraphQL `viewer` is refused (an old GHES, a proxy that blocks GraphQL).
     pub viewer_unavailable: bool,
+    /// Code-scanning analyses, oldest first (a SARIF upload adds one per run).
+    pub analyses: Vec<Analysis>,
+    /// Whether code scanning is off (its endpoints answer 403, as without Advanced Security).
+    pub code_scanning_disabled: bool,
+    /// Workflow runs by id.
+    pub runs: BTreeMap<u64, WorkflowRun>,
+    /// Artifacts, oldest first.
+    pub artifacts: Vec<Artifact>,
+    /// Downloads from artifact storage that carried an `Authorization` header (a token sent
+    /// where GitHub's redirect led, which storage refuses): a test asserts this is 0.
+    pub storage_requests_with_token: u32,
     /// Every request.
     pub requests: Vec<RecordedRequest>,
     /// Request bodies the contract rejects: a test should assert this is empty.
@@ -540,6 +605,42 @@ impl FakeGitHub {
         self.set_pull_file_entries(number, listed);
     }
 
+    /// Adds a code-scanning analysis of `run` (a SARIF run) and returns its id.
+    pub fn add_analysis(&self, git_ref: &str, commit_sha: &str, run: Value) -> u64 {
+        let mut state = self.shared.lock();
+        let id = state.id();
+        let analysis = analysis_of(id, git_ref, commit_sha, run);
+        state.analyses.push(analysis);
+        id
+    }
+
+    /// Turns code scanning off for the repository.
+    pub fn disable_code_scanning(&self) {
+        self.shared.lock().code_scanning_disabled = true;
+    }
+
+    /// Adds a workflow run.
+    pub fn add_run(&self, run: WorkflowRun) {
+        self.shared.lock().runs.insert(run.id, run);
+    }
+
+    /// Adds an artifact of run `run_id` holding `zip`, created after every earlier one, and
+    /// returns its id.
+    pub fn add_artifact(&self, name: &str, run_id: u64, expired: bool, zip: Vec<u8>) -> u64 {
+        let mut state = self.shared.lock();
+        let id = state.id();
+        let created_at = format!("2026-12-01T00:{:02}:{:02}Z", (id / 60) % 60, id % 60);
+        state.artifacts.push(Artifact {
+            id,
+            name: name.to_owned(),
+            run_id,
+            expired,
+            zip,
+            created_at,
+        });
+        id
+    }
+
     /// Sets the files a PR changes as GitHub lists them (`filename`, `status`, `patch`, …).
     pub fn set_pull_file_entries(&self, number: u64, files: Vec<Value>) {
         self.shared.lock().pull_files.insert(number, files);
@@ -603,6 +704,11 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
         .get(http::header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
+    let accept = request
+        .headers()
+        .get(http::header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
     let body_bytes = request
         .into_body()
         .collect()
@@ -627,6 +733,40 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
             authorization: authorization.clone(),
         });
     };
+
+    if let Some(id) = path.strip_prefix("/_storage/artifacts/") {
+        // Blob storage: a signed address, and a request that also carries a token is refused.
+        if authorization.is_some() {
+            shared.lock().storage_requests_with_token += 1;
+            record(400);
+            return Ok(respond(
+                StatusCode::BAD_REQUEST,
+                &json!({"message": "Authentication information is not given in the correct format."}),
+            ));
+        }
+        let zip = id.parse::<u64>().ok().and_then(|id| {
+            shared
+                .lock()
+                .artifacts
+                .iter()
+                .find(|artifact| artifact.id == id)
+                .map(|artifact| artifact.zip.clone())
+        });
+        let Some(zip) = zip.filter(|_| query.contains("sig=")) else {
+            record(403);
+            return Ok(respond(
+                StatusCode::FORBIDDEN,
+                &json!({"message": "signature required"}),
+            ));
+        };
+        record(200);
+        let mut response = Response::new(Full::new(Bytes::from(zip)));
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/zip"),
+        );
+        return Ok(response);
+    }
 
     if authorization.is_none() {
         record(401);
@@ -746,6 +886,7 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
         &query,
         body.as_ref(),
         authorization.as_deref(),
+        accept.as_deref(),
     );
     match fault {
         Some(FaultKind::LoseResponse) => {
@@ -958,6 +1099,7 @@ fn route(
     query: &str,
     body: Option<&Value>,
     authorization: Option<&str>,
+    accept: Option<&str>,
 ) -> Response<Full<Bytes>> {
     let identity = shared.lock().identity_of(authorization);
     if path == "/graphql" {
@@ -1310,7 +1452,22 @@ fn route(
                     &error_body("Invalid sarif: not gzip", "code-scanning"),
                 );
             }
-            let sarif = serde_json::from_str(&json_text).unwrap_or(Value::Null);
+            let sarif: Value = serde_json::from_str(&json_text).unwrap_or(Value::Null);
+            if state.code_scanning_disabled {
+                return code_scanning_off();
+            }
+            let commit = text_of(body, "/commit_sha").unwrap_or_default();
+            let git_ref = text_of(body, "/ref").unwrap_or_default();
+            for run in sarif
+                .get("runs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let analysis_id = state.id();
+                let analysis = analysis_of(analysis_id, &git_ref, &commit, run.clone());
+                state.analyses.push(analysis);
+            }
             let id = format!("sarif-{}", state.id());
             state.sarif_uploads.push(SarifUpload {
                 id: id.clone(),
@@ -1341,6 +1498,133 @@ fn route(
                 StatusCode::OK,
                 &json!({"processing_status": status, "analyses_url": format!("{}/repos/{owner_repo}/code-scanning/analyses?sarif_id={id}", shared.base_url), "errors": errors}),
             )
+        }
+        ("GET", ["code-scanning", "analyses"]) => {
+            if state.code_scanning_disabled {
+                return code_scanning_off();
+            }
+            let wanted = query_value(query, "ref").map(percent_decoded);
+            let wanted = wanted.map(|name| {
+                if name.starts_with("refs/") {
+                    name
+                } else {
+                    format!("refs/heads/{name}")
+                }
+            });
+            let items: Vec<Value> = state
+                .analyses
+                .iter()
+                .rev()
+                .filter(|analysis| wanted.as_ref().is_none_or(|name| analysis.git_ref == *name))
+                .map(|analysis| analysis_json(&owner_repo, &shared.base_url, analysis))
+                .collect();
+            drop(state);
+            if items.is_empty() {
+                return respond(
+                    StatusCode::NOT_FOUND,
+                    &error_body(
+                        "no analysis found",
+                        "code-scanning/code-scanning#list-code-scanning-analyses-for-a-repository",
+                    ),
+                );
+            }
+            page(shared, path, query, items, None)
+        }
+        ("GET", ["code-scanning", "analyses", id]) => {
+            if state.code_scanning_disabled {
+                return code_scanning_off();
+            }
+            let Some(analysis) =
+                number(id).and_then(|id| state.analyses.iter().find(|a| a.id == id))
+            else {
+                return not_found();
+            };
+            if accept.is_some_and(|accept| accept.contains("application/sarif+json")) {
+                let mut run = analysis.run.clone();
+                // GitHub adds its alert numbers to what it gives back.
+                for (index, result) in run
+                    .get_mut("results")
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    if let Some(result) = result.as_object_mut() {
+                        let properties = result.entry("properties").or_insert_with(|| json!({}));
+                        if let Some(properties) = properties.as_object_mut() {
+                            properties.insert("github/alertNumber".to_owned(), json!(index + 1));
+                        }
+                    }
+                }
+                let mut response = respond(
+                    StatusCode::OK,
+                    &json!({"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}),
+                );
+                response.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/sarif+json"),
+                );
+                return response;
+            }
+            respond(
+                StatusCode::OK,
+                &analysis_json(&owner_repo, &shared.base_url, analysis),
+            )
+        }
+        ("GET", ["actions", "artifacts"]) => {
+            let wanted = query_value(query, "name").map(percent_decoded);
+            let items: Vec<Value> = state
+                .artifacts
+                .iter()
+                .rev()
+                .filter(|artifact| wanted.as_ref().is_none_or(|name| artifact.name == *name))
+                .map(|artifact| {
+                    artifact_json(
+                        &owner_repo,
+                        &shared.base_url,
+                        artifact,
+                        state.runs.get(&artifact.run_id),
+                    )
+                })
+                .collect();
+            drop(state);
+            page(shared, path, query, items, Some("artifacts"))
+        }
+        ("GET", ["actions", "artifacts", id, format]) => {
+            let Some(artifact) =
+                number(id).and_then(|id| state.artifacts.iter().find(|a| a.id == id))
+            else {
+                return not_found();
+            };
+            if *format != "zip" {
+                return not_found();
+            }
+            if artifact.expired {
+                return respond(
+                    StatusCode::GONE,
+                    &error_body(
+                        "Artifact has expired",
+                        "actions/artifacts#download-an-artifact",
+                    ),
+                );
+            }
+            let mut response = Response::new(Full::new(Bytes::new()));
+            *response.status_mut() = StatusCode::FOUND;
+            if let Ok(location) = http::HeaderValue::from_str(&format!(
+                "{}/_storage/artifacts/{}?sig=fake-signature",
+                shared.base_url, artifact.id
+            )) {
+                response
+                    .headers_mut()
+                    .insert(http::header::LOCATION, location);
+            }
+            response
+        }
+        ("GET", ["actions", "runs", id]) => {
+            let Some(run) = number(id).and_then(|id| state.runs.get(&id)) else {
+                return not_found();
+            };
+            respond(StatusCode::OK, &run_json(&owner_repo, run))
         }
         ("POST", ["deployments"]) => {
             let id = state.id();
@@ -1417,6 +1701,101 @@ fn route(
         }
         _ => not_found(),
     }
+}
+
+fn analysis_of(id: u64, git_ref: &str, commit_sha: &str, run: Value) -> Analysis {
+    // GitHub's category is the automation id up to its last `/`; no id, no category.
+    let automation = run
+        .pointer("/automationDetails/id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let category = automation
+        .rfind('/')
+        .map_or_else(String::new, |at| automation[..=at].to_owned());
+    Analysis {
+        id,
+        git_ref: git_ref.to_owned(),
+        commit_sha: commit_sha.to_owned(),
+        category,
+        tool: run
+            .pointer("/tool/driver/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        run,
+    }
+}
+
+fn analysis_json(owner_repo: &str, base_url: &str, analysis: &Analysis) -> Value {
+    json!({
+        "ref": analysis.git_ref,
+        "commit_sha": analysis.commit_sha,
+        "analysis_key": ".github/workflows/ci.yml:security",
+        "environment": "{}",
+        "category": analysis.category,
+        "error": "",
+        "created_at": format!("2026-12-01T00:00:{:02}Z", analysis.id % 60),
+        "results_count": analysis.run.get("results").and_then(Value::as_array).map_or(0, Vec::len),
+        "rules_count": 0,
+        "id": analysis.id,
+        "url": format!("{base_url}/repos/{owner_repo}/code-scanning/analyses/{}", analysis.id),
+        "sarif_id": format!("sarif-{}", analysis.id),
+        "tool": {"name": analysis.tool, "guid": null, "version": null},
+        "deletable": true,
+        "warning": "",
+    })
+}
+
+fn artifact_json(
+    owner_repo: &str,
+    base_url: &str,
+    artifact: &Artifact,
+    run: Option<&WorkflowRun>,
+) -> Value {
+    json!({
+        "id": artifact.id,
+        "node_id": format!("MDg6QXJ0aWZhY3Q{}", artifact.id),
+        "name": artifact.name,
+        "size_in_bytes": artifact.zip.len(),
+        "url": format!("{base_url}/repos/{owner_repo}/actions/artifacts/{}", artifact.id),
+        "archive_download_url": format!("{base_url}/repos/{owner_repo}/actions/artifacts/{}/zip", artifact.id),
+        "expired": artifact.expired,
+        "created_at": artifact.created_at,
+        "expires_at": "2027-03-01T00:00:00Z",
+        "updated_at": artifact.created_at,
+        "digest": null,
+        "workflow_run": run.map(|run| json!({
+            "id": run.id,
+            "repository_id": REPOSITORY_ID,
+            "head_repository_id": run.head_repository_id,
+            "head_branch": run.head_branch,
+            "head_sha": run.head_sha,
+        })),
+    })
+}
+
+fn run_json(owner_repo: &str, run: &WorkflowRun) -> Value {
+    json!({
+        "id": run.id,
+        "name": "CI",
+        "event": run.event,
+        "status": if run.conclusion.is_some() { "completed" } else { "in_progress" },
+        "conclusion": run.conclusion,
+        "head_branch": run.head_branch,
+        "head_sha": run.head_sha,
+        "repository": {"id": REPOSITORY_ID, "full_name": owner_repo},
+        "head_repository": {"id": run.head_repository_id},
+    })
+}
+
+fn code_scanning_off() -> Response<Full<Bytes>> {
+    respond(
+        StatusCode::FORBIDDEN,
+        &error_body(
+            "Advanced Security must be enabled for this repository to use code scanning.",
+            "code-scanning/code-scanning",
+        ),
+    )
 }
 
 fn deployment_json(deployment: &Deployment) -> Value {

@@ -1,6 +1,7 @@
 //! The binary's side of each action: read what the inputs name (files, globs, binary plans
 //! through `terraform show`), then call the action's sans-IO crate.
 
+pub mod baseline;
 pub mod canary_verify;
 pub mod drift_report;
 pub mod helm_deploy;

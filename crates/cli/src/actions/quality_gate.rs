@@ -62,6 +62,42 @@ fn changed_files(invocation: &Invocation) -> Vec<String> {
     }
 }
 
+/// `baseline: auto`: the base branch's last successful run's summary, when one reads as a
+/// summary; else a note, and every failure and finding counts as new.
+fn auto_baseline(invocation: &Invocation, options: &mut Options) -> Option<Source<'static>> {
+    let (found, mut notes) = crate::actions::baseline::auto_baseline(
+        invocation,
+        &crate::actions::baseline::AutoBaseline {
+            code_scanning: None,
+            artifact: invocation
+                .inputs
+                .optional("baseline-artifact")
+                .unwrap_or_else(|| "gantry-quality-gate".to_owned()),
+            file: options.summary_file.clone(),
+            successful_run: true,
+        },
+    );
+    let found = found.and_then(|found| {
+        match serde_json::from_slice::<gantry_quality_gate::gate::Summary>(&found.bytes) {
+            Ok(_) => Some(found),
+            Err(error) => {
+                let why = format!(
+                    "`baseline: auto` found {} but it is not a summary this action wrote ({error}): every failure and finding counts as new",
+                    found.from
+                );
+                tracing::warn!("{why}");
+                notes = vec![why];
+                None
+            }
+        }
+    });
+    options.baseline_notes = notes;
+    found.map(|found| Source {
+        file: found.from,
+        reader: Box::new(std::io::Cursor::new(found.bytes)),
+    })
+}
+
 /// Runs the action.
 pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
     let mut options = Options::from_inputs(&invocation.inputs)?;
@@ -72,6 +108,7 @@ pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
         coverage: sources_of(invocation, "coverage")?,
         lint: sources_of(invocation, "lint")?,
         baseline: match invocation.inputs.optional("baseline") {
+            Some(auto) if auto == "auto" => auto_baseline(invocation, &mut options),
             Some(path) => Some(open(invocation, &path)?),
             None => None,
         },

@@ -56,6 +56,19 @@ fn change(invocation: &Invocation) -> Option<Change> {
     })
 }
 
+/// The diff from the commit a found baseline describes: the change's own when that is its
+/// base, else `git diff` from that commit (the base branch moved on since the pull request
+/// began); without a commit, or when the checkout lacks it, findings are matched by their
+/// neighbourhoods.
+fn change_from(invocation: &Invocation, commit: Option<&str>) -> Option<Change> {
+    let commit = commit?;
+    let base = invocation.event.as_ref().and_then(Event::base_sha);
+    if base == Some(commit) {
+        return change(invocation);
+    }
+    git_change(invocation, commit)
+}
+
 /// `git diff` of the workspace as scanned from `base`, renames found.
 fn git_change(invocation: &Invocation, base: &str) -> Option<Change> {
     let output = std::process::Command::new("git")
@@ -167,24 +180,67 @@ pub fn run_action(invocation: &Invocation) -> Result<Report, ActionFailure> {
             None => Ok(None),
         }
     };
-    let baseline = read_optional("baseline")?;
-    if baseline.is_some() {
-        options.change = change(invocation);
-    }
+    let auto = invocation.inputs.optional("baseline").as_deref() == Some("auto");
+    let baseline = if auto {
+        let (found, notes) = crate::actions::baseline::auto_baseline(
+            invocation,
+            &crate::actions::baseline::AutoBaseline {
+                code_scanning: Some("gantry-security-scan/"),
+                artifact: invocation
+                    .inputs
+                    .optional("baseline-artifact")
+                    .unwrap_or_else(|| "gantry-security-scan".to_owned()),
+                file: options.output.clone(),
+                successful_run: false,
+            },
+        );
+        options.baseline_notes = notes;
+        found.map(|found| {
+            options.change = change_from(invocation, found.commit.as_deref());
+            (found.from, found.bytes)
+        })
+    } else {
+        let baseline = read_optional("baseline")?;
+        if baseline.is_some() {
+            options.change = change(invocation);
+        }
+        baseline
+    };
     let suppressions = read_optional("suppressions")?;
     let sources: Vec<Source<'_>> = files
         .iter()
         .map(|(file, bytes)| Source { file, bytes })
         .collect();
     let workspace = Files::of(invocation);
-    run_with_reader(
+    let outcome = run_with_reader(
         &options,
         &sources,
         as_source(baseline.as_ref()),
         as_source(suppressions.as_ref()),
         &workspace,
         &read_all,
-    )
+    );
+    match outcome {
+        // A baseline found on GitHub that does not read is GitHub's or an old run's doing, not
+        // this step's input: said, and every finding judged.
+        Err(gantry_security_scan::ScanError::Baseline(error)) if auto => {
+            let why = format!(
+                "`baseline: auto` found a baseline that does not read ({error}): every finding is judged as new"
+            );
+            tracing::warn!("{why}");
+            options.baseline_notes = vec![why];
+            options.change = None;
+            run_with_reader(
+                &options,
+                &sources,
+                None,
+                as_source(suppressions.as_ref()),
+                &workspace,
+                &read_all,
+            )
+        }
+        other => other,
+    }
     .map_err(|error| ActionFailure::InvalidInput(error.to_string()))
 }
 
