@@ -365,6 +365,16 @@ pub fn shorten(untrusted: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
 /// A link whose label is untrusted text and whose address is built by us; characters that
 /// would end the address (`()<>`, spaces, quotes) are percent-encoded.
 pub fn link(untrusted_label: &str, url: &str) -> String {
+    format!("[{}]({})", text(untrusted_label), link_address(url))
+}
+
+/// A link whose label is an untrusted name shown as code (a rule id, a CVE).
+pub fn code_link(untrusted_label: &str, url: &str) -> String {
+    format!("[{}]({})", code(untrusted_label), link_address(url))
+}
+
+/// `url` with what would end a link's address percent-encoded.
+fn link_address(url: &str) -> String {
     let mut address = String::with_capacity(url.len());
     for byte in url.bytes() {
         if byte.is_ascii_graphic() && !b"()<>\"'\\`".contains(&byte) {
@@ -373,7 +383,7 @@ pub fn link(untrusted_label: &str, url: &str) -> String {
             let _ = write!(address, "%{byte:02X}");
         }
     }
-    format!("[{}]({address})", text(untrusted_label))
+    address
 }
 
 /// `url` with any `user:password@` before its host replaced by `***@`, for every place a URL

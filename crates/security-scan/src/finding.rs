@@ -100,6 +100,10 @@ pub struct Finding {
     pub fingerprints: BTreeMap<String, String>,
     /// Where to read more.
     pub help_uri: Option<String>,
+    /// For a dependency finding: the version(s) that fix it, as the tool says (`2.31.0`,
+    /// `>=1.2.3`, `4.0.1, 3.9.8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_in: Option<String>,
     /// Suppressed in source by the tool itself (`# nosec`, `nosemgrep`).
     pub suppressed_in_source: bool,
 }

@@ -137,6 +137,18 @@ pub fn dedupe(findings: Vec<Finding>) -> Vec<Merged> {
             if entry.line_hash.is_none() {
                 entry.line_hash = finding.fingerprints.get("primaryLocationLineHash").cloned();
             }
+            // What one tool knows of the fix or the advisory is kept whichever tool's
+            // finding is kept.
+            let fixed_in = entry
+                .finding
+                .fixed_in
+                .take()
+                .or_else(|| finding.fixed_in.clone());
+            let help_uri = entry
+                .finding
+                .help_uri
+                .take()
+                .or_else(|| finding.help_uri.clone());
             entry.finding.suppressed_in_source |= finding.suppressed_in_source;
             if entry.finding.location.start_column.is_none() {
                 entry.finding.location.start_column = column;
@@ -149,6 +161,8 @@ pub fn dedupe(findings: Vec<Finding>) -> Vec<Merged> {
                 entry.finding.location.start_column =
                     entry.finding.location.start_column.or(kept_column);
             }
+            entry.finding.fixed_in = entry.finding.fixed_in.take().or(fixed_in);
+            entry.finding.help_uri = entry.finding.help_uri.take().or(help_uri);
             continue;
         }
         by_identity.entry(key).or_default().push(merged.len());
@@ -193,6 +207,7 @@ pub(crate) mod tests {
             },
             fingerprints: BTreeMap::new(),
             help_uri: None,
+            fixed_in: None,
             suppressed_in_source: false,
         }
     }

@@ -46,7 +46,139 @@ fn what(entry: &Merged) -> String {
     if let (Some(package), Some(version)) = (&finding.package, &finding.version) {
         let _ = write!(out, " — {}", code(&format!("{package} {version}")));
     }
+    if let Some(fixed_in) = &finding.fixed_in {
+        let _ = write!(out, ", fixed in {}", code(&shorten(fixed_in, 60)));
+    } else if finding.package.is_some() {
+        out.push_str(", no fixed version known");
+    }
     out
+}
+
+/// Where to read about a finding: the tool's own page when it is a web address, else the
+/// advisory database of its vulnerability id.
+pub(crate) fn advisory(entry: &Merged) -> Option<String> {
+    let finding = &entry.finding;
+    if let Some(uri) = finding
+        .help_uri
+        .as_deref()
+        .filter(|uri| uri.starts_with("https://") || uri.starts_with("http://"))
+    {
+        return Some(uri.to_owned());
+    }
+    let id = finding.vulnerability.as_deref()?;
+    let path = url_path(id);
+    Some(if id.starts_with("CVE-") {
+        format!("https://nvd.nist.gov/vuln/detail/{path}")
+    } else if id.starts_with("GHSA-") {
+        format!("https://github.com/advisories/{path}")
+    } else if id.starts_with("RUSTSEC-") {
+        format!("https://rustsec.org/advisories/{path}.html")
+    } else {
+        format!("https://osv.dev/vulnerability/{path}")
+    })
+}
+
+/// The rule (or vulnerability) id, linked to its advisory when there is one.
+fn rule_cell(entry: &Merged) -> String {
+    let id = entry
+        .finding
+        .vulnerability
+        .as_deref()
+        .unwrap_or(&entry.finding.rule_id);
+    let id = shorten(id, 60);
+    match advisory(entry) {
+        Some(url) => gantry_core::markdown::code_link(&id, &url),
+        None => code(&id),
+    }
+}
+
+/// Above this many findings a list is grouped by rule: one row per rule with its count and
+/// first locations, the rest folded.
+const GROUP_ABOVE: usize = 25;
+
+/// Locations shown in a group's row before the rest are folded.
+const FIRST_LOCATIONS: usize = 3;
+
+/// Locations listed in a group's fold at most (all are in the SARIF).
+const FOLDED_LOCATIONS: usize = 40;
+
+/// One row per rule (tool, rule or vulnerability, severity), most severe and most frequent
+/// first: the count, the first locations, the rest folded.
+fn grouped_table(entries: &[&Merged], options: &Options) -> Vec<String> {
+    let mut groups: Vec<(String, Vec<&Merged>)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for entry in entries {
+        let finding = &entry.finding;
+        let key = format!(
+            "{}\u{0}{}\u{0}{}\u{0}{}",
+            entry.tools.join(","),
+            finding.vulnerability.as_deref().unwrap_or(&finding.rule_id),
+            finding.severity.word(),
+            finding.package.as_deref().unwrap_or_default()
+        );
+        if let Some(&at) = index.get(&key) {
+            groups[at].1.push(entry);
+        } else {
+            index.insert(key.clone(), groups.len());
+            groups.push((key, vec![entry]));
+        }
+    }
+    groups.sort_by(|a, b| {
+        crate::sarif_out::severity_order(a.1[0], b.1[0]).then(b.1.len().cmp(&a.1.len()))
+    });
+    groups.truncate(MAX_ROWS);
+    groups
+        .chunks(ROWS_PER_TABLE)
+        .map(|chunk| {
+            let mut table = Table::new(&[
+                ("severity", Align::Left),
+                ("rule", Align::Left),
+                ("count", Align::Right),
+                ("where", Align::Left),
+                ("tools", Align::Left),
+                ("finding", Align::Left),
+            ]);
+            for (_, members) in chunk {
+                let first = members[0];
+                let places: Vec<String> = members
+                    .iter()
+                    .map(|entry| place(entry, options))
+                    .filter(|place| !place.is_empty())
+                    .collect();
+                let mut cell = places
+                    .iter()
+                    .take(FIRST_LOCATIONS)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if places.len() > FIRST_LOCATIONS {
+                    let rest = &places[FIRST_LOCATIONS..];
+                    let listed: Vec<String> = rest.iter().take(FOLDED_LOCATIONS).cloned().collect();
+                    let beyond = rest.len() - listed.len();
+                    let tail = if beyond > 0 {
+                        format!(" and {beyond} more in the SARIF")
+                    } else {
+                        String::new()
+                    };
+                    let _ = write!(
+                        cell,
+                        " <details><summary>{} more</summary>{}{tail}</details>",
+                        rest.len(),
+                        listed.join(", ")
+                    );
+                }
+                table.row(vec![
+                    first.finding.severity.word().to_owned(),
+                    rule_cell(first),
+                    members.len().to_string(),
+                    cell,
+                    text(&first.tools.join(", ")),
+                    what(first),
+                ]);
+            }
+            table.render()
+        })
+        .collect()
 }
 
 fn table(entries: &[&Merged], options: &Options, with_state: bool) -> Vec<String> {
@@ -67,14 +199,7 @@ fn table(entries: &[&Merged], options: &Options, with_state: bool) -> Vec<String
             for entry in chunk {
                 let mut row = vec![
                     entry.finding.severity.word().to_owned(),
-                    code(&shorten(
-                        entry
-                            .finding
-                            .vulnerability
-                            .as_deref()
-                            .unwrap_or(&entry.finding.rule_id),
-                        60,
-                    )),
+                    rule_cell(entry),
                     place(entry, options),
                     text(&entry.tools.join(", ")),
                     what(entry),
@@ -91,9 +216,21 @@ fn table(entries: &[&Merged], options: &Options, with_state: bool) -> Vec<String
 
 /// Tables of findings under a heading, each table its own detail block (cut separately).
 fn headed_tables(document: &mut Document, heading: &str, entries: &[&Merged], options: &Options) {
-    let shown = &entries[..entries.len().min(MAX_ROWS)];
-    for (index, part) in table(shown, options, false).into_iter().enumerate() {
-        let title = if index == 0 {
+    let grouped = entries.len() > GROUP_ABOVE;
+    let shown = if grouped {
+        entries
+    } else {
+        &entries[..entries.len().min(MAX_ROWS)]
+    };
+    let parts = if grouped {
+        grouped_table(shown, options)
+    } else {
+        table(shown, options, false)
+    };
+    for (index, part) in parts.into_iter().enumerate() {
+        let title = if index == 0 && grouped {
+            format!("#### {heading} ({}, by rule)\n\n", entries.len())
+        } else if index == 0 {
             format!("#### {heading} ({})\n\n", entries.len())
         } else {
             String::new()

@@ -547,6 +547,7 @@ fn read_result(
                 .find_map(|tag| vulnerability_id(&tag))
         });
     let (package, version) = package_of(result, rule, &message);
+    let fixed_in = fixed_in_of(result, rule, &message);
 
     let location = location_of(result, run, place, warnings);
     let mut fingerprints = BTreeMap::new();
@@ -589,7 +590,33 @@ fn read_result(
             .get("helpUri")
             .and_then(Value::as_str)
             .map(str::to_owned),
+        fixed_in,
         suppressed_in_source,
+    })
+}
+
+/// The version that fixes a dependency finding: a property (Gantry's own SARIF, and the names
+/// other tools use), or Trivy's `Fixed Version:` message line.
+fn fixed_in_of(result: &Value, rule: &Value, message: &str) -> Option<String> {
+    let property = [result, rule].into_iter().find_map(|holder| {
+        ["gantry/fixedIn", "fixedVersion", "fixed_version", "fixedIn"]
+            .iter()
+            .find_map(|key| match &holder["properties"][*key] {
+                Value::String(text) if !text.trim().is_empty() => Some(text.trim().to_owned()),
+                Value::Array(items) => {
+                    let versions: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+                    (!versions.is_empty()).then(|| versions.join(", "))
+                }
+                _ => None,
+            })
+    });
+    property.or_else(|| {
+        message.lines().find_map(|line| {
+            line.strip_prefix("Fixed Version: ")
+                .map(str::trim)
+                .filter(|fixed| !fixed.is_empty())
+                .map(str::to_owned)
+        })
     })
 }
 

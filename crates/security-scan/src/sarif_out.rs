@@ -407,6 +407,9 @@ fn result_value(
     if let Some(version) = &finding.version {
         properties.insert("gantry/version".into(), json!(version));
     }
+    if let Some(fixed_in) = &finding.fixed_in {
+        properties.insert("gantry/fixedIn".into(), json!(fixed_in));
+    }
     result.insert("properties".into(), Value::Object(properties));
     Value::Object(result)
 }

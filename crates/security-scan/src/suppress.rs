@@ -389,6 +389,7 @@ mod tests {
             },
             fingerprints: std::collections::BTreeMap::new(),
             help_uri: None,
+            fixed_in: None,
             suppressed_in_source: false,
         }
     }

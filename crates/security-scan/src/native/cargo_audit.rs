@@ -48,7 +48,14 @@ pub(super) fn read(report: &Value) -> Vec<Finding> {
             item.vulnerability = cve.or(item.vulnerability);
             item.package = package;
             item.version = version;
-            item.help_uri = text(&advisory["url"]);
+            item.help_uri = text(&advisory["url"]).or_else(|| {
+                Some(format!(
+                    "https://rustsec.org/advisories/{}.html",
+                    gantry_core::markdown::url_path(&item.rule_id)
+                ))
+            });
+            let fixes = super::parts::strings(&entry["versions"]["patched"]);
+            item.fixed_in = (!fixes.is_empty()).then(|| fixes.join(", "));
             item
         })
         .collect()

@@ -98,6 +98,7 @@ pub(super) fn read(report: &Value) -> Vec<Finding> {
                 item.location.start_column = line(&position["column"]);
             }
             item.help_uri = Some(format!("https://pkg.go.dev/vuln/{id}"));
+            item.fixed_in = text(&found["fixed_version"]);
             item
         })
         .collect()

@@ -61,6 +61,10 @@ pub(super) fn read(report: &Value) -> Vec<Finding> {
         item.package = package;
         item.version = version;
         item.help_uri = text(&vulnerability["dataSource"]);
+        let fixes = super::parts::strings(&vulnerability["fix"]["versions"]);
+        if vulnerability["fix"]["state"].as_str() == Some("fixed") && !fixes.is_empty() {
+            item.fixed_in = Some(fixes.join(", "));
+        }
         findings.push(item);
     }
     findings

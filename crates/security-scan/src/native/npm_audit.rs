@@ -56,6 +56,24 @@ pub(super) fn read(report: &Value) -> Vec<Finding> {
                 );
                 item.package = Some(package.clone());
                 item.help_uri = url;
+                // `fixAvailable`: the package version `npm audit fix` installs, or whether
+                // one exists at all.
+                item.fixed_in = match &entry["fixAvailable"] {
+                    Value::Object(fix) => text(&fix["version"]).map(|version| {
+                        let name = text(&fix["name"]).unwrap_or_else(|| package.clone());
+                        let major = if fix["isSemVerMajor"].as_bool() == Some(true) {
+                            " (a major upgrade)"
+                        } else {
+                            ""
+                        };
+                        if name == *package {
+                            format!("{version}{major}")
+                        } else {
+                            format!("{name} {version}{major}")
+                        }
+                    }),
+                    _ => None,
+                };
                 findings.push(item);
             }
         }
@@ -101,6 +119,7 @@ pub(super) fn read(report: &Value) -> Vec<Finding> {
                 item.package.clone_from(&package);
                 item.version = version;
                 item.help_uri = text(&advisory["url"]);
+                item.fixed_in = text(&advisory["patched_versions"]).filter(|v| v != "<0.0.0");
                 findings.push(item);
             }
         }

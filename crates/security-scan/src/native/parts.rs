@@ -51,6 +51,7 @@ pub(super) fn finding(
         location,
         fingerprints: std::collections::BTreeMap::new(),
         help_uri: None,
+        fixed_in: None,
         suppressed_in_source: false,
     }
 }

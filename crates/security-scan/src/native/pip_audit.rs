@@ -45,11 +45,14 @@ pub(super) fn read(report: &Value) -> Vec<Finding> {
                 version: version.clone(),
                 path: None,
             };
-            findings.push(vulnerable.finding(
-                title.trim_end().to_owned(),
-                message,
-                UNRATED_VULNERABILITY,
+            let mut found =
+                vulnerable.finding(title.trim_end().to_owned(), message, UNRATED_VULNERABILITY);
+            found.fixed_in = (!fixes.is_empty()).then(|| fixes.join(", "));
+            found.help_uri = Some(format!(
+                "https://osv.dev/vulnerability/{}",
+                gantry_core::markdown::url_path(&id)
             ));
+            findings.push(found);
         }
     }
     findings

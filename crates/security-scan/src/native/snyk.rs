@@ -65,6 +65,12 @@ pub(super) fn read(report: &Value) -> Vec<Finding> {
                 .or(item.vulnerability);
             item.package = package;
             item.version = version;
+            let fixes = super::parts::strings(&vulnerability["fixedIn"]);
+            item.fixed_in = (!fixes.is_empty()).then(|| fixes.join(", "));
+            item.help_uri = Some(format!(
+                "https://security.snyk.io/vuln/{}",
+                gantry_core::markdown::url_path(&item.rule_id)
+            ));
             findings.push(item);
         }
     }

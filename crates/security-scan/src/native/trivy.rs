@@ -89,6 +89,7 @@ fn trivy_results(results: &[Value]) -> Vec<Finding> {
             item.package = package;
             item.version = version;
             item.help_uri = text(&vulnerability["PrimaryURL"]);
+            item.fixed_in = text(&vulnerability["FixedVersion"]);
             findings.push(item);
         }
         for misconfiguration in result["Misconfigurations"].as_array().into_iter().flatten() {

@@ -50,6 +50,7 @@ pub(super) fn read(lines: &Value) -> Vec<Finding> {
         item.package = package;
         item.version = version;
         item.help_uri = text(&advisory["url"]);
+        item.fixed_in = text(&advisory["patched_versions"]).filter(|v| v != "<0.0.0");
         findings.push(item);
     }
     findings
