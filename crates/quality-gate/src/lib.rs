@@ -17,6 +17,7 @@ pub mod junit;
 pub mod lint;
 mod render;
 pub mod test_report;
+mod traceback;
 mod xml;
 
 use std::io::BufRead;
@@ -101,6 +102,13 @@ pub const SPEC: ActionSpec = ActionSpec {
             required: false,
             default: Some("error"),
             kind: InputKind::Choice(&["error", "warning", "none"]),
+        },
+        InputSpec {
+            name: "fail-on-tests",
+            description: "`any`: every failing or erroring test fails the gate; `new`: only those that do not fail on the base branch too (all of them without a baseline); `none`: tests never fail it (they are still reported).",
+            required: false,
+            default: Some("any"),
+            kind: InputKind::Choice(&["any", "new", "none"]),
         },
         InputSpec {
             name: "baseline",
@@ -196,6 +204,17 @@ pub const SPEC: ActionSpec = ActionSpec {
     ],
 };
 
+/// Which failing tests fail the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestGate {
+    /// Every failing or erroring test.
+    Any,
+    /// Those that do not fail on the base branch too (all without a baseline).
+    New,
+    /// None.
+    None,
+}
+
 /// The action's options.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -207,6 +226,8 @@ pub struct Options {
     pub max_coverage_drop: Option<f64>,
     /// The lint gate.
     pub fail_on_lint: LintGate,
+    /// Which failing tests fail the gate.
+    pub fail_on_tests: TestGate,
     /// Check run name.
     pub check_name: String,
     /// Post the comment.
@@ -245,6 +266,11 @@ impl Options {
             min_coverage,
             branch_metric: inputs.chosen(SPEC.declared("coverage-metric"))? == "branch",
             max_coverage_drop: inputs.number("max-coverage-drop", 0.0..=100.0)?,
+            fail_on_tests: match inputs.chosen(SPEC.declared("fail-on-tests"))?.as_str() {
+                "new" => TestGate::New,
+                "none" => TestGate::None,
+                _ => TestGate::Any,
+            },
             fail_on_lint: match inputs.chosen(SPEC.declared("fail-on-lint"))?.as_str() {
                 "warning" => LintGate::Warning,
                 "none" => LintGate::None,
@@ -404,6 +430,18 @@ pub fn run(
         for case in &mut suite.cases {
             if let Some(file) = &case.file {
                 case.file = Some(rebase.relative(file));
+            } else if let Outcome::Failed(failure) | Outcome::Errored(failure) = &case.outcome {
+                // No file in the report (pytest's, Jest's JUnit): the traceback says where,
+                // when its path is in the workspace (a guess is no place to annotate).
+                let place = traceback::failure_place(&failure.details)
+                    .or_else(|| traceback::failure_place(&failure.message));
+                if let Some((path, line)) = place {
+                    let (relative, guessed) = relative_path(&path, workspace);
+                    if !guessed {
+                        case.file = Some(relative);
+                        case.line = Some(line);
+                    }
+                }
             }
         }
     }
@@ -427,11 +465,35 @@ pub fn run(
 
     // The decision.
     let mut reasons = Vec::new();
-    if totals.failed + totals.errors > 0 {
-        reasons.push(format!(
-            "{} test(s) failed and {} errored",
-            totals.failed, totals.errors
-        ));
+    let failing_too: std::collections::BTreeSet<&str> = baseline
+        .iter()
+        .flat_map(|baseline| baseline.failing.iter().map(String::as_str))
+        .collect();
+    let failing_ids: Vec<String> = Summary::of(&suites, None, &[]).failing;
+    let new_failing = failing_ids
+        .iter()
+        .filter(|id| !failing_too.contains(id.as_str()))
+        .count();
+    match options.fail_on_tests {
+        TestGate::Any if totals.failed + totals.errors > 0 => {
+            reasons.push(format!(
+                "{} test(s) failed and {} errored",
+                totals.failed, totals.errors
+            ));
+        }
+        TestGate::New if new_failing > 0 => {
+            let old = failing_ids.len() - new_failing;
+            reasons.push(if baseline.is_some() {
+                format!(
+                    "{new_failing} test(s) fail that pass on the base branch ({old} fail there too)"
+                )
+            } else {
+                format!(
+                    "{new_failing} test(s) failed or errored (no baseline: every failure is new)"
+                )
+            });
+        }
+        _ => {}
     }
     let metric = if options.branch_metric {
         "branch"

@@ -17,6 +17,34 @@ const ROWS: usize = 2_000;
 /// Failing tests listed one line each when their details do not fit.
 const LISTED_FAILURES: usize = 50;
 
+/// A failure's message, type, trace and place, for its fold.
+fn failure_body(case: &gantry_core::junit::TestCase, failure: &Failure) -> String {
+    let Failure {
+        message,
+        kind,
+        details: trace,
+    } = failure;
+    let mut body = String::new();
+    if !message.trim().is_empty() {
+        let _ = writeln!(body, "{}", text(&shorten(message.trim(), 500)));
+    }
+    if !kind.is_empty() {
+        let _ = writeln!(body, "\n{}", code(kind));
+    }
+    if !trace.trim().is_empty() {
+        body.push('\n');
+        body.push_str(&code_block("", &shorten(trace.trim(), 4_000)));
+    }
+    if let Some(file) = &case.file {
+        let _ = writeln!(
+            body,
+            "\nin {}",
+            code(&format!("{file}:{}", case.line.unwrap_or(1)))
+        );
+    }
+    body
+}
+
 /// Details, rendered once for every budget.
 pub(crate) fn sections(findings: &Findings, options: &Options) -> Document {
     let mut document = Document::new();
@@ -45,14 +73,25 @@ pub(crate) fn sections(findings: &Findings, options: &Options) -> Document {
             let id = test_id(suite, case);
             match &case.outcome {
                 Outcome::Failed(failure) | Outcome::Errored(failure) => {
-                    let Failure {
-                        message,
-                        kind,
-                        details: trace,
-                    } = &**failure;
+                    let message = &failure.message;
                     failing_now.insert(id.clone());
                     if was_failing.contains(id.as_str()) {
-                        old_failures.push(id);
+                        // Failing before is no reason to hide why it fails.
+                        if old_failures.len() < ROWS {
+                            let word = if matches!(case.outcome, Outcome::Errored { .. }) {
+                                "errored"
+                            } else {
+                                "failed"
+                            };
+                            let summary = format!("{word}: {}", shorten(&id, 200));
+                            old_failures.push(details(
+                                &summary,
+                                &failure_body(case, failure),
+                                false,
+                            ));
+                        } else {
+                            old_failures.push(String::new());
+                        }
                         continue;
                     }
                     new_failure_count += 1;
@@ -74,25 +113,7 @@ pub(crate) fn sections(findings: &Findings, options: &Options) -> Document {
                         "failed"
                     };
                     let summary = format!("{word}: {}", shorten(&id, 200));
-                    let mut body = String::new();
-                    if !message.trim().is_empty() {
-                        let _ = writeln!(body, "{}", text(&shorten(message.trim(), 500)));
-                    }
-                    if !kind.is_empty() {
-                        let _ = writeln!(body, "\n{}", code(kind));
-                    }
-                    if !trace.trim().is_empty() {
-                        body.push('\n');
-                        body.push_str(&code_block("", &shorten(trace.trim(), 4_000)));
-                    }
-                    if let Some(file) = &case.file {
-                        let _ = writeln!(
-                            body,
-                            "\nin {}",
-                            code(&format!("{file}:{}", case.line.unwrap_or(1)))
-                        );
-                    }
-                    new_failures.push_str(&details(&summary, &body, false));
+                    new_failures.push_str(&details(&summary, &failure_body(case, failure), false));
                 }
                 Outcome::Flaky {
                     failed_attempts, ..
@@ -133,8 +154,8 @@ pub(crate) fn sections(findings: &Findings, options: &Options) -> Document {
             "#### Failing on the base branch too ({})\n\n",
             old_failures.len()
         );
-        for id in old_failures.iter().take(ROWS) {
-            let _ = writeln!(block, "- {}", text(id));
+        for failure in old_failures.iter().take(ROWS) {
+            block.push_str(failure);
         }
         document.detail("failing on the base branch too", block, None);
     }

@@ -14,6 +14,7 @@ fn options() -> Options {
         min_coverage: None,
         branch_metric: false,
         max_coverage_drop: None,
+        fail_on_tests: gantry_quality_gate::TestGate::Any,
         fail_on_lint: LintGate::Error,
         check_name: "quality gate".into(),
         comment: true,
