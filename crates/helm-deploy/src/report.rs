@@ -189,7 +189,11 @@ pub fn report(outcome: &Outcome, deployment: Option<&Deployment>) -> Report {
     let mut summary = String::new();
     let _ = writeln!(summary, "{}\n", heading(outcome, decision));
     if let Some(failure) = &failure {
-        let _ = writeln!(summary, "**Why:** {}\n", text(failure));
+        let _ = writeln!(
+            summary,
+            "**Why:** {}\n",
+            gantry_core::markdown::prose(failure)
+        );
     }
     if let Some(output) = outcome
         .helm_output
@@ -390,7 +394,7 @@ pub fn plan(
         ("If it fails here", Align::Left),
     ]);
     for (index, step) in plan.steps.iter().enumerate() {
-        let mut name = step.to_string();
+        let mut name = gantry_core::markdown::prose(&step.to_string());
         if index == plan.promotion && plan.strategy != crate::plan::Strategy::Rolling {
             name = format!("**promotion** — {name}");
         }
@@ -399,7 +403,11 @@ pub fn plan(
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(" → ");
-        table.row([(index + 1).to_string(), text(&name), text(&undo)]);
+        table.row([
+            (index + 1).to_string(),
+            name,
+            gantry_core::markdown::prose(&undo),
+        ]);
     }
     let _ = writeln!(summary, "{}", table.render());
     if !checks.is_empty() {

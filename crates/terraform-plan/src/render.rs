@@ -341,7 +341,7 @@ fn warnings_block(request: &RenderRequest<'_, '_, '_>) -> Option<String> {
             code(&warning.address)
         );
         if let Some(reason) = &warning.reason {
-            let _ = write!(line, " — {}", text(reason));
+            let _ = write!(line, " — {}", gantry_core::markdown::prose(reason));
         }
         if !warning.forced_by.is_empty() {
             let forced: Vec<String> = warning.forced_by.iter().map(|path| code(path)).collect();
@@ -415,7 +415,7 @@ fn render_stack(stack: &StackView<'_, '_>, document: &mut Sections<'_>, skipped:
                     if !why.is_empty() {
                         why.push_str("; ");
                     }
-                    let _ = write!(why, "moved from {from}");
+                    let _ = write!(why, "moved from `{from}`");
                 }
                 if change.change.importing.is_some() {
                     if !why.is_empty() {
@@ -442,7 +442,7 @@ fn render_stack(stack: &StackView<'_, '_>, document: &mut Sections<'_>, skipped:
                     },
                     code(&change.display_address()),
                     text(&word),
-                    text(&secrets.scrub(&why)),
+                    gantry_core::markdown::prose(&secrets.scrub(&why)),
                 ]);
             }
             let label = if chunk_index == 0 {
@@ -490,7 +490,7 @@ fn render_stack(stack: &StackView<'_, '_>, document: &mut Sections<'_>, skipped:
         let mut block = format!("**Data sources read during apply** ({}):\n\n", reads.len());
         for change in reads {
             let reason = reason_in_words(change)
-                .map(|reason| format!(" — {}", text(&reason)))
+                .map(|reason| format!(" — {}", gantry_core::markdown::prose(&reason)))
                 .unwrap_or_default();
             let _ = writeln!(block, "- {}{reason}", code(&change.address));
         }
@@ -532,7 +532,7 @@ fn render_stack(stack: &StackView<'_, '_>, document: &mut Sections<'_>, skipped:
 fn resource_block(change: &ResourceChange<'_>, secrets: &Secrets, drift: bool) -> (String, String) {
     let action = change.action();
     let address = change.display_address();
-    let mut summary = format!(
+    let summary = format!(
         "{} {} — {}",
         action.symbol(),
         address,
@@ -543,8 +543,13 @@ fn resource_block(change: &ResourceChange<'_>, secrets: &Secrets, drift: bool) -
         }
     );
     let mut body = String::new();
+    let mut summary = html_text(&secrets.scrub(&summary));
     if let Some(reason) = reason_in_words(change).filter(|_| !drift) {
-        let _ = write!(summary, " ({reason})");
+        let _ = write!(
+            summary,
+            " ({})",
+            gantry_core::markdown::html_prose(&secrets.scrub(&reason))
+        );
     }
     if let Some(from) = change.moved_from() {
         let _ = writeln!(body, "Moved from {}.\n", code(from));
@@ -584,7 +589,6 @@ fn resource_block(change: &ResourceChange<'_>, secrets: &Secrets, drift: bool) -
             false,
         ));
     }
-    let summary = secrets.scrub(&summary);
     let folded = match change.moved_from() {
         // A pure move has no details to leave out: where it was is what matters.
         Some(from) if total == 0 => format!(
@@ -599,7 +603,10 @@ fn resource_block(change: &ResourceChange<'_>, secrets: &Secrets, drift: bool) -
             total
         ),
     };
-    (details(&summary, &body, false), folded)
+    (
+        gantry_core::markdown::details_html(&summary, &body, false),
+        folded,
+    )
 }
 
 /// Moves listed at most, after folding module-instance renames.

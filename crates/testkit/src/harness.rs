@@ -300,13 +300,21 @@ impl<'fake> RunnerHarness<'fake> {
     fn collect(&self, output: &std::process::Output, runner: &tempfile::TempDir) -> RunOutcome {
         let read =
             |name: &str| std::fs::read_to_string(runner.path().join(name)).unwrap_or_default();
+        let summary = read("summary.md");
+        let github = self.fake.map(FakeGitHub::state);
+        // What GitHub would show of every run: rendered, and checked for what went wrong.
+        let mut documents = vec![("step summary".to_owned(), summary.clone())];
+        if let Some(state) = &github {
+            documents.extend(crate::gfm::documents_of(state));
+        }
+        crate::gfm::assert_renders(&documents);
         RunOutcome {
             exit_code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             outputs: parse_outputs(&read("output")),
-            summary: read("summary.md"),
-            github: self.fake.map(FakeGitHub::state),
+            summary,
+            github,
         }
     }
 }
