@@ -94,35 +94,67 @@ pub fn text(untrusted: &str) -> String {
 /// ([`code`]), the rest is escaped ([`text`]). The pieces are each made inert, so a quoted name
 /// that holds a backtick of its own can only shift which piece is code, never break out.
 pub fn prose(sentence: &str) -> String {
-    let pieces: Vec<&str> = sentence.split('`').collect();
-    let paired = if pieces.len() % 2 == 1 {
-        pieces.len()
-    } else {
-        // An odd number of backticks: the last one opens nothing.
-        pieces.len() - 1
-    };
     let mut out = String::with_capacity(sentence.len() + 16);
-    for (index, piece) in pieces.iter().enumerate() {
-        if index % 2 == 1 && index < paired {
-            out.push_str(&code(piece));
-        } else {
-            if index >= paired {
-                out.push_str(&text("`"));
+    for piece in quoted(sentence) {
+        match piece {
+            Piece::Code(name) => out.push_str(&code(name)),
+            Piece::Words {
+                text: words,
+                first,
+                last,
+                stray,
+            } => {
+                if stray {
+                    out.push_str(&text("`"));
+                }
+                // Spaces inside the sentence need no entity: only its own ends could indent
+                // or break a line.
+                let mut escaped = text(words);
+                if !first && escaped.starts_with("&#32;") {
+                    escaped.replace_range(..5, " ");
+                }
+                if !last && escaped.ends_with("&#32;") {
+                    let at = escaped.len() - 5;
+                    escaped.replace_range(at.., " ");
+                }
+                out.push_str(&escaped);
             }
-            // Spaces inside the sentence need no entity: only its own ends could indent or
-            // break a line.
-            let mut escaped = text(piece);
-            if index > 0 && escaped.starts_with("&#32;") {
-                escaped.replace_range(..5, " ");
-            }
-            if index + 1 < pieces.len() && escaped.ends_with("&#32;") {
-                let at = escaped.len() - 5;
-                escaped.replace_range(at.., " ");
-            }
-            out.push_str(&escaped);
         }
     }
     out
+}
+
+/// A piece of a sentence that quotes names in backticks.
+enum Piece<'a> {
+    /// A quoted name.
+    Code(&'a str),
+    /// Words around the names; `stray` when an unpaired backtick came before them.
+    Words {
+        text: &'a str,
+        first: bool,
+        last: bool,
+        stray: bool,
+    },
+}
+
+/// The sentence's pieces: what is between a pair of backticks is a name; a last unpaired
+/// backtick opens nothing.
+fn quoted(sentence: &str) -> impl Iterator<Item = Piece<'_>> {
+    let pieces: Vec<&str> = sentence.split('`').collect();
+    let count = pieces.len();
+    let paired = if count % 2 == 1 { count } else { count - 1 };
+    pieces.into_iter().enumerate().map(move |(index, piece)| {
+        if index % 2 == 1 && index < paired {
+            Piece::Code(piece)
+        } else {
+            Piece::Words {
+                text: piece,
+                first: index == 0,
+                last: index + 1 == count,
+                stray: index >= paired,
+            }
+        }
+    })
 }
 
 /// Untrusted text as an inline code span: the fence is longer than any backtick run inside, so
@@ -451,21 +483,20 @@ pub fn details_html(summary: &str, body: &str, open: bool) -> String {
 /// A sentence of ours that quotes names in backticks, as HTML for inside an element (a
 /// `<summary>`): the quoted names as `<code>`, everything escaped ([`prose`]'s rule).
 pub fn html_prose(sentence: &str) -> String {
-    let pieces: Vec<&str> = sentence.split('`').collect();
-    let paired = if pieces.len() % 2 == 1 {
-        pieces.len()
-    } else {
-        pieces.len() - 1
-    };
     let mut out = String::with_capacity(sentence.len() + 16);
-    for (index, piece) in pieces.iter().enumerate() {
-        if index % 2 == 1 && index < paired {
-            let _ = write!(out, "<code>{}</code>", html_text(piece));
-        } else {
-            if index >= paired {
-                out.push('`');
+    for piece in quoted(sentence) {
+        match piece {
+            Piece::Code(name) => {
+                let _ = write!(out, "<code>{}</code>", html_text(name));
             }
-            out.push_str(&html_text(piece));
+            Piece::Words {
+                text: words, stray, ..
+            } => {
+                if stray {
+                    out.push('`');
+                }
+                out.push_str(&html_text(words));
+            }
         }
     }
     out
