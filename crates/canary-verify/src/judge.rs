@@ -216,6 +216,11 @@ pub struct Test {
     /// The test says the canary is worse: `p` under its level and `effect` at least
     /// `min-effect`.
     pub regression: bool,
+    /// The baseline's value this test compared (the window's ratio, or the median of the
+    /// per-interval values).
+    pub baseline: Option<f64>,
+    /// The canary's.
+    pub canary: Option<f64>,
 }
 
 /// How one metric came out.
@@ -702,7 +707,8 @@ impl Judge {
         let rank_test = |name: String, canary: &[f64], baseline: &[f64]| -> Option<Test> {
             let test = stats::rank_sum(canary, baseline)?;
             let (mut c, mut b) = (canary.to_vec(), baseline.to_vec());
-            let effect = worse(stats::median(&mut c), stats::median(&mut b));
+            let (canary_median, baseline_median) = (stats::median(&mut c), stats::median(&mut b));
+            let effect = worse(canary_median, baseline_median);
             Some(Test {
                 name,
                 method: "Mann–Whitney",
@@ -713,6 +719,8 @@ impl Judge {
                 effect,
                 level: None,
                 regression: false,
+                baseline: Some(baseline_median).filter(|v| v.is_finite()),
+                canary: Some(canary_median).filter(|v| v.is_finite()),
             })
         };
         match &metric.kind {
@@ -802,6 +810,8 @@ impl Judge {
                     effect: worse(canary_ratio, baseline_ratio),
                     level: None,
                     regression: false,
+                    baseline: evidence.baseline,
+                    canary: evidence.canary,
                 });
                 let (c, b) = (values(&ratios(&canary)), values(&ratios(&baseline)));
                 if c.len() >= MIN_POINTS && b.len() >= MIN_POINTS {

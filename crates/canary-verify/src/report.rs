@@ -26,19 +26,43 @@ pub struct ReportOptions {
     pub evidence_file: String,
 }
 
+/// `value` to `digits` significant digits (`0.0123`, `12.3`, `1230`); below 0.001 in
+/// scientific notation (`3.1e-5`).
+pub fn significant(value: f64, digits: i32) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return if value == 0.0 { "0".to_owned() } else { value.to_string() };
+    }
+    if value.abs() < 1e-3 {
+        let precision = usize::try_from(digits - 1).unwrap_or(0);
+        return format!("{value:.precision$e}");
+    }
+    #[expect(clippy::cast_possible_truncation, reason = "a decimal exponent")]
+    let magnitude = value.abs().log10().floor() as i32;
+    let decimals = usize::try_from((digits - 1 - magnitude).max(0)).unwrap_or(0);
+    format!("{value:.decimals$}")
+}
+
 fn number(value: Option<f64>, unit: &str) -> String {
     match value {
         None => "—".to_owned(),
-        Some(value) if unit == "ratio" => format!("{:.3} %", value * 100.0),
-        Some(value) => format!("{value:.4} {unit}"),
+        Some(value) if unit == "ratio" => format!("{} %", significant(value * 100.0, 3)),
+        Some(value) => format!("{} {unit}", significant(value, 3)),
     }
 }
 
-fn change(effect: f64) -> String {
+/// The change, and whether it is too small to count (`min-effect`).
+fn change(effect: f64, min_effect: f64) -> String {
     if effect.is_infinite() {
-        "from zero".to_owned()
+        return "from zero".to_owned();
+    }
+    let shown = format!("{:+.1} %", effect * 100.0);
+    if effect > 0.0 && effect < min_effect {
+        format!(
+            "{shown} (below min-effect {} %)",
+            significant(min_effect * 100.0, 3)
+        )
     } else {
-        format!("{:+.1} %", effect * 100.0)
+        shown
     }
 }
 
@@ -112,17 +136,37 @@ fn chart(evidence: &Evidence, at: i64) -> Option<String> {
     } else {
         evidence.unit.as_str()
     };
-    let mut block = String::from("```mermaid\nxychart-beta\n");
+    let highest = samples
+        .canary
+        .iter()
+        .chain(&samples.baseline)
+        .map(|&(_, v)| if evidence.unit == "ratio" { v * 100.0 } else { v })
+        .fold(0.0_f64, f64::max);
+    let top = if highest > 0.0 { highest * 1.1 } else { 1.0 };
+    // Mermaid's xychart draws no legend: the lines get fixed colours, named below the chart.
+    let mut block = String::from(
+        "```mermaid\n%%{init: {\"themeVariables\": {\"xyChart\": {\"plotColorPalette\": \"#1f6feb, #d1242f\"}}}}%%\nxychart-beta\n",
+    );
     let _ = writeln!(
         block,
-        "  title \"{} per interval: baseline (first line) and canary\"",
+        "  title \"{} per interval\"",
         mermaid_safe(&samples.name)
     );
-    let _ = writeln!(block, "  x-axis [{}]", labels.join(", "));
-    let _ = writeln!(block, "  y-axis \"{}\"", mermaid_safe(unit));
+    let _ = writeln!(
+        block,
+        "  x-axis \"minutes before the decision\" [{}]",
+        labels.join(", ")
+    );
+    let _ = writeln!(
+        block,
+        "  y-axis \"{} ({})\" 0 --> {}",
+        mermaid_safe(&samples.name),
+        mermaid_safe(unit),
+        significant(top, 3)
+    );
     let _ = writeln!(block, "  line [{}]", line(&samples.baseline));
     let _ = writeln!(block, "  line [{}]", line(&samples.canary));
-    block.push_str("```\n");
+    block.push_str("```\n\n🟦 baseline · 🟥 canary\n");
     Some(block)
 }
 
@@ -146,9 +190,9 @@ pub fn markdown(evaluation: &Evaluation, config: &Config) -> String {
     );
     let mut table = Table::new(&[
         ("metric", Align::Left),
+        ("test", Align::Left),
         ("baseline", Align::Right),
         ("canary", Align::Right),
-        ("test", Align::Left),
         ("change", Align::Right),
         ("p-value", Align::Right),
         ("level", Align::Right),
@@ -162,16 +206,12 @@ pub fn markdown(evaluation: &Evaluation, config: &Config) -> String {
             MetricVerdict::Breach => "**beyond its bound**".to_owned(),
             MetricVerdict::Insufficient => "too little data".to_owned(),
         };
-        let (baseline, canary) = (
-            number(evidence.baseline, &evidence.unit),
-            number(evidence.canary, &evidence.unit),
-        );
         if evidence.tests.is_empty() {
             table.row([
                 text(&evidence.metric),
-                baseline,
-                canary,
                 "—".to_owned(),
+                number(evidence.baseline, &evidence.unit),
+                number(evidence.canary, &evidence.unit),
                 "—".to_owned(),
                 "—".to_owned(),
                 "—".to_owned(),
@@ -181,23 +221,20 @@ pub fn markdown(evaluation: &Evaluation, config: &Config) -> String {
         }
         for (index, test) in evidence.tests.iter().enumerate() {
             let first = index == 0;
+            // Each test with the values it compared: p50 and p99 each their own.
             table.row([
                 if first {
                     text(&evidence.metric)
                 } else {
                     String::new()
                 },
-                if first {
-                    baseline.clone()
-                } else {
-                    String::new()
-                },
-                if first { canary.clone() } else { String::new() },
                 format!("{} ({})", text(&test.name), test.method),
-                change(test.effect),
-                format!("{:.2e}", test.p),
+                number(test.baseline, &evidence.unit),
+                number(test.canary, &evidence.unit),
+                change(test.effect, config.min_effect),
+                significant(test.p, 2),
                 test.level
-                    .map_or_else(|| "—".to_owned(), |level| format!("{level:.2e}")),
+                    .map_or_else(|| "—".to_owned(), |level| significant(level, 2)),
                 if test.regression {
                     "**worse**".to_owned()
                 } else if first {
@@ -286,6 +323,8 @@ pub fn evidence_json(evaluation: &Evaluation, config: &Config) -> Value {
                 "effect": finite(test.effect),
                 "level": test.level,
                 "regression": test.regression,
+                "baseline": test.baseline,
+                "canary": test.canary,
             })).collect::<Vec<_>>(),
             "samples": evidence.samples.iter().map(|samples| json!({
                 "name": samples.name,

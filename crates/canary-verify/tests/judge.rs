@@ -301,6 +301,57 @@ fn a_p99_only_regression_rolls_back_naming_the_tail() {
         .find(|t| t.name.starts_with("p50"))
         .unwrap();
     assert!(!p50.regression, "the middle did not move: {p50:?}");
+
+    // The table gives each quantile its own baseline and canary, as the test compared them.
+    let summary = report::markdown(&evaluation, &config(1));
+    let p99 = latency
+        .tests
+        .iter()
+        .find(|t| t.name.starts_with("p99"))
+        .unwrap();
+    for test in [p50, p99] {
+        let row = summary
+            .lines()
+            .find(|line| line.contains(&format!("| {} (Mann–Whitney) |", test.name)))
+            .unwrap_or_else(|| panic!("no row for {}: {summary}", test.name));
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let expected = |value: Option<f64>| format!("{} ms", report::significant(value.unwrap(), 3));
+        assert_eq!(cells[2], expected(test.baseline), "{row}");
+        assert_eq!(cells[3], expected(test.canary), "{row}");
+    }
+    assert_ne!(p50.baseline, p99.baseline);
+    // Three significant digits, not four decimals.
+    assert!(!summary.contains(".0000 ms"), "{summary}");
+}
+
+#[test]
+fn a_change_below_min_effect_says_so() {
+    let mut scenario = Scenario::healthy();
+    scenario.canary.p99 = 440.0;
+    let mut config = config(1);
+    config.min_effect = 0.5;
+    let world = scenario.world(11);
+    let mut judge = Judge::new(config.clone()).unwrap();
+    let at = START + 30 * STEP;
+    let evaluation = judge.evaluate(at, &world.answers(&judge, at)).unwrap();
+    let summary = report::markdown(&evaluation, &config);
+    let p99 = evaluation.evidence[1]
+        .tests
+        .iter()
+        .find(|t| t.name.starts_with("p99"))
+        .unwrap();
+    assert!(p99.effect > 0.0 && p99.effect < 0.5, "{p99:?}");
+    assert!(!p99.regression);
+    assert!(summary.contains("(below min-effect 50.0 %)"), "{summary}");
+}
+
+#[test]
+fn numbers_are_rounded_to_what_matters() {
+    assert_eq!(report::significant(0.012_345, 3), "0.0123");
+    assert_eq!(report::significant(412.37, 3), "412");
+    assert_eq!(report::significant(1.5, 3), "1.50");
+    assert_eq!(report::significant(0.000_031_2, 2), "3.1e-5");
+    assert_eq!(report::significant(0.0, 3), "0");
 }
 
 #[test]
@@ -453,16 +504,22 @@ fn a_rollback_reports_its_reason_first_then_the_tests_then_the_chart() {
         "{reason}"
     );
     let table = summary
-        .find("| metric | baseline | canary |")
+        .find("| metric | test | baseline | canary |")
         .expect("a table");
-    let chart = summary.find("```mermaid\nxychart-beta\n").expect("a chart");
+    let chart = summary.find("```mermaid\n").expect("a chart");
     assert!(table < chart, "{summary}");
-    assert!(summary.contains("| errors | 0.5"), "{summary}");
+    assert!(
+        summary.contains("| errors | errors over the window (Fisher's exact) | 0.5"),
+        "{summary}"
+    );
+    // A legend under the chart, and titled axes.
+    assert!(summary.contains("🟦 baseline · 🟥 canary"), "{summary}");
+    assert!(summary.contains("  y-axis \"errors (%)\" 0 --> "), "{summary}");
     assert!(summary.contains("**worse**"), "{summary}");
     // One label and one value per interval, both lines.
     let x_axis = summary
         .lines()
-        .find(|l| l.starts_with("  x-axis ["))
+        .find(|l| l.starts_with("  x-axis \"minutes before the decision\" ["))
         .unwrap();
     assert_eq!(x_axis.matches("m\"").count(), 29, "{x_axis}");
     assert!(x_axis.ends_with(", \"-1m\", \"at\"]"), "{x_axis}");
