@@ -485,12 +485,20 @@ fn real_drift_from_the_aws_provider_and_none_right_after_apply() {
     assert_eq!(
         table_rows(body),
         [
+            // Security-relevant drift first (issue 27 §4): port 22 opened to the internet.
+            "| `aws_security_group.web` | `aws_security_group` | `ingress[]` opened to the whole internet \\(`0.0.0.0/0`\\) |",
             "| `aws_s3_bucket.logs` | `aws_s3_bucket` |",
+            "| + | `ingress[]` | (absent) | `{\"cidr_blocks\": [\"0.0.0.0/0\"], \"from_port\": 22, \"protocol\": \"tcp\", \"to_port\": 22}` |",
             "| + | `tags.owner` | (absent) | `\"bob\"` |",
             "| ~ | `tags.team` | `\"shop\"` | `\"ops\"` |",
             "| ~ | `versioning_configuration[0].status` | `\"Enabled\"` | `\"Suspended\"` |",
-            "| + | `ingress[]` | (absent) | `{\"cidr_blocks\": [\"0.0.0.0/0\"], \"from_port\": 22, \"protocol\": \"tcp\", \"to_port\": 22}` |",
         ],
+        "{body}"
+    );
+    // And how to resolve it.
+    assert!(
+        body.contains("**To resolve:** apply this stack's code (`terraform apply`)")
+            && body.contains("write it into the code (adopt it"),
         "{body}"
     );
 }

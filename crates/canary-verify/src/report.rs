@@ -30,7 +30,11 @@ pub struct ReportOptions {
 /// scientific notation (`3.1e-5`).
 pub fn significant(value: f64, digits: i32) -> String {
     if value == 0.0 || !value.is_finite() {
-        return if value == 0.0 { "0".to_owned() } else { value.to_string() };
+        return if value == 0.0 {
+            "0".to_owned()
+        } else {
+            value.to_string()
+        };
     }
     if value.abs() < 1e-3 {
         let precision = usize::try_from(digits - 1).unwrap_or(0);
@@ -140,7 +144,13 @@ fn chart(evidence: &Evidence, at: i64) -> Option<String> {
         .canary
         .iter()
         .chain(&samples.baseline)
-        .map(|&(_, v)| if evidence.unit == "ratio" { v * 100.0 } else { v })
+        .map(|&(_, v)| {
+            if evidence.unit == "ratio" {
+                v * 100.0
+            } else {
+                v
+            }
+        })
         .fold(0.0_f64, f64::max);
     let top = if highest > 0.0 { highest * 1.1 } else { 1.0 };
     // Mermaid's xychart draws no legend: the lines get fixed colours, named below the chart.

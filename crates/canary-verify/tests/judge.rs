@@ -315,7 +315,8 @@ fn a_p99_only_regression_rolls_back_naming_the_tail() {
             .find(|line| line.contains(&format!("| {} (Mann–Whitney) |", test.name)))
             .unwrap_or_else(|| panic!("no row for {}: {summary}", test.name));
         let cells: Vec<&str> = row.split(" | ").collect();
-        let expected = |value: Option<f64>| format!("{} ms", report::significant(value.unwrap(), 3));
+        let expected =
+            |value: Option<f64>| format!("{} ms", report::significant(value.unwrap(), 3));
         assert_eq!(cells[2], expected(test.baseline), "{row}");
         assert_eq!(cells[3], expected(test.canary), "{row}");
     }
@@ -514,7 +515,10 @@ fn a_rollback_reports_its_reason_first_then_the_tests_then_the_chart() {
     );
     // A legend under the chart, and titled axes.
     assert!(summary.contains("🟦 baseline · 🟥 canary"), "{summary}");
-    assert!(summary.contains("  y-axis \"errors (%)\" 0 --> "), "{summary}");
+    assert!(
+        summary.contains("  y-axis \"errors (%)\" 0 --> "),
+        "{summary}"
+    );
     assert!(summary.contains("**worse**"), "{summary}");
     // One label and one value per interval, both lines.
     let x_axis = summary

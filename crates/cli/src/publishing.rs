@@ -250,11 +250,10 @@ pub(crate) fn publish_locally(
         .publish(report)
         .map_err(|error| ActionFailure::Service(error.to_string()))?;
     for published in &outcome.published {
-        console.line(format_args!(
-            "wrote {} → {}",
-            published.description,
-            published.url.as_deref().unwrap_or("")
-        ));
+        match published.url.as_deref() {
+            Some(path) => console.line(format_args!("wrote {} → {path}", published.description)),
+            None => console.line(format_args!("{}", published.description)),
+        }
     }
     Ok(outcome)
 }

@@ -163,3 +163,40 @@ fn an_output_outside_the_workspace_is_refused_and_nothing_is_written() {
     }
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// Issue 27 §4: run locally on a stack without drift, drift-report said "wrote issue `Drift:
+/// stack shop changed outside Terraform`" and wrote that issue's file. Nothing drifts, so no
+/// issue is written and the line says so; a drifted stack still gets its issue file.
+#[test]
+fn a_clean_stack_run_locally_writes_no_drift_issue() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../drift-report/tests/fixtures");
+    std::fs::copy(
+        fixtures.join("aws-after-apply.json"),
+        dir.path().join("clean.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures.join("aws-drifted.json"),
+        dir.path().join("drifted.json"),
+    )
+    .unwrap();
+    let (code, output) = run_in(dir.path(), &["drift-report", "--plans", "shop=clean.json"]);
+    assert_eq!(code, Some(0), "{output}");
+    assert!(!output.contains("wrote issue"), "{output}");
+    assert!(output.contains("no issue: nothing to report"), "{output}");
+    assert!(
+        !dir.path()
+            .join("gantry-out/drift-report-1-issue.md")
+            .exists()
+    );
+    let (code, output) = run_in(
+        dir.path(),
+        &["drift-report", "--plans", "shop=drifted.json"],
+    );
+    assert_eq!(code, Some(0), "{output}");
+    assert!(
+        output.contains("wrote issue `Drift: stack shop"),
+        "{output}"
+    );
+}

@@ -14,6 +14,7 @@
 pub mod kube;
 pub mod model;
 mod render;
+pub mod security;
 pub mod terraform;
 
 use std::collections::BTreeMap;

@@ -163,14 +163,47 @@ pub(crate) fn section(
     for note in &subject.notes {
         let _ = writeln!(out, "> {}\n", markdown::text(note));
     }
+    // Security-relevant drift first: what opened access, made something public, widened IAM.
+    let concerns: Vec<(&crate::model::Drifted, String)> = subject
+        .drifted
+        .iter()
+        .filter_map(|drifted| crate::security::concern(drifted).map(|why| (drifted, why)))
+        .collect();
+    if !concerns.is_empty() {
+        let _ = writeln!(
+            out,
+            "{hashes}# 🔓 Security-relevant drift
+"
+        );
+        let mut table = Table::new(&[
+            ("object", Align::Left),
+            ("type", Align::Left),
+            ("why it matters", Align::Left),
+        ]);
+        for (drifted, why) in concerns.iter().take(50) {
+            table.row([
+                markdown::code(&drifted.address),
+                markdown::code(&drifted.kind),
+                markdown::prose(why),
+            ]);
+        }
+        out.push_str(&table.render());
+        out.push('\n');
+        if concerns.len() > 50 {
+            let _ = writeln!(out, "… and {} more.\n", concerns.len() - 50);
+        }
+    }
+    let is_concern =
+        |drifted: &crate::model::Drifted| concerns.iter().any(|(d, _)| std::ptr::eq(*d, drifted));
     // Room kept for the end: the count of what did not fit, and the folded lists.
     let budget = budget.saturating_sub(4_096);
     let mut omitted = 0usize;
-    let deleted: Vec<_> = subject
+    let mut deleted: Vec<_> = subject
         .drifted
         .iter()
         .filter(|d| d.drift == ObjectDrift::Deleted)
         .collect();
+    deleted.sort_by_key(|drifted| !is_concern(drifted));
     if !deleted.is_empty() {
         let _ = writeln!(out, "{hashes}# Deleted outside {}\n", outside(subject));
         let mut table = Table::new(&[
@@ -200,7 +233,7 @@ pub(crate) fn section(
         out.push_str(&table.render());
         out.push('\n');
     }
-    let changed: Vec<_> = subject
+    let mut changed: Vec<_> = subject
         .drifted
         .iter()
         .filter_map(|d| match &d.drift {
@@ -208,6 +241,7 @@ pub(crate) fn section(
             ObjectDrift::Deleted => None,
         })
         .collect();
+    changed.sort_by_key(|(drifted, _)| !is_concern(drifted));
     if !changed.is_empty() {
         let _ = writeln!(out, "{hashes}# Changed outside {}\n", outside(subject));
         let (before, after) = if subject.what == "stack" {
@@ -258,6 +292,14 @@ pub(crate) fn section(
             "… and {} more, not shown here for GitHub's size limit: every one is in the run's step summary and annotations.\n",
             plural(omitted, "object", "objects")
         );
+    }
+    if !subject.drifted.is_empty() {
+        let hint = if subject.what == "stack" {
+            "**To resolve:** apply this stack's code (`terraform apply`) to put back what it says — what was changed outside is reverted — or, if the change was right, write it into the code (adopt it; `ignore` what something else owns). The next run then finds no drift and closes the issue."
+        } else {
+            "**To resolve:** deploy the release again (`helm upgrade` with its values, or rerun helm-deploy) to put back what the chart says, or, if the change was right, write it into the chart's values (adopt it; `ignore` what a controller owns). The next run then finds no drift and closes the issue."
+        };
+        let _ = writeln!(out, "{hint}\n");
     }
     if !subject.moved.is_empty() {
         let mut list = String::new();

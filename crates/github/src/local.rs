@@ -70,6 +70,19 @@ impl LocalSink {
                     let path = self.write(&format!("{action}-{n}-upload.sarif"), &upload.sarif)?;
                     (path, "SARIF upload".to_owned())
                 }
+                Effect::Issue(issue) if issue.state == gantry_core::report::IssueState::Closed => {
+                    // Nothing to open: on GitHub an open issue of this marker would be closed,
+                    // and none is created. No file says otherwise.
+                    outcome.published.push(Published::new(
+                        effect.kind(),
+                        format!(
+                            "no issue: nothing to report (on GitHub an open issue `{}` would be closed)",
+                            issue.title
+                        ),
+                        None,
+                    ));
+                    continue;
+                }
                 Effect::Issue(issue) => {
                     let text = format!(
                         "---\ntitle: {}\nstate: {}\nlabels: {}\n---\n\n{}",
