@@ -2,6 +2,7 @@
 //! and `demo`; and the inputs and publishing choices a run takes from it.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use clap::{Arg, ArgAction, ArgMatches};
@@ -22,7 +23,9 @@ pub fn command_line() -> clap::Command {
         .subcommand_required(true)
         .arg_required_else_help(true);
     for command in commands() {
-        let mut subcommand = clap::Command::new(command.spec.name).about(command.spec.description);
+        let mut subcommand = clap::Command::new(command.spec.name)
+            .about(command.spec.description)
+            .after_help(after_help(command.fails_when, command.example));
         for input in command.spec.inputs {
             subcommand = subcommand.arg(input_flag(input));
         }
@@ -47,17 +50,57 @@ pub fn command_line() -> clap::Command {
     )
 }
 
+/// Exit codes and one example, under every action's flags.
+fn after_help(fails_when: &str, example: &str) -> String {
+    format!(
+        "Every input is also read from INPUT_<NAME> as the runner sets it; a flag wins.\n\n\
+         Exit status:\n  0  passed\n  1  {}\n  2  bad input or usage (the file or input is named; nothing is published)\n  3  a service it needs failed (GitHub, terraform, Prometheus, the cluster)\n\n\
+         Example:\n  {example}",
+        fails_when.replace('`', "")
+    )
+}
+
 fn input_flag(input: &InputSpec) -> Arg {
-    let action = if input.kind == InputKind::List {
-        ArgAction::Append
-    } else {
-        ArgAction::Set
-    };
-    Arg::new(input.name)
-        .long(input.name)
-        .value_name("VALUE")
-        .action(action)
-        .help(input.description.to_owned())
+    let mut help = input.description.to_owned();
+    if input.required {
+        help.push_str(" [required]");
+    }
+    // Shown, not set: a default given to clap would hide the INPUT_ variable of the runner.
+    match input.default.filter(|default| !default.is_empty()) {
+        Some(default) if default.contains("${{") => {
+            let _ = write!(help, " [default in a workflow: {default}]");
+        }
+        Some(default) => {
+            let _ = write!(help, " [default: {default}]");
+        }
+        None => {}
+    }
+    let arg = Arg::new(input.name).long(input.name);
+    match input.kind {
+        InputKind::List => arg
+            .value_name("VALUE")
+            .action(ArgAction::Append)
+            .help(format!("{help} [repeat the flag for more, or one a line]")),
+        // One spelling, as `--dry-run`: the flag alone is true, `--upload false` is false.
+        InputKind::Boolean => arg
+            .value_name("true|false")
+            .num_args(0..=1)
+            .require_equals(false)
+            .default_missing_value("true")
+            .value_parser(["true", "false"])
+            .action(ArgAction::Set)
+            .help(help),
+        InputKind::Choice(words) => arg
+            .value_name("WORD")
+            .value_parser(clap::builder::PossibleValuesParser::new(
+                words.iter().copied(),
+            ))
+            .action(ArgAction::Set)
+            .help(help),
+        InputKind::Number => arg.value_name("NUMBER").action(ArgAction::Set).help(help),
+        InputKind::Secret => arg.value_name("SECRET").action(ArgAction::Set).help(help),
+        InputKind::Text => arg.value_name("VALUE").action(ArgAction::Set).help(help),
+    }
 }
 
 fn with_publishing_flags(command: clap::Command, can_save: bool) -> clap::Command {
@@ -123,5 +166,114 @@ pub(crate) fn publishing_for(
         out_dir,
         token: inputs.optional("github-token"),
         comment_author: inputs.optional("comment-author"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn help_of(name: &str) -> String {
+        let mut cli = command_line();
+        let subcommand = cli
+            .find_subcommand_mut(name)
+            .unwrap_or_else(|| panic!("no subcommand {name}"));
+        subcommand.render_long_help().to_string()
+    }
+
+    /// Issue 27 §5: every action's `--help` says what each input defaults to, which are
+    /// required, the words a choice takes, which flags repeat, the exit codes, and one example
+    /// that is a command line the parser takes.
+    #[test]
+    fn every_actions_help_says_defaults_choices_repeats_exit_codes_and_an_example() {
+        for command in commands() {
+            let name = command.spec.name;
+            let help = help_of(name);
+            for input in command.spec.inputs {
+                // Long help: the flag's line, then its description up to a blank line.
+                let lines: Vec<&str> = help.lines().collect();
+                let start = lines
+                    .iter()
+                    .position(|line| {
+                        let line = line.trim();
+                        line == format!("--{}", input.name)
+                            || line.starts_with(&format!("--{} ", input.name))
+                    })
+                    .unwrap_or_else(|| panic!("{name}: no --{} in {help}", input.name));
+                let line = lines[start..]
+                    .iter()
+                    .take_while(|line| !line.trim().is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if let Some(default) = input.default.filter(|d| !d.is_empty()) {
+                    assert!(
+                        line.contains(default),
+                        "{name} --{}: no default in {line:?}",
+                        input.name
+                    );
+                }
+                if input.required {
+                    assert!(
+                        line.contains("[required]"),
+                        "{name} --{}: {line:?}",
+                        input.name
+                    );
+                }
+                match input.kind {
+                    InputKind::List => {
+                        assert!(line.contains("repeat the flag"), "{name} --{}", input.name);
+                    }
+                    InputKind::Choice(words) => {
+                        for word in words {
+                            assert!(
+                                line.contains(word),
+                                "{name} --{}: {word} in {line:?}",
+                                input.name
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for code in ["0  passed", "1  ", "2  bad input", "3  a service"] {
+                assert!(help.contains(code), "{name}: {code} in {help}");
+            }
+            let example: Vec<String> = command
+                .example
+                .split(' ')
+                .map(|word| word.trim_matches('\'').to_owned())
+                .collect();
+            assert_eq!(example[1], name);
+            command_line()
+                .try_get_matches_from(&example)
+                .unwrap_or_else(|error| panic!("{name}'s example does not parse: {error}"));
+        }
+    }
+
+    /// Booleans are spelled as `--dry-run` is: the flag alone is true.
+    #[test]
+    fn a_boolean_input_is_a_flag_that_takes_an_optional_true_or_false() {
+        let matches = command_line()
+            .try_get_matches_from(["gantry", "security-scan", "--upload", "--reports", "a.json"])
+            .unwrap();
+        let (_, sub) = matches.subcommand().unwrap();
+        assert_eq!(
+            sub.get_one::<String>("upload").map(String::as_str),
+            Some("true")
+        );
+        let matches = command_line()
+            .try_get_matches_from(["gantry", "security-scan", "--upload", "false"])
+            .unwrap();
+        let (_, sub) = matches.subcommand().unwrap();
+        assert_eq!(
+            sub.get_one::<String>("upload").map(String::as_str),
+            Some("false")
+        );
+        assert!(
+            command_line()
+                .try_get_matches_from(["gantry", "security-scan", "--upload", "yes"])
+                .is_err()
+        );
     }
 }

@@ -18,6 +18,10 @@ pub struct Command {
     pub demo: &'static [(&'static str, &'static str)],
     /// Where every annotation can be read when the runner shows only ten of each kind.
     pub annotations_elsewhere: &'static str,
+    /// What exit 1 means for this action, for `--help`.
+    pub fails_when: &'static str,
+    /// One local run, for `--help`.
+    pub example: &'static str,
 }
 
 /// Every implemented action, in pipeline order.
@@ -25,6 +29,8 @@ pub fn commands() -> &'static [Command] {
     &[
         Command {
             spec: &gantry_security_scan::SPEC,
+            fails_when: "a new, unsuppressed finding is at or above `fail-on`",
+            example: "gantry security-scan --reports trivy.json --reports 'reports/*.sarif' --baseline base.sarif --fail-on high",
             run: crate::actions::security_scan::run_action,
             annotations_elsewhere: "the step summary and the merged SARIF",
             demo: &[
@@ -36,6 +42,8 @@ pub fn commands() -> &'static [Command] {
         },
         Command {
             spec: &gantry_quality_gate::SPEC,
+            fails_when: "tests fail (per `fail-on-tests`), coverage is under `min-coverage` or drops more than `max-coverage-drop`, or lint at `fail-on-lint` is new",
+            example: "gantry quality-gate --junit 'reports/*.xml' --coverage coverage.xml --lint flake8.txt --min-coverage 80",
             run: crate::actions::quality_gate::run_action,
             annotations_elsewhere: "the check run and the step summary",
             demo: &[
@@ -49,6 +57,8 @@ pub fn commands() -> &'static [Command] {
         },
         Command {
             spec: &gantry_terraform_plan::SPEC,
+            fails_when: "`fail-on-destroy` finds a destroy not in `destroy-allowlist`, or the plan is not `expect-digest`",
+            example: "gantry terraform-plan --plan infra=infra/plan.json --plan dns=dns/tfplan --fail-on-destroy",
             run: crate::actions::terraform_plan::run_action,
             annotations_elsewhere: "the step summary",
             demo: &[
@@ -62,6 +72,8 @@ pub fn commands() -> &'static [Command] {
         },
         Command {
             spec: &gantry_drift_report::SPEC,
+            fails_when: "`fail-on-drift` is true and something drifted",
+            example: "gantry drift-report --plans prod=infra/drift.json --fail-on-drift",
             run: crate::actions::drift_report::run_action,
             annotations_elsewhere: "the step summary",
             demo: &[
@@ -74,6 +86,8 @@ pub fn commands() -> &'static [Command] {
         },
         Command {
             spec: &gantry_canary_verify::options::SPEC,
+            fails_when: "the canary is to be rolled back (or inconclusive, unless `on-inconclusive: pass`)",
+            example: "gantry canary-verify --prometheus-url http://127.0.0.1:9090 --namespace shop --canary cart-canary --baseline cart-baseline",
             run: crate::actions::canary_verify::run_action,
             annotations_elsewhere: "the step summary",
             demo: &[
@@ -87,6 +101,8 @@ pub fn commands() -> &'static [Command] {
         },
         Command {
             spec: &gantry_helm_deploy::options::SPEC,
+            fails_when: "the deploy failed (its pods crashed, did not become ready, or the canary was worse) and was rolled back",
+            example: "gantry helm-deploy --release cart --chart ./chart --namespace shop --strategy canary --plan-only",
             run: crate::actions::helm_deploy::run_action,
             annotations_elsewhere: "the step summary",
             demo: &[
