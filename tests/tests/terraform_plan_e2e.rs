@@ -685,3 +685,55 @@ fn bad_plan_inputs_exit_2_naming_the_file() {
     }
     assert!(fake.state().requests.is_empty(), "nothing posted");
 }
+
+/// Issue 27 §5: a matrix of clouds reviews its stacks in one comment and applies each alone.
+/// One run over two stacks gives each stack's digest (as JSON and per stack); each stack run on
+/// its own passes `expect-digest` with its digest and has it as `plan-digest`; the other stack's
+/// digest, or the combined one, is refused.
+#[test]
+fn each_stack_has_its_own_digest_for_its_own_apply() {
+    let fake = fake();
+    let mut harness = RunnerHarness::new()
+        .pull_request(7, HEAD, false)
+        .github(&fake);
+    stack(
+        &harness,
+        "aws",
+        "resource \"terraform_data\" \"a\" { input = 1 }\n",
+        "resource \"terraform_data\" \"a\" { input = 2 }\n",
+        &[],
+        NOTHING,
+    );
+    stack(
+        &harness,
+        "gcp.prod",
+        "resource \"terraform_data\" \"b\" { input = 1 }\n",
+        "resource \"terraform_data\" \"b\" { input = 3 }\n",
+        &[],
+        NOTHING,
+    );
+    harness.set_input("plan", "aws=aws/tfplan\ngcp.prod=gcp.prod/tfplan");
+    let both = harness.run(&["terraform-plan"]);
+    assert_eq!(both.exit_code, Some(0), "{}", both.stderr);
+    let digests: serde_json::Value = serde_json::from_str(both.output("plan-digests")).unwrap();
+    let aws = digests["aws"].as_str().unwrap().to_owned();
+    let gcp = digests["gcp.prod"].as_str().unwrap().to_owned();
+    assert_eq!(both.output("plan-digest-aws"), aws);
+    assert_eq!(both.output("plan-digest-gcp-prod"), gcp);
+    let combined = both.output("plan-digest").to_owned();
+    assert!(aws != gcp && aws != combined && gcp != combined);
+
+    harness.set_input("comment", "off");
+    for (name, digest) in [("aws", &aws), ("gcp.prod", &gcp)] {
+        harness.set_input("plan", &format!("{name}={name}/tfplan"));
+        harness.set_input("expect-digest", digest);
+        let alone = harness.run(&["terraform-plan"]);
+        assert_eq!(alone.exit_code, Some(0), "{name}: {}", alone.summary);
+        assert_eq!(alone.output("plan-digest"), digest.as_str());
+    }
+    for wrong in [&gcp, &combined] {
+        harness.set_input("plan", "aws=aws/tfplan");
+        harness.set_input("expect-digest", wrong);
+        assert_eq!(harness.run(&["terraform-plan"]).exit_code, Some(1));
+    }
+}

@@ -140,6 +140,10 @@ pub const SPEC: ActionSpec = ActionSpec {
             description: "sha256 over a canonical list of the planned changes: the same plan gives the same digest on any machine.",
         },
         OutputSpec {
+            name: "plan-digests",
+            description: "Each stack's own digest as a JSON object (`{\"aws\": \"…\", \"gcp\": \"…\"}`), and each also as the output `plan-digest-<stack>` (characters other than letters, digits, `-` and `_` become `-`): the apply job of one stack passes its digest as `expect-digest`, and a run of that stack alone has it as `plan-digest`.",
+        },
+        OutputSpec {
             name: "comment-url",
             description: "The PR comment's address, when one was posted.",
         },
@@ -156,6 +160,13 @@ pub enum CommentSetting {
     New,
     /// No comment.
     Off,
+}
+
+/// A stack's name as part of an output's name: letters, digits, `-` and `_`.
+fn output_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .collect()
 }
 
 /// The action's options, from its inputs.
@@ -380,6 +391,24 @@ pub fn run(options: &Options, sources: &[StackSource<'_>]) -> Result<Report, Pla
         .outputs
         .set("has-destroy", (totals.destroy > 0).to_string());
     report.outputs.set("plan-digest", digest.clone());
+    // Per stack: a matrix applies each stack's reviewed plan on its own. A run of one stack has
+    // the same digest as that stack here (the digest names its stack).
+    let mut per_stack = serde_json::Map::new();
+    for (name, file, plan) in &named {
+        let own = if named.len() == 1 {
+            digest.clone()
+        } else {
+            secrets::scan(&[(*name, *file, *plan)])?.1
+        };
+        report
+            .outputs
+            .set(&format!("plan-digest-{}", output_safe(name)), own.clone());
+        per_stack.insert((*name).to_owned(), serde_json::Value::String(own));
+    }
+    report.outputs.set(
+        "plan-digests",
+        serde_json::Value::Object(per_stack).to_string(),
+    );
     // Filled in by the edge once the comment is posted; empty with `comment: off` or no PR.
     report.outputs.set("comment-url", "");
 
