@@ -404,9 +404,10 @@ impl Judge {
         if config.step == 0 || u64::from(config.window) < u64::from(config.step) * MIN_POINTS as u64
         {
             return Err(ConfigError::Range(format!(
-                "a window of {} holds fewer than {MIN_POINTS} intervals of {}",
+                "`window` {} holds fewer than {MIN_POINTS} intervals of `step` {}: give a window of {} or more, or a shorter step (a number without a unit is seconds: write `30m` for minutes)",
                 promql_duration(config.window),
-                promql_duration(config.step)
+                promql_duration(config.step),
+                promql_duration(config.step.max(1).saturating_mul(MIN_POINTS as u32))
             )));
         }
         if config.window / config.step > 11_000 {

@@ -200,3 +200,86 @@ fn a_clean_stack_run_locally_writes_no_drift_issue() {
         "{output}"
     );
 }
+
+/// Issue 27 §5: `window: 5` (meant as five minutes) was refused as "a window of 5s holds fewer
+/// than 8 intervals of 1m", naming neither the input nor what would do.
+#[test]
+fn a_window_too_short_for_its_step_says_what_would_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, output) = run_in(
+        dir.path(),
+        &[
+            "canary-verify",
+            "--prometheus-url",
+            "http://127.0.0.1:9",
+            "--namespace",
+            "shop",
+            "--canary",
+            "cart-canary",
+            "--baseline",
+            "cart-baseline",
+            "--window",
+            "5",
+        ],
+    );
+    assert_eq!(code, Some(2), "{output}");
+    assert!(
+        output.contains("`window` 5s holds fewer than 8 intervals of `step` 1m")
+            && output.contains("give a window of 8m or more")
+            && output.contains("without a unit is seconds"),
+        "{output}"
+    );
+}
+
+/// Issue 27 §5 reported a local `gantry publish` that printed `::error::` and exited 0; not
+/// reproduced. Every way publish can go wrong locally — no event, another action's report, a
+/// report that is not one, none at all — prints its error and exits non-zero.
+#[test]
+fn publish_never_exits_0_after_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../drift-report/tests/fixtures");
+    std::fs::copy(
+        fixtures.join("aws-drifted.json"),
+        dir.path().join("plan.json"),
+    )
+    .unwrap();
+    let (code, output) = run_in(
+        dir.path(),
+        &[
+            "drift-report",
+            "--plans",
+            "shop=plan.json",
+            "--save-report",
+            "r.json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{output}");
+    std::fs::write(dir.path().join("not-a-report.json"), "{\"action\": 3}").unwrap();
+    let publish = |report: &str, action: &str| {
+        run_in(
+            dir.path(),
+            &[
+                "publish",
+                "--report",
+                report,
+                "--action",
+                action,
+                "--comment-key",
+                "k",
+            ],
+        )
+    };
+    for (report, action) in [
+        ("r.json", "drift-report"),
+        ("r.json", "security-scan"),
+        ("not-a-report.json", "security-scan"),
+        ("missing.json", "security-scan"),
+    ] {
+        let (code, output) = publish(report, action);
+        assert!(output.contains("::error::"), "{report} {action}: {output}");
+        assert!(
+            code.is_some_and(|code| code != 0),
+            "{report} {action}: exit {code:?}: {output}"
+        );
+    }
+}

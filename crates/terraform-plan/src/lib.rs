@@ -165,7 +165,13 @@ pub enum CommentSetting {
 /// A stack's name as part of an output's name: letters, digits, `-` and `_`.
 fn output_safe(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
