@@ -46,7 +46,9 @@ fn the_readme_opens_with_what_works_and_a_ten_line_workflow() {
     let text = readme();
     let quick_start = text.find("## Quick start").unwrap();
     let opening = &text[..quick_start];
-    let works = opening.find("## What works today").expect("a what-works section first");
+    let works = opening
+        .find("## What works today")
+        .expect("a what-works section first");
     for action in [
         "security-scan",
         "quality-gate",
@@ -60,10 +62,21 @@ fn the_readme_opens_with_what_works_and_a_ten_line_workflow() {
             "{action} is not in what works"
         );
     }
-    let start = opening.find("```yaml\n").expect("a workflow in the opening") + 8;
+    let start = opening
+        .find("```yaml\n")
+        .expect("a workflow in the opening")
+        + 8;
     let end = start + opening[start..].find("```").unwrap();
     let workflow: Vec<&str> = opening[start..end].lines().collect();
-    assert!(workflow.len() <= 10, "{} lines: {workflow:#?}", workflow.len());
-    assert!(workflow.iter().any(|line| line.contains("uses: OWNER/gantry/actions/")));
+    assert!(
+        workflow.len() <= 10,
+        "{} lines: {workflow:#?}",
+        workflow.len()
+    );
+    assert!(
+        workflow
+            .iter()
+            .any(|line| line.contains("uses: OWNER/gantry/actions/"))
+    );
     assert!(workflow[0].starts_with("on:") && workflow.iter().any(|l| l.starts_with("jobs:")));
 }

@@ -9,7 +9,9 @@ pub const MAX_DETAILS: usize = 16 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TestReportError {
     /// Nothing in the file.
-    #[error("{file}: the file is empty")]
+    #[error(
+        "{file}: the file is empty, and a test runner, coverage tool or structured linter that ran writes a report even when all is well: did it run to the end and write to this path?"
+    )]
     Empty {
         /// The file.
         file: String,

@@ -190,9 +190,11 @@ fn json_formats_and_duplicates_across_targets() {
         "lint.sarif",
     ] {
         let error = read_lint(structured, b" \n").unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            format!("{structured}: the file is empty")
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("{structured}: the file is empty, and")),
+            "{error}"
         );
     }
     let error = read_lint("x.txt", b"hello world\n").unwrap_err();

@@ -8,7 +8,9 @@ use crate::sarif_input::{JsonError, SarifInputError};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReportError {
     /// Nothing in the file.
-    #[error("{file}: the file is empty")]
+    #[error(
+        "{file}: the file is empty, and a scanner that finds nothing still writes a report (SARIF with no results, or its JSON): did it run to the end and write to this path?"
+    )]
     Empty {
         /// The file.
         file: String,
