@@ -657,3 +657,35 @@ fn baseline_auto_finds_the_base_branchs_analysis_then_its_artifact_and_else_judg
         state.contract_violations
     );
 }
+
+/// GitHub lists at most 3,000 files of a pull request: a changed file it left out passed for
+/// unchanged, so a rewritten call on the same line matched the old one and the gate passed.
+/// A full list is not trusted: the neighbourhood rule (or git) decides, and the rewrite is new.
+#[test]
+fn a_pull_request_with_more_files_than_github_lists_is_not_read_as_unchanged_elsewhere() {
+    let bandit = gantry_testkit::python_tool("bandit");
+    let fake = gantry_testkit::fake_github::FakeGitHub::start();
+    fake.add_pull_request(7, "2222222222222222222222222222222222222222");
+    let listed: Vec<Value> = (0..3_000)
+        .map(|index| {
+            serde_json::json!({"filename": format!("generated/file{index}.txt"), "status": "added",
+                "additions": 1, "deletions": 0, "changes": 1, "patch": "@@ -0,0 +1 @@\n+x"})
+        })
+        .collect();
+    fake.set_pull_file_entries(7, listed);
+    let harness = RunnerHarness::new()
+        .pull_request(7, "2222222222222222222222222222222222222222", false)
+        .github(&fake);
+    harness.write("src/app.py", "eval(request_body)\n");
+    bandit_json(&harness, &bandit, "base.json");
+    gantry(&harness, "base.json", "baseline.sarif", None);
+    harness.write("src/app.py", "eval(other_input)\n");
+    bandit_json(&harness, &bandit, "head.json");
+    assert_eq!(
+        gate_head(&harness, 1),
+        [
+            ("B307".to_owned(), 1, "absent".to_owned()),
+            ("B307".to_owned(), 1, "new".to_owned())
+        ]
+    );
+}

@@ -100,6 +100,9 @@ fn git_change(invocation: &Invocation, base: &str) -> Option<Change> {
     }
 }
 
+/// The most files `GET /pulls/{n}/files` lists.
+const PULL_REQUEST_FILES_LISTED: usize = 3_000;
+
 /// The pull request's files with their patches, from GitHub.
 fn pull_request_change(invocation: &Invocation) -> Option<Change> {
     let number = invocation
@@ -116,6 +119,14 @@ fn pull_request_change(invocation: &Invocation) -> Option<Change> {
         client.pull_request_changes(owner, repository, number).await
     });
     let files: Vec<ListedFile> = match listed {
+        // GitHub lists at most 3,000 files: a file it left out would pass for unchanged.
+        Ok(files) if files.len() >= PULL_REQUEST_FILES_LISTED => {
+            tracing::warn!(
+                listed = files.len(),
+                "the pull request changes more files than GitHub lists: its diff is taken from git instead"
+            );
+            return None;
+        }
         Ok(files) => files
             .into_iter()
             .map(|file| ListedFile {
