@@ -106,7 +106,7 @@ const FOLDED_LOCATIONS: usize = 40;
 /// first: the count, the first locations, the rest folded.
 fn grouped_table(entries: &[&Merged], options: &Options) -> Vec<String> {
     let mut groups: Vec<(String, Vec<&Merged>)> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut index: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for entry in entries {
         let finding = &entry.finding;
         let key = format!(
