@@ -85,7 +85,6 @@ fn input_flag(input: &InputSpec) -> Arg {
         InputKind::Boolean => arg
             .value_name("true|false")
             .num_args(0..=1)
-            .require_equals(false)
             .default_missing_value("true")
             .value_parser(["true", "false"])
             .action(ArgAction::Set)

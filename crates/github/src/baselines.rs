@@ -74,6 +74,8 @@ impl RestClient {
         let mut commit: Option<String> = None;
         let mut chosen: Vec<(String, u64)> = Vec::new();
         let mut pages = 0;
+        // The page the newest commit of ours was first seen on.
+        let mut found_on = None;
         while let Some(page_address) = address.take() {
             pages += 1;
             let reply = match self.send(Method::GET, &page_address, None, operation).await {
@@ -110,7 +112,10 @@ impl RestClient {
             }
             // Once a commit is chosen, its analyses were uploaded together, on this page or
             // the next; beyond that, older commits only.
-            let done = commit.is_some() && pages >= 2;
+            if commit.is_some() {
+                found_on.get_or_insert(pages);
+            }
+            let done = found_on.is_some_and(|page| pages > page);
             if !done && pages < ANALYSIS_PAGES {
                 address = crate::rest::next_link(&reply.headers);
             }

@@ -8,12 +8,12 @@ use gantry_core::workspace::Workspace;
 use gantry_quality_gate::gate::LintGate;
 use gantry_quality_gate::{Options, Source, Sources, TestGate, run};
 
-/// A checkout holding `files`, at `/home/runner/work/app`.
+/// A checkout holding `files`, at `/srv/checkout/app`.
 struct Checkout(&'static [&'static str]);
 
 impl Workspace for Checkout {
     fn root(&self) -> &'static str {
-        "/home/runner/work/app"
+        "/srv/checkout/app"
     }
     fn is_file(&self, relative: &str) -> bool {
         self.0.contains(&relative)
